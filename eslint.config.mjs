@@ -1,0 +1,64 @@
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+/** Libraries no numeric code may import: the core stays pure (no I/O, logging, RPC or tfjs). */
+const impureModules = [
+  '@grpc/*',
+  '@tensorflow/*',
+  '@bufbuild/*',
+  'pino',
+  'pino-*',
+  'better-sqlite3',
+  'prom-client',
+  'fs',
+  'node:*',
+  'child_process',
+  'net',
+  'http',
+];
+
+export default tseslint.config(
+  {
+    ignores: ['**/node_modules/**', '**/dist/**', 'libs/proto/src/gen/**', 'runs/**', '.nx/**', 'coverage/**'],
+  },
+  ...nx.configs['flat/base'],
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.object.name='it'][callee.property.name='only']", message: 'it.only left in a test' },
+        { selector: "CallExpression[callee.object.name='describe'][callee.property.name='only']", message: 'describe.only left in a test' },
+        { selector: "CallExpression[callee.object.name='test'][callee.property.name='only']", message: 'test.only left in a test' },
+      ],
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'scope:core', onlyDependOnLibsWithTags: [], bannedExternalImports: impureModules },
+            { sourceTag: 'scope:io', onlyDependOnLibsWithTags: ['scope:core'] },
+            { sourceTag: 'scope:proto', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:core', 'scope:io'] },
+            { sourceTag: 'scope:tfjs', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:aggregator', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:io'] },
+            { sourceTag: 'scope:trainer', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:io', 'scope:data', 'scope:tfjs'] },
+            {
+              sourceTag: 'scope:simulation',
+              onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:io', 'scope:data', 'scope:tfjs', 'scope:trainer', 'scope:aggregator'],
+            },
+            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['*'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Specs of the core may read fixtures from disk; the core's sources may not.
+    files: ['libs/rlsa-core/**/*.spec.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+);

@@ -1,0 +1,2 @@
+export { RlsaError } from "./errors.ts";
+export type { RlsaErrorCode } from "./errors.ts";
