@@ -1,0 +1,136 @@
+import { create } from '@bufbuild/protobuf';
+import { Encoding, MatrixSchema } from '@rlsa/proto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  FLOAT16_RELATIVE_ERROR,
+  decodeMatrix,
+  encodeMatrix,
+  float16ErrorBound,
+  float32ToFloat16Bits,
+  int8ErrorBound,
+} from '../src/index.ts';
+
+function randomMatrix(rows: number, cols: number, seed: number, scale = 1): Float32Array {
+  // Small LCG: deterministic values in [-scale, scale).
+  let state = seed >>> 0;
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < out.length; i += 1) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    out[i] = (state / 2 ** 32 - 0.5) * 2 * scale;
+  }
+  return out;
+}
+
+describe('float16 bits', () => {
+  it('matches IEEE binary16 for known values (round to nearest even)', () => {
+    expect(float32ToFloat16Bits(1)).toBe(0x3c00);
+    expect(float32ToFloat16Bits(-2)).toBe(0xc000);
+    expect(float32ToFloat16Bits(65504)).toBe(0x7bff);
+    expect(float32ToFloat16Bits(0.1)).toBe(0x2e66);
+    expect(float32ToFloat16Bits(1 / 3)).toBe(0x3555);
+    expect(float32ToFloat16Bits(2 ** -24)).toBe(0x0001); // smallest subnormal
+    expect(float32ToFloat16Bits(2 ** -14)).toBe(0x0400); // smallest normal
+    expect(float32ToFloat16Bits(1 + 2 ** -11)).toBe(0x3c00); // tie → even (down)
+    expect(float32ToFloat16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02); // tie → even (up)
+    expect(float32ToFloat16Bits(65520)).toBe(0x7c00); // rounds to Infinity
+    expect(float32ToFloat16Bits(-0)).toBe(0x8000);
+  });
+});
+
+describe('encodeMatrix / decodeMatrix', () => {
+  it('float32 round trips exactly', () => {
+    const data = randomMatrix(7, 5, 1, 3);
+    const decoded = decodeMatrix(encodeMatrix({ rows: 7, cols: 5, data }, 'float32'));
+    expect(decoded.rows).toBe(7);
+    expect(decoded.cols).toBe(5);
+    expect(Array.from(decoded.data)).toEqual(Array.from(data));
+  });
+
+  it('float16 round trip stays within the stated bound (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.float({ min: -60000, max: 60000, noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 64 }), (values) => {
+        const data = Float32Array.from(values);
+        const decoded = decodeMatrix(encodeMatrix({ rows: 1, cols: data.length, data }, 'float16'));
+        for (let i = 0; i < data.length; i += 1) {
+          expect(Math.abs((decoded.data[i] as number) - (data[i] as number))).toBeLessThanOrEqual(float16ErrorBound(data[i] as number));
+        }
+      }),
+    );
+  });
+
+  it('float16 error on cosine-like values is at most 2^-11 relative', () => {
+    const data = randomMatrix(32, 64, 7);
+    const decoded = decodeMatrix(encodeMatrix({ rows: 32, cols: 64, data }, 'float16'));
+    let worst = 0;
+    for (let i = 0; i < data.length; i += 1) {
+      const x = data[i] as number;
+      if (Math.abs(x) >= 2 ** -14) worst = Math.max(worst, Math.abs((decoded.data[i] as number) - x) / Math.abs(x));
+    }
+    expect(worst).toBeLessThanOrEqual(FLOAT16_RELATIVE_ERROR);
+    expect(worst).toBeGreaterThan(FLOAT16_RELATIVE_ERROR / 4); // the bound is tight, not vacuous
+  });
+
+  it('int8 round trip stays within max|row|/254 per element', () => {
+    const rows = 16;
+    const cols = 100;
+    const data = randomMatrix(rows, cols, 3, 5);
+    data.fill(0, 2 * cols, 3 * cols); // an all-zero row decodes to zeros
+    const wire = encodeMatrix({ rows, cols, data }, 'int8');
+    expect(wire.data.byteLength).toBe(rows * cols);
+    expect(wire.rowScales.byteLength).toBe(rows * 4);
+    const decoded = decodeMatrix(wire);
+    for (let r = 0; r < rows; r += 1) {
+      let maxAbs = 0;
+      for (let c = 0; c < cols; c += 1) maxAbs = Math.max(maxAbs, Math.abs(data[r * cols + c] as number));
+      for (let c = 0; c < cols; c += 1) {
+        const i = r * cols + c;
+        expect(Math.abs((decoded.data[i] as number) - (data[i] as number))).toBeLessThanOrEqual(int8ErrorBound(maxAbs));
+      }
+    }
+    expect(Array.from(decoded.data.subarray(2 * cols, 3 * cols)).every((v) => v === 0)).toBe(true);
+  });
+
+  it('refuses NaN, Inf, values too large for float16 and wrong lengths when encoding', () => {
+    expect(() => encodeMatrix({ rows: 1, cols: 2, data: Float32Array.of(1, Number.NaN) })).toThrow(expect.objectContaining({ code: 'non_finite' }));
+    expect(() => encodeMatrix({ rows: 1, cols: 1, data: Float32Array.of(Number.POSITIVE_INFINITY) }, 'int8')).toThrow(
+      expect.objectContaining({ code: 'non_finite' }),
+    );
+    expect(() => encodeMatrix({ rows: 1, cols: 1, data: Float32Array.of(70000) }, 'float16')).toThrow(expect.objectContaining({ code: 'too_large' }));
+    expect(() => encodeMatrix({ rows: 2, cols: 2, data: new Float32Array(3) })).toThrow(expect.objectContaining({ code: 'shape_mismatch' }));
+  });
+
+  it('validates wire matrices: length, encoding, non-finite values and scales, expected width', () => {
+    const nanBytes = new Uint8Array(Float32Array.of(1, Number.NaN).buffer);
+    expect(() => decodeMatrix(create(MatrixSchema, { rows: 1, cols: 2, encoding: Encoding.FLOAT32, data: nanBytes }))).toThrow(
+      expect.objectContaining({ code: 'non_finite' }),
+    );
+    const infHalf = new Uint8Array(Uint16Array.of(0x3c00, 0x7c00).buffer);
+    expect(() => decodeMatrix(create(MatrixSchema, { rows: 1, cols: 2, encoding: Encoding.FLOAT16, data: infHalf }))).toThrow(
+      expect.objectContaining({ code: 'non_finite' }),
+    );
+    expect(() => decodeMatrix(create(MatrixSchema, { rows: 1, cols: 2, encoding: Encoding.FLOAT32, data: new Uint8Array(7) }))).toThrow(
+      expect.objectContaining({ code: 'shape_mismatch' }),
+    );
+    expect(() => decodeMatrix(create(MatrixSchema, { rows: 1, cols: 2, encoding: Encoding.UNSPECIFIED, data: new Uint8Array(8) }))).toThrow(
+      expect.objectContaining({ code: 'invalid_argument' }),
+    );
+    expect(() =>
+      decodeMatrix(create(MatrixSchema, { rows: 1, cols: 2, encoding: Encoding.INT8, data: new Uint8Array(2), rowScales: new Uint8Array(Float32Array.of(Number.NaN).buffer) })),
+    ).toThrow(expect.objectContaining({ code: 'non_finite' }));
+    expect(() => decodeMatrix(create(MatrixSchema, { rows: 1, cols: 2, encoding: Encoding.INT8, data: new Uint8Array(2) }))).toThrow(
+      expect.objectContaining({ code: 'shape_mismatch' }),
+    );
+    expect(() => decodeMatrix(create(MatrixSchema, { rows: 1, cols: 2, encoding: Encoding.FLOAT32, data: new Uint8Array(8) }), { expectedCols: 3 })).toThrow(
+      expect.objectContaining({ code: 'shape_mismatch' }),
+    );
+  });
+
+  it('copies unaligned bytes before viewing them as floats', () => {
+    const values = Float32Array.of(1.5, -2.25, 3.125);
+    const backing = new Uint8Array(13);
+    backing.set(new Uint8Array(values.buffer), 1); // byteOffset 1: not 4-aligned
+    const wire = create(MatrixSchema, { rows: 1, cols: 3, encoding: Encoding.FLOAT32, data: backing.subarray(1) });
+    expect(Array.from(decodeMatrix(wire).data)).toEqual([1.5, -2.25, 3.125]);
+  });
+});
