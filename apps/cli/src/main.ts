@@ -1,17 +1,12 @@
-import { Command, CommanderError } from 'commander';
-import { commands } from './commands/index.ts';
+import { CommanderError } from 'commander';
+import { buildProgram } from './program.ts';
 import { exitWithUsageError, isUserError } from './user-error.ts';
 
 /**
  * The `rlsa` command line. Each subcommand lives in `commands/<name>.ts` and registers
- * itself on the program; a user's mistake ends with exit status 2 and one line on stderr.
+ * itself on the program (`program.ts`); a user's mistake ends with exit status 2 and one line on stderr.
  */
-const program = new Command('rlsa')
-  .description('Relative Latent Space Aggregation: merge latent spaces of separately trained models')
-  .showHelpAfterError(false)
-  .exitOverride();
-
-for (const register of commands) register(program);
+const program = buildProgram();
 
 try {
   await program.parseAsync(process.argv);
