@@ -1,0 +1,17 @@
+export { TfjsKernelsError, type TfjsKernelsErrorCode } from './errors.ts';
+export {
+  BACKEND_PREFERENCES,
+  currentTfjsBackend,
+  initTfjsBackend,
+  wasmDistDir,
+  type BackendName,
+  type BackendPreference,
+  type InitTfjsBackendOptions,
+  type TfjsBackendInfo,
+} from './init-backend.ts';
+export {
+  registerWasmTrainingKernels,
+  restoreStockWasmKernels,
+  WASM_TRAINING_KERNEL_NAMES,
+  type KernelSelection,
+} from './register-wasm-kernels.ts';

@@ -1,0 +1,167 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { TfjsKernelsError } from './errors.ts';
+import { registerWasmTrainingKernels, type KernelSelection } from './register-wasm-kernels.ts';
+
+/** What the caller asked for: `auto` tries node, then wasm, then cpu. */
+export type BackendPreference = 'auto' | 'node' | 'wasm' | 'cpu';
+
+/** The backend in use, in the vocabulary of `--backend` (`node` is tfjs's `tensorflow` backend). */
+export type BackendName = 'node' | 'wasm' | 'cpu';
+
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'node', 'wasm', 'cpu'];
+
+export interface InitTfjsBackendOptions {
+  /**
+   * Threads for the wasm backend. The threaded wasm build spawns its workers from blob URLs,
+   * which Node's worker_threads refuse (tfjs issue 3830; it crashes the process), so under Node
+   * the wasm backend always runs one thread and `threads` above 1 is only recorded in
+   * `threadsIgnoredReason`. Two cores are used by running two nodes as two processes.
+   */
+  threads?: number;
+  /**
+   * Which of the project's wasm training kernels to register (default `all`). `none` leaves the
+   * stock wasm kernels, which cannot train convolutions; a list is for benchmarks that measure
+   * one kernel against the stock one.
+   */
+  kernels?: KernelSelection;
+}
+
+export interface TfjsBackendInfo {
+  /** The backend in use, to be logged once by the caller. */
+  backend: BackendName;
+  /** tfjs's own name for it (`tensorflow`, `wasm`, `cpu`). */
+  tfjsBackend: string;
+  /** Threads the backend computes with (1 for wasm under Node and for cpu; unknown (0) for node). */
+  threads: number;
+  /** The project's kernels registered for this backend (empty but for wasm). */
+  kernels: string[];
+  /** Why backends earlier in the `auto` order were skipped, one entry per backend tried. */
+  skipped: { backend: BackendName; reason: string }[];
+  /** Set when `threads` above 1 was asked for and could not be given. */
+  threadsIgnoredReason?: string;
+}
+
+interface ChosenBackend {
+  preference: BackendPreference;
+  info: Promise<TfjsBackendInfo>;
+}
+
+/** The process-wide choice; a symbol on globalThis so that two copies of this module agree. */
+const CHOSEN = Symbol.for('@rlsa/tfjs-kernels/chosen-backend');
+type GlobalWithChoice = typeof globalThis & { [CHOSEN]?: ChosenBackend };
+
+/**
+ * Chooses the tfjs backend for this process, once: `node` (`@tensorflow/tfjs-node`, an optional
+ * dependency, dynamically imported), else `wasm` (with the binaries shipped inside
+ * `@tensorflow/tfjs-backend-wasm/dist`, never downloaded, and the project's training kernels
+ * registered), else `cpu`. One backend per process: loading two and mixing their tensors caused
+ * hard bugs elsewhere (epfml/disco), so a second call returns the first choice, and a second call
+ * that explicitly asks for a different backend throws `backend_already_chosen`.
+ *
+ * An explicit preference that cannot be met throws `backend_unavailable`; only `auto` falls back.
+ * Warnings tfjs prints on its own (the "install tfjs-node" banner) are silenced with prod mode:
+ * the caller logs one line with `backend`.
+ */
+export function initTfjsBackend(
+  preference: BackendPreference = 'auto',
+  options: InitTfjsBackendOptions = {},
+): Promise<TfjsBackendInfo> {
+  if (!BACKEND_PREFERENCES.includes(preference)) {
+    return Promise.reject(
+      new TfjsKernelsError('invalid_argument', `unknown backend '${String(preference)}' (expected one of ${BACKEND_PREFERENCES.join(', ')})`),
+    );
+  }
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    return Promise.reject(new TfjsKernelsError('invalid_argument', `threads must be a positive integer, got ${options.threads}`));
+  }
+  const g = globalThis as GlobalWithChoice;
+  const chosen = g[CHOSEN];
+  if (chosen !== undefined) {
+    return chosen.info.then((info) => {
+      if (preference !== 'auto' && preference !== info.backend) {
+        throw new TfjsKernelsError(
+          'backend_already_chosen',
+          `the tfjs backend of this process is already '${info.backend}'; cannot switch to '${preference}'`,
+        );
+      }
+      return info;
+    });
+  }
+  const info = choose(preference, options);
+  g[CHOSEN] = { preference, info };
+  // A failed choice may be retried (e.g. with another preference): forget it.
+  info.catch(() => {
+    if (g[CHOSEN]?.info === info) delete g[CHOSEN];
+  });
+  return info;
+}
+
+/** The backend chosen by `initTfjsBackend`, or undefined before (or while) it runs. */
+export async function currentTfjsBackend(): Promise<TfjsBackendInfo | undefined> {
+  const chosen = (globalThis as GlobalWithChoice)[CHOSEN];
+  return chosen === undefined ? undefined : chosen.info.catch(() => undefined);
+}
+
+async function choose(preference: BackendPreference, options: InitTfjsBackendOptions): Promise<TfjsBackendInfo> {
+  const order: BackendName[] = preference === 'auto' ? ['node', 'wasm', 'cpu'] : [preference];
+  const skipped: TfjsBackendInfo['skipped'] = [];
+  tf.enableProdMode();
+  for (const backend of order) {
+    try {
+      const info = await load(backend, options);
+      return { ...info, skipped };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error);
+      if (preference !== 'auto') {
+        throw new TfjsKernelsError('backend_unavailable', `tfjs backend '${backend}' is unavailable: ${reason}`, { cause: error });
+      }
+      skipped.push({ backend, reason });
+    }
+  }
+  throw new TfjsKernelsError('backend_unavailable', `no tfjs backend could be loaded: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+}
+
+async function load(backend: BackendName, options: InitTfjsBackendOptions): Promise<Omit<TfjsBackendInfo, 'skipped'>> {
+  switch (backend) {
+    case 'node': {
+      // A variable specifier: the package is optional and usually absent, so it must not be
+      // resolved at type-check or bundle time.
+      const specifier = '@tensorflow/tfjs-node';
+      await import(specifier);
+      await setBackendOrThrow('tensorflow');
+      return { backend, tfjsBackend: 'tensorflow', threads: 0, kernels: [] };
+    }
+    case 'wasm': {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      wasm.setWasmPaths(wasmDistDir());
+      // Registered before setBackend so the engine runs every kernel's setup once it is ready.
+      const kernels = registerWasmTrainingKernels(options.kernels ?? 'all');
+      await setBackendOrThrow('wasm');
+      const result: Omit<TfjsBackendInfo, 'skipped'> = { backend, tfjsBackend: 'wasm', threads: wasm.getThreadsCount(), kernels };
+      if (options.threads !== undefined && options.threads > 1) {
+        result.threadsIgnoredReason =
+          'the threaded wasm build cannot start its workers under Node (tfjs issue 3830); running one thread';
+      }
+      return result;
+    }
+    case 'cpu': {
+      await import('@tensorflow/tfjs-backend-cpu');
+      await setBackendOrThrow('cpu');
+      return { backend, tfjsBackend: 'cpu', threads: 1, kernels: [] };
+    }
+  }
+}
+
+async function setBackendOrThrow(name: string): Promise<void> {
+  const ok = await tf.setBackend(name);
+  if (!ok || tf.getBackend() !== name) throw new Error(`tf.setBackend('${name}') failed`);
+  await tf.ready();
+}
+
+/** The folder of the wasm binaries inside the installed package (with a trailing slash, as tfjs expects). */
+export function wasmDistDir(): string {
+  const require = createRequire(import.meta.url);
+  return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+}
