@@ -63,6 +63,7 @@ export default tseslint.config(
                 'scope:aggregator',
               ],
             },
+            { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['*'] },
           ],
         },

@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { backupDatabase, restoreDatabase } from '@rlsa/ops';
+
+/**
+ * `rlsa backup` (online, while the aggregator runs) and `rlsa restore` (into the data dir of a stopped
+ * aggregator). Both print a JSON summary: the file, its size, and the row count of every table.
+ */
+export function registerBackupCommand(program: Command): void {
+  program
+    .command('backup')
+    .description("copy the aggregator's database with SQLite's online backup, while it runs")
+    .requiredOption('--data-dir <dir>', "the aggregator's --data-dir")
+    .requiredOption('--out <file>', 'backup file to write (mode 0600)')
+    .option('--force', 'overwrite --out if it exists', false)
+    .action(async (options: { dataDir: string; out: string; force: boolean }) => {
+      const summary = await backupDatabase({ dataDir: options.dataDir, out: options.out, force: options.force });
+      process.stdout.write(`${JSON.stringify({ backup: summary.path, bytes: summary.bytes, tables: summary.tables })}\n`);
+    });
+
+  program
+    .command('restore')
+    .description('put a backup in place as the database of a stopped aggregator')
+    .requiredOption('--from <file>', 'backup file made by `rlsa backup`')
+    .requiredOption('--data-dir <dir>', "the aggregator's --data-dir")
+    .option('--force', 'replace an existing database (kept as aggregator.sqlite.before-restore)', false)
+    .action((options: { from: string; dataDir: string; force: boolean }) => {
+      const summary = restoreDatabase({ from: options.from, dataDir: options.dataDir, force: options.force });
+      process.stdout.write(`${JSON.stringify({ restored: summary.path, bytes: summary.bytes, tables: summary.tables })}\n`);
+    });
+}

@@ -1,0 +1,27 @@
+export { OpsError, type OpsErrorCode } from './ops-error.ts';
+export { assertSafeName } from './names.ts';
+export {
+  CA_CERT_FILE,
+  CA_KEY_FILE,
+  DEFAULT_CA_DAYS,
+  DEFAULT_LEAF_DAYS,
+  initCa,
+  issueCertificate,
+  readSubjectAltNames,
+  subjectAltName,
+  type IssueOptions,
+  type IssuedFiles,
+} from './pki.ts';
+export { runOpenssl } from './openssl.ts';
+export {
+  addToken,
+  generateToken,
+  hashToken,
+  readTokensFile,
+  removeTokens,
+  writeTokensFile,
+  type AddTokenOptions,
+  type TokenEntry,
+  type TokenRole,
+} from './tokens.ts';
+export { backupDatabase, restoreDatabase, summarizeDatabase, DATABASE_FILE, type DatabaseSummary } from './backup.ts';
