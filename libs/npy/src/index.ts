@@ -1,0 +1,7 @@
+export { NpyError, type NpyErrorCode } from './npy-error.ts';
+export { dtypeDescr, dtypeSize, parseDescr, type NpyData, type NpyDtype } from './dtype.ts';
+export { formatHeader, parseHeader, type NpyHeader } from './header.ts';
+export { decodeNpy, encodeNpy, type NpyArray } from './codec.ts';
+export { readNpy, writeNpy } from './file.ts';
+export { fromMatrix, readIntegers, readMatrix, toIntegers, toMatrix, type NpyMatrix } from './conversions.ts';
+export { halfToNumber, numberToHalf } from './float16.ts';
