@@ -1,2 +1,15 @@
-export { RlsaError } from "./errors.ts";
-export type { RlsaErrorCode } from "./errors.ts";
+export { RlsaError, type RlsaErrorCode } from './errors.ts';
+export { matrix, takeRows, type Matrix } from './matrix.ts';
+export { jsLinalg, type Linalg } from './linalg.ts';
+export { relativeProjection, type RelativeProjectionOptions, type Similarity } from './relative-projection.ts';
+export { MergeAccumulator, type MergedSpace } from './merge-accumulator.ts';
+export { meanOverSpaces, weightedMeanOverSpaces, type Space } from './mean-over-spaces.ts';
+export { absoluteMean, jumble } from './baselines.ts';
+export { linearCka } from './linear-cka.ts';
+export { LinearCkaAccumulator, type LinearCkaAccumulatorOptions, type LinearCkaOptions } from './linear-cka-accumulator.ts';
+export { RBF_CKA_MAX_ROWS, rbfCka, type RbfCkaOptions } from './rbf-cka.ts';
+export { separability } from './separability.ts';
+export { mutualKnnAlignment } from './mutual-knn-alignment.ts';
+export { nearestCentroidAccuracy } from './nearest-centroid.ts';
+export { anchorPool, KMEANS_MAX_ITERATIONS, selectAnchors, type AnchorStrategy, type SelectAnchorsOptions } from './anchor-selection.ts';
+export { partitionTasks, type PartitionOptions, type Scenario, type TaskPartition } from './partition-tasks.ts';
