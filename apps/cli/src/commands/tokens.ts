@@ -23,7 +23,7 @@ export function registerTokensCommand(program: Command): void {
         keep: options.keep,
       });
       process.stderr.write(
-        `added a ${entry.role} token for ${entry.subject} to ${options.file} (sha256 ${entry.sha256.slice(0, 12)}…); ` +
+        `added ${entry.role === 'admin' ? 'an admin' : 'a node'} token for ${entry.subject} to ${options.file} (sha256 ${entry.sha256.slice(0, 12)}…); ` +
           'it is printed once, below: hand it to its holder over a private channel. The aggregator reads the file at start.\n',
       );
       process.stdout.write(`${token}\n`);
