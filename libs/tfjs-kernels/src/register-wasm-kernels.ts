@@ -1,9 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './kernels/BatchMatMul.ts';
+import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.ts';
+import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.ts';
+import { maxPoolGradConfig } from './kernels/MaxPoolGrad.ts';
 import { originalKernels } from './wasm-kernel-utils.ts';
 
 /** The project's wasm kernels, in registration order. */
-export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [batchMatMulConfig];
+export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  maxPoolGradConfig,
+  batchMatMulConfig,
+];
 
 /** Names of the project's wasm kernels. */
 export const WASM_TRAINING_KERNEL_NAMES: readonly string[] = WASM_TRAINING_KERNELS.map((k) => k.kernelName);

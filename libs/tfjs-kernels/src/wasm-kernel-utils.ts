@@ -44,3 +44,10 @@ export function disposeAll(backend: BackendWasm, ...ts: tf.TensorInfo[]): void {
 export function reshaped(t: tf.TensorInfo, shape: number[]): tf.TensorInfo {
   return { dataId: t.dataId, shape, dtype: t.dtype };
 }
+
+/** The arguments the engine passes to a kernel function. */
+export interface WasmKernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// Registers the gradient functions (tfjs-core's Node bundle does not): the specs take gradients.
+import '@tensorflow/tfjs-layers';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { wasmDistDir } from '../init-backend.ts';
 import { registerWasmTrainingKernels, type KernelSelection } from '../register-wasm-kernels.ts';

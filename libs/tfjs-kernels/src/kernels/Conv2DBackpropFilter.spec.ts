@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { conv2DBackpropFilterConfig, im2colTransposed } from './Conv2DBackpropFilter.ts';
+import { FLOAT32_TOLERANCE, maxScaledError, runOn, seededTensor, setUpBackends } from '../testing/compare-backends.ts';
+
+type Pad = 'same' | 'valid' | number;
+
+describe('Conv2DBackpropFilter (wasm, im2col and one product)', () => {
+  beforeAll(async () => {
+    await setUpBackends();
+  });
+
+  it('is registered for wasm, which has no such kernel of its own', () => {
+    expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')?.kernelFunc).toBe(conv2DBackpropFilterConfig.kernelFunc);
+  });
+
+  it('lays out im2col transposed, with zeros in the padding', () => {
+    // x: 1×2×2×1 = [[1, 2], [3, 4]], 2×2 filter, 'same' (pad bottom/right by 1), stride 1.
+    const out = new Float32Array(4 * 4);
+    im2colTransposed(Float32Array.from([1, 2, 3, 4]), {
+      batch: 1, inHeight: 2, inWidth: 2, inChannels: 1, outHeight: 2, outWidth: 2,
+      filterHeight: 2, filterWidth: 2, strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
+    }, out);
+    // rows k = (i, j): the input seen by filter tap (i, j) at each output position
+    expect(Array.from(out)).toEqual([1, 2, 3, 4, 2, 0, 4, 0, 3, 4, 0, 0, 4, 0, 0, 0]);
+  });
+
+  const cases: { x: [number, number, number, number]; f: [number, number, number, number]; s: number | [number, number]; pad: Pad }[] = [
+    { x: [2, 7, 6, 3], f: [3, 3, 3, 4], s: 1, pad: 'valid' },
+    { x: [2, 7, 6, 3], f: [3, 3, 3, 4], s: 1, pad: 'same' },
+    { x: [2, 7, 6, 3], f: [3, 3, 3, 4], s: 2, pad: 'valid' },
+    { x: [2, 7, 6, 3], f: [3, 3, 3, 4], s: 2, pad: 'same' },
+    { x: [3, 8, 8, 5], f: [5, 5, 5, 2], s: 1, pad: 'same' },
+    { x: [2, 9, 7, 2], f: [2, 4, 2, 3], s: [2, 1], pad: 'same' },
+    { x: [2, 6, 6, 2], f: [3, 3, 2, 3], s: 2, pad: 1 },
+    { x: [4, 14, 14, 8], f: [5, 5, 8, 16], s: 1, pad: 'valid' },
+  ];
+
+  for (const c of cases) {
+    it(`matches the cpu backend: x ${c.x.join('×')}, filter ${c.f.join('×')}, stride ${String(c.s)}, pad ${c.pad}`, async () => {
+      const outShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad).outShape;
+      const f = () =>
+        tf.engine().runKernel(
+          tf.Conv2DBackpropFilter,
+          { x: seededTensor(c.x, 5), dy: seededTensor(outShape, 6) },
+          { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f },
+        ) as tf.Tensor;
+      const [expected] = await runOn('cpu', f);
+      const [actual] = await runOn('wasm', f);
+      expect(maxScaledError(actual!, expected!)).toBeLessThan(FLOAT32_TOLERANCE);
+    });
+  }
+
+  it('gives the filter gradient of conv2d', async () => {
+    const loss = () => {
+      const x = seededTensor([2, 8, 8, 3], 9) as tf.Tensor4D;
+      return tf.grad((w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, w as tf.Tensor4D, 2, 'same'))))(seededTensor([3, 3, 3, 4], 10));
+    };
+    const [expected] = await runOn('cpu', loss);
+    const [actual] = await runOn('wasm', loss);
+    expect(maxScaledError(actual!, expected!)).toBeLessThan(FLOAT32_TOLERANCE);
+  });
+});

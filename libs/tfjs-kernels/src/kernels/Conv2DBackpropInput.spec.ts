@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { conv2DBackpropInputConfig, dilate, rotatedTransposedFilter } from './Conv2DBackpropInput.ts';
+import { FLOAT32_TOLERANCE, maxScaledError, runOn, seededTensor, setUpBackends } from '../testing/compare-backends.ts';
+
+type Pad = 'same' | 'valid' | number;
+
+describe('Conv2DBackpropInput (wasm, as a forward convolution)', () => {
+  beforeAll(async () => {
+    await setUpBackends();
+  });
+
+  it('is the kernel registered for wasm', () => {
+    expect(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')?.kernelFunc).toBe(conv2DBackpropInputConfig.kernelFunc);
+  });
+
+  it('rotates the filter and swaps its channels', () => {
+    // W[i, j, ci, co] over fh = 1, fw = 2, cin = 2, cout = 3, W = 0..11 in order.
+    const w = Float32Array.from({ length: 12 }, (_, i) => i);
+    const out = new Float32Array(12);
+    rotatedTransposedFilter(w, 1, 2, 2, 3, out);
+    // W'[0, 0, co, ci] = W[0, 1, ci, co] = 6 + ci·3 + co
+    expect(Array.from(out.subarray(0, 6))).toEqual([6, 9, 7, 10, 8, 11]);
+    expect(Array.from(out.subarray(6))).toEqual([0, 3, 1, 4, 2, 5]);
+  });
+
+  it('dilates by the stride with zeros between', () => {
+    const out = new Float32Array(1 * 3 * 3 * 1);
+    dilate(Float32Array.from([1, 2, 3, 4]), [1, 2, 2, 1], 2, 2, out);
+    expect(Array.from(out)).toEqual([1, 0, 2, 0, 0, 0, 3, 0, 4]);
+  });
+
+  const cases: { x: [number, number, number, number]; f: [number, number, number, number]; s: number | [number, number]; pad: Pad }[] = [
+    { x: [2, 7, 6, 3], f: [3, 3, 3, 4], s: 1, pad: 'valid' },
+    { x: [2, 7, 6, 3], f: [3, 3, 3, 4], s: 1, pad: 'same' },
+    { x: [2, 7, 6, 3], f: [3, 3, 3, 4], s: 2, pad: 'valid' },
+    { x: [2, 7, 6, 3], f: [3, 3, 3, 4], s: 2, pad: 'same' },
+    { x: [3, 8, 8, 5], f: [5, 5, 5, 2], s: 1, pad: 'same' },
+    { x: [2, 9, 7, 2], f: [2, 4, 2, 3], s: [2, 1], pad: 'same' },
+    { x: [2, 6, 6, 2], f: [3, 3, 2, 3], s: 2, pad: 1 },
+    { x: [4, 14, 14, 8], f: [5, 5, 8, 16], s: 1, pad: 'valid' },
+  ];
+
+  for (const c of cases) {
+    it(`matches the cpu backend: x ${c.x.join('×')}, filter ${c.f.join('×')}, stride ${String(c.s)}, pad ${c.pad}`, async () => {
+      const outShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad).outShape;
+      const f = () => tf.conv2dTranspose(seededTensor(outShape, 3) as tf.Tensor4D, seededTensor(c.f, 4) as tf.Tensor4D, c.x, c.s, c.pad);
+      const [expected] = await runOn('cpu', f);
+      const [actual] = await runOn('wasm', f);
+      expect(maxScaledError(actual!, expected!)).toBeLessThan(FLOAT32_TOLERANCE);
+    });
+  }
+
+  it('gives the input gradient of conv2d', async () => {
+    const x = [2, 8, 8, 3] as [number, number, number, number];
+    const loss = () => {
+      const w = seededTensor([3, 3, 3, 4], 7) as tf.Tensor4D;
+      return tf.grad((xv: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xv as tf.Tensor4D, w, 2, 'same'))))(seededTensor(x, 8));
+    };
+    const [expected] = await runOn('cpu', loss);
+    const [actual] = await runOn('wasm', loss);
+    expect(maxScaledError(actual!, expected!)).toBeLessThan(FLOAT32_TOLERANCE);
+  });
+});

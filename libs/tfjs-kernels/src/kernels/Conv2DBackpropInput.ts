@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { disposeAll, heapF32, runWasmKernel, type WasmKernelArgs } from '../wasm-kernel-utils.ts';
+
+/**
+ * The filter of the input gradient: W'[i', j', co, ci] = W[fh-1-i', fw-1-j', ci, co]
+ * (rotated by 180° in space, in/out channels swapped). W: [fh, fw, cin, cout] → [fh, fw, cout, cin].
+ */
+export function rotatedTransposedFilter(w: Float32Array, fh: number, fw: number, cin: number, cout: number, out: Float32Array): void {
+  for (let i = 0; i < fh; i++) {
+    for (let j = 0; j < fw; j++) {
+      const src = ((fh - 1 - i) * fw + (fw - 1 - j)) * cin * cout;
+      const dst = (i * fw + j) * cout * cin;
+      for (let ci = 0; ci < cin; ci++) {
+        for (let co = 0; co < cout; co++) out[dst + co * cin + ci] = w[src + ci * cout + co] as number;
+      }
+    }
+  }
+}
+
+/**
+ * dy dilated by the stride: D[n, y·sh, x·sw, c] = dy[n, y, x, c], zero elsewhere.
+ * dy: [N, oh, ow, C] → D: [N, (oh-1)·sh+1, (ow-1)·sw+1, C].
+ */
+export function dilate(dy: Float32Array, shape: readonly number[], sh: number, sw: number, out: Float32Array): void {
+  const [n, oh, ow, c] = shape as [number, number, number, number];
+  const dh = (oh - 1) * sh + 1;
+  const dw = (ow - 1) * sw + 1;
+  out.fill(0);
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        const src = ((b * oh + y) * ow + x) * c;
+        const dst = ((b * dh + y * sh) * dw + x * sw) * c;
+        for (let k = 0; k < c; k++) out[dst + k] = dy[src + k] as number;
+      }
+    }
+  }
+}
+
+/**
+ * The gradient of a 2-D convolution with respect to its input (NHWC, no dilation):
+ *   dx[n, h, w, ci] = Σ_{i, j, co} dy[n, y, x, co] · W[i, j, ci, co]  over h = y·sh + i - pt, w = x·sw + j - pl,
+ * written as one forward convolution (the wasm backend's fast XNNPACK kernel) of dy, dilated by the
+ * stride and padded by (fh-1-pt, fw-1-pl) on top/left, with the rotated, channel-swapped filter W'.
+ * dy: [N, oh, ow, cout], W: [fh, fw, cin, cout] → dx: [N, H, W, cin].
+ *
+ * Returns undefined for cases it does not cover (NCHW, or explicit pads larger than the filter),
+ * which the stock kernel then computes.
+ */
+export function conv2DBackpropInputImpl(
+  backend: BackendWasm,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  attrs: tf.Conv2DBackpropInputAttrs,
+): tf.TensorInfo | undefined {
+  const dataFormat = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat);
+  if (dataFormat !== 'channelsLast' || dy.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    dataFormat,
+  );
+  const { filterHeight: fh, filterWidth: fw, inChannels: cin, outChannels: cout, strideHeight: sh, strideWidth: sw } = info;
+  const dh = (info.outHeight - 1) * sh + 1;
+  const dw = (info.outWidth - 1) * sw + 1;
+  const top = fh - 1 - info.padInfo.top;
+  const left = fw - 1 - info.padInfo.left;
+  // A valid convolution over the padded D must give exactly H × W.
+  const bottom = info.inHeight + fh - 1 - dh - top;
+  const right = info.inWidth + fw - 1 - dw - left;
+  if (top < 0 || left < 0 || bottom < 0 || right < 0) return undefined;
+
+  const w2 = backend.makeOutput([fh, fw, cout, cin], 'float32');
+  const strided = sh > 1 || sw > 1;
+  const d = strided ? backend.makeOutput([info.batchSize, dh, dw, cout], 'float32') : dy;
+  // Views after the allocations: a heap growth detaches earlier views.
+  rotatedTransposedFilter(heapF32(backend, filter), fh, fw, cin, cout, heapF32(backend, w2));
+  if (strided) dilate(heapF32(backend, dy), dy.shape, sh, sw, heapF32(backend, d));
+  try {
+    return runWasmKernel(tf.Conv2D, backend, { x: d, filter: w2 }, {
+      strides: 1,
+      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      dataFormat: 'NHWC',
+      dilations: 1,
+    });
+  } finally {
+    disposeAll(backend, w2);
+    if (strided) disposeAll(backend, d);
+  }
+}
+
+function conv2DBackpropInput(args: WasmKernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  return (
+    conv2DBackpropInputImpl(backend, dy, filter, attrs) ??
+    runWasmKernel(tf.Conv2DBackpropInput, backend, args.inputs, args.attrs)
+  );
+}
+
+export const conv2DBackpropInputConfig: tf.KernelConfig = {
+  kernelName: tf.Conv2DBackpropInput,
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropInput as tf.KernelFunc,
+};
