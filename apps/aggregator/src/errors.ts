@@ -1,0 +1,46 @@
+/**
+ * Why the aggregator refused a request. A closed set mirroring the gRPC status codes it
+ * answers with; the mapping to gRPC happens only at the service edge (grpc-status.ts).
+ */
+export type AggregatorErrorCode =
+  /** The request itself is malformed: bad shapes, NaN/Inf, unknown enum values, duplicate ids in one chunk. */
+  | 'invalid_argument'
+  /** The run (or node, or sample) does not exist. */
+  | 'not_found'
+  /** The client tried to store something that exists with other content (a run, a chunk seq, a node's sample). */
+  | 'already_exists'
+  /** The request is well formed but the state does not allow it: wrong fingerprint or width, not joined, gap in seqs, finished. */
+  | 'failed_precondition'
+  /** The caller is authenticated but may not do this (a node writing as another, a node calling an admin method). */
+  | 'permission_denied'
+  /** No valid credentials. */
+  | 'unauthenticated'
+  /** Over a size limit (rows per chunk, request size). */
+  | 'resource_exhausted'
+  /** The server is draining or otherwise not taking this request now; retry elsewhere or later. */
+  | 'unavailable'
+  /** A bug or an unexpected storage failure. */
+  | 'internal';
+
+/** The aggregator's one error type: a code from a closed set, a message for people, and a cause. */
+export class AggregatorError extends Error {
+  override readonly name = 'AggregatorError';
+  /** Lets the CLI print a startup mistake (bad config, unreadable tokens file) as one line. */
+  readonly userFacing = true;
+
+  constructor(
+    /** Machine-readable reason, mapped to a gRPC status at the edge. */
+    readonly code: AggregatorErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** Wraps anything caught, keeping AggregatorErrors as they are. */
+  static from(reason: unknown, code: AggregatorErrorCode = 'internal'): AggregatorError {
+    if (reason instanceof AggregatorError) return reason;
+    const message = reason instanceof Error ? reason.message : String(reason);
+    return new AggregatorError(code, message, { cause: reason });
+  }
+}

@@ -1,0 +1,15 @@
+export { DEFAULT_MAX_RECEIVE_BYTES, isLoopback, startAggregator } from './aggregator-server.ts';
+export type { AggregatorHandle, AggregatorOptions } from './aggregator-server.ts';
+export { AggregatorState, MAX_NEAREST_K, MAX_ROWS_PER_CHUNK } from './aggregator-state.ts';
+export type { ChunkOutcome, CkaResult, NeighborResult, SpaceData } from './aggregator-state.ts';
+export { Authenticator, authorizeNode, hashToken, loadTokensFile, requireAdmin } from './auth.ts';
+export type { Principal, Role, TokenEntry } from './auth.ts';
+export { AggregatorError } from './errors.ts';
+export type { AggregatorErrorCode } from './errors.ts';
+export { toAggregatorError, toGrpcStatus } from './grpc-status.ts';
+export { MergedSums } from './merged-sums.ts';
+export { AggregatorMetrics } from './metrics.ts';
+export { SETTING_KEYS, aggregatorOptionsFromSettings, loadRunFile, readConfigFile } from './settings.ts';
+export type { AggregatorSettings } from './settings.ts';
+export { Storage } from './storage.ts';
+export type { ChunkRow, Durability } from './storage.ts';

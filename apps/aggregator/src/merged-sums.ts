@@ -1,0 +1,110 @@
+/** Rows per slab: growth allocates one slab, never copies the existing sums. */
+const SLAB_ROWS = 1024;
+
+/**
+ * The merged space of a run, held compactly: for each sample id, the float64 sum of the
+ * trainer rows received for it and their count (the number of trainer spaces containing it).
+ * The merged row is sum / count (the per-sample mean over trainer spaces); no per-node copy
+ * is kept in memory (the per-node rows live on disk).
+ *
+ * Memory: 8·width + 8 bytes per sample plus the id map, allocated in slabs of 1,024 rows.
+ */
+export class MergedSums {
+  private readonly slotOf = new Map<number, number>();
+  private readonly sumSlabs: Float64Array[] = [];
+  private readonly countSlabs: Uint32Array[] = [];
+  private readonly labelSlabs: Int32Array[] = [];
+  private readonly idSlabs: Uint32Array[] = [];
+  private size = 0;
+
+  constructor(readonly width: number) {}
+
+  /** Distinct samples with at least one contribution. */
+  get sampleCount(): number {
+    return this.size;
+  }
+
+  /** Bytes held by the sums, counts, labels and ids (not the id map). */
+  get bytes(): number {
+    return this.sumSlabs.length * SLAB_ROWS * (this.width * 8 + 12);
+  }
+
+  has(sampleId: number): boolean {
+    return this.slotOf.has(sampleId);
+  }
+
+  /**
+   * Adds row `row` of `values` (rows × width, row-major) as one contribution to `sampleId`.
+   * `label` < 0 means unknown; the first known label of a sample is kept.
+   */
+  add(sampleId: number, values: Float32Array, row: number, label: number): void {
+    let slot = this.slotOf.get(sampleId);
+    if (slot === undefined) {
+      slot = this.size;
+      if (slot % SLAB_ROWS === 0) this.grow();
+      this.size += 1;
+      this.slotOf.set(sampleId, slot);
+      (this.idSlabs[Math.floor(slot / SLAB_ROWS)] as Uint32Array)[slot % SLAB_ROWS] = sampleId;
+      (this.labelSlabs[Math.floor(slot / SLAB_ROWS)] as Int32Array)[slot % SLAB_ROWS] = -1;
+    }
+    const slab = Math.floor(slot / SLAB_ROWS);
+    const local = slot % SLAB_ROWS;
+    const sums = this.sumSlabs[slab] as Float64Array;
+    const width = this.width;
+    const base = local * width;
+    const from = row * width;
+    for (let c = 0; c < width; c += 1) sums[base + c] = (sums[base + c] as number) + (values[from + c] as number);
+    const counts = this.countSlabs[slab] as Uint32Array;
+    counts[local] = (counts[local] as number) + 1;
+    const labels = this.labelSlabs[slab] as Int32Array;
+    if ((labels[local] as number) < 0 && label >= 0) labels[local] = label;
+  }
+
+  /** Every sample id, ascending. */
+  sortedIds(): Uint32Array {
+    const ids = new Uint32Array(this.size);
+    for (let slot = 0; slot < this.size; slot += 1) ids[slot] = (this.idSlabs[Math.floor(slot / SLAB_ROWS)] as Uint32Array)[slot % SLAB_ROWS] as number;
+    return ids.sort();
+  }
+
+  /**
+   * Writes the merged (mean) row of `sampleId` into out[offset .. offset+width) as float32
+   * and returns its count and label; undefined when the sample has no contribution.
+   */
+  readMean(sampleId: number, out: Float32Array, offset: number): { count: number; label: number } | undefined {
+    const slot = this.slotOf.get(sampleId);
+    if (slot === undefined) return undefined;
+    const slab = Math.floor(slot / SLAB_ROWS);
+    const local = slot % SLAB_ROWS;
+    const sums = this.sumSlabs[slab] as Float64Array;
+    const count = (this.countSlabs[slab] as Uint32Array)[local] as number;
+    const base = local * this.width;
+    for (let c = 0; c < this.width; c += 1) out[offset + c] = (sums[base + c] as number) / count;
+    return { count, label: (this.labelSlabs[slab] as Int32Array)[local] as number };
+  }
+
+  /**
+   * Calls `visit` for every sample with a view of its float64 sum row (valid only during the
+   * call). Cosine similarity of a sum equals that of the mean, so searches need no division.
+   */
+  forEachSum(visit: (sampleId: number, sum: Float64Array, count: number, label: number) => void): void {
+    for (let slot = 0; slot < this.size; slot += 1) {
+      const slab = Math.floor(slot / SLAB_ROWS);
+      const local = slot % SLAB_ROWS;
+      const sums = this.sumSlabs[slab] as Float64Array;
+      visit(
+        (this.idSlabs[slab] as Uint32Array)[local] as number,
+        sums.subarray(local * this.width, (local + 1) * this.width),
+        (this.countSlabs[slab] as Uint32Array)[local] as number,
+        (this.labelSlabs[slab] as Int32Array)[local] as number,
+      );
+    }
+  }
+
+  private grow(): void {
+    this.sumSlabs.push(new Float64Array(SLAB_ROWS * this.width));
+    this.countSlabs.push(new Uint32Array(SLAB_ROWS));
+    this.labelSlabs.push(new Int32Array(SLAB_ROWS));
+    this.idSlabs.push(new Uint32Array(SLAB_ROWS));
+  }
+}

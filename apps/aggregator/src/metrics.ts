@@ -1,0 +1,84 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The aggregator's Prometheus metrics, in a registry of its own (several servers may live in
+ * one process, e.g. in tests).
+ */
+export class AggregatorMetrics {
+  readonly registry = new Registry();
+  readonly chunks = new Counter({
+    name: 'rlsa_aggregator_chunks_total',
+    help: 'Chunks acknowledged, by space and whether they were duplicates',
+    labelNames: ['space', 'duplicate'] as const,
+    registers: [this.registry],
+  });
+  readonly rows = new Counter({
+    name: 'rlsa_aggregator_rows_total',
+    help: 'Rows newly stored (duplicates not counted), by space',
+    labelNames: ['space'] as const,
+    registers: [this.registry],
+  });
+  readonly bytes = new Counter({
+    name: 'rlsa_aggregator_payload_bytes_total',
+    help: 'Payload bytes (ids, values, scales, labels) of acknowledged chunks',
+    registers: [this.registry],
+  });
+  readonly rejections = new Counter({
+    name: 'rlsa_aggregator_rejections_total',
+    help: 'Refused requests, by method and reason (error code)',
+    labelNames: ['method', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly commitSeconds = new Histogram({
+    name: 'rlsa_aggregator_commit_seconds',
+    help: 'Time of the SQLite commit of one chunk',
+    buckets: [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1],
+    registers: [this.registry],
+  });
+  readonly connectedNodes = new Gauge({
+    name: 'rlsa_aggregator_connected_nodes',
+    help: 'Nodes with an open upload stream',
+    registers: [this.registry],
+  });
+  readonly mergedBytes = new Gauge({
+    name: 'rlsa_aggregator_merged_state_bytes',
+    help: 'Bytes of the in-memory merged sums of all runs',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'rlsa_aggregator_' });
+  }
+
+  /** Serves GET /metrics on host:port (0 = a free port); resolves with the bound port. */
+  async serve(host: string, port: number): Promise<{ server: Server; port: number }> {
+    const server = createServer((request, response) => {
+      if (request.method === 'GET' && request.url === '/metrics') {
+        this.registry.metrics().then(
+          (text) => {
+            response.writeHead(200, { 'content-type': this.registry.contentType });
+            response.end(text);
+          },
+          (error: unknown) => {
+            response.writeHead(500, { 'content-type': 'text/plain' });
+            response.end(String(error));
+          },
+        );
+        return;
+      }
+      response.writeHead(404, { 'content-type': 'text/plain' });
+      response.end('not found: GET /metrics\n');
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return { server, port: (server.address() as AddressInfo).port };
+  }
+}

@@ -1,0 +1,20 @@
+import { toBinary } from '@bufbuild/protobuf';
+import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
+import { ReflectionService } from '@grpc/reflection';
+import { file_rlsa_v1_aggregator, file_rlsa_v1_matrix, file_rlsa_v1_run } from '@rlsa/proto';
+
+/**
+ * Server reflection for the rlsa.v1 services. @grpc/reflection reads only the
+ * `fileDescriptorProtos` (serialized FileDescriptorProto) of a proto-loader package definition,
+ * so the generated protobuf-es descriptors are serialized into one such entry per service.
+ */
+export function rlsaReflectionService(): ReflectionService {
+  const files = [file_rlsa_v1_matrix, file_rlsa_v1_run, file_rlsa_v1_aggregator].map((file) =>
+    Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto)),
+  );
+  const definition = {
+    'rlsa.v1.AggregatorService': { fileDescriptorProtos: files },
+    'rlsa.v1.AdminService': { fileDescriptorProtos: files },
+  } as unknown as ConstructorParameters<typeof ReflectionService>[0];
+  return new ReflectionService(definition);
+}
