@@ -62,6 +62,11 @@ export interface AggregatorOptions {
   port?: number;
   /** Prometheus /metrics HTTP port (0 = a free port); undefined = no metrics endpoint. */
   metricsPort?: number;
+  /**
+   * A second, plaintext gRPC port serving only grpc.health.v1 (0 = a free port), for probes that
+   * cannot present a client certificate under mTLS; undefined = none. Health is on the main port too.
+   */
+  healthPort?: number;
   /** Tokens (from a tokens file); undefined = auth off (warned). */
   tokens?: readonly TokenEntry[];
   /** PEM server certificate and key; clientCa turns on mTLS (client certificates required). */
@@ -80,6 +85,7 @@ export interface AggregatorHandle {
   readonly host: string;
   readonly port: number;
   readonly metricsPort: number | undefined;
+  readonly healthPort: number | undefined;
   readonly state: AggregatorState;
   readonly metrics: AggregatorMetrics;
   /** Drains: refuses new calls, ends streams (uploads get UNAVAILABLE after their committed chunks), closes storage. */
@@ -377,6 +383,24 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     throw new AggregatorError('failed_precondition', `cannot listen on ${bindHost}:${options.port ?? 50051}: ${(error as Error).message}`, { cause: error });
   }
 
+  let healthServer: Server | undefined;
+  let healthPort: number | undefined;
+  if (options.healthPort !== undefined) {
+    healthServer = new Server();
+    health.addToServer(healthServer);
+    try {
+      healthPort = await new Promise<number>((resolve, reject) => {
+        (healthServer as Server).bindAsync(`${bindHost}:${options.healthPort}`, ServerCredentials.createInsecure(), (error, boundPort) =>
+          error === null ? resolve(boundPort) : reject(error),
+        );
+      });
+    } catch (error: unknown) {
+      server.forceShutdown();
+      storage.close();
+      throw new AggregatorError('failed_precondition', `cannot serve health on ${bindHost}:${options.healthPort}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
   let metricsServer: HttpServer | undefined;
   let metricsPort: number | undefined;
   if (options.metricsPort !== undefined) {
@@ -386,6 +410,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       metricsPort = served.port;
     } catch (error: unknown) {
       server.forceShutdown();
+      healthServer?.forceShutdown();
       storage.close();
       throw new AggregatorError('failed_precondition', `cannot serve metrics on ${host}:${options.metricsPort}: ${(error as Error).message}`, { cause: error });
     }
@@ -410,6 +435,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
           resolve();
         });
       });
+      healthServer?.forceShutdown();
       if (metricsServer !== undefined) {
         metricsServer.closeAllConnections();
         await new Promise<void>((resolve) => (metricsServer as HttpServer).close(() => resolve()));
@@ -420,5 +446,5 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     return shutdownPromise;
   };
 
-  return { host, port, metricsPort, state, metrics, shutdown };
+  return { host, port, metricsPort, healthPort, state, metrics, shutdown };
 }

@@ -14,6 +14,7 @@ export interface AggregatorSettings {
   host: string;
   port: number;
   metricsPort?: number | undefined;
+  healthPort?: number | undefined;
   tokensFile?: string | undefined;
   tlsCert?: string | undefined;
   tlsKey?: string | undefined;
@@ -31,6 +32,7 @@ export const SETTING_KEYS: readonly (keyof AggregatorSettings)[] = [
   'host',
   'port',
   'metricsPort',
+  'healthPort',
   'tokensFile',
   'tlsCert',
   'tlsKey',
@@ -113,6 +115,9 @@ export function aggregatorOptionsFromSettings(settings: AggregatorSettings, logg
   if (settings.metricsPort !== undefined && (!Number.isInteger(settings.metricsPort) || settings.metricsPort < 0 || settings.metricsPort > 65535)) {
     throw new AggregatorError('failed_precondition', `--metrics-port ${settings.metricsPort} is not a port`);
   }
+  if (settings.healthPort !== undefined && (!Number.isInteger(settings.healthPort) || settings.healthPort < 0 || settings.healthPort > 65535)) {
+    throw new AggregatorError('failed_precondition', `--health-port ${settings.healthPort} is not a port`);
+  }
   if (!(settings.maxReceiveMb > 0)) throw new AggregatorError('failed_precondition', `--max-receive-mb ${settings.maxReceiveMb} must be positive`);
   if (settings.durability !== 'normal' && settings.durability !== 'full') {
     throw new AggregatorError('failed_precondition', `--durability ${String(settings.durability)} must be normal or full`);
@@ -136,6 +141,7 @@ export function aggregatorOptionsFromSettings(settings: AggregatorSettings, logg
     host: settings.host,
     port: settings.port,
     ...(settings.metricsPort !== undefined ? { metricsPort: settings.metricsPort } : {}),
+    ...(settings.healthPort !== undefined ? { healthPort: settings.healthPort } : {}),
     ...(settings.tokensFile !== undefined ? { tokens: loadTokensFile(settings.tokensFile) } : {}),
     ...(tls !== undefined ? { tls } : {}),
     insecure: settings.insecure,

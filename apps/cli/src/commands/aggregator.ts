@@ -45,6 +45,11 @@ export function registerAggregatorCommand(program: Command): void {
     .addOption(option('--host <host>', 'address to listen on; plaintext only on loopback unless --insecure', 'host').default('127.0.0.1'))
     .addOption(option('--port <port>', 'gRPC port; 0 picks a free one (logged)', 'port').default(50051).argParser(integer('--port')))
     .addOption(option('--metrics-port <port>', 'serve Prometheus /metrics over HTTP on this port (0 = a free one); off when absent', 'metrics-port').argParser(integer('--metrics-port')))
+    .addOption(
+      option('--health-port <port>', 'also serve grpc.health.v1 alone, plaintext, on this port (0 = a free one): for probes under mTLS', 'health-port').argParser(
+        integer('--health-port'),
+      ),
+    )
     .addOption(option('--tokens-file <file>', 'bearer tokens (YAML/JSON: tokens: [{subject, role, sha256}]); without it auth is off', 'tokens-file'))
     .addOption(option('--tls-cert <file>', 'PEM server certificate (TLS)', 'tls-cert'))
     .addOption(option('--tls-key <file>', 'PEM server private key (TLS)', 'tls-key'))
@@ -63,7 +68,7 @@ export function registerAggregatorCommand(program: Command): void {
       const settings = mergeSettings(command);
       const logger = pino({ level: settings.logLevel, base: { service: 'rlsa-aggregator' } });
       const handle = await startAggregator(aggregatorOptionsFromSettings(settings, logger));
-      logger.info({ host: handle.host, port: handle.port, metricsPort: handle.metricsPort ?? null, dataDir: settings.dataDir }, 'aggregator listening');
+      logger.info({ host: handle.host, port: handle.port, metricsPort: handle.metricsPort ?? null, healthPort: handle.healthPort ?? null, dataDir: settings.dataDir }, 'aggregator listening');
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {
           logger.info({ signal }, 'draining');
@@ -105,6 +110,7 @@ function mergeSettings(command: Command): AggregatorSettings {
     host: String(settings['host']),
     port: asNumber('port') as number,
     metricsPort: asNumber('metricsPort'),
+    healthPort: asNumber('healthPort'),
     tokensFile: settings['tokensFile'] as string | undefined,
     tlsCert: settings['tlsCert'] as string | undefined,
     tlsKey: settings['tlsKey'] as string | undefined,
