@@ -3,8 +3,10 @@ import { registerAggregatorCommand } from './aggregator.ts';
 import { registerBackupCommand } from './backup.ts';
 import { registerPkiCommand } from './pki.ts';
 import { registerTokensCommand } from './tokens.ts';
+import { registerSimulateCommand } from './simulate.ts';
+import { registerStudyCommand } from './study.ts';
 
 /** Each subcommand registers itself on the root program. Add new commands here. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerAggregatorCommand, registerPkiCommand, registerTokensCommand, registerBackupCommand];
+export const commands: RegisterCommand[] = [registerAggregatorCommand, registerPkiCommand, registerTokensCommand, registerBackupCommand, registerSimulateCommand, registerStudyCommand];

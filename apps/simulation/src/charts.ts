@@ -1,0 +1,111 @@
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+/** One point of a 2-D view of a space. */
+export interface ScatterPoint {
+  readonly x: number;
+  readonly y: number;
+  /** Class label, shown as the colour. */
+  readonly label: number;
+}
+
+/** One bar: `group` on the x axis, `series` (e.g. "ours", "paper") side by side within a group. */
+export interface BarDatum {
+  readonly group: string;
+  readonly series: string;
+  readonly value: number;
+}
+
+/** One point of a line: the swept value on x, one line per `series`. */
+export interface LineDatum {
+  readonly x: number | string;
+  readonly series: string;
+  readonly value: number;
+}
+
+/**
+ * Renders a Vega-Lite spec to a standalone SVG string in Node: compile to Vega, run a headless view
+ * (renderer 'none': no DOM, no canvas; text widths are estimated), serialise the scene graph.
+ */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const vgSpec = compile(spec).spec;
+  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Side-by-side scatter plots (one per panel) of 2-D PCA coordinates, coloured by class. */
+export function pcaSpec(panels: readonly { title: string; points: readonly ScatterPoint[] }[], numClasses: number): TopLevelSpec {
+  const scheme = numClasses <= 10 ? 'tableau10' : numClasses <= 20 ? 'tableau20' : 'rainbow';
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    hconcat: panels.map((panel) => ({
+      title: panel.title,
+      width: 260,
+      height: 260,
+      data: { values: panel.points.map((p) => ({ pc1: p.x, pc2: p.y, class: p.label })) },
+      mark: { type: 'circle', size: 12, opacity: 0.6 },
+      encoding: {
+        x: { field: 'pc1', type: 'quantitative', title: 'PC 1', scale: { zero: false } },
+        y: { field: 'pc2', type: 'quantitative', title: 'PC 2', scale: { zero: false } },
+        color: {
+          field: 'class',
+          type: 'nominal',
+          scale: { scheme },
+          legend: numClasses <= 20 ? { title: 'class' } : null,
+        },
+      },
+    })),
+    resolve: { scale: { color: 'shared' } },
+    config: { view: { stroke: '#ccc' } },
+  } as TopLevelSpec;
+}
+
+/** Grouped bars: one group per `group`, one bar per `series` within it, the value printed on top. */
+export function barSpec(title: string, data: readonly BarDatum[], options: { yTitle: string; domain?: [number, number] }): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: { step: 28 },
+    height: 200,
+    data: { values: data.map((d) => ({ ...d })) },
+    encoding: {
+      x: { field: 'group', type: 'nominal', title: null, sort: null, axis: { labelAngle: -20 } },
+      xOffset: { field: 'series', type: 'nominal', sort: null },
+      y: {
+        field: 'value',
+        type: 'quantitative',
+        title: options.yTitle,
+        ...(options.domain ? { scale: { domain: options.domain } } : {}),
+      },
+      color: { field: 'series', type: 'nominal', sort: null, title: null, scale: { range: ['#4c78a8', '#f58518', '#54a24b', '#b279a2'] } },
+    },
+    layer: [
+      { mark: 'bar' },
+      {
+        mark: { type: 'text', dy: -4, fontSize: 9 },
+        encoding: { text: { field: 'value', type: 'quantitative', format: '.2f' } },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+/** Lines of a metric against a swept value (studies): one line per series, points marked. */
+export function lineSpec(title: string, data: readonly LineDatum[], options: { xTitle: string; yTitle: string; ordinal?: boolean }): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 360,
+    height: 220,
+    data: { values: data.map((d) => ({ ...d })) },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'x', type: options.ordinal ? 'ordinal' : 'quantitative', title: options.xTitle, sort: null },
+      y: { field: 'value', type: 'quantitative', title: options.yTitle, scale: { zero: false } },
+      color: { field: 'series', type: 'nominal', title: null, sort: null },
+    },
+  } as TopLevelSpec;
+}

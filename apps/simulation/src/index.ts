@@ -1,0 +1,12 @@
+export { simulate, pcaViews, type SimulateOptions, type SimulationOutput } from './simulate.ts';
+export { study, STUDY_KINDS, type StudyKind, type StudyOptions, type StudyOutput, type StudyRow } from './study.ts';
+export { formatSummary, textTable, RESULTS_SCHEMA, SPACE_LABELS, type SimulationResults, type SpaceResult, type CkaResult, type NodeResult, type PaperComparison } from './results.ts';
+export { renderReport, paperDifferences, escapeHtml, htmlTable, type ReportViews } from './report.ts';
+export { renderSvg, pcaSpec, barSpec, lineSpec } from './charts.ts';
+export { readPaperResults } from './paper-results.ts';
+export { pca2, type Pca2 } from './pca.ts';
+export { trainProbe, instanceNormalize, PROBE_DEFAULTS, type ProbeOptions, type ProbeResult } from './probe.ts';
+export { ckaVsReference, naiveSpace, pairWithReference, splitTrainTest, classMetrics, NAIVE_DEFINITION, type LabelledSpace } from './metrics.ts';
+export { ensureFashionMnist, FASHION_MNIST_PACKAGE } from './ensure-dataset.ts';
+export { ProcessGroup, SimulationError, parseListeningLine } from './processes.ts';
+export { PRESETS, DEFAULTS, type Preset } from './presets.ts';

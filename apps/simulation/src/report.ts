@@ -1,0 +1,230 @@
+import { barSpec, pcaSpec, renderSvg, type BarDatum, type ScatterPoint } from './charts.ts';
+import { SPACE_LABELS, type CkaResult, type SimulationResults } from './results.ts';
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function fmt(value: number | null | undefined, digits = 3): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
+}
+
+/** An HTML table; cells are escaped. */
+export function htmlTable(caption: string, header: readonly string[], rows: readonly (readonly string[])[], id?: string): string {
+  const head = header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
+  return `<table${id ? ` id="${escapeHtml(id)}"` : ''}><caption>${escapeHtml(caption)}</caption>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>`;
+}
+
+/** The 2-D views drawn in the report, one per space. */
+export interface ReportViews {
+  readonly pca: readonly { title: string; points: readonly ScatterPoint[]; explained: readonly [number, number] }[];
+  readonly numClasses: number;
+}
+
+/**
+ * The self-contained HTML report of one run: run settings, nodes, CKA, each space's probe accuracy,
+ * centroid accuracy and separability (the paper's numbers beside ours where a preset reproduces the
+ * paper), wall times, and SVG plots drawn by Vega-Lite in Node (no script, no network).
+ */
+export async function renderReport(results: SimulationResults, views: ReportViews): Promise<string> {
+  const paper = results.paper;
+  const settings: string[][] = [
+    ['scenario', results.scenario],
+    ['dataset', `${results.dataset}${results.data_dir ? ` (${results.data_dir})` : ''}`],
+    ['preset', results.preset ?? '–'],
+    ['nodes', `${results.partition.tasks} trainers + 1 reference`],
+    ['partition', partitionText(results)],
+    ['anchors', `${results.anchors.count}, ${results.anchors.strategy}, from a pool of ${results.anchors.pool_size}; ${results.anchors.similarity} similarity`],
+    ['anchor fingerprint', results.anchors.fingerprint],
+    ['training', `${results.training.epochs} epochs, batch ${results.training.batch_size}${results.partition.max_samples ? `, at most ${results.partition.max_samples} training samples per node` : ''}`],
+    ['backend', results.backend],
+    ['seed', String(results.seed)],
+    ['run id', results.run_id],
+    ['created', results.created_at],
+  ];
+  const nodes = results.nodes.map((n) => [
+    n.node_id,
+    n.role,
+    n.task === null ? 'all' : String(n.task),
+    n.model,
+    n.embedding_width === null ? '–' : String(n.embedding_width),
+    classesText(n.classes),
+    String(n.relative_rows),
+    fmt(n.task_accuracy),
+    n.backend ?? '–',
+    n.seconds === null ? '–' : n.seconds.toFixed(1),
+  ]);
+  const ckaRow = (name: string, c: CkaResult | null, paperValue: number | null | undefined): string[] | null =>
+    c ? [name, fmt(c.linear), fmt(c.linear_debiased), String(c.n), ...(paper ? [fmt(paperValue)] : [])] : null;
+  const ckaRows = [
+    ckaRow('merged vs reference', results.cka.merged_vs_reference, paper?.cka_merged_vs_reference),
+    ckaRow('merged vs reference, shared classes', results.cka.merged_vs_reference_shared_classes, paper?.cka_shared_classes),
+    ckaRow('merged vs reference, task-specific classes', results.cka.merged_vs_reference_task_specific_classes, paper?.cka_task_specific_classes),
+    ckaRow('naive vs reference', results.cka.naive_vs_reference, null),
+    ...results.cka.nodes_vs_reference.map((c) => ckaRow(`${c.node_id} (alone) vs reference`, c, null)),
+  ].filter((r): r is string[] => r !== null);
+  const evaluateRows = results.cka.aggregator_evaluate.map((c) => [c.subject, fmt(c.linear), fmt(c.linear_debiased), String(c.n)]);
+  const spaceRows = results.spaces.map((s) => [
+    SPACE_LABELS[s.name] ?? s.name,
+    String(s.width),
+    `${s.train_rows} / ${s.test_rows}`,
+    fmt(s.probe_accuracy),
+    ...(paper ? [fmt(paper.probe_accuracy[s.name])] : []),
+    fmt(s.nearest_centroid_accuracy),
+    fmt(s.separability),
+    ...(paper ? [fmt(paper.separability[s.name])] : []),
+    s.probe_epochs === null ? '–' : String(s.probe_epochs),
+  ]);
+  const spaceHeader = [
+    'space',
+    'width',
+    'train / test rows',
+    'probe accuracy',
+    ...(paper ? ['paper: probe accuracy'] : []),
+    'nearest-centroid accuracy',
+    'separability',
+    ...(paper ? ['paper: separability'] : []),
+    'probe epochs',
+  ];
+  const timings = Object.entries(results.timings_s).map(([phase, s]) => [phase, s.toFixed(1)]);
+
+  const series = (name: string): string => name;
+  const ckaBars: BarDatum[] = [];
+  const pushBar = (list: BarDatum[], group: string, s: string, value: number | null | undefined): void => {
+    if (value !== null && value !== undefined && Number.isFinite(value)) list.push({ group, series: s, value });
+  };
+  pushBar(ckaBars, 'merged', series('ours, linear'), results.cka.merged_vs_reference.linear);
+  pushBar(ckaBars, 'merged', series('ours, debiased'), results.cka.merged_vs_reference.linear_debiased);
+  pushBar(ckaBars, 'merged', series('paper, linear'), paper?.cka_merged_vs_reference);
+  if (results.cka.merged_vs_reference_shared_classes) {
+    pushBar(ckaBars, 'shared classes', 'ours, linear', results.cka.merged_vs_reference_shared_classes.linear);
+    pushBar(ckaBars, 'shared classes', 'ours, debiased', results.cka.merged_vs_reference_shared_classes.linear_debiased);
+    pushBar(ckaBars, 'shared classes', 'paper, linear', paper?.cka_shared_classes);
+  }
+  if (results.cka.merged_vs_reference_task_specific_classes) {
+    pushBar(ckaBars, 'task-specific', 'ours, linear', results.cka.merged_vs_reference_task_specific_classes.linear);
+    pushBar(ckaBars, 'task-specific', 'ours, debiased', results.cka.merged_vs_reference_task_specific_classes.linear_debiased);
+    pushBar(ckaBars, 'task-specific', 'paper, linear', paper?.cka_task_specific_classes);
+  }
+  pushBar(ckaBars, 'naive', 'ours, linear', results.cka.naive_vs_reference.linear);
+  pushBar(ckaBars, 'naive', 'ours, debiased', results.cka.naive_vs_reference.linear_debiased);
+  for (const node of results.cka.nodes_vs_reference) {
+    pushBar(ckaBars, node.node_id, 'ours, linear', node.linear);
+    pushBar(ckaBars, node.node_id, 'ours, debiased', node.linear_debiased);
+  }
+  const accuracyBars: BarDatum[] = [];
+  const separabilityBars: BarDatum[] = [];
+  for (const s of results.spaces) {
+    const label = SPACE_LABELS[s.name] ?? s.name;
+    pushBar(accuracyBars, label, 'ours: probe', s.probe_accuracy);
+    pushBar(accuracyBars, label, 'ours: nearest centroid', s.nearest_centroid_accuracy);
+    pushBar(accuracyBars, label, 'paper: probe', paper?.probe_accuracy[s.name]);
+    pushBar(separabilityBars, label, 'ours', s.separability);
+    pushBar(separabilityBars, label, 'paper', paper?.separability[s.name]);
+  }
+
+  const plots: { id: string; title: string; svg: string }[] = [];
+  if (views.pca.length > 0) {
+    const svg = await renderSvg(
+      pcaSpec(
+        views.pca.map((p) => ({ title: `${p.title} (PC1 ${(100 * p.explained[0]).toFixed(0)}%, PC2 ${(100 * p.explained[1]).toFixed(0)}%)`, points: p.points })),
+        views.numClasses,
+      ),
+    );
+    plots.push({ id: 'plot-pca', title: 'PCA of the test samples, coloured by class', svg });
+  }
+  plots.push({ id: 'plot-cka', title: 'Linear CKA against the reference', svg: await renderSvg(barSpec('CKA vs reference', ckaBars, { yTitle: 'CKA', domain: [0, 1] })) });
+  plots.push({ id: 'plot-accuracy', title: 'Accuracy on the test samples', svg: await renderSvg(barSpec('Accuracy', accuracyBars, { yTitle: 'accuracy', domain: [0, 1] })) });
+  plots.push({ id: 'plot-separability', title: 'Separability on the test samples', svg: await renderSvg(barSpec('Separability', separabilityBars, { yTitle: 'separability' })) });
+
+  const notes: string[] = [
+    `CKA is linear CKA on ${results.cka.evaluated_on}; “linear” uses the biased HSIC estimator, as the paper; “debiased” the unbiased one.`,
+    `Naive baseline: ${results.cka.naive_vs_reference.definition}`,
+    `Probe: ${results.probe.architecture}; ${results.probe.optimizer}, batch ${results.probe.batch_size}, at most ${results.probe.max_epochs} epochs, early stopping with patience ${results.probe.patience} on a ${Math.round(100 * results.probe.validation_fraction)}% validation split of the training rows${results.probe.max_train_rows ? `, at most ${results.probe.max_train_rows} training rows (seeded sample)` : ''}; trained on training-sample embeddings, tested on test-sample embeddings.`,
+    'Separability (the paper’s): mean over class pairs of the distance between class means divided by the mean of the two classes’ average distances to their means; on the test rows.',
+  ];
+  if (paper) {
+    notes.push(
+      `Paper column: the numbers published with the paper (${paper.key}), read from ${paper.source}; they are the paper's, not ours. The paper's “original” separability is shown beside our end-to-end relative space.`,
+    );
+    notes.push(...paperDifferences(results));
+  } else if (results.paper_note) {
+    notes.push(`No paper column: ${results.paper_note}.`);
+  }
+
+  const style = `body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;font-variant-numeric:tabular-nums}
+caption{font-weight:bold;text-align:left;padding:4px 0}figure{margin:1.5em 0}figcaption{font-weight:bold}svg{max-width:100%;height:auto}
+li{margin:.3em 0}`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>RLSA simulation: ${escapeHtml(results.scenario)} on ${escapeHtml(results.dataset)}</title>
+<style>${style}</style></head>
+<body>
+<h1>RLSA simulation: ${escapeHtml(results.scenario)} on ${escapeHtml(results.dataset)}</h1>
+<p>CKA(merged, reference) = <strong>${fmt(results.cka.merged_vs_reference.linear)}</strong> (debiased ${fmt(results.cka.merged_vs_reference.linear_debiased)}); naive: ${fmt(results.cka.naive_vs_reference.linear)}.</p>
+${htmlTable('Run', ['setting', 'value'], settings, 'table-run')}
+${htmlTable('Nodes', ['node', 'role', 'task', 'model', 'embedding width', 'classes', 'rows uploaded', 'task accuracy', 'backend', 'seconds'], nodes, 'table-nodes')}
+${htmlTable('CKA against the reference (test samples)', ['comparison', 'linear', 'debiased', 'n', ...(paper ? ['paper: linear'] : [])], ckaRows, 'table-cka')}
+${htmlTable('Spaces', spaceHeader, spaceRows, 'table-spaces')}
+${evaluateRows.length > 0 ? htmlTable("The aggregator's Evaluate (all samples shared with the reference)", ['subject', 'linear', 'debiased', 'n'], evaluateRows, 'table-evaluate') : ''}
+${htmlTable('Wall time per phase (seconds)', ['phase', 'seconds'], timings, 'table-timings')}
+${plots.map((p) => `<figure id="${p.id}"><figcaption>${escapeHtml(p.title)}</figcaption>\n${p.svg}\n</figure>`).join('\n')}
+<h2>Notes</h2>
+<ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('\n')}</ul>
+</body></html>
+`;
+}
+
+function classesText(classes: readonly number[]): string {
+  if (classes.length <= 12) return classes.join(', ');
+  return `${classes.length} classes (${classes.slice(0, 6).join(', ')}, …)`;
+}
+
+function partitionText(results: SimulationResults): string {
+  const p = results.partition;
+  if (results.scenario === 'shared-samples') return `S = ${p.shared} shared classes, N = ${p.novel} novel classes per task`;
+  if (results.scenario === 'shared-classes') return `${p.shared_percent}% / ${100 - (p.shared_percent ?? 80)}% split of the samples of every class`;
+  return `classes cut into ${p.tasks} disjoint blocks`;
+}
+
+/**
+ * Where our results and the paper's disagree: the CKA gap (target: within 0.1) and the order of the
+ * spaces by probe accuracy and by separability.
+ */
+export function paperDifferences(results: SimulationResults): string[] {
+  const paper = results.paper;
+  if (!paper) return [];
+  const out: string[] = [];
+  const cka = paper.cka_merged_vs_reference;
+  if (cka !== null) {
+    const gap = results.cka.merged_vs_reference.linear - cka;
+    out.push(
+      Math.abs(gap) <= 0.1
+        ? `CKA(merged, reference) is within 0.1 of the paper's (${fmt(results.cka.merged_vs_reference.linear)} vs ${fmt(cka)}).`
+        : `CKA(merged, reference) differs from the paper's by ${gap.toFixed(3)} (${fmt(results.cka.merged_vs_reference.linear)} vs ${fmt(cka)}).`,
+    );
+  }
+  const order = (values: Record<string, number | null>): string[] =>
+    Object.entries(values)
+      .filter((e): e is [string, number] => e[1] !== null && Number.isFinite(e[1]))
+      .sort((a, b) => b[1] - a[1])
+      .map((e) => e[0]);
+  for (const [what, ours, theirs] of [
+    ['probe accuracy', Object.fromEntries(results.spaces.map((s) => [s.name, s.probe_accuracy])), paper.probe_accuracy],
+    ['separability', Object.fromEntries(results.spaces.map((s) => [s.name, s.separability])), paper.separability],
+  ] as const) {
+    const common = Object.keys(theirs).filter((k) => ours[k] !== null && ours[k] !== undefined);
+    const a = order(Object.fromEntries(common.map((k) => [k, ours[k] ?? null])));
+    const b = order(Object.fromEntries(common.map((k) => [k, theirs[k] ?? null])));
+    if (a.length < 2) continue;
+    const show = (o: string[]): string => o.map((k) => SPACE_LABELS[k] ?? k).join(' > ');
+    out.push(
+      a.join() === b.join()
+        ? `Ordering by ${what} matches the paper's: ${show(a)}.`
+        : `Ordering by ${what} differs from the paper's: ours ${show(a)}; the paper's ${show(b)}.`,
+    );
+  }
+  return out;
+}
