@@ -1,7 +1,10 @@
 import { create } from '@bufbuild/protobuf';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import type { DescService } from '@bufbuild/protobuf';
 import type {
   Metadata,
+  MethodDefinition,
+  ServiceDefinition,
   ServerDuplexStream,
   ServerUnaryCall,
   ServerWritableStream,
@@ -92,6 +95,41 @@ export interface AggregatorHandle {
   shutdown(graceMs?: number): Promise<void>;
 }
 
+/** A request whose bytes did not parse as its protobuf message (kept so the handler can answer INVALID_ARGUMENT). */
+interface MalformedRequest {
+  readonly malformed: string;
+}
+
+/**
+ * grpc-js answers INTERNAL when a request does not deserialize; a client's malformed bytes are
+ * its own mistake, so the aggregator's definitions hand them to the handler, which answers
+ * INVALID_ARGUMENT.
+ */
+function tolerantDefinition(service: DescService): ServiceDefinition {
+  const definition = grpcServiceDefinition(service);
+  const tolerant: Record<string, MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    tolerant[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer): unknown => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch (error: unknown) {
+          return { malformed: (error as Error).message } satisfies MalformedRequest;
+        }
+      },
+    };
+  }
+  return tolerant;
+}
+
+/** Throws INVALID_ARGUMENT for a request that did not deserialize. */
+function wellFormed<T>(request: T): T {
+  const malformed = (request as Partial<MalformedRequest> | null)?.malformed;
+  if (typeof malformed === 'string') throw new AggregatorError('invalid_argument', `malformed request message: ${malformed}`);
+  return request;
+}
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export function isLoopback(host: string): boolean {
@@ -147,7 +185,8 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   function unary<Req, Res>(method: string, handler: (request: Req, principal: Principal) => Res) {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       try {
-        callback(null, handler(call.request, authenticate(call.metadata)));
+        const principal = authenticate(call.metadata);
+        callback(null, handler(wellFormed(call.request), principal));
       } catch (error: unknown) {
         callback(refuse(method, error));
       }
@@ -163,7 +202,8 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       });
       void (async () => {
         try {
-          const messages = produce(call.request, authenticate(call.metadata));
+          const principal = authenticate(call.metadata);
+          const messages = produce(wellFormed(call.request), principal);
           for (const message of messages) {
             if (cancelled || draining) break;
             if (!call.write(message)) await new Promise<void>((resolve) => call.once('drain', resolve));
@@ -213,6 +253,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
         if (closed) return;
         try {
           if (draining) throw new AggregatorError('unavailable', 'aggregator shutting down');
+          wellFormed(chunk);
           authorizeNode(principal, chunk.nodeId);
           const key = JSON.stringify([chunk.runId, chunk.nodeId]);
           const outcome = state.uploadChunk(chunk);
@@ -242,7 +283,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
           }
         } catch (error: unknown) {
           const grpcStatus = refuse('Upload', error);
-          log.warn({ runId: chunk.runId, nodeId: chunk.nodeId, seq: String(chunk.seq), code: status[grpcStatus.code], reason: grpcStatus.details }, 'chunk refused');
+          log.warn({ runId: chunk.runId, nodeId: chunk.nodeId, seq: String(chunk.seq ?? ''), code: status[grpcStatus.code], reason: grpcStatus.details }, 'chunk refused');
           close();
           call.emit('error', grpcStatus);
         }
@@ -300,7 +341,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       let unsubscribe: (() => void) | undefined;
       try {
         authenticate(call.metadata);
-        const runId = call.request.runId;
+        const runId = wellFormed(call.request).runId;
         let waitingDrain = false;
         let dirty = false;
         const send = (): void => {
@@ -354,8 +395,8 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     'grpc.max_receive_message_length': maxReceiveBytes,
     'grpc.max_send_message_length': -1,
   });
-  server.addService(grpcServiceDefinition(AggregatorService), aggregatorImplementation);
-  server.addService(grpcServiceDefinition(AdminService), adminImplementation);
+  server.addService(tolerantDefinition(AggregatorService), aggregatorImplementation);
+  server.addService(tolerantDefinition(AdminService), adminImplementation);
   const health = new HealthImplementation({
     '': 'SERVING',
     'rlsa.v1.AggregatorService': 'SERVING',
