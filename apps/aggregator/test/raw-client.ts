@@ -2,7 +2,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { Metadata, credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import type { Client, ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { AggregatorService, UploadChunkSchema, grpcServiceDefinition } from '@rlsa/proto';
-import type { UploadAck, UploadChunk } from '@rlsa/proto';
+import type { UploadAck } from '@rlsa/proto';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 
 /**
