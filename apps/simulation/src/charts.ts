@@ -81,7 +81,7 @@ export function barSpec(title: string, data: readonly BarDatum[], options: { yTi
         title: options.yTitle,
         ...(options.domain ? { scale: { domain: options.domain } } : {}),
       },
-      color: { field: 'series', type: 'nominal', sort: null, title: null, scale: { range: ['#4c78a8', '#f58518', '#54a24b', '#b279a2'] } },
+      color: { field: 'series', type: 'nominal', sort: null, title: null, scale: { range: ['#4c78a8', '#f58518', '#54a24b', '#b279a2'] }, legend: { labelLimit: 260 } },
     },
     layer: [
       { mark: 'bar' },
@@ -105,7 +105,7 @@ export function lineSpec(title: string, data: readonly LineDatum[], options: { x
     encoding: {
       x: { field: 'x', type: options.ordinal ? 'ordinal' : 'quantitative', title: options.xTitle, sort: null },
       y: { field: 'value', type: 'quantitative', title: options.yTitle, scale: { zero: false } },
-      color: { field: 'series', type: 'nominal', title: null, sort: null },
+      color: { field: 'series', type: 'nominal', title: null, sort: null, legend: { labelLimit: 260 } },
     },
   } as TopLevelSpec;
 }

@@ -427,7 +427,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
       naive: 'naive.npy',
       naive_sample_ids: 'naive_sample_ids.npy',
       logs: 'logs/',
-      node_results: 'nodes/',
+      node_results: 'nodes/<node>.json',
+      node_relative: 'nodes/<node>_relative.npy',
+      node_sample_ids: 'nodes/<node>_sample_ids.npy',
     };
     const npy = (name: string, data: Float32Array | Int32Array | Uint32Array, shape: number[]): void =>
       writeNpy(join(outDir, name), { dtype: data instanceof Float32Array ? 'float32' : data instanceof Int32Array ? 'int32' : 'uint32', shape, data });
@@ -442,6 +444,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
     if (referenceAbsolute.sampleIds.some((id, i) => id !== referenceRelative.sampleIds[i])) {
       throw new SimulationError('the reference’s absolute and relative spaces hold different samples', 'process_failed');
     }
+    trainers.forEach((spec, k) => {
+      const space = nodeRelative[k]!;
+      npy(join('nodes', `${spec.id}_relative.npy`), f32(space.values), [space.values.rows, space.values.cols]);
+      npy(join('nodes', `${spec.id}_sample_ids.npy`), space.sampleIds, [space.sampleIds.length]);
+    });
     npy('naive.npy', f32(naive.values), [naive.values.rows, naive.values.cols]);
     npy('naive_sample_ids.npy', naive.sampleIds, [naive.sampleIds.length]);
 

@@ -1,0 +1,213 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { linearCka, meanOverSpaces, nearestCentroidAccuracy, separability, takeRows, type Matrix } from '@rlsa/core';
+import { TEST_ID_OFFSET, loadDataset } from '@rlsa/data';
+import { readNpy } from '@rlsa/npy';
+import type { SimulationResults } from '../src/results.ts';
+
+/**
+ * `rlsa simulate` end to end on the synthetic data set with tiny models: real processes (the CLI,
+ * the aggregator, two trainers and the reference), real gRPC over loopback, real SQLite. The
+ * numbers in results.json are checked against values recomputed with @rlsa/core from the arrays the
+ * run saved, and against the aggregator's own merge and CKA.
+ */
+const CLI = fileURLToPath(new URL('../../cli/bin/rlsa.mjs', import.meta.url));
+
+function run(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Processes whose command line mentions `text` (the run's output directory): none may survive a run. */
+function processesMentioning(text: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmdline.includes(text)) found.push(`${pid}: ${cmdline}`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+const matrixOf = (path: string): Matrix => {
+  const a = readNpy(path);
+  return { rows: a.shape[0]!, cols: a.shape[1]!, data: a.data as Float32Array };
+};
+const idsOf = (path: string): Uint32Array => readNpy(path).data as Uint32Array;
+
+/** Rows of `x` (ids `xIds`) paired with the rows of `y` (ids `yIds`) holding the same id, test ids only if asked. */
+function paired(x: Matrix, xIds: Uint32Array, y: Matrix, yIds: Uint32Array, testOnly: boolean): [Matrix, Matrix] {
+  const at = new Map(Array.from(yIds, (id, i) => [id, i] as const));
+  const xs: number[] = [];
+  const ys: number[] = [];
+  xIds.forEach((id, i) => {
+    const j = at.get(id);
+    if (j !== undefined && (!testOnly || id >= TEST_ID_OFFSET)) {
+      xs.push(i);
+      ys.push(j);
+    }
+  });
+  return [takeRows(x, xs), takeRows(y, ys)];
+}
+
+describe('rlsa simulate (synthetic, real processes)', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'rlsa-sim-')), 'run');
+  let result: { code: number | null; stdout: string; stderr: string };
+  let results: SimulationResults;
+
+  beforeAll(async () => {
+    result = await run(
+      [
+        'simulate',
+        '--dataset',
+        'synthetic',
+        '--scenario',
+        'shared-classes',
+        '--model',
+        'mlp',
+        '--epochs',
+        '2',
+        '--anchors',
+        '64',
+        '--probe-epochs',
+        '5',
+        '--probe-patience',
+        '2',
+        '--no-progress',
+        '--out',
+        out,
+      ],
+      170_000,
+    );
+    if (result.code === 0) results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as SimulationResults;
+  }, 180_000);
+
+  afterAll(() => {
+    rmSync(join(out, '..'), { recursive: true, force: true });
+  });
+
+  it('exits 0, prints the summary table and stops every process it started', () => {
+    expect(result.code, result.stderr.slice(-2000)).toBe(0);
+    expect(result.stdout).toMatch(/merged vs reference\s+\d\.\d{3}\s+\d\.\d{3}\s+\d+/);
+    expect(result.stdout).toContain(join(out, 'report.html'));
+    expect(processesMentioning(out)).toEqual([]);
+    for (const name of ['aggregator', 'node-0', 'node-1', 'reference']) expect(statSync(join(out, 'logs', `${name}.log`)).size).toBeGreaterThan(0);
+    expect(existsSync(join(out, 'aggregator', 'aggregator.sqlite'))).toBe(true);
+  });
+
+  it('records the run: scenario, nodes, anchors, backend', () => {
+    expect(results.scenario).toBe('shared-classes');
+    expect(results.dataset).toBe('synthetic');
+    expect(results.anchors).toMatchObject({ count: 64, strategy: 'random', pool_size: 1000 });
+    expect(results.nodes.map((n) => [n.node_id, n.role, n.task])).toEqual([
+      ['node-0', 'trainer', 0],
+      ['node-1', 'trainer', 1],
+      ['reference', 'reference', null],
+    ]);
+    for (const n of results.nodes) expect(n.task_accuracy).toBeGreaterThan(0.1);
+    expect(['node', 'wasm', 'cpu']).toContain(results.backend);
+    expect(results.spaces.map((s) => s.name)).toEqual(['merged', 'naive', 'end_to_end', 'end_to_end_absolute']);
+    for (const phase of ['prepare', 'aggregator_start', 'train_and_upload', 'read', 'cka', 'spaces', 'report', 'total']) expect(results.timings_s[phase]).toBeGreaterThanOrEqual(0);
+  });
+
+  it('saved the merged space the aggregator computed: the mean of the trainers’ relative spaces, labelled by id', () => {
+    const merged = matrixOf(join(out, 'merged.npy'));
+    const ids = idsOf(join(out, 'sample_ids.npy'));
+    const labels = readNpy(join(out, 'labels.npy')).data as Int32Array;
+    const counts = idsOf(join(out, 'merged_counts.npy'));
+    expect(merged.cols).toBe(64);
+    expect(ids.length).toBe(merged.rows);
+    const nodes = ['node-0', 'node-1'].map((n) => ({
+      sampleIds: idsOf(join(out, 'nodes', `${n}_sample_ids.npy`)),
+      values: matrixOf(join(out, 'nodes', `${n}_relative.npy`)),
+    }));
+    const offline = meanOverSpaces(nodes);
+    expect(Array.from(offline.sampleIds)).toEqual(Array.from(ids));
+    let maxError = 0;
+    for (let t = 0; t < merged.data.length; t++) maxError = Math.max(maxError, Math.abs(merged.data[t]! - offline.values.data[t]!));
+    expect(maxError).toBeLessThan(1e-6);
+    // Shared classes: each training sample belongs to one task, every test sample to both.
+    ids.forEach((id, i) => expect(counts[i]).toBe(id >= TEST_ID_OFFSET ? 2 : 1));
+    const dataset = loadDataset('synthetic');
+    ids.forEach((id, i) => expect(labels[i]).toBe(id >= TEST_ID_OFFSET ? dataset.test.labels[id - TEST_ID_OFFSET] : dataset.train.labels[id]));
+  });
+
+  it('reports CKA values that @rlsa/core recomputes from the saved arrays', () => {
+    const merged = matrixOf(join(out, 'merged.npy'));
+    const ids = idsOf(join(out, 'sample_ids.npy'));
+    const reference = matrixOf(join(out, 'reference_relative.npy'));
+    const referenceIds = idsOf(join(out, 'reference_sample_ids.npy'));
+    const [x, y] = paired(merged, ids, reference, referenceIds, true);
+    expect(results.cka.merged_vs_reference.n).toBe(x.rows);
+    expect(results.cka.merged_vs_reference.linear).toBeCloseTo(linearCka(x, y), 9);
+    expect(results.cka.merged_vs_reference.linear_debiased).toBeCloseTo(linearCka(x, y, { debiased: true }), 9);
+    // The aggregator's Evaluate uses every sample shared with the reference (train and test).
+    const [xa, ya] = paired(merged, ids, reference, referenceIds, false);
+    const evaluated = results.cka.aggregator_evaluate.find((s) => s.subject === 'merged')!;
+    expect(evaluated.n).toBe(xa.rows);
+    expect(evaluated.linear).toBeCloseTo(linearCka(xa, ya), 6);
+
+    const naive = matrixOf(join(out, 'naive.npy'));
+    const naiveIds = idsOf(join(out, 'naive_sample_ids.npy'));
+    const referenceAbsolute = matrixOf(join(out, 'reference_absolute.npy'));
+    const [nx, ny] = paired(naive, naiveIds, referenceAbsolute, referenceIds, true);
+    expect(results.cka.naive_vs_reference.n).toBe(nx.rows);
+    expect(results.cka.naive_vs_reference.linear).toBeCloseTo(linearCka(nx, ny), 9);
+    expect(results.cka.merged_vs_reference_shared_classes).toBeNull();
+  });
+
+  it('reports separability and nearest-centroid accuracy that @rlsa/core recomputes', () => {
+    const merged = matrixOf(join(out, 'merged.npy'));
+    const ids = idsOf(join(out, 'sample_ids.npy'));
+    const labels = readNpy(join(out, 'labels.npy')).data as Int32Array;
+    const train = Array.from(ids.keys()).filter((i) => ids[i]! < TEST_ID_OFFSET);
+    const test = Array.from(ids.keys()).filter((i) => ids[i]! >= TEST_ID_OFFSET);
+    const space = results.spaces.find((s) => s.name === 'merged')!;
+    expect(space.train_rows).toBe(train.length);
+    expect(space.test_rows).toBe(test.length);
+    expect(space.separability).toBeCloseTo(separability(takeRows(merged, test), test.map((i) => labels[i]!)).score, 9);
+    expect(space.nearest_centroid_accuracy).toBeCloseTo(
+      nearestCentroidAccuracy(takeRows(merged, train), train.map((i) => labels[i]!), takeRows(merged, test), test.map((i) => labels[i]!)),
+      12,
+    );
+    for (const s of results.spaces) expect(s.probe_accuracy).toBeGreaterThan(0.1);
+  });
+
+  it('writes a self-contained report with its tables and SVG plots', () => {
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    for (const id of ['table-run', 'table-nodes', 'table-cka', 'table-spaces', 'table-timings']) expect(html).toContain(`<table id="${id}">`);
+    for (const id of ['plot-pca', 'plot-cka', 'plot-accuracy', 'plot-separability']) expect(html).toMatch(new RegExp(`<figure id="${id}">[\\s\\S]*?<svg[\\s\\S]*?</svg>`));
+    expect(html).toContain(`<td>${results.cka.merged_vs_reference.linear.toFixed(3)}</td>`);
+    expect(html).not.toMatch(/<script/);
+  });
+});
+
+describe('rlsa simulate failures', () => {
+  it('stops everything and says in one line which node failed and where its log is', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'rlsa-sim-fail-')), 'run');
+    const r = await run(['simulate', '--dataset', 'synthetic', '--model', 'no-such-model', '--no-probe', '--no-progress', '--out', out], 120_000);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('rlsa: '));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^rlsa: (node-\d|reference) failed \(exit code \d+\): .* \(log: .*\/logs\/(node-\d|reference)\.log\)$/);
+    expect(processesMentioning(out)).toEqual([]);
+    rmSync(join(out, '..'), { recursive: true, force: true });
+  }, 130_000);
+});
