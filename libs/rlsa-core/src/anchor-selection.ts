@@ -23,9 +23,9 @@ export interface SelectAnchorsOptions {
   /** Integer seed; the same seed and inputs give the same anchors. */
   readonly seed: number;
   /** Class of each pool row (required by `stratified`). */
-  readonly labels?: ArrayLike<number>;
+  readonly labels?: ArrayLike<number> | undefined;
   /** Pool size when `pool` is null (`random`, or `stratified` with labels). */
-  readonly poolSize?: number;
+  readonly poolSize?: number | undefined;
 }
 
 export const KMEANS_MAX_ITERATIONS = 50;
@@ -71,7 +71,7 @@ export function selectAnchors(pool: Matrix | null, options: SelectAnchorsOptions
  * The anchor pool as in the paper: the first `poolSize` (default 1000) entries of a seeded
  * shuffle (default seed 0) of 0..n−1, in shuffle order. These samples are excluded from every task.
  */
-export function anchorPool(n: number, options: { poolSize?: number; seed?: number } = {}): Uint32Array {
+export function anchorPool(n: number, options: { poolSize?: number | undefined; seed?: number | undefined } = {}): Uint32Array {
   const poolSize = options.poolSize ?? 1000;
   if (!Number.isInteger(n) || n < 0) throw new RlsaError('invalid_argument', `n must be a non-negative integer, got ${n}`);
   if (!Number.isInteger(poolSize) || poolSize < 0 || poolSize > n) {

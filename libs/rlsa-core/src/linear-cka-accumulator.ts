@@ -4,11 +4,11 @@ import { assertFinite, assertMatrix, columnMeans, type Matrix } from './matrix.t
 
 export interface LinearCkaOptions {
   /** Use the unbiased HSIC estimator of Song et al. (2012) instead of the biased one (the paper's). Default false. */
-  readonly debiased?: boolean;
+  readonly debiased?: boolean | undefined;
   /** Backend for the Dx×Dy, Dx×Dx, Dy×Dy products; default `jsLinalg`. */
-  readonly linalg?: Linalg;
+  readonly linalg?: Linalg | undefined;
   /** Rows per product call: a float32 backend sums at most this many rows before the float64 accumulation. Default 2048. */
-  readonly blockRows?: number;
+  readonly blockRows?: number | undefined;
 }
 
 export interface LinearCkaAccumulatorOptions extends LinearCkaOptions {
@@ -18,7 +18,7 @@ export interface LinearCkaAccumulatorOptions extends LinearCkaOptions {
    * invariant), but a shift close to the true mean avoids cancellation. Default: the column
    * means of the first chunk.
    */
-  readonly means?: { readonly x: ArrayLike<number>; readonly y: ArrayLike<number> };
+  readonly means?: { readonly x: ArrayLike<number>; readonly y: ArrayLike<number> } | undefined;
 }
 
 const DEFAULT_BLOCK_ROWS = 2048;

@@ -12,7 +12,7 @@ const BLOCK_ELEMENTS = 1 << 22;
  * O(N²·D) time via `linalg` on row blocks, O(N·k) memory besides one block.
  * Throws `invalid_argument` unless 1 ≤ k ≤ N − 1, `shape_mismatch`, `non_finite`, `zero_norm`.
  */
-export function mutualKnnAlignment(x: Matrix, y: Matrix, k: number, options: { linalg?: Linalg } = {}): number {
+export function mutualKnnAlignment(x: Matrix, y: Matrix, k: number, options: { linalg?: Linalg | undefined } = {}): number {
   assertMatrix(x, 'x');
   assertMatrix(y, 'y');
   if (x.rows !== y.rows) throw new RlsaError('shape_mismatch', `x has ${x.rows} rows, y has ${y.rows}`);

@@ -21,13 +21,13 @@ export interface PartitionOptions {
   readonly numClasses: number;
   readonly seed: number;
   /** Indices never assigned to any task (the anchor pool). */
-  readonly excluded?: ArrayLike<number>;
+  readonly excluded?: ArrayLike<number> | undefined;
   /** shared-samples: S classes whose samples every task gets (required). */
-  readonly shared?: number;
+  readonly shared?: number | undefined;
   /** shared-samples: N novel classes per task; default ⌊(C − S)/K⌋. */
-  readonly novel?: number;
+  readonly novel?: number | undefined;
   /** shared-classes: p, default 80. */
-  readonly sharedPercent?: number;
+  readonly sharedPercent?: number | undefined;
 }
 
 const SCENARIOS: readonly Scenario[] = ['shared-samples', 'shared-classes', 'disjoint'];

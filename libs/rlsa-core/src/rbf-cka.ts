@@ -10,11 +10,11 @@ export const RBF_CKA_MAX_ROWS = 10_000;
 
 export interface RbfCkaOptions {
   /** Unbiased HSIC (Song et al. 2012) instead of the biased estimator. Default false. */
-  readonly debiased?: boolean;
+  readonly debiased?: boolean | undefined;
   /** Bandwidth σ = sigmaScale × (median pairwise distance). Default 1. */
-  readonly sigmaScale?: number;
+  readonly sigmaScale?: number | undefined;
   /** Backend for the Gram products behind the pairwise distances; default `jsLinalg`. */
-  readonly linalg?: Linalg;
+  readonly linalg?: Linalg | undefined;
 }
 
 const BLOCK_ROWS = 512;

@@ -129,3 +129,21 @@ describe('relativeProjection errors', () => {
     expect([r.rows, r.cols, r.data.length]).toEqual([0, 2, 0]);
   });
 });
+
+describe('relativeProjection precision near coincident pairs', () => {
+  it('angular and euclidean stay accurate for nearly identical sample and anchor', () => {
+    const anchor = [0.3, -1.2, 2.5, 0.7];
+    const eps = 1e-3;
+    const x = matrix(1, 4, [0.3 + eps, -1.2, 2.5, 0.7]);
+    const a = matrix(1, 4, anchor);
+    const nx = Math.hypot(0.3 + eps, -1.2, 2.5, 0.7);
+    const na = Math.hypot(...anchor);
+    const u = [0.3 + eps, -1.2, 2.5, 0.7].map((v) => Math.fround(v) / nx);
+    const v = anchor.map((w) => Math.fround(w) / na);
+    const theta = 2 * Math.atan2(Math.hypot(...u.map((p, i) => p - v[i]!)), Math.hypot(...u.map((p, i) => p + v[i]!)));
+    // θ ≈ 3e-4 rad: arccos of a float32 cosine would be off by ~1e-4 here.
+    expect(relativeProjection(x, a, { similarity: 'angular' }).data[0]).toBeCloseTo(1 - theta / Math.PI, 6);
+    const dist = Math.abs(Math.fround(0.3 + eps) - Math.fround(0.3));
+    expect(-relativeProjection(x, a, { similarity: 'euclidean' }).data[0]!).toBeCloseTo(dist, 7);
+  });
+});

@@ -14,26 +14,29 @@ export type Similarity = 'cosine' | 'euclidean' | 'l1' | 'angular';
 
 export interface RelativeProjectionOptions {
   /** Default `cosine`. */
-  readonly similarity?: Similarity;
+  readonly similarity?: Similarity | undefined;
   /** Subtract the anchor mean μ = (1/A) Σ_j a_j from the samples and the anchors first. Default false. */
-  readonly center?: boolean;
+  readonly center?: boolean | undefined;
   /** Backend for the N×A product; default `jsLinalg`. */
-  readonly linalg?: Linalg;
+  readonly linalg?: Linalg | undefined;
   /** Rows of x per call to the backend (bounds temporary memory). Default 8192. */
-  readonly blockRows?: number;
+  readonly blockRows?: number | undefined;
 }
 
 const SIMILARITIES: readonly Similarity[] = ['cosine', 'euclidean', 'l1', 'angular'];
 const DEFAULT_BLOCK_ROWS = 8192;
 /** Euclidean pairs with ‖x − a‖² below this fraction of ‖x‖² + ‖a‖² are recomputed directly (keeps ~1e-6 relative accuracy). */
 const NEAR_PAIR_RATIO = 1e-2;
+/** Angular pairs with |cos| above this are recomputed with atan2 (arccos loses precision near ±1). */
+const ANGULAR_DIRECT_COS = 0.999;
 
 /**
  * Relative representation of samples x (N×D) on anchors (A×D): r (N×A, Float32) with
  * r[i, j] = sim(x_i − c, a_j − c), where c = μ (anchor mean) if `center`, else 0, and sim is
  * one of {@link Similarity}.
  *
- * Cosine and angular normalise rows in float64 and take one N×A product through `linalg`.
+ * Cosine and angular normalise rows in float64 and take one N×A product through `linalg`;
+ * angular pairs with |cos| > 0.999 are recomputed as 2·atan2(‖u − v‖, ‖u + v‖) on the unit rows.
  * Euclidean uses ‖x − a‖² = ‖x‖² + ‖a‖² − 2⟨x, a⟩ on rows shifted by the anchor mean (a
  * shift that leaves distances unchanged but makes the expansion far less prone to
  * cancellation), clamped at 0; pairs closer than 10% of √(‖x‖² + ‖a‖²) are recomputed
@@ -90,7 +93,30 @@ export function relativeProjection(x: Matrix, anchors: Matrix, options: Relative
     if (similarity === 'cosine') {
       for (let t = 0; t < rb * a; t++) out[base + t] = clamp(p[t]!, -1, 1);
     } else if (similarity === 'angular') {
-      for (let t = 0; t < rb * a; t++) out[base + t] = 1 - Math.acos(clamp(p[t]!, -1, 1)) / Math.PI;
+      const bd = block.data;
+      const ad = anchorRows.data;
+      for (let i = 0; i < rb; i++) {
+        for (let j = 0; j < a; j++) {
+          const cos = clamp(p[i * a + j]!, -1, 1);
+          // arccos is ill-conditioned near ±1 (a 1e-7 error in cos moves the angle by ~4e-4):
+          // there the angle comes from θ = 2·atan2(‖u − v‖, ‖u + v‖) on the unit rows.
+          let theta: number;
+          if (Math.abs(cos) > ANGULAR_DIRECT_COS) {
+            let minus = 0;
+            let plus = 0;
+            for (let c = 0; c < d; c++) {
+              const u = bd[i * d + c]!;
+              const v = ad[j * d + c]!;
+              minus += (u - v) * (u - v);
+              plus += (u + v) * (u + v);
+            }
+            theta = 2 * Math.atan2(Math.sqrt(minus), Math.sqrt(plus));
+          } else {
+            theta = Math.acos(cos);
+          }
+          out[base + i * a + j] = 1 - theta / Math.PI;
+        }
+      }
     } else {
       const xSq = rowSquaredNorms(block.data, rb, d);
       const bd = block.data;

@@ -11,7 +11,7 @@ import { assertFinite, assertMatrix, type Matrix } from './matrix.ts';
  * Throws `invalid_argument` with fewer than one pair or a subset class absent from the labels,
  * `zero_norm` when both classes of a pair have zero spread.
  */
-export function separability(x: Matrix, labels: ArrayLike<number>, options: { subset?: readonly number[] } = {}): { score: number; pairs: number } {
+export function separability(x: Matrix, labels: ArrayLike<number>, options: { subset?: readonly number[] | undefined } = {}): { score: number; pairs: number } {
   assertMatrix(x, 'x');
   assertFinite(x, 'x');
   const y = checkLabels(labels, x.rows, 'labels');
