@@ -10,13 +10,13 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
  * hand-made chunks with wrong shapes, NaN, gaps, and bytes that are not a message at all.
  */
 export function rawAggregatorClient(address: string): Client & Record<string, (...args: unknown[]) => unknown> {
-  const definition = grpcServiceDefinition(AggregatorService);
+  const base = grpcServiceDefinition(AggregatorService);
   // Upload sends pre-serialized Buffers as they are (so malformed bytes can be sent).
-  const upload = definition['upload'];
+  const upload = base['upload'];
   if (upload === undefined) throw new Error('no upload method');
-  definition['upload'] = {
-    ...upload,
-    requestSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : upload.requestSerialize(value)),
+  const definition = {
+    ...base,
+    upload: { ...upload, requestSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : upload.requestSerialize(value)) },
   };
   const Ctor = makeGenericClientConstructor(definition, 'AggregatorService');
   return new Ctor(address, credentials.createInsecure(), { 'grpc.max_send_message_length': -1 }) as unknown as Client &
