@@ -103,5 +103,5 @@ describe('backup while nodes upload, restore, restart', () => {
     const merged = await reader.readMerged(RUN);
     const mergedIds = new Set(merged.sampleIds);
     for (const [index] of NODES.entries()) for (const seq of before[index] ?? []) for (const id of idsOf(index, seq)) expect(mergedIds.has(id)).toBe(true);
-  });
+  }, 180_000);
 });

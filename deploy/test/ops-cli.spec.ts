@@ -93,5 +93,5 @@ describe('rlsa pki and rlsa tokens, as an operator runs them', () => {
     });
     expect(check.trim()).toBe('SERVING');
     expect(await aggregator.stop()).toBe(0);
-  });
+  }, 120_000);
 });
