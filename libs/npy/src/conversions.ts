@@ -19,7 +19,7 @@ const INTEGER_DTYPES = new Set(['bool', 'int8', 'uint8', 'int16', 'uint16', 'int
  */
 export function toMatrix(array: NpyArray, source: string, options: { finite?: boolean } = {}): NpyMatrix {
   if (array.shape.length !== 2) {
-    throw new NpyError('invalid_content', `expected a 2-D array (rows × columns), got shape (${array.shape.join(', ')})`, { source });
+    throw new NpyError('invalid_content', `expected a 2-D array (rows × columns), got shape ${shapeText(array.shape)}`, { source });
   }
   const [rows, cols] = array.shape as [number, number];
   const { data } = array;
@@ -47,7 +47,7 @@ export function toMatrix(array: NpyArray, source: string, options: { finite?: bo
 export function toIntegers(array: NpyArray, source: string, options: { limit?: number; min?: number; what?: string } = {}): Int32Array | Float64Array {
   const what = options.what ?? 'values';
   if (array.shape.length !== 1) {
-    throw new NpyError('invalid_content', `expected a 1-D array of ${what}, got shape (${array.shape.join(', ')})`, { source });
+    throw new NpyError('invalid_content', `expected a 1-D array of ${what}, got shape ${shapeText(array.shape)}`, { source });
   }
   const { data } = array;
   const integral = INTEGER_DTYPES.has(array.dtype);
@@ -83,4 +83,9 @@ export function readMatrix(path: string, options: { finite?: boolean } = {}): Np
 /** Reads a 1-D integer vector from an NPY file (see `toIntegers`). */
 export function readIntegers(path: string, options: { limit?: number; min?: number; what?: string } = {}): Int32Array | Float64Array {
   return toIntegers(readNpy(path), path, options);
+}
+
+/** A shape as Python prints it: `(5,)`, `(3, 4)`, `()`. */
+function shapeText(shape: readonly number[]): string {
+  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
 }

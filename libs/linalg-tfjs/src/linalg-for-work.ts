@@ -1,0 +1,42 @@
+import { jsLinalg, type Linalg } from '@rlsa/core';
+import { createTfjsLinalg } from './create-linalg.ts';
+
+/** Which `Linalg` to use: `auto` decides by the size of the work. */
+export type LinalgChoice = 'auto' | 'js' | 'tfjs';
+
+export interface ChosenLinalg {
+  readonly linalg: Linalg;
+  /** `js`, or `tfjs-<backend>` (e.g. `tfjs-wasm`). */
+  readonly name: string;
+  readonly threads: number;
+}
+
+/**
+ * Multiply-adds above which starting the wasm backend (~0.2 s) pays off against the pure-JS
+ * kernels (~1–2 GFLOP/s here).
+ */
+export const TFJS_MIN_WORK = 2e8;
+/**
+ * Multiply-adds above which the threaded wasm build is started: its eight pthread workers take
+ * seconds to start on a busy 2-core machine, about what a second thread saves on 5·10¹⁰.
+ */
+export const TFJS_THREADS_MIN_WORK = 5e10;
+
+/**
+ * The `Linalg` for a job of `multiplyAdds` multiply-adds: pure JS for small jobs, tfjs (wasm,
+ * threaded for the largest) above {@link TFJS_MIN_WORK}. `choice` (e.g. from the environment
+ * variable RLSA_LINALG) forces one side.
+ */
+export async function linalgForWork(multiplyAdds: number, choice: LinalgChoice = 'auto'): Promise<ChosenLinalg> {
+  if (choice === 'js' || (choice === 'auto' && multiplyAdds < TFJS_MIN_WORK)) return { linalg: jsLinalg, name: 'js', threads: 1 };
+  const threads = multiplyAdds >= TFJS_THREADS_MIN_WORK ? 2 : 1;
+  const { linalg, info } = await createTfjsLinalg({ threads });
+  return { linalg, name: `tfjs-${info.backend}`, threads: info.threads };
+}
+
+/** Reads RLSA_LINALG (`auto` when unset); anything else than auto, js or tfjs is refused. */
+export function linalgChoiceFromEnv(env: NodeJS.ProcessEnv = process.env): LinalgChoice {
+  const value = env['RLSA_LINALG'] ?? 'auto';
+  if (value === 'auto' || value === 'js' || value === 'tfjs') return value;
+  throw Object.assign(new Error(`RLSA_LINALG must be auto, js or tfjs, got '${value}'`), { userFacing: true });
+}
