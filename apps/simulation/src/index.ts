@@ -6,6 +6,7 @@ export { renderSvg, pcaSpec, barSpec, lineSpec } from './charts.ts';
 export { readPaperResults } from './paper-results.ts';
 export { pca2, type Pca2 } from './pca.ts';
 export { trainProbe, instanceNormalize, PROBE_DEFAULTS, type ProbeOptions, type ProbeResult } from './probe.ts';
+export { trainProbes } from './probe-pool.ts';
 export { ckaVsReference, naiveSpace, pairWithReference, splitTrainTest, classMetrics, NAIVE_DEFINITION, type LabelledSpace } from './metrics.ts';
 export { ensureFashionMnist, FASHION_MNIST_PACKAGE } from './ensure-dataset.ts';
 export { ProcessGroup, SimulationError, parseListeningLine } from './processes.ts';

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { selectAnchors, type AnchorStrategy, type Matrix, type Scenario } from '@rlsa/core';
@@ -15,13 +16,13 @@ import {
   type DatasetName,
   type ImageDataset,
 } from '@rlsa/data';
-import { initTfjsBackend } from '@rlsa/tfjs-kernels';
 import { classMetrics, ckaVsReference, isTestId, naiveSpace, NAIVE_DEFINITION, splitTrainTest, withTaskOneHot, type LabelledSpace } from './metrics.ts';
 import { writeNpy } from '@rlsa/npy';
 import { paperDifferences, renderReport, type ReportViews } from './report.ts';
 import { readPaperResults } from './paper-results.ts';
 import { pca2 } from './pca.ts';
-import { instanceNormalize, PROBE_DEFAULTS, trainProbe } from './probe.ts';
+import { instanceNormalize, PROBE_DEFAULTS, type ProbeResult } from './probe.ts';
+import { trainProbes } from './probe-pool.ts';
 import { lastMessage, parseListeningLine, ProcessGroup, SimulationError, waitForLine, type ManagedProcess } from './processes.ts';
 import { NodeProgress } from './progress.ts';
 import { mulberry32, shuffleInPlace } from './random.ts';
@@ -52,7 +53,14 @@ export interface SimulateOptions {
   readonly out: string;
   readonly backend: 'auto' | 'node' | 'wasm' | 'cpu';
   readonly encoding: 'float32' | 'float16' | 'int8';
-  readonly probe: { readonly enabled: boolean; readonly maxEpochs: number; readonly patience: number; readonly maxTrainRows: number | null };
+  readonly probe: {
+    readonly enabled: boolean;
+    readonly maxEpochs: number;
+    readonly patience: number;
+    readonly maxTrainRows: number | null;
+    /** Worker threads training probes at once (default: min(2, cores)). */
+    readonly threads?: number;
+  };
   /** Directory of the paper's published results; null: no paper column. */
   readonly paperResultsDir?: string | null | undefined;
   readonly preset?: string | null | undefined;
@@ -360,7 +368,6 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
     phases.mark('cka');
 
     // 6. The spaces: probe, nearest centroid, separability.
-    const tfjs = await initTfjsBackend(options.backend);
     const spaceInputs: { name: string; description: string; space: LabelledSpace; normalize: boolean; metrics: boolean }[] = [
       { name: 'merged', description: 'mean of the trainers’ relative embeddings (RLSA)', space: merged, normalize: true, metrics: true },
       { name: 'naive', description: 'trainers’ absolute embeddings stacked (jumble)', space: naive, normalize: true, metrics: true },
@@ -376,42 +383,49 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
         metrics: false,
       });
     }
-    const spaces: SpaceResult[] = [];
-    let probeSeconds = 0;
-    for (const input of spaceInputs) {
-      const { train, test } = splitTrainTest(input.space);
-      const m = input.metrics ? classMetrics(train, test) : null;
-      let probe: Awaited<ReturnType<typeof trainProbe>> | null = null;
-      if (options.probe.enabled) {
-        const t = performance.now();
-        probe = await Promise.race([
-          trainProbe(train.values, train.labels, test.values, test.labels, {
-            numClasses: dataset.numClasses,
-            seed: options.seed,
-            maxEpochs: options.probe.maxEpochs,
-            patience: options.probe.patience,
-            maxTrainRows: options.probe.maxTrainRows,
-            normalize: input.normalize,
-          }),
-          aborted,
-        ]);
-        probeSeconds += (performance.now() - t) / 1000;
-        log.info({ space: input.name, accuracy: probe.accuracy, epochs: probe.epochs }, 'probe trained');
-      }
-      spaces.push({
-        name: input.name,
-        description: input.description,
-        width: input.space.values.cols,
-        train_rows: train.values.rows,
-        test_rows: test.values.rows,
-        probe_accuracy: probe?.accuracy ?? null,
-        probe_epochs: probe?.epochs ?? null,
-        nearest_centroid_accuracy: m?.nearestCentroid ?? null,
-        separability: m?.separability ?? null,
-      });
+    const split = spaceInputs.map((input) => ({ input, ...splitTrainTest(input.space) }));
+    const classes = split.map(({ input, train, test }) => (input.metrics ? classMetrics(train, test) : null));
+    phases.mark('centroid_and_separability');
+    let probes: (ProbeResult | null)[] = split.map(() => null);
+    if (options.probe.enabled) {
+      probes = await Promise.race([
+        trainProbes(
+          split.map(({ input, train, test }) => ({
+            train: train.values,
+            trainLabels: train.labels,
+            test: test.values,
+            testLabels: test.labels,
+            options: {
+              numClasses: dataset.numClasses,
+              seed: options.seed,
+              maxEpochs: options.probe.maxEpochs,
+              patience: options.probe.patience,
+              maxTrainRows: options.probe.maxTrainRows,
+              normalize: input.normalize,
+            },
+          })),
+          {
+            threads: options.probe.threads ?? Math.min(2, availableParallelism()),
+            backend: options.backend,
+            signal: options.signal,
+            onDone: (i, r) => log.info({ space: split[i]!.input.name, accuracy: r.accuracy, epochs: r.epochs }, 'probe trained'),
+          },
+        ),
+        aborted,
+      ]);
     }
-    phases.mark('spaces');
-    phases.seconds['probe_part_of_spaces'] = Math.round(probeSeconds * 100) / 100;
+    phases.mark('probes');
+    const spaces: SpaceResult[] = split.map(({ input, train, test }, i) => ({
+      name: input.name,
+      description: input.description,
+      width: input.space.values.cols,
+      train_rows: train.values.rows,
+      test_rows: test.values.rows,
+      probe_accuracy: probes[i]?.accuracy ?? null,
+      probe_epochs: probes[i]?.epochs ?? null,
+      nearest_centroid_accuracy: classes[i]?.nearestCentroid ?? null,
+      separability: classes[i]?.separability ?? null,
+    }));
 
     // 7. Files: arrays, results, report.
     const files: Record<string, string> = {
@@ -478,7 +492,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
             ...(options.shared !== undefined ? { shared: options.shared } : {}),
             ...(options.novel !== undefined ? { novel: options.novel } : {}),
           });
-    const backendOfNodes = nodes.find((n) => n.backend)?.backend ?? tfjs.backend;
+    const backendOfNodes = nodes.find((n) => n.backend)?.backend ?? options.backend;
     const results: SimulationResults = {
       schema: RESULTS_SCHEMA,
       created_at: new Date().toISOString(),

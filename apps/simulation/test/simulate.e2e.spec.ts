@@ -124,7 +124,7 @@ describe('rlsa simulate (synthetic, real processes)', () => {
     for (const n of results.nodes) expect(n.task_accuracy).toBeGreaterThan(0.1);
     expect(['node', 'wasm', 'cpu']).toContain(results.backend);
     expect(results.spaces.map((s) => s.name)).toEqual(['merged', 'naive', 'end_to_end', 'end_to_end_absolute']);
-    for (const phase of ['prepare', 'aggregator_start', 'train_and_upload', 'read', 'cka', 'spaces', 'report', 'total']) expect(results.timings_s[phase]).toBeGreaterThanOrEqual(0);
+    for (const phase of ['prepare', 'aggregator_start', 'train_and_upload', 'read', 'cka', 'centroid_and_separability', 'probes', 'report', 'total']) expect(results.timings_s[phase]).toBeGreaterThanOrEqual(0);
   });
 
   it('saved the merged space the aggregator computed: the mean of the trainers’ relative spaces, labelled by id', () => {
