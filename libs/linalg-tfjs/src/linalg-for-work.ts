@@ -25,12 +25,13 @@ export const TFJS_THREADS_MIN_WORK = 5e10;
 /**
  * The `Linalg` for a job of `multiplyAdds` multiply-adds: pure JS for small jobs, tfjs (wasm,
  * threaded for the largest) above {@link TFJS_MIN_WORK}. `choice` (e.g. from the environment
- * variable RLSA_LINALG) forces one side.
+ * variable RLSA_LINALG) forces one side; forced `tfjs` sends even the smallest products to tfjs.
  */
 export async function linalgForWork(multiplyAdds: number, choice: LinalgChoice = 'auto'): Promise<ChosenLinalg> {
   if (choice === 'js' || (choice === 'auto' && multiplyAdds < TFJS_MIN_WORK)) return { linalg: jsLinalg, name: 'js', threads: 1 };
   const threads = multiplyAdds >= TFJS_THREADS_MIN_WORK ? 2 : 1;
-  const { linalg, info } = await createTfjsLinalg({ threads });
+  // Forced tfjs means every product, however small (otherwise tiny ones go to pure JS).
+  const { linalg, info } = await createTfjsLinalg(choice === 'tfjs' ? { threads, minWork: 0 } : { threads });
   return { linalg, name: `tfjs-${info.backend}`, threads: info.threads };
 }
 
