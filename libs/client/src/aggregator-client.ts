@@ -104,6 +104,11 @@ export type NearestQuery = { sampleId: number } | { vector: ArrayLike<number> };
 export interface CallSettings {
   /** Deadline in milliseconds from now. */
   timeoutMs?: number;
+  /**
+   * Wait for the connection (up to the deadline) instead of failing at once with UNAVAILABLE
+   * while the aggregator is unreachable, e.g. restarting. Use with `timeoutMs`.
+   */
+  waitForReady?: boolean;
 }
 
 export interface AggregatorClient {
@@ -140,6 +145,9 @@ export function createAggregatorClient(options: AggregatorClientOptions): Aggreg
   const channelOptions: ChannelOptions = {
     'grpc.max_receive_message_length': options.maxReceiveBytes ?? 64 * 1024 * 1024,
     'grpc.max_send_message_length': -1,
+    // Reconnect within seconds after an aggregator restart (grpc-js backs off up to 120 s by default).
+    'grpc.initial_reconnect_backoff_ms': 500,
+    'grpc.max_reconnect_backoff_ms': 5000,
     ...options.channelOptions,
   };
   const aggregator = new AggregatorClientCtor(options.address, channelCredentials, channelOptions) as unknown as Client &
@@ -150,8 +158,8 @@ export function createAggregatorClient(options: AggregatorClientOptions): Aggreg
     channelOverride: aggregator.getChannel(),
   }) as unknown as Client & Record<string, UnaryMethod>;
 
-  const metadata = (): Metadata => {
-    const m = new Metadata();
+  const metadata = (settings?: CallSettings): Metadata => {
+    const m = new Metadata(settings?.waitForReady === true ? { waitForReady: true } : {});
     if (options.token !== undefined) m.set('authorization', `Bearer ${options.token}`);
     return m;
   };
@@ -161,7 +169,7 @@ export function createAggregatorClient(options: AggregatorClientOptions): Aggreg
   const unary = <T>(client: Record<string, UnaryMethod>, method: string, label: string, request: unknown, settings?: CallSettings): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const fn = client[method] as UnaryMethod;
-      fn.call(client, request, metadata(), callOptions(settings), (error, value) => {
+      fn.call(client, request, metadata(settings), callOptions(settings), (error, value) => {
         if (error !== null) reject(AggregatorCallError.from(error, label));
         else resolve(value as T);
       });
@@ -208,7 +216,9 @@ export function createAggregatorClient(options: AggregatorClientOptions): Aggreg
     upload(uploadOptions) {
       const open = (): ClientDuplexStream<UploadChunk, UploadAck> =>
         (aggregator['upload'] as BidiMethod).call(aggregator, metadata(), {}) as ClientDuplexStream<UploadChunk, UploadAck>;
-      return uploadChunks(open, uploadOptions);
+      const waitReady = (deadlineMs: number): Promise<void> =>
+        new Promise((resolve) => aggregator.waitForReady(deadlineMs, () => resolve()));
+      return uploadChunks(open, uploadOptions, waitReady);
     },
 
     async finish(runId, nodeId, settings) {

@@ -79,6 +79,8 @@ const RETRYABLE = new Set<number>([status.UNAVAILABLE]);
 export async function uploadChunks(
   openStream: () => ClientDuplexStream<UploadChunk, UploadAck>,
   options: UploadOptions,
+  /** Resolves when the channel is connected or the deadline (epoch ms) passed; used before reconnecting. */
+  waitReady?: (deadlineMs: number) => Promise<void>,
 ): Promise<UploadResult> {
   const space = spaceFromName(options.space ?? 'relative');
   const encoding = options.encoding ?? 'float32';
@@ -221,6 +223,8 @@ export async function uploadChunks(
       }
       result.reconnects += 1;
       await new Promise((r) => setTimeout(r, delay));
+      // A fresh stream on a channel still in reconnect backoff would fail at once; wait for it.
+      await waitReady?.(Date.now() + Math.max(maxDelay, 1000));
       delay = Math.min(maxDelay, delay * 2);
     }
   }
