@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initTfjsBackend } from '@rlsa/tfjs-kernels';
 import { instanceNormalize, trainProbe } from '../src/probe.ts';
+import { trainProbes } from '../src/probe-pool.ts';
 import { mulberry32 } from '../src/random.ts';
 
 /** Gaussian blobs: class c centred at 3·e_c in `dims` dimensions, unit noise; seeded. */
@@ -59,5 +60,19 @@ describe('trainProbe', () => {
     expect(r.accuracy).toBeLessThan(0.4);
     expect(r.epochs).toBeLessThan(100);
     expect(r.epochs - r.bestEpoch).toBe(5);
+  });
+});
+
+describe('trainProbes', () => {
+  it('trains on worker threads and gives exactly the in-process results, in job order', async () => {
+    const jobs = [1, 2, 3].map((seed) => {
+      const train = blobs(300, 3, 8, seed);
+      const test = blobs(150, 3, 8, seed + 10);
+      return { train: train.x, trainLabels: train.labels, test: test.x, testLabels: test.labels, options: { numClasses: 3, seed, maxEpochs: 8 } };
+    });
+    const pooled = await trainProbes(jobs, { threads: 2, backend: 'auto' });
+    const local = [];
+    for (const j of jobs) local.push(await trainProbe(j.train, j.trainLabels, j.test, j.testLabels, j.options));
+    expect(pooled).toEqual(local);
   });
 });
