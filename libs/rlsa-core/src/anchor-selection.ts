@@ -1,5 +1,6 @@
 import { RlsaError } from './errors.ts';
 import { checkLabels, indicesByClass } from './labels.ts';
+import { jsLinalg, type Linalg } from './linalg.ts';
 import { assertFinite, assertMatrix, type Matrix } from './matrix.ts';
 import { permutation, randomFloat, randomInt, seededRng, shuffleInPlace, type Rng } from './random.ts';
 
@@ -26,6 +27,8 @@ export interface SelectAnchorsOptions {
   readonly labels?: ArrayLike<number> | undefined;
   /** Pool size when `pool` is null (`random`, or `stratified` with labels). */
   readonly poolSize?: number | undefined;
+  /** Backend for the k-means distance products; default `jsLinalg`. */
+  readonly linalg?: Linalg | undefined;
 }
 
 export const KMEANS_MAX_ITERATIONS = 50;
@@ -63,7 +66,7 @@ export function selectAnchors(pool: Matrix | null, options: SelectAnchorsOptions
     case 'fps':
       return farthestPoint(requirePool(pool, strategy), count, rng);
     case 'kmeans':
-      return kmeansSnapped(requirePool(pool, strategy), count, rng);
+      return kmeansSnapped(requirePool(pool, strategy), count, rng, options.linalg ?? jsLinalg);
   }
 }
 
@@ -107,7 +110,7 @@ function stratified(labels: Int32Array, count: number, rng: Rng): Uint32Array {
   return Uint32Array.from(out);
 }
 
-function squaredDistance(a: Float32Array | Float64Array, ai: number, b: Float32Array | Float64Array, bi: number, d: number): number {
+function squaredDistance(a: Float64Array, ai: number, b: Float64Array, bi: number, d: number): number {
   let s = 0;
   for (let k = 0; k < d; k++) {
     const v = a[ai + k]! - b[bi + k]!;
@@ -117,7 +120,9 @@ function squaredDistance(a: Float32Array | Float64Array, ai: number, b: Float32A
 }
 
 function farthestPoint(pool: Matrix, count: number, rng: Rng): Uint32Array {
-  const { rows: p, cols: d, data } = pool;
+  const { rows: p, cols: d } = pool;
+  // One float64 copy keeps the distance loop monomorphic (and fast).
+  const data = Float64Array.from(pool.data);
   const out = new Uint32Array(count);
   const nearest = new Float64Array(p).fill(Infinity);
   let current = randomInt(rng, 0, p - 1);
@@ -144,8 +149,9 @@ function farthestPoint(pool: Matrix, count: number, rng: Rng): Uint32Array {
   return out;
 }
 
-function kmeansSnapped(pool: Matrix, count: number, rng: Rng): Uint32Array {
-  const { rows: p, cols: d, data } = pool;
+function kmeansSnapped(pool: Matrix, count: number, rng: Rng, linalg: Linalg): Uint32Array {
+  const { rows: p, cols: d } = pool;
+  const data = Float64Array.from(pool.data);
   // k-means++ seeding: the next centre is a pool point drawn with probability ∝ D(x)².
   const centres = new Float64Array(count * d);
   const nearest = new Float64Array(p).fill(Infinity);
@@ -172,19 +178,22 @@ function kmeansSnapped(pool: Matrix, count: number, rng: Rng): Uint32Array {
       pick = randomInt(rng, 0, p - 1);
     }
   }
-  // Lloyd iterations; an empty cluster keeps its centre.
+  // Lloyd iterations; an empty cluster keeps its centre. Distances through one P×count product.
   const assign = new Int32Array(p).fill(-1);
   const sums = new Float64Array(count * d);
   const sizes = new Uint32Array(count);
+  const poolSq = rowSquaredNorms(data, p, d);
+  const centreMatrix: Matrix = { rows: count, cols: d, data: centres };
   for (let iter = 0; iter < KMEANS_MAX_ITERATIONS; iter++) {
+    const dist = squaredDistances(pool, poolSq, centreMatrix, linalg);
     let changed = false;
     for (let i = 0; i < p; i++) {
       let best = 0;
       let bestDist = Infinity;
       for (let c = 0; c < count; c++) {
-        const dist = squaredDistance(data, i * d, centres, c * d, d);
-        if (dist < bestDist) {
-          bestDist = dist;
+        const v = dist[i * count + c]!;
+        if (v < bestDist) {
+          bestDist = v;
           best = c;
         }
       }
@@ -207,6 +216,7 @@ function kmeansSnapped(pool: Matrix, count: number, rng: Rng): Uint32Array {
     }
   }
   // Snap each centroid, in order, to the nearest pool sample not taken yet.
+  const dist = squaredDistances(pool, poolSq, centreMatrix, linalg);
   const taken = new Uint8Array(p);
   const out = new Uint32Array(count);
   for (let c = 0; c < count; c++) {
@@ -214,14 +224,39 @@ function kmeansSnapped(pool: Matrix, count: number, rng: Rng): Uint32Array {
     let bestDist = Infinity;
     for (let i = 0; i < p; i++) {
       if (taken[i]) continue;
-      const dist = squaredDistance(data, i * d, centres, c * d, d);
-      if (dist < bestDist) {
-        bestDist = dist;
+      const v = dist[i * count + c]!;
+      if (v < bestDist) {
+        bestDist = v;
         best = i;
       }
     }
     taken[best] = 1;
     out[c] = best;
+  }
+  return out;
+}
+
+function rowSquaredNorms(data: Float32Array | Float64Array, rows: number, d: number): Float64Array {
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let sq = 0;
+    for (let k = 0; k < d; k++) sq += data[i * d + k]! * data[i * d + k]!;
+    out[i] = sq;
+  }
+  return out;
+}
+
+/** ‖xᵢ − c_j‖² (P×count) = ‖xᵢ‖² + ‖c_j‖² − 2⟨xᵢ, c_j⟩, clamped at 0. */
+function squaredDistances(pool: Matrix, poolSq: Float64Array, centres: Matrix, linalg: Linalg): Float64Array {
+  const count = centres.rows;
+  const centreSq = rowSquaredNorms(centres.data, count, centres.cols);
+  const dots = linalg.matmulABt(pool, centres).data;
+  const out = new Float64Array(pool.rows * count);
+  for (let i = 0; i < pool.rows; i++) {
+    for (let c = 0; c < count; c++) {
+      const v = poolSq[i]! + centreSq[c]! - 2 * dots[i * count + c]!;
+      out[i * count + c] = v > 0 ? v : 0;
+    }
   }
   return out;
 }
