@@ -18,6 +18,24 @@ const float32Linalg: Linalg = {
   },
 };
 
+/** A Linalg that accumulates every dot product in float32 (Math.fround at each step), like a naive GPU/wasm kernel. */
+const float32AccumulatingLinalg: Linalg = {
+  matmulABt: (a, b) => jsLinalg.matmulABt(a, b),
+  matmulAtB: (a, b) => {
+    const out = new Float32Array(a.cols * b.cols);
+    for (let r = 0; r < a.rows; r++) {
+      for (let p = 0; p < a.cols; p++) {
+        const v = Math.fround(a.data[r * a.cols + p]!);
+        for (let q = 0; q < b.cols; q++) {
+          const o = p * b.cols + q;
+          out[o] = Math.fround(out[o]! + Math.fround(v * Math.fround(b.data[r * b.cols + q]!)));
+        }
+      }
+    }
+    return { rows: a.cols, cols: b.cols, data: out };
+  },
+};
+
 // Reference: scripts/fixtures/core_fixtures.py, CKA through explicit N×N Gram matrices in NumPy float64.
 describe('linearCka against NumPy', () => {
   for (const c of fixture.cases) {
@@ -32,6 +50,19 @@ describe('linearCka against NumPy', () => {
       expectClose(linearCka(x, y, { linalg: float32Linalg, debiased: true, blockRows: 16 }), c.linearDebiased, FLOAT32_TOLERANCE);
     });
   }
+
+  it('float32 accumulation inside blocks of 2048 rows, data offset by 1000: still within 1e-6 of float64', () => {
+    const n = 8000;
+    const x0 = randomMatrix(n, 6, 11);
+    const y0 = randomMatrix(n, 4, 12);
+    // y depends on x, plus noise; both far from the origin (the case where uncentered sums cancel).
+    const x: Matrix = { ...x0, data: Float32Array.from(x0.data, (v) => v + 1000) };
+    const y: Matrix = { ...y0, data: Float32Array.from(y0.data, (v, i) => v + 2 * x0.data[Math.floor(i / 4) * 6 + (i % 4)]! - 500) };
+    const exact = (debiased: boolean) => linearCka({ ...x, data: Float64Array.from(x.data) }, { ...y, data: Float64Array.from(y.data) }, { debiased });
+    for (const debiased of [false, true]) {
+      expectClose(linearCka(x, y, { debiased, linalg: float32AccumulatingLinalg }), exact(debiased), 1e-6);
+    }
+  });
 
   it('the debiased estimate of unrelated spaces is near 0 and may be negative, the biased one is not', () => {
     const c = fixture.cases.find((k) => k.name === 'independent')!;
