@@ -64,7 +64,7 @@ export class NodeProgress {
   line(nodeId: string, line: string): void {
     const state = this.nodes.get(nodeId);
     const message = nodeMessage(line);
-    if (!state || message === undefined || this.stopped) return;
+    if (!state || message === undefined || this.stopped || state.finished) return;
     state.message = message;
     state.bar?.update(state.rows, { message });
   }
@@ -77,6 +77,7 @@ export class NodeProgress {
       if (!state) continue;
       state.rows = node.relativeRows;
       if (state.bar) {
+        state.finished ||= node.finished;
         state.bar.setTotal(Math.max(state.total, node.relativeRows));
         state.bar.update(node.relativeRows, { message: node.finished ? 'finished' : state.message });
         continue;
@@ -94,6 +95,18 @@ export class NodeProgress {
         state.finished = true;
         this.log.info({ node: node.nodeId, rows: node.relativeRows, absoluteRows: node.absoluteRows }, 'node finished its upload');
       }
+    }
+  }
+
+  /** A phase of the run after the nodes: one line on the terminal, or a pino line. */
+  note(message: string, fields: Record<string, unknown> = {}): void {
+    if (this.multibar) {
+      const details = Object.entries(fields)
+        .map(([k, v]) => `${k} ${typeof v === 'number' ? Number(v.toFixed(3)) : String(v)}`)
+        .join(', ');
+      process.stderr.write(` ${message}${details ? ` (${details})` : ''}\n`);
+    } else {
+      this.log.info(fields, message);
     }
   }
 

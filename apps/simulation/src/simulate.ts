@@ -336,6 +336,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
     await watching;
 
     // 4. Read everything back.
+    progress.note('reading the merged space and the nodes’ spaces');
     const status = await client.getRun(runId);
     const unfinished = specs.filter((s) => !status.nodes.some((n) => n.nodeId === s.id && n.finished));
     if (unfinished.length > 0) {
@@ -388,6 +389,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
     phases.mark('centroid_and_separability');
     let probes: (ProbeResult | null)[] = split.map(() => null);
     if (options.probe.enabled) {
+      progress.note(`training ${split.length} probes`);
       probes = await Promise.race([
         trainProbes(
           split.map(({ input, train, test }) => ({
@@ -408,7 +410,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
             threads: options.probe.threads ?? Math.min(2, availableParallelism()),
             backend: options.backend,
             signal: options.signal,
-            onDone: (i, r) => log.info({ space: split[i]!.input.name, accuracy: r.accuracy, epochs: r.epochs }, 'probe trained'),
+            onDone: (i, r) => progress.note('probe trained', { space: split[i]!.input.name, accuracy: r.accuracy, epochs: r.epochs }),
           },
         ),
         aborted,
