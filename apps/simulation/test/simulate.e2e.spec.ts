@@ -211,3 +211,25 @@ describe('rlsa simulate failures', () => {
     rmSync(join(out, '..'), { recursive: true, force: true });
   }, 130_000);
 });
+
+describe('rlsa simulate interrupted', () => {
+  it('stops the aggregator and the nodes on SIGINT and exits 130 with one line', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'rlsa-sim-int-')), 'run');
+    const child = spawn(process.execPath, [CLI, 'simulate', '--dataset', 'synthetic', '--model', 'mlp', '--epochs', '50', '--no-progress', '--out', out], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // Interrupt once every node has started (its log file exists and the node has printed something).
+    const deadline = Date.now() + 90_000;
+    const started = () => ['node-0', 'node-1', 'reference'].every((n) => existsSync(join(out, 'logs', `${n}.log`)) && statSync(join(out, 'logs', `${n}.log`)).size > 0);
+    while (!started() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(started()).toBe(true);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('rlsa: interrupted; stopped the aggregator and the nodes');
+    expect(processesMentioning(out)).toEqual([]);
+    rmSync(join(out, '..'), { recursive: true, force: true });
+  }, 120_000);
+});
