@@ -1,0 +1,118 @@
+import { partitionTasks, type Scenario, type TaskPartition } from '@rlsa/core';
+import type { ImageDataset } from './dataset.ts';
+import { DataError } from './errors.ts';
+import { seededPermutation } from './seeded-random.ts';
+
+export interface PartitionOptions {
+  readonly scenario: Scenario;
+  /** Number of tasks K. */
+  readonly tasks: number;
+  readonly seed: number;
+  /** Training indices never assigned to a task (the anchor pool). */
+  readonly excluded: ArrayLike<number>;
+  readonly shared?: number;
+  readonly novel?: number;
+  readonly sharedPercent?: number;
+}
+
+/** The scenario's task partitions of the training split: core `partitionTasks` on the training labels. */
+export function taskPartitions(dataset: ImageDataset, options: PartitionOptions): TaskPartition[] {
+  return partitionTasks(dataset.train.labels, {
+    scenario: options.scenario,
+    tasks: options.tasks,
+    numClasses: dataset.numClasses,
+    seed: options.seed,
+    excluded: options.excluded,
+    ...(options.shared !== undefined ? { shared: options.shared } : {}),
+    ...(options.novel !== undefined ? { novel: options.novel } : {}),
+    ...(options.sharedPercent !== undefined ? { sharedPercent: options.sharedPercent } : {}),
+  });
+}
+
+export type NodeRole = 'trainer' | 'reference';
+
+export interface NodeSampleOptions {
+  readonly role: NodeRole;
+  /** The trainer's task (index into `partitions`); ignored for the reference. */
+  readonly task?: number;
+  /** Keep at most this many training samples per task (seeded; the same ones on every node). */
+  readonly maxSamples?: number;
+  /** Use only this many test samples of the whole test split (seeded; the same ones on every node), then filter by class. */
+  readonly maxTestSamples?: number;
+  readonly seed: number;
+}
+
+/** What one node trains on, evaluates on and embeds. */
+export interface NodeSamples {
+  /** Training indices (ascending): the task's samples, or the union of all tasks for the reference. */
+  readonly trainIndices: Uint32Array;
+  /** Test indices (ascending) of the node's classes (all of them for the reference). */
+  readonly testIndices: Uint32Array;
+  /** The node's classes (ascending). */
+  readonly classes: readonly number[];
+}
+
+/** Salt so that the subsampling order differs from the anchor and partition shuffles of the same seed. */
+const SUBSAMPLE_SALT = 0x5eed5;
+
+/** Rank of each index in a seeded permutation: lower rank = kept first when subsampling. */
+function ranks(n: number, seed: number): Uint32Array {
+  const perm = seededPermutation(n, seed ^ SUBSAMPLE_SALT);
+  const rank = new Uint32Array(n);
+  for (let r = 0; r < n; r++) rank[perm[r] as number] = r;
+  return rank;
+}
+
+/** The `max` indices of lowest rank, ascending. */
+function keepLowestRank(indices: Uint32Array, rank: Uint32Array, max: number): Uint32Array {
+  if (indices.length <= max) return indices;
+  const sorted = Array.from(indices).sort((a, b) => (rank[a] as number) - (rank[b] as number));
+  return Uint32Array.from(sorted.slice(0, max)).sort();
+}
+
+/**
+ * The samples of one node. A trainer: its task's training samples and the test samples of its
+ * task's classes. The reference: the union of all tasks' training samples and all test samples
+ * (of the selected classes' union, i.e. every class the tasks cover).
+ * Subsampling is by a seeded global rank, so it is consistent across nodes: the reference's
+ * training samples are exactly the union of the trainers' (each task keeps its `maxSamples`
+ * lowest-ranked samples), and every node's test samples lie in one shared seeded subset.
+ */
+export function nodeSamples(dataset: ImageDataset, partitions: readonly TaskPartition[], options: NodeSampleOptions): NodeSamples {
+  const trainRank = options.maxSamples !== undefined ? ranks(dataset.train.count, options.seed) : undefined;
+  const taskTrain = (p: TaskPartition): Uint32Array =>
+    trainRank && options.maxSamples !== undefined ? keepLowestRank(p.sampleIndices, trainRank, options.maxSamples) : p.sampleIndices;
+
+  let train: Uint32Array;
+  let classes: number[];
+  if (options.role === 'trainer') {
+    const task = options.task ?? 0;
+    const partition = partitions[task];
+    if (!partition) {
+      throw new DataError('invalid_argument', `task ${task} does not exist: the scenario has ${partitions.length} tasks (0..${partitions.length - 1})`);
+    }
+    train = taskTrain(partition);
+    classes = [...partition.classes].sort((a, b) => a - b);
+  } else {
+    const union = new Set<number>();
+    const classSet = new Set<number>();
+    for (const p of partitions) {
+      for (const i of taskTrain(p)) union.add(i);
+      for (const c of p.classes) classSet.add(c);
+    }
+    train = Uint32Array.from(union).sort();
+    classes = [...classSet].sort((a, b) => a - b);
+  }
+
+  let testCandidates: Uint32Array;
+  if (options.maxTestSamples !== undefined && options.maxTestSamples < dataset.test.count) {
+    const perm = seededPermutation(dataset.test.count, options.seed ^ SUBSAMPLE_SALT);
+    testCandidates = perm.slice(0, options.maxTestSamples).sort();
+  } else {
+    testCandidates = Uint32Array.from({ length: dataset.test.count }, (_, i) => i);
+  }
+  const classMask = new Uint8Array(dataset.numClasses);
+  for (const c of classes) classMask[c] = 1;
+  const test = testCandidates.filter((i) => classMask[dataset.test.labels[i] as number] === 1);
+  return { trainIndices: train, testIndices: test, classes };
+}
