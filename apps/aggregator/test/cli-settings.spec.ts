@@ -1,0 +1,57 @@
+import { createAggregatorClient } from '@rlsa/client';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FINGERPRINT, tempDir } from './helpers.ts';
+import { CLI, REPO_ROOT } from './process-helpers.ts';
+
+function run(args: string[], env: Record<string, string>): { done: Promise<{ code: number | null; out: string; err: string }>; kill: () => void; out: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return {
+    done: new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err }))),
+    kill: () => child.kill('SIGTERM'),
+    out: () => out,
+  };
+}
+
+describe('rlsa aggregator settings: flags over RLSA_* env over the config file', () => {
+  const temp = tempDir();
+  afterAll(() => temp.remove());
+
+  it('takes settings from all three places and creates the runs of run files', async () => {
+    const config = join(temp.dir, 'aggregator.yaml');
+    // host 0.0.0.0 would be refused without TLS: the --host flag must win over the file.
+    writeFileSync(config, `dataDir: ${join(temp.dir, 'data')}\nhost: 0.0.0.0\nport: 0\nhealthPort: 0\nlogLevel: info\n`);
+    const runFile = join(temp.dir, 'run.json');
+    writeFileSync(runFile, JSON.stringify({ runId: 'from-file', anchorIds: [7, 8, 9], anchorFingerprint: FINGERPRINT, similarity: 'cosine', acceptedEncodings: ['float16', 'int8'], allowAbsolute: true }));
+    const child = run(['aggregator', '--config', config, '--host', '127.0.0.1'], { RLSA_METRICS_PORT: '0', RLSA_RUN_FILE: runFile });
+    let line: { host: string; port: number; metricsPort: number | null; healthPort: number | null } | undefined;
+    for (let i = 0; i < 600 && line === undefined; i += 1) {
+      const match = child.out().match(/^(\{.*"msg":"aggregator listening".*\})$/m);
+      if (match !== null) line = JSON.parse(match[1] as string);
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(line).toMatchObject({ host: '127.0.0.1', metricsPort: expect.any(Number), healthPort: expect.any(Number) });
+    const client = createAggregatorClient({ address: `127.0.0.1:${line?.port}` });
+    const runStatus = await client.getRun('from-file');
+    expect(runStatus.config).toMatchObject({ anchorIds: [7, 8, 9], acceptedEncodings: ['float16', 'int8'], allowAbsolute: true, similarity: 'cosine' });
+    client.close();
+    child.kill();
+    expect((await child.done).code).toBe(0);
+  });
+
+  it('a bad setting is one line on stderr and exit status 2', async () => {
+    const config = join(temp.dir, 'bad.yaml');
+    writeFileSync(config, `dataDir: ${join(temp.dir, 'data2')}\nprot: 5\n`);
+    const [result, missing] = await Promise.all([run(['aggregator', '--config', config], {}).done, run(['aggregator', '--port', '0'], {}).done]);
+    expect(result.code).toBe(2);
+    expect(result.err.trim()).toMatch(/^rlsa: config file .* unknown setting prot/);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('--data-dir is required');
+  });
+});
