@@ -48,6 +48,15 @@ export class TfjsLinalg implements Linalg {
     const k = a.cols;
     if (m * n * k < this.minWork || k === 0) return jsLinalg.matmulABt(a, b);
     const bt = this.transposedB(b);
+    if (m <= this.blockRows) {
+      // One block (the usual call from relativeProjection): dataSync's copy is the result.
+      const block = tf.tensor2d(asFloat32(a.data), [m, k], 'float32');
+      const product = tf.matMul(block, bt);
+      const data = product.dataSync() as Float32Array;
+      block.dispose();
+      product.dispose();
+      return { rows: m, cols: n, data };
+    }
     const out = new Float32Array(m * n);
     for (let r0 = 0; r0 < m; r0 += this.blockRows) {
       const rb = Math.min(this.blockRows, m - r0);
