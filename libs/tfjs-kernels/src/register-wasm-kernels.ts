@@ -2,7 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './kernels/BatchMatMul.ts';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.ts';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.ts';
+import { castConfig } from './kernels/Cast.ts';
+import { identityConfig } from './kernels/Identity.ts';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.ts';
+import { sumConfig } from './kernels/Sum.ts';
 import { originalKernels } from './wasm-kernel-utils.ts';
 
 /** The project's wasm kernels, in registration order. */
@@ -11,6 +14,9 @@ export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
   batchMatMulConfig,
+  sumConfig,
+  identityConfig,
+  castConfig,
 ];
 
 /** Names of the project's wasm kernels. */

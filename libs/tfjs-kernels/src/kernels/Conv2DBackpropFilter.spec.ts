@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { conv2DBackpropFilterConfig, im2colTransposed } from './Conv2DBackpropFilter.ts';
+import { channelsFirst, conv2DBackpropFilterConfig, im2colTransposed } from './Conv2DBackpropFilter.ts';
 import { FLOAT32_TOLERANCE, maxScaledError, runOn, seededTensor, setUpBackends } from '../testing/compare-backends.ts';
 
 type Pad = 'same' | 'valid' | number;
@@ -18,11 +18,18 @@ describe('Conv2DBackpropFilter (wasm, im2col and one product)', () => {
     // x: 1×2×2×1 = [[1, 2], [3, 4]], 2×2 filter, 'same' (pad bottom/right by 1), stride 1.
     const out = new Float32Array(4 * 4);
     im2colTransposed(Float32Array.from([1, 2, 3, 4]), {
-      batch: 1, inHeight: 2, inWidth: 2, inChannels: 1, outHeight: 2, outWidth: 2,
+      batch: 1, inHeight: 2, inWidth: 2, inChannels: 1, outHeight: 2, outWidth: 2, outChannels: 1,
       filterHeight: 2, filterWidth: 2, strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
     }, out);
     // rows k = (i, j): the input seen by filter tap (i, j) at each output position
     expect(Array.from(out)).toEqual([1, 2, 3, 4, 2, 0, 4, 0, 3, 4, 0, 0, 4, 0, 0, 0]);
+  });
+
+  it('moves channels first', () => {
+    // 2 pixels × 3 channels: [p0c0 p0c1 p0c2 p1c0 p1c1 p1c2] → [c0: p0 p1, c1: ..., c2: ...]
+    const out = new Float32Array(6);
+    channelsFirst(Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 3, out);
+    expect(Array.from(out)).toEqual([1, 4, 2, 5, 3, 6]);
   });
 
   const cases: { x: [number, number, number, number]; f: [number, number, number, number]; s: number | [number, number]; pad: Pad }[] = [

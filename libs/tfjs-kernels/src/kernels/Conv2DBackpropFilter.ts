@@ -1,59 +1,52 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2DGeometry, type Conv2DGeometry } from '../conv-geometry.ts';
 import { disposeAll, heapF32, runWasmKernel, type WasmKernelArgs } from '../wasm-kernel-utils.ts';
 
-/** Geometry of one convolution, as the im2col layout needs it. */
-export interface Im2ColGeometry {
-  batch: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  padTop: number;
-  padLeft: number;
+/** Channels first: xt[ci, n, h, w] = x[n, h, w, ci]. x: [N, H, W, cin] → xt: [cin, N, H, W]. */
+export function channelsFirst(x: Float32Array, pixels: number, cin: number, out: Float32Array): void {
+  for (let p = 0; p < pixels; p++) {
+    const src = p * cin;
+    for (let c = 0; c < cin; c++) out[c * pixels + p] = x[src + c]!;
+  }
 }
 
 /**
  * The transposed im2col matrix of x: colsT[k, m] = x[n, y·sh + i - pt, x·sw + j - pl, ci]
  * (0 outside the image) with k = (i·fw + j)·cin + ci and m = (n·oh + y)·ow + x.
- * x: [N, H, W, cin] → colsT: [fh·fw·cin, N·oh·ow].
+ * xt (x channels first, [cin, N, H, W]) → colsT: [fh·fw·cin, N·oh·ow].
  *
  * Built transposed because the wasm backend multiplies plain matrices fast but transposed
  * operands slowly, and transposing this (the largest) matrix afterwards costs more than the product.
- * Writes are sequential; reads stride by cin·sw through x, which fits in cache for the layer sizes here.
+ * Read from the channels-first copy so that each row of colsT reads one channel plane (N·H·W floats,
+ * cache-sized) in order, instead of striding through all of x once per row.
  */
-export function im2colTransposed(input: Float32Array, g: Im2ColGeometry, out: Float32Array): void {
+export function im2colTransposed(xt: Float32Array, g: Conv2DGeometry, out: Float32Array): void {
   const { batch, inHeight: H, inWidth: W, inChannels: cin, outHeight: oh, outWidth: ow } = g;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
   const m = batch * oh * ow;
-  const rowStride = W * cin;
-  const imageStride = H * rowStride;
-  const xStep = sw * cin;
+  const plane = batch * H * W;
   for (let i = 0; i < fh; i++) {
     for (let j = 0; j < fw; j++) {
       // Output columns whose input column x·sw + j - pl lies inside [0, W).
-      const xFirst = Math.max(0, Math.ceil((pl - j) / sw));
-      const xEnd = Math.min(ow, Math.floor((W - 1 + pl - j) / sw) + 1);
+      const xFirst = Math.min(ow, Math.max(0, Math.ceil((pl - j) / sw)));
+      const xEnd = Math.max(xFirst, Math.min(ow, Math.floor((W - 1 + pl - j) / sw) + 1));
       for (let ci = 0; ci < cin; ci++) {
         let dst = ((i * fw + j) * cin + ci) * m;
         for (let n = 0; n < batch; n++) {
+          const image = ci * plane + n * H * W;
           for (let y = 0; y < oh; y++) {
             const row = y * sh + i - pt;
-            if (row < 0 || row >= H || xFirst >= xEnd) {
+            if (row < 0 || row >= H) {
               out.fill(0, dst, dst + ow);
               dst += ow;
               continue;
             }
             for (let col = 0; col < xFirst; col++) out[dst++] = 0;
-            let src = n * imageStride + row * rowStride + (xFirst * sw + j - pl) * cin + ci;
+            let src = image + row * W + xFirst * sw + j - pl;
             for (let col = xFirst; col < xEnd; col++) {
-              out[dst++] = input[src] as number;
-              src += xStep;
+              out[dst++] = xt[src]!;
+              src += sw;
             }
             for (let col = xEnd; col < ow; col++) out[dst++] = 0;
           }
@@ -92,29 +85,19 @@ export function conv2DBackpropFilterImpl(
     false,
     dataFormat,
   );
-  const g: Im2ColGeometry = {
-    batch: info.batchSize,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    inChannels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-  };
+  const g = conv2DGeometry(info);
   const k = g.filterHeight * g.filterWidth * g.inChannels;
   const m = g.batch * g.outHeight * g.outWidth;
-  const colsT = backend.makeOutput([k, m], 'float32');
-  im2colTransposed(heapF32(backend, x), g, heapF32(backend, colsT));
+  const xt = backend.makeOutput([g.inChannels, g.batch, g.inHeight, g.inWidth], 'float32');
+  const colsT = backend.makeOutput([1, k, m], 'float32');
+  channelsFirst(heapF32(backend, x), g.batch * g.inHeight * g.inWidth, g.inChannels, heapF32(backend, xt));
+  im2colTransposed(heapF32(backend, xt), g, heapF32(backend, colsT));
+  disposeAll(backend, xt);
   try {
     const dw = runWasmKernel(
       tf.BatchMatMul,
       backend,
-      { a: { ...colsT, shape: [1, k, m] }, b: { dataId: dy.dataId, dtype: dy.dtype, shape: [1, m, info.outChannels] } },
+      { a: colsT, b: { dataId: dy.dataId, dtype: dy.dtype, shape: [1, m, g.outChannels] } },
       { transposeA: false, transposeB: false },
     );
     dw.shape = [...attrs.filterShape];

@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { conv2DBackpropInputConfig, dilate, rotatedTransposedFilter } from './Conv2DBackpropInput.ts';
+import {
+  col2im,
+  conv2DBackpropInputConfig,
+  dilate,
+  rotatedTransposedFilter,
+  setConv2DBackpropInputMethod,
+  type BackpropInputMethod,
+} from './Conv2DBackpropInput.ts';
 import { FLOAT32_TOLERANCE, maxScaledError, runOn, seededTensor, setUpBackends } from '../testing/compare-backends.ts';
 
 type Pad = 'same' | 'valid' | number;
@@ -41,15 +48,36 @@ describe('Conv2DBackpropInput (wasm, as a forward convolution)', () => {
     { x: [4, 14, 14, 8], f: [5, 5, 8, 16], s: 1, pad: 'valid' },
   ];
 
-  for (const c of cases) {
-    it(`matches the cpu backend: x ${c.x.join('×')}, filter ${c.f.join('×')}, stride ${String(c.s)}, pad ${c.pad}`, async () => {
-      const outShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad).outShape;
-      const f = () => tf.conv2dTranspose(seededTensor(outShape, 3) as tf.Tensor4D, seededTensor(c.f, 4) as tf.Tensor4D, c.x, c.s, c.pad);
-      const [expected] = await runOn('cpu', f);
-      const [actual] = await runOn('wasm', f);
-      expect(maxScaledError(actual!, expected!)).toBeLessThan(FLOAT32_TOLERANCE);
-    });
+  const methods: BackpropInputMethod[] = ['conv', 'matmul', 'auto'];
+  for (const m of methods) {
+    for (const c of cases) {
+      it(`matches the cpu backend (${m}): x ${c.x.join('×')}, filter ${c.f.join('×')}, stride ${String(c.s)}, pad ${c.pad}`, async () => {
+        const outShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad).outShape;
+        const f = () => tf.conv2dTranspose(seededTensor(outShape, 3) as tf.Tensor4D, seededTensor(c.f, 4) as tf.Tensor4D, c.x, c.s, c.pad);
+        const [expected] = await runOn('cpu', f);
+        const previous = setConv2DBackpropInputMethod(m);
+        try {
+          const [actual] = await runOn('wasm', f);
+          expect(maxScaledError(actual!, expected!)).toBeLessThan(FLOAT32_TOLERANCE);
+        } finally {
+          setConv2DBackpropInputMethod(previous);
+        }
+      });
+    }
   }
+
+  it('sums columns back into the image (col2im), skipping the padding', () => {
+    // x 1×2×2×1, 2×2 filter, 'same' (pad bottom/right), stride 1: 4 output positions × 4 taps.
+    // Column m, tap k holds 10·m + k; dx[h, w] sums the (m, k) with h = y + i, w = x + j.
+    const cols = Float32Array.from({ length: 16 }, (_, i) => 10 * Math.floor(i / 4) + (i % 4));
+    const dx = new Float32Array(4);
+    col2im(cols, {
+      batch: 1, inHeight: 2, inWidth: 2, inChannels: 1, outHeight: 2, outWidth: 2, outChannels: 1,
+      filterHeight: 2, filterWidth: 2, strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
+    }, dx);
+    // dx[0,0] = (m0,k0); dx[0,1] = (m0,k1)+(m1,k0); dx[1,0] = (m0,k2)+(m2,k0); dx[1,1] = (m0,k3)+(m1,k2)+(m2,k1)+(m3,k0)
+    expect(Array.from(dx)).toEqual([0, 1 + 10, 2 + 20, 3 + 12 + 21 + 30]);
+  });
 
   it('gives the input gradient of conv2d', async () => {
     const x = [2, 8, 8, 3] as [number, number, number, number];

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2DGeometry, type Conv2DGeometry } from '../conv-geometry.ts';
 import { disposeAll, heapF32, runWasmKernel, type WasmKernelArgs } from '../wasm-kernel-utils.ts';
 
 /**
@@ -39,11 +40,71 @@ export function dilate(dy: Float32Array, shape: readonly number[], sh: number, s
 }
 
 /**
+ * W as a matrix [fh·fw·cin, cout], transposed: Wt[co, k] = W[k, co], k = (i·fw + j)·cin + ci.
+ */
+export function transposedFilterMatrix(w: Float32Array, k: number, cout: number, out: Float32Array): void {
+  for (let r = 0; r < k; r++) {
+    for (let co = 0; co < cout; co++) out[co * k + r] = w[r * cout + co]!;
+  }
+}
+
+/**
+ * col2im: dx[n, y·sh + i - pt, x·sw + j - pl, ci] += cols[m, k] for m = (n·oh + y)·ow + x and
+ * k = (i·fw + j)·cin + ci, skipping taps that fall in the padding. cols: [N·oh·ow, fh·fw·cin] → dx: [N, H, W, cin].
+ * Rows of cols are read in order; one image of dx (H·W·cin floats) stays in cache while it is summed.
+ */
+export function col2im(cols: Float32Array, g: Conv2DGeometry, dx: Float32Array): void {
+  const { batch, inHeight: H, inWidth: W, inChannels: cin, outHeight: oh, outWidth: ow } = g;
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
+  const k = fh * fw * cin;
+  dx.fill(0);
+  let src = 0;
+  for (let n = 0; n < batch; n++) {
+    const image = n * H * W * cin;
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        for (let i = 0; i < fh; i++) {
+          const row = y * sh + i - pt;
+          if (row < 0 || row >= H) continue;
+          for (let j = 0; j < fw; j++) {
+            const col = x * sw + j - pl;
+            if (col < 0 || col >= W) continue;
+            const dst = image + (row * W + col) * cin;
+            const tap = src + (i * fw + j) * cin;
+            for (let c = 0; c < cin; c++) dx[dst + c] = dx[dst + c]! + cols[tap + c]!;
+          }
+        }
+        src += k;
+      }
+    }
+  }
+}
+
+/** How the input gradient is computed: `auto` picks by the work each way needs. */
+export type BackpropInputMethod = 'auto' | 'conv' | 'matmul';
+
+let method: BackpropInputMethod = 'auto';
+
+/** Forces one method (specs test both; benchmarks compare them). Returns the previous one. */
+export function setConv2DBackpropInputMethod(m: BackpropInputMethod): BackpropInputMethod {
+  const previous = method;
+  method = m;
+  return previous;
+}
+
+/**
  * The gradient of a 2-D convolution with respect to its input (NHWC, no dilation):
- *   dx[n, h, w, ci] = Σ_{i, j, co} dy[n, y, x, co] · W[i, j, ci, co]  over h = y·sh + i - pt, w = x·sw + j - pl,
- * written as one forward convolution (the wasm backend's fast XNNPACK kernel) of dy, dilated by the
- * stride and padded by (fh-1-pt, fw-1-pl) on top/left, with the rotated, channel-swapped filter W'.
+ *   dx[n, h, w, ci] = Σ_{i, j, co} dy[n, y, x, co] · W[i, j, ci, co]  over h = y·sh + i - pt, w = x·sw + j - pl.
  * dy: [N, oh, ow, cout], W: [fh, fw, cin, cout] → dx: [N, H, W, cin].
+ *
+ * Two ways, both through the wasm backend's fast XNNPACK kernels:
+ * - `conv`: one forward convolution of dy, dilated by the stride and padded by (fh-1-pt, fw-1-pl)
+ *   on top/left, with the rotated, channel-swapped filter W'. For a 'valid' convolution most of
+ *   the padded dy is zeros: N·H·W·fh·fw·cin·cout multiply-adds, about twice the forward pass.
+ * - `matmul`: cols = dy·Wᵀ ([N·oh·ow, cout]·[cout, fh·fw·cin], one plain product: exactly the forward
+ *   pass's multiply-adds), then col2im sums the columns into dx.
+ * `auto` takes `conv` when it needs less than 1.5× the product's multiply-adds (same padding),
+ * else `matmul`.
  *
  * Returns undefined for cases it does not cover (NCHW, or explicit pads larger than the filter),
  * which the stock kernel then computes.
@@ -66,6 +127,35 @@ export function conv2DBackpropInputImpl(
     false,
     dataFormat,
   );
+  const g = conv2DGeometry(info);
+  const convWork = g.batch * g.inHeight * g.inWidth;
+  const matmulWork = g.batch * g.outHeight * g.outWidth;
+  const useMatmul = method === 'matmul' || (method === 'auto' && convWork > 1.5 * matmulWork);
+  return useMatmul ? viaMatmul(backend, dy, filter, g) : viaConv(backend, dy, filter, info);
+}
+
+function viaMatmul(backend: BackendWasm, dy: tf.TensorInfo, filter: tf.TensorInfo, g: Conv2DGeometry): tf.TensorInfo {
+  const k = g.filterHeight * g.filterWidth * g.inChannels;
+  const m = g.batch * g.outHeight * g.outWidth;
+  const cout = g.outChannels;
+  const wt = backend.makeOutput([1, cout, k], 'float32');
+  transposedFilterMatrix(heapF32(backend, filter), k, cout, heapF32(backend, wt));
+  let cols: tf.TensorInfo | undefined;
+  try {
+    cols = runWasmKernel(tf.BatchMatMul, backend, { a: { dataId: dy.dataId, dtype: dy.dtype, shape: [1, m, cout] }, b: wt }, {
+      transposeA: false,
+      transposeB: false,
+    });
+    const dx = backend.makeOutput([g.batch, g.inHeight, g.inWidth, g.inChannels], 'float32');
+    col2im(heapF32(backend, cols), g, heapF32(backend, dx));
+    return dx;
+  } finally {
+    disposeAll(backend, wt);
+    if (cols !== undefined) disposeAll(backend, cols);
+  }
+}
+
+function viaConv(backend: BackendWasm, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo | undefined {
   const { filterHeight: fh, filterWidth: fw, inChannels: cin, outChannels: cout, strideHeight: sh, strideWidth: sw } = info;
   const dh = (info.outHeight - 1) * sh + 1;
   const dw = (info.outWidth - 1) * sw + 1;

@@ -22,6 +22,7 @@ describe('MaxPoolGrad (wasm, one pass over the windows)', () => {
 
   const cases: { x: [number, number, number, number]; size: number; stride: number; pad: Pad }[] = [
     { x: [2, 8, 8, 3], size: 2, stride: 2, pad: 'valid' },
+    { x: [2, 9, 9, 3], size: 3, stride: 3, pad: 'valid' },
     { x: [2, 7, 7, 3], size: 2, stride: 2, pad: 'valid' },
     { x: [2, 7, 7, 3], size: 3, stride: 2, pad: 'same' },
     { x: [2, 6, 5, 4], size: 3, stride: 1, pad: 'same' },

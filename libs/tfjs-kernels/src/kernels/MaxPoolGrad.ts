@@ -16,6 +16,9 @@ export function maxPoolGradValues(x: Float32Array, dy: Float32Array, info: tf.ba
   const { strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
+  // Per window, all channels at once: NHWC keeps the channels of one pixel contiguous.
+  const best = new Float32Array(C);
+  const at = new Int32Array(C);
   dx.fill(0);
   for (let b = 0; b < n; b++) {
     const image = b * H * W * C;
@@ -25,22 +28,64 @@ export function maxPoolGradValues(x: Float32Array, dy: Float32Array, info: tf.ba
       for (let xo = 0; xo < ow; xo++) {
         const c0 = Math.max(0, xo * sw - pl);
         const c1 = Math.min(W, xo * sw - pl + fw);
+        best.fill(Number.NEGATIVE_INFINITY);
+        at.fill(-1);
+        for (let r = r0; r < r1; r++) {
+          for (let col = c0; col < c1; col++) {
+            const base = image + (r * W + col) * C;
+            for (let c = 0; c < C; c++) {
+              const v = x[base + c]!;
+              if (v > best[c]!) {
+                best[c] = v;
+                at[c] = base + c;
+              }
+            }
+          }
+        }
         const dyBase = ((b * oh + y) * ow + xo) * C;
+        for (let c = 0; c < C; c++) {
+          const i = at[c]!;
+          if (i >= 0) dx[i] = dx[i]! + dy[dyBase + c]!;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The same rule for the common case of disjoint windows (window = stride, no padding, e.g. 2×2
+ * pooling with stride 2): every x position lies in at most one window, so each dx value is
+ * written once (dy or 0) without clearing dx first or reading it back.
+ */
+export function maxPoolGradDisjoint(x: Float32Array, dy: Float32Array, info: tf.backend_util.Conv2DInfo, dx: Float32Array): void {
+  const { batchSize: n, inHeight: H, inWidth: W, inChannels: C, outHeight: oh, outWidth: ow } = info;
+  const fh = info.effectiveFilterHeight;
+  const fw = info.effectiveFilterWidth;
+  // Rows and columns past the last window get no gradient.
+  if (oh * fh !== H || ow * fw !== W) dx.fill(0);
+  const rowStride = W * C;
+  let dyIndex = 0;
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++) {
+      for (let xo = 0; xo < ow; xo++) {
+        const corner = ((b * H + y * fh) * W + xo * fw) * C;
         for (let c = 0; c < C; c++) {
           let best = Number.NEGATIVE_INFINITY;
           let at = -1;
-          for (let r = r0; r < r1; r++) {
-            let idx = image + (r * W + c0) * C + c;
-            for (let col = c0; col < c1; col++) {
-              const v = x[idx] as number;
+          for (let r = 0; r < fh; r++) {
+            let idx = corner + r * rowStride + c;
+            for (let col = 0; col < fw; col++) {
+              const v = x[idx]!;
               if (v > best) {
                 best = v;
                 at = idx;
               }
+              dx[idx] = 0;
               idx += C;
             }
           }
-          if (at >= 0) dx[at] = (dx[at] as number) + (dy[dyBase + c] as number);
+          if (at >= 0) dx[at] = dy[dyIndex]!;
+          dyIndex++;
         }
       }
     }
@@ -60,7 +105,14 @@ function maxPoolGrad(args: WasmKernelArgs): tf.TensorInfo {
     attrs.dimRoundingMode,
   );
   const dx = backend.makeOutput([...input.shape], 'float32');
-  maxPoolGradValues(heapF32(backend, input), heapF32(backend, dy), info, heapF32(backend, dx));
+  const disjoint =
+    info.strideHeight === info.effectiveFilterHeight &&
+    info.strideWidth === info.effectiveFilterWidth &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0 &&
+    info.outHeight * info.strideHeight <= info.inHeight &&
+    info.outWidth * info.strideWidth <= info.inWidth;
+  (disjoint ? maxPoolGradDisjoint : maxPoolGradValues)(heapF32(backend, input), heapF32(backend, dy), info, heapF32(backend, dx));
   return dx;
 }
 

@@ -1,0 +1,215 @@
+/**
+ * `npm run bench:train`: images per second of one VanillaCNN training step (32×32×3 inputs,
+ * batch 128, Adam 1e-3, softmax cross-entropy) on the tfjs backend in use, split by kernel,
+ * against PyTorch on one and on two threads in the same run (Debian's python3-torch, if
+ * /usr/bin/python3 can import it). Prints one JSON object.
+ *
+ *   npm run bench:train -- [--steps 20] [--warmup 3] [--batch 128] [--backend auto|node|wasm|cpu]
+ *                          [--profile-steps 3] [--no-stock] [--no-torch] [--out FILE]
+ *
+ * On wasm it also profiles one step with the stock wasm kernels (plus the project's
+ * Conv2DBackpropFilter, without which the stock backend cannot train a convolution), so the
+ * JSON shows each kernel before and after. A benchmark, not a test: numbers depend on the load.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import {
+  initTfjsBackend,
+  registerWasmTrainingKernels,
+  restoreStockWasmKernels,
+  type BackendPreference,
+} from '@rlsa/tfjs-kernels';
+
+const FILTERS: [number, number] = [32, 64];
+const EMBEDDING = 128;
+const CLASSES = 10;
+const INPUT: [number, number, number] = [32, 32, 3];
+
+const { values: args } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '3' },
+    batch: { type: 'string', default: '128' },
+    backend: { type: 'string', default: 'auto' },
+    'profile-steps': { type: 'string', default: '3' },
+    'no-stock': { type: 'boolean', default: false },
+    'no-torch': { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+const steps = Number(args.steps);
+const warmup = Number(args.warmup);
+const batch = Number(args.batch);
+const profileSteps = Number(args['profile-steps']);
+
+/**
+ * The paper's VanillaCNN: conv 5×5 → SiLU → maxpool 2 → conv 5×5 → SiLU → maxpool 2 → flatten →
+ * dense 128 (the embedding) → dense classes (logits). Built here with tfjs-layers, the same way as
+ * bench/train_torch.py builds it in PyTorch.
+ */
+function vanillaCnn(seed: number): tfl.Sequential {
+  const init = (offset: number) => tfl.initializers.glorotUniform({ seed: seed + offset });
+  return tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: INPUT, filters: FILTERS[0], kernelSize: 5, activation: 'swish', kernelInitializer: init(1) }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.conv2d({ filters: FILTERS[1], kernelSize: 5, activation: 'swish', kernelInitializer: init(2) }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: EMBEDDING, kernelInitializer: init(3) }),
+      tfl.layers.dense({ units: CLASSES, kernelInitializer: init(4) }),
+    ],
+  });
+}
+
+interface KernelTimes {
+  /** Milliseconds per training step spent in each kernel, summed over its calls, largest first. */
+  msPerStep: Record<string, number>;
+  /** Sum over kernels (the profiler's view of one step). */
+  totalMs: number;
+}
+
+function makeStep(model: tfl.Sequential, x: tf.Tensor, y: tf.Tensor): () => number {
+  const optimizer = tf.train.adam(1e-3);
+  return () => {
+    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true);
+    const value = loss!.dataSync()[0]!;
+    loss!.dispose();
+    return value;
+  };
+}
+
+/**
+ * Kernel times of `n` profiled steps, per step. Times are the process's CPU time (user + system)
+ * around each kernel rather than wall time, so other processes on a shared machine inflate them
+ * less; entries named `*__op` are op scopes that contain other kernels, so they are left out.
+ */
+async function kernelTimes(step: () => number, n: number): Promise<KernelTimes> {
+  const backend = tf.backend() as unknown as { time: (f: () => void) => Promise<tf.TimingInfo> };
+  const wallTime = backend.time;
+  backend.time = async (f) => {
+    const start = process.cpuUsage();
+    f();
+    const used = process.cpuUsage(start);
+    return { kernelMs: (used.user + used.system) / 1000, wallMs: NaN } as tf.TimingInfo;
+  };
+  const checks = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
+  tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
+  const sums = new Map<string, number>();
+  try {
+    for (let i = 0; i < n; i++) {
+      const info = await tf.profile(() => {
+        step();
+      });
+      for (const k of info.kernels) {
+        if (k.name.endsWith('__op')) continue;
+        const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+        sums.set(k.name, (sums.get(k.name) ?? 0) + ms);
+      }
+    }
+  } finally {
+    backend.time = wallTime;
+    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', checks);
+  }
+  const msPerStep = Object.fromEntries(
+    [...sums.entries()].map(([name, ms]) => [name, round(ms / n)] as const).sort((a, b) => b[1] - a[1]),
+  );
+  return { msPerStep, totalMs: round(Object.values(msPerStep).reduce((a, b) => a + b, 0)) };
+}
+
+function round(v: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+function torchRuns(): Record<string, unknown> | { skipped: string } {
+  const python = '/usr/bin/python3';
+  try {
+    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+  } catch {
+    return { skipped: `${python} cannot import torch (Debian package python3-torch)` };
+  }
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'train_torch.py');
+  const runs: Record<string, unknown> = {};
+  for (const threads of [1, 2]) {
+    const r = spawnSync(python, [script, '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), '--batch', String(batch), '--filters', FILTERS.join(','), '--embedding', String(EMBEDDING), '--classes', String(CLASSES)], {
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`train_torch.py failed: ${r.stderr}`);
+    runs[`threads${threads}`] = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  }
+  return runs;
+}
+
+async function main(): Promise<void> {
+  const loadBefore = os.loadavg();
+  const info = await initTfjsBackend(args.backend as BackendPreference);
+  const model = vanillaCnn(42);
+  const x = tf.randomUniform([batch, ...INPUT], 0, 1, 'float32', 1);
+  const labels = tf.randomUniform([batch], 0, CLASSES, 'int32', 2);
+  const y = tf.oneHot(labels as tf.Tensor1D, CLASSES);
+  const step = makeStep(model, x, y);
+
+  for (let i = 0; i < warmup; i++) step();
+  const times: number[] = [];
+  let lastLoss = NaN;
+  for (let i = 0; i < steps; i++) {
+    const t = performance.now();
+    lastLoss = step();
+    times.push(performance.now() - t);
+  }
+  const total = times.reduce((a, b) => a + b, 0);
+  const sorted = [...times].sort((a, b) => a - b);
+  const after = await kernelTimes(step, profileSteps);
+
+  let stock: KernelTimes | { skipped: string } = { skipped: 'backend is not wasm' };
+  if (info.backend === 'wasm' && !args['no-stock']) {
+    restoreStockWasmKernels();
+    registerWasmTrainingKernels(['Conv2DBackpropFilter']);
+    step();
+    stock = await kernelTimes(step, Math.max(1, Math.min(profileSteps, 2)));
+    restoreStockWasmKernels();
+    registerWasmTrainingKernels('all');
+  }
+
+  const tfjs = {
+    backend: info.backend,
+    threads: info.threads,
+    kernels: info.kernels,
+    imagesPerSecond: round((batch * steps) / (total / 1000)),
+    msPerStepMean: round(total / steps),
+    msPerStepMedian: round(sorted[Math.floor(sorted.length / 2)]!),
+    lastLoss: round(lastLoss, 4),
+    kernelMsPerStep: after,
+    stockKernelMsPerStep: stock,
+  };
+  const torch = args['no-torch'] ? { skipped: '--no-torch' } : torchRuns();
+  const ratio = (key: string): number | null => {
+    const run = (torch as Record<string, { imagesPerSecond?: number } | undefined>)[key];
+    return run?.imagesPerSecond ? round(tfjs.imagesPerSecond / run.imagesPerSecond, 3) : null;
+  };
+  const result = {
+    bench: 'train',
+    model: `VanillaCNN conv5x5(${FILTERS[0]})-silu-pool2-conv5x5(${FILTERS[1]})-silu-pool2-dense${EMBEDDING}-dense${CLASSES}`,
+    input: INPUT,
+    batch,
+    steps,
+    warmup,
+    tfjs,
+    torch,
+    ratios: { tfjsOverTorch1Thread: ratio('threads1'), tfjsOverTorch2Threads: ratio('threads2'), target: 0.8 },
+    machine: { cpus: os.cpus().length, loadavgBefore: loadBefore.map((v) => round(v, 2)), loadavgAfter: os.loadavg().map((v) => round(v, 2)) },
+    caveat: 'wall-clock on a shared machine: compare ratios within one run; load averages show how busy it was',
+  };
+  const json = JSON.stringify(result, null, 2);
+  if (args.out !== undefined) writeFileSync(args.out, json + '\n');
+  process.stdout.write(json + '\n');
+}
+
+await main();

@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Geometry of one 2-D convolution (NHWC, no dilation), as the im2col / col2im layouts need it. */
+export interface Conv2DGeometry {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  outChannels: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  padTop: number;
+  padLeft: number;
+}
+
+/** The geometry of tfjs's convolution info (same padding rules as every backend). */
+export function conv2DGeometry(info: tf.backend_util.Conv2DInfo): Conv2DGeometry {
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
