@@ -122,7 +122,7 @@ beforeAll(async () => {
     labelsMismatch: () => rlsa(['separability', '--labels', out('labels-short.npy'), fx('x.npy')]),
     badSimilarity: () => rlsa(['relative', '--similarity', 'dot', '--anchors-idx', idx, '--out', out('bad.npy'), fx('x.npy')]),
   });
-}, 240_000);
+}, 420_000);
 
 function matrixClose(file: string, want: number[], tolerance = FLOAT32_TOLERANCE): void {
   const got = readMatrix(file);
