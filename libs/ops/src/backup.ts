@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OpsError } from './ops-error.ts';
 import { PRIVATE_MODE, syncDirectory } from './private-file.ts';
@@ -36,7 +36,8 @@ export async function backupDatabase(options: { dataDir: string; out: string; fo
   const partial = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
   rmSync(partial, { force: true });
 
-  // Read-only: the backup must never write to the live database (nor create its -wal/-shm as another user).
+  // Read-only: the backup never writes to the live database. (SQLite may create its -wal and -shm when
+  // the aggregator is stopped; run as root, it gives them to the database file's owner itself.)
   let db: Database.Database;
   try {
     db = new Database(source, { readonly: true, fileMustExist: true });

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,19 @@ describe('rlsa backup / rlsa restore', () => {
     const db = new Database(join(fresh, DATABASE_FILE));
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('run as root on a stopped aggregator, leaves no root-owned -wal/-shm in its data dir', async () => {
+    const data = join(dir, 'owned');
+    mkdirSync(data);
+    const db = new Database(join(data, DATABASE_FILE));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (x INTEGER)');
+    db.close(); // a clean close removes -wal and -shm, as when the aggregator stops
+    chownSync(data, 10001, 10001);
+    chownSync(join(data, DATABASE_FILE), 10001, 10001);
+    await backupDatabase({ dataDir: data, out: join(dir, 'owned-backup.sqlite') });
+    for (const name of readdirSync(data)) expect([name, statSync(join(data, name)).uid]).toEqual([name, 10001]);
   });
 
   it('refuses a data dir without a database and a corrupt backup', async () => {
