@@ -9,8 +9,9 @@ import { registerRelativeCommand } from './relative.ts';
 import { registerMergeCommand } from './merge.ts';
 import { registerCkaCommand } from './cka.ts';
 import { registerSeparabilityCommand } from './separability.ts';
+import { registerTrainerCommand } from './trainer.ts';
 
 /** Each subcommand registers itself on the root program. Add new commands here. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerAggregatorCommand, registerPkiCommand, registerTokensCommand, registerBackupCommand, registerSimulateCommand, registerStudyCommand, registerRelativeCommand, registerMergeCommand, registerCkaCommand, registerSeparabilityCommand];
+export const commands: RegisterCommand[] = [registerAggregatorCommand, registerPkiCommand, registerTokensCommand, registerBackupCommand, registerSimulateCommand, registerStudyCommand, registerRelativeCommand, registerMergeCommand, registerCkaCommand, registerSeparabilityCommand, registerTrainerCommand];

@@ -1,0 +1,99 @@
+import * as tfl from '@tensorflow/tfjs-layers';
+import { TrainerError } from './errors.ts';
+
+/** Name of the layer whose output is the embedding (the layer before the classifier head). */
+export const EMBEDDING_LAYER = 'embedding';
+
+interface CnnSpec {
+  readonly kind: 'cnn';
+  /** Filters of the two 5×5 convolutions. */
+  readonly filters: readonly [number, number];
+  readonly embedding: number;
+}
+interface MlpSpec {
+  readonly kind: 'mlp';
+  /** Widths of the hidden SiLU layers before the embedding. */
+  readonly hidden: readonly number[];
+  readonly embedding: number;
+}
+
+/**
+ * The architectures a node can train. `vanilla-cnn` is the paper's VanillaCNN; the variants change
+ * its widths so that a run can mix architectures (the relative space makes their embeddings comparable).
+ */
+export const MODEL_SPECS = {
+  'vanilla-cnn': { kind: 'cnn', filters: [32, 64], embedding: 128 },
+  'vanilla-cnn-narrow': { kind: 'cnn', filters: [16, 32], embedding: 64 },
+  'vanilla-cnn-wide': { kind: 'cnn', filters: [64, 128], embedding: 256 },
+  mlp: { kind: 'mlp', hidden: [256], embedding: 128 },
+  'mlp-narrow': { kind: 'mlp', hidden: [128], embedding: 64 },
+  'mlp-wide': { kind: 'mlp', hidden: [512, 256], embedding: 256 },
+} as const satisfies Record<string, CnnSpec | MlpSpec>;
+
+export type ModelName = keyof typeof MODEL_SPECS;
+export const MODEL_NAMES = Object.keys(MODEL_SPECS) as ModelName[];
+
+export function isModelName(name: string): name is ModelName {
+  return Object.hasOwn(MODEL_SPECS, name);
+}
+
+/** Width of a model's embedding. */
+export function embeddingWidth(name: ModelName): number {
+  return MODEL_SPECS[name].embedding;
+}
+
+/**
+ * Builds an uncompiled classifier whose output is logits (numClasses wide) and whose layer
+ * `embedding` is the linear layer before the head.
+ *
+ * - `vanilla-cnn` (the paper's): conv 5×5 (32) → SiLU → max-pool 2×2 → conv 5×5 (64) → SiLU →
+ *   max-pool 2×2 → flatten → dense 128 (the embedding, linear) → dense numClasses (linear head).
+ *   `-narrow`: 16/32 filters, embedding 64; `-wide`: 64/128 filters, embedding 256.
+ * - `mlp`: flatten → dense 256 SiLU → dense 128 (embedding) → head; `mlp-narrow` 128 → 64;
+ *   `mlp-wide` 512 → 256 SiLU → 256.
+ *
+ * Input shape [H, W, C] (NHWC batches); valid convolutions, so H and W must be at least 12.
+ * Kernels are Glorot-uniform with seeds derived from `seed` (biases zero): same seed → same weights.
+ */
+export function buildModel(
+  name: string,
+  inputShape: readonly [number, number, number],
+  numClasses: number,
+  seed: number,
+): tfl.Sequential {
+  if (!isModelName(name)) {
+    throw new TrainerError('invalid_argument', `unknown model "${name}" (expected one of ${MODEL_NAMES.join(', ')})`);
+  }
+  const spec: CnnSpec | MlpSpec = MODEL_SPECS[name];
+  const [h, w, c] = inputShape;
+  let layer = 0;
+  const init = () => tfl.initializers.glorotUniform({ seed: seed * 1009 + ++layer });
+  const layers: tfl.layers.Layer[] = [];
+  if (spec.kind === 'cnn') {
+    // Two valid 5×5 convolutions and two 2×2 pools: ((H − 4) / 2 − 4) / 2 must stay ≥ 1.
+    if (Math.floor((Math.floor((h - 4) / 2) - 4) / 2) < 1 || Math.floor((Math.floor((w - 4) / 2) - 4) / 2) < 1) {
+      throw new TrainerError('invalid_argument', `${name} needs inputs of at least 12×12, got ${h}×${w}`);
+    }
+    layers.push(
+      tfl.layers.conv2d({ inputShape: [h, w, c], filters: spec.filters[0], kernelSize: 5, activation: 'swish', kernelInitializer: init() }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.conv2d({ filters: spec.filters[1], kernelSize: 5, activation: 'swish', kernelInitializer: init() }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.flatten(),
+    );
+  } else {
+    layers.push(tfl.layers.flatten({ inputShape: [h, w, c] }));
+    for (const units of spec.hidden) layers.push(tfl.layers.dense({ units, activation: 'swish', kernelInitializer: init() }));
+  }
+  layers.push(
+    tfl.layers.dense({ units: spec.embedding, name: EMBEDDING_LAYER, kernelInitializer: init() }),
+    tfl.layers.dense({ units: numClasses, name: 'classifier', kernelInitializer: init() }),
+  );
+  return tfl.sequential({ layers });
+}
+
+/** A model sharing the classifier's weights whose output is the embedding layer's (N × embedding width). */
+export function embeddingModel(model: tfl.LayersModel): tfl.LayersModel {
+  const embedding = model.getLayer(EMBEDDING_LAYER);
+  return tfl.model({ inputs: model.inputs, outputs: embedding.output as tfl.SymbolicTensor });
+}
