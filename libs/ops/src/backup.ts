@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OpsError } from './ops-error.ts';
 import { PRIVATE_MODE, syncDirectory } from './private-file.ts';
@@ -76,6 +76,7 @@ export async function backupDatabase(options: { dataDir: string; out: string; fo
  * it to `<dataDir>/aggregator.sqlite` (through a temporary file and a rename), and removes the old
  * database's `-wal` and `-shm`, which belong to the replaced file and would corrupt the restored one.
  * Replacing an existing database needs `force`; the previous file is kept as `aggregator.sqlite.before-restore`.
+ * Run as root, the restored file gets the owner of the data dir (the aggregator's user).
  */
 export function restoreDatabase(options: { from: string; dataDir: string; force?: boolean }): DatabaseSummary {
   if (!existsSync(options.from)) throw new OpsError('not_found', `backup file ${options.from} does not exist`);
@@ -100,6 +101,11 @@ export function restoreDatabase(options: { from: string; dataDir: string; force?
   const partial = `${target}.restore-${process.pid}`;
   copyFileSync(options.from, partial);
   chmodSync(partial, PRIVATE_MODE);
+  // Restored by root (sudo) for a service running as its own user: the file must be that user's.
+  if (process.getuid?.() === 0) {
+    const owner = statSync(options.dataDir);
+    chownSync(partial, owner.uid, owner.gid);
+  }
   renameSync(partial, target);
   syncDirectory(options.dataDir);
   return summarizeDatabase(target);

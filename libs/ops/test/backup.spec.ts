@@ -95,7 +95,7 @@ describe('rlsa backup / rlsa restore', () => {
     db.close();
   });
 
-  it.skipIf(process.getuid?.() !== 0)('run as root on a stopped aggregator, leaves no root-owned -wal/-shm in its data dir', async () => {
+  it.skipIf(process.getuid?.() !== 0)('run as root on a stopped aggregator, backup and restore leave its data dir owned by its user', async () => {
     const data = join(dir, 'owned');
     mkdirSync(data);
     const db = new Database(join(data, DATABASE_FILE));
@@ -106,6 +106,10 @@ describe('rlsa backup / rlsa restore', () => {
     chownSync(join(data, DATABASE_FILE), 10001, 10001);
     await backupDatabase({ dataDir: data, out: join(dir, 'owned-backup.sqlite') });
     for (const name of readdirSync(data)) expect([name, statSync(join(data, name)).uid]).toEqual([name, 10001]);
+    // ... and a root restore into it gives the database to the data dir's owner.
+    rmSync(join(data, DATABASE_FILE));
+    restoreDatabase({ from: join(dir, 'owned-backup.sqlite'), dataDir: data });
+    expect(statSync(join(data, DATABASE_FILE)).uid).toBe(10001);
   });
 
   it('refuses a data dir without a database and a corrupt backup', async () => {
