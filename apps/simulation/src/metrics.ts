@@ -1,4 +1,4 @@
-import { jumble, linearCka, nearestCentroidAccuracy, separability, takeRows, type Matrix } from '@rlsa/core';
+import { jumble, linearCka, nearestCentroidAccuracy, separability, takeRows, type Linalg, type Matrix } from '@rlsa/core';
 import { TEST_ID_OFFSET } from '@rlsa/data';
 import type { CkaResult } from './results.ts';
 
@@ -52,17 +52,18 @@ export function pairWithReference(x: LabelledSpace, reference: LabelledSpace, ke
   return { x: takeRows(x.values, xs), y: takeRows(reference.values, ys), n: xs.length };
 }
 
-/** Linear CKA (biased and debiased) of two row-paired matrices. */
-export function ckaOf(x: Matrix, y: Matrix): CkaResult {
-  return { linear: linearCka(x, y), linear_debiased: linearCka(x, y, { debiased: true }), n: x.rows };
+/** Linear CKA (biased and debiased) of two row-paired matrices; `linalg` does the Gram products (default pure JS). */
+export function ckaOf(x: Matrix, y: Matrix, linalg?: Linalg): CkaResult {
+  const options = linalg ? { linalg } : {};
+  return { linear: linearCka(x, y, options), linear_debiased: linearCka(x, y, { ...options, debiased: true }), n: x.rows };
 }
 
 /** CKA between a space and the reference on their common test samples (optionally only some classes). */
-export function ckaVsReference(space: LabelledSpace, reference: LabelledSpace, classes?: ReadonlySet<number>): CkaResult | null {
+export function ckaVsReference(space: LabelledSpace, reference: LabelledSpace, classes?: ReadonlySet<number>, linalg?: Linalg): CkaResult | null {
   const paired = pairWithReference(space, reference, (id, label) => isTestId(id) && (classes === undefined || classes.has(label)));
   // Debiased CKA needs at least 4 rows; fewer means nothing meaningful to report.
   if (paired.n < 4) return null;
-  return ckaOf(paired.x, paired.y);
+  return ckaOf(paired.x, paired.y, linalg);
 }
 
 /**

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { selectAnchors, type AnchorStrategy, type Matrix, type Scenario } from '@rlsa/core';
 import { createAggregatorClient, type AggregatorClient, type SpaceRows } from '@rlsa/client';
+import { linalgForWork } from '@rlsa/linalg-tfjs';
 import {
   TEST_ID_OFFSET,
   anchorFingerprint,
@@ -335,40 +336,39 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
     watchAbort.abort();
     await watching;
 
-    // 4. Read everything back.
+    // 4. Read everything back. The aggregator's own Evaluate runs meanwhile (it is server-side work).
     progress.note('reading the merged space and the nodes’ spaces');
     const status = await client.getRun(runId);
     const unfinished = specs.filter((s) => !status.nodes.some((n) => n.nodeId === s.id && n.finished));
     if (unfinished.length > 0) {
       throw new SimulationError(`nodes exited without finishing their upload: ${unfinished.map((s) => s.id).join(', ')}`, 'process_failed');
     }
-    const mergedRaw = await client.readMerged(runId);
-    const merged = toLabelled(mergedRaw, dataset);
     const trainers = specs.filter((s) => s.role === 'trainer');
-    const nodeRelative: LabelledSpace[] = [];
-    const nodeAbsolute: LabelledSpace[] = [];
-    for (const spec of trainers) {
-      nodeRelative.push(toLabelled(await client.readNodeSpace(runId, spec.id, 'relative'), dataset));
-      nodeAbsolute.push(toLabelled(await client.readNodeSpace(runId, spec.id, 'absolute'), dataset));
-    }
-    const referenceRelative = toLabelled(await client.readNodeSpace(runId, 'reference', 'relative'), dataset);
-    const referenceAbsolute = toLabelled(await client.readNodeSpace(runId, 'reference', 'absolute'), dataset);
-    const evaluation = await client.evaluate(runId);
-    phases.mark('read');
-
-    // 5. CKA against the reference, on the test samples both hold.
-    const ckaOrFail = (c: CkaResult | null, what: string): CkaResult => {
-      if (!c) throw new SimulationError(`${what}: fewer than 4 test samples in common with the reference`, 'process_failed');
-      return c;
-    };
-    const mergedCka = ckaOrFail(ckaVsReference(merged, referenceRelative), 'CKA(merged, reference)');
-    const hasGroups = sharedClasses.length > 0 && taskSpecificClasses.length > 0;
+    const c = client;
+    const [mergedRaw, nodeRelativeRaw, nodeAbsoluteRaw, referenceRelativeRaw, referenceAbsoluteRaw] = await Promise.race([
+      Promise.all([
+        c.readMerged(runId),
+        Promise.all(trainers.map((spec) => c.readNodeSpace(runId, spec.id, 'relative'))),
+        Promise.all(trainers.map((spec) => c.readNodeSpace(runId, spec.id, 'absolute'))),
+        c.readNodeSpace(runId, 'reference', 'relative'),
+        c.readNodeSpace(runId, 'reference', 'absolute'),
+      ]),
+      aborted,
+    ]);
+    const merged = toLabelled(mergedRaw, dataset);
+    const nodeRelative = nodeRelativeRaw.map((rows) => toLabelled(rows, dataset));
+    const nodeAbsolute = nodeAbsoluteRaw.map((rows) => toLabelled(rows, dataset));
+    const referenceRelative = toLabelled(referenceRelativeRaw, dataset);
+    const referenceAbsolute = toLabelled(referenceAbsoluteRaw, dataset);
     const naive = naiveSpace(nodeAbsolute);
-    const naiveCka = ckaOrFail(ckaVsReference(naive, referenceAbsolute), 'CKA(naive, reference)');
-    const nodesCka = trainers.map((spec, k) => ({ node_id: spec.id, ...ckaOrFail(ckaVsReference(nodeRelative[k]!, referenceRelative), `CKA(${spec.id}, reference)`) }));
-    phases.mark('cka');
+    phases.mark('read');
+    // The aggregator computes Evaluate synchronously (its event loop is busy meanwhile), so it starts
+    // after the reads and runs while this process trains the probes.
+    const evaluating = client.evaluate(runId);
+    evaluating.catch(() => undefined);
 
-    // 6. The spaces: probe, nearest centroid, separability.
+    // 5. The spaces. The probes train on worker threads while this thread computes CKA,
+    //    nearest-centroid accuracy and separability.
     const spaceInputs: { name: string; description: string; space: LabelledSpace; normalize: boolean; metrics: boolean }[] = [
       { name: 'merged', description: 'mean of the trainers’ relative embeddings (RLSA)', space: merged, normalize: true, metrics: true },
       { name: 'naive', description: 'trainers’ absolute embeddings stacked (jumble)', space: naive, normalize: true, metrics: true },
@@ -385,38 +385,57 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
       });
     }
     const split = spaceInputs.map((input) => ({ input, ...splitTrainTest(input.space) }));
-    const classes = split.map(({ input, train, test }) => (input.metrics ? classMetrics(train, test) : null));
-    phases.mark('centroid_and_separability');
-    let probes: (ProbeResult | null)[] = split.map(() => null);
+    let probing: Promise<(ProbeResult | null)[]> = Promise.resolve(split.map(() => null));
     if (options.probe.enabled) {
       progress.note(`training ${split.length} probes`);
-      probes = await Promise.race([
-        trainProbes(
-          split.map(({ input, train, test }) => ({
-            train: train.values,
-            trainLabels: train.labels,
-            test: test.values,
-            testLabels: test.labels,
-            options: {
-              numClasses: dataset.numClasses,
-              seed: options.seed,
-              maxEpochs: options.probe.maxEpochs,
-              patience: options.probe.patience,
-              maxTrainRows: options.probe.maxTrainRows,
-              normalize: input.normalize,
-            },
-          })),
-          {
-            threads: options.probe.threads ?? Math.min(2, availableParallelism()),
-            backend: options.backend,
-            signal: options.signal,
-            onDone: (i, r) => progress.note('probe trained', { space: split[i]!.input.name, accuracy: r.accuracy, epochs: r.epochs }),
+      probing = trainProbes(
+        split.map(({ input, train, test }) => ({
+          train: train.values,
+          trainLabels: train.labels,
+          test: test.values,
+          testLabels: test.labels,
+          options: {
+            numClasses: dataset.numClasses,
+            seed: options.seed,
+            maxEpochs: options.probe.maxEpochs,
+            patience: options.probe.patience,
+            maxTrainRows: options.probe.maxTrainRows,
+            normalize: input.normalize,
           },
-        ),
-        aborted,
-      ]);
+        })),
+        {
+          threads: options.probe.threads ?? Math.min(2, availableParallelism()),
+          backend: options.backend,
+          signal: options.signal,
+          onDone: (i, r) => progress.note('probe trained', { space: split[i]!.input.name, accuracy: r.accuracy, epochs: r.epochs }),
+        },
+      );
+      probing.catch(() => undefined);
     }
+
+    // CKA against the reference, on the test samples both hold (tfjs products when the work is large).
+    const testRows = referenceRelative.sampleIds.filter(isTestId).length;
+    const { linalg } = await linalgForWork(testRows * 3 * 256 * 256);
+    const ckaOrFail = (result: CkaResult | null, what: string): CkaResult => {
+      if (!result) throw new SimulationError(`${what}: fewer than 4 test samples in common with the reference`, 'process_failed');
+      return result;
+    };
+    const mergedCka = ckaOrFail(ckaVsReference(merged, referenceRelative, undefined, linalg), 'CKA(merged, reference)');
+    const hasGroups = sharedClasses.length > 0 && taskSpecificClasses.length > 0;
+    const naiveCka = ckaOrFail(ckaVsReference(naive, referenceAbsolute, undefined, linalg), 'CKA(naive, reference)');
+    const nodesCka = trainers.map((spec, k) => ({
+      node_id: spec.id,
+      ...ckaOrFail(ckaVsReference(nodeRelative[k]!, referenceRelative, undefined, linalg), `CKA(${spec.id}, reference)`),
+    }));
+    const sharedCka = hasGroups ? ckaVsReference(merged, referenceRelative, new Set(sharedClasses), linalg) : null;
+    const taskSpecificCka = hasGroups ? ckaVsReference(merged, referenceRelative, new Set(taskSpecificClasses), linalg) : null;
+    phases.mark('cka');
+    const classes = split.map(({ input, train, test }) => (input.metrics ? classMetrics(train, test) : null));
+    phases.mark('centroid_and_separability');
+    const probes = await Promise.race([probing, aborted]);
     phases.mark('probes');
+    const evaluation = await Promise.race([evaluating, aborted]);
+    phases.mark('aggregator_evaluate');
     const spaces: SpaceResult[] = split.map(({ input, train, test }, i) => ({
       name: input.name,
       description: input.description,
@@ -519,8 +538,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
       cka: {
         evaluated_on: `the test samples (ids ≥ ${TEST_ID_OFFSET}) held by both spaces`,
         merged_vs_reference: mergedCka,
-        merged_vs_reference_shared_classes: hasGroups ? ckaVsReference(merged, referenceRelative, new Set(sharedClasses)) : null,
-        merged_vs_reference_task_specific_classes: hasGroups ? ckaVsReference(merged, referenceRelative, new Set(taskSpecificClasses)) : null,
+        merged_vs_reference_shared_classes: sharedCka,
+        merged_vs_reference_task_specific_classes: taskSpecificCka,
         naive_vs_reference: { ...naiveCka, definition: NAIVE_DEFINITION },
         nodes_vs_reference: nodesCka,
         aggregator_evaluate: evaluation.scores.map((s) => ({ subject: s.subject, linear: s.linearBiased, linear_debiased: s.linearDebiased, n: s.n })),
