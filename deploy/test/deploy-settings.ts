@@ -216,7 +216,16 @@ export function findDrift(program: Command, settings: readonly Setting[]): strin
   return problems;
 }
 
-/** Mandatory options of each command that no setting of a workload supplies (by flag, env or config). */
+/**
+ * Whether a workload must set this option: commander's mandatory options, and those whose help says
+ * "required" (options that may also come from the environment or a config file cannot be mandatory
+ * for commander, so the commands check them themselves and say so in their help).
+ */
+export function isRequired(option: Option): boolean {
+  return option.mandatory || /\brequired\b/.test(option.description);
+}
+
+/** Required options of each command that no setting of a workload supplies (by flag, env or config). */
 export function missingRequired(program: Command, settings: readonly Setting[]): string[] {
   const problems: string[] = [];
   const byWorkload = new Map<string, Setting[]>();
@@ -226,7 +235,7 @@ export function missingRequired(program: Command, settings: readonly Setting[]):
     const command = program.commands.find((candidate) => candidate.name() === name);
     if (command === undefined) continue;
     const given = new Set(group.map(flagOf));
-    for (const option of command.options.filter((candidate) => candidate.mandatory)) {
+    for (const option of command.options.filter(isRequired)) {
       if (option.long !== undefined && !given.has(option.long)) problems.push(`${workload}: \`rlsa ${name}\` needs ${option.long}, which it is not given`);
     }
   }
