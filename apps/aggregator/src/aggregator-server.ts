@@ -49,6 +49,7 @@ import { Authenticator, authorizeNode, requireAdmin } from './auth.ts';
 import type { Principal, TokenEntry } from './auth.ts';
 import { AggregatorError } from './errors.ts';
 import { toAggregatorError, toGrpcStatus } from './grpc-status.ts';
+import { widenHttp2Windows } from './http2-window.ts';
 import { AggregatorMetrics } from './metrics.ts';
 import { rlsaReflectionService } from './reflection.ts';
 import { Storage } from './storage.ts';
@@ -419,6 +420,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(`${bindHost}:${options.port ?? 50051}`, credentials, (error, boundPort) => (error === null ? resolve(boundPort) : reject(error)));
     });
+    if (!widenHttp2Windows(server)) log.debug('grpc-js internals changed: HTTP/2 windows stay at their defaults');
   } catch (error: unknown) {
     storage.close();
     throw new AggregatorError('failed_precondition', `cannot listen on ${bindHost}:${options.port ?? 50051}: ${(error as Error).message}`, { cause: error });

@@ -13,3 +13,4 @@ export { SETTING_KEYS, aggregatorOptionsFromSettings, loadRunFile, readConfigFil
 export type { AggregatorSettings } from './settings.ts';
 export { Storage } from './storage.ts';
 export type { ChunkRow, Durability } from './storage.ts';
+export { CONNECTION_WINDOW_BYTES, STREAM_WINDOW_BYTES, widenHttp2Windows } from './http2-window.ts';

@@ -86,7 +86,7 @@ export class Storage {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
     // Checkpoint every ~256 MB of WAL instead of every 4 MB: fewer fsyncs on a write-heavy load.
-    db.pragma('wal_autocheckpoint = 4096');
+    db.pragma(`wal_autocheckpoint = ${process.env['XX_WAL'] ?? 4096}`);
     db.pragma('foreign_keys = ON');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {

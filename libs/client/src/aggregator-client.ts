@@ -28,7 +28,6 @@ import type {
   NearestResponse,
   RunStatus,
   UploadAck,
-  UploadChunk,
 } from '@rlsa/proto';
 import { AggregatorCallError } from './client-error.ts';
 import { decodeMatrix, encodeMatrix, encodingFromName } from './matrix-codec.ts';
@@ -135,6 +134,12 @@ type BidiMethod = (metadata: Metadata, options: CallOptions) => ClientDuplexStre
 
 const AggregatorClientCtor = makeGenericClientConstructor(grpcServiceDefinition(AggregatorService), 'AggregatorService');
 const AdminClientCtor = makeGenericClientConstructor(grpcServiceDefinition(AdminService), 'AdminService');
+/** Upload alone, taking pre-serialized chunks (each is encoded once and kept for a resend). */
+const UploadClientCtor = (() => {
+  const upload = grpcServiceDefinition(AggregatorService)['upload'];
+  if (upload === undefined) throw new Error('AggregatorService has no Upload method');
+  return makeGenericClientConstructor({ upload: { ...upload, requestSerialize: (bytes: Buffer) => bytes } }, 'AggregatorService');
+})();
 
 /**
  * A typed client of the aggregator (AggregatorService and AdminService) over one channel.
@@ -157,6 +162,11 @@ export function createAggregatorClient(options: AggregatorClientOptions): Aggreg
     ...channelOptions,
     channelOverride: aggregator.getChannel(),
   }) as unknown as Client & Record<string, UnaryMethod>;
+
+  const uploader = new UploadClientCtor(options.address, channelCredentials, {
+    ...channelOptions,
+    channelOverride: aggregator.getChannel(),
+  }) as unknown as Client & Record<string, BidiMethod>;
 
   const metadata = (settings?: CallSettings): Metadata => {
     const m = new Metadata(settings?.waitForReady === true ? { waitForReady: true } : {});
@@ -214,8 +224,8 @@ export function createAggregatorClient(options: AggregatorClientOptions): Aggreg
     },
 
     upload(uploadOptions) {
-      const open = (): ClientDuplexStream<UploadChunk, UploadAck> =>
-        (aggregator['upload'] as BidiMethod).call(aggregator, metadata(), {}) as ClientDuplexStream<UploadChunk, UploadAck>;
+      const open = (): ClientDuplexStream<Buffer, UploadAck> =>
+        (uploader['upload'] as BidiMethod).call(uploader, metadata(), {}) as ClientDuplexStream<Buffer, UploadAck>;
       const waitReady = (deadlineMs: number): Promise<void> =>
         new Promise((resolve) => aggregator.waitForReady(deadlineMs, () => resolve()));
       return uploadChunks(open, uploadOptions, waitReady);
@@ -330,6 +340,7 @@ export function createAggregatorClient(options: AggregatorClientOptions): Aggreg
     },
 
     close() {
+      uploader.close();
       admin.close();
       aggregator.close();
     },

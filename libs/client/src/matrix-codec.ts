@@ -93,8 +93,9 @@ function assertLittleEndian(): void {
  *   error per value ≤ `int8ErrorBound(max|x| of its row)`. An all-zero row has scale 0.
  *
  * Throws RlsaError `non_finite` on NaN/±Inf and `shape_mismatch` when data.length ≠ rows·cols.
+ * `copy: false` lets a float32 message view the input's memory (serialize it at once).
  */
-export function encodeMatrix(matrix: DenseMatrix, encoding: EncodingName = 'float32'): WireMatrix {
+export function encodeMatrix(matrix: DenseMatrix, encoding: EncodingName = 'float32', options: { copy?: boolean } = {}): WireMatrix {
   assertLittleEndian();
   const { rows, cols, data } = matrix;
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
@@ -107,7 +108,9 @@ export function encodeMatrix(matrix: DenseMatrix, encoding: EncodingName = 'floa
   const wireEncoding = encodingFromName(encoding);
   if (wireEncoding === Encoding.FLOAT32) {
     const values = data instanceof Float32Array ? data : Float32Array.from(data);
-    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice();
+    const view = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    // copy: false shares the caller's memory: only for a message serialized before the caller can change it.
+    const bytes = options.copy === false || values !== data ? view : view.slice();
     return create(MatrixSchema, { rows, cols, encoding: wireEncoding, data: bytes });
   }
   if (wireEncoding === Encoding.FLOAT16) {

@@ -1,9 +1,9 @@
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { status } from '@grpc/grpc-js';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { RlsaError } from '@rlsa/core';
 import { UploadChunkSchema } from '@rlsa/proto';
-import type { UploadAck, UploadChunk } from '@rlsa/proto';
+import type { UploadAck } from '@rlsa/proto';
 import { AggregatorCallError } from './client-error.ts';
 import { encodeMatrix } from './matrix-codec.ts';
 import type { DenseMatrix, EncodingName } from './matrix-codec.ts';
@@ -66,7 +66,8 @@ export interface UploadResult {
 
 interface Pending {
   seq: number;
-  message: UploadChunk;
+  /** The serialized UploadChunk: encoded once, sent again as is after a reconnect. */
+  message: Buffer;
 }
 
 const RETRYABLE = new Set<number>([status.UNAVAILABLE]);
@@ -77,7 +78,8 @@ const RETRYABLE = new Set<number>([status.UNAVAILABLE]);
  * Acknowledgements come in seq order, each after the server's transaction committed.
  */
 export async function uploadChunks(
-  openStream: () => ClientDuplexStream<UploadChunk, UploadAck>,
+  /** Opens an Upload stream that takes serialized UploadChunk messages. */
+  openStream: () => ClientDuplexStream<Buffer, UploadAck>,
   options: UploadOptions,
   /** Resolves when the channel is connected or the deadline (epoch ms) passed; used before reconnecting. */
   waitReady?: (deadlineMs: number) => Promise<void>,
@@ -116,16 +118,19 @@ export async function uploadChunks(
       if (chunk.labels !== undefined && chunk.labels.length > 0 && chunk.labels.length !== chunk.values.rows) {
         throw new RlsaError('shape_mismatch', `chunk ${seq}: ${chunk.labels.length} labels for ${chunk.values.rows} rows`);
       }
-      const message = create(UploadChunkSchema, {
-        runId: options.runId,
-        nodeId: options.nodeId,
-        space,
-        seq: BigInt(seq),
-        sampleIds: Array.from(chunk.sampleIds),
-        values: encodeMatrix(chunk.values, encoding),
-        labels: chunk.labels === undefined ? [] : Array.from(chunk.labels),
-      });
-      return { seq, message };
+      const bytes = toBinary(
+        UploadChunkSchema,
+        create(UploadChunkSchema, {
+          runId: options.runId,
+          nodeId: options.nodeId,
+          space,
+          seq: BigInt(seq),
+          sampleIds: Array.from(chunk.sampleIds),
+          values: encodeMatrix(chunk.values, encoding, { copy: false }),
+          labels: chunk.labels === undefined ? [] : Array.from(chunk.labels),
+        }),
+      );
+      return { seq, message: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
     }
   };
 

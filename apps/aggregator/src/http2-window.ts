@@ -1,0 +1,30 @@
+import type { Server } from '@grpc/grpc-js';
+import type { Http2Server, Http2Session } from 'node:http2';
+
+/** HTTP/2 receive window per stream: a whole chunk can be in flight while the previous one is stored. */
+export const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
+/** HTTP/2 receive window per connection (several nodes' streams may share one connection). */
+export const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Raises the HTTP/2 receive windows of a bound grpc-js server. grpc-js has no server option for
+ * them, and the HTTP/2 default (64 KiB) lets only 64 KiB travel per round trip of both event loops,
+ * so a server busy storing a chunk stalls the upload. This reaches into grpc-js's (private)
+ * map of HTTP/2 servers; if it is not there (another grpc-js version), nothing changes.
+ * Returns whether the windows could be set.
+ */
+export function widenHttp2Windows(server: Server, streamWindow = STREAM_WINDOW_BYTES, connectionWindow = CONNECTION_WINDOW_BYTES): boolean {
+  const http2Servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
+  if (!(http2Servers instanceof Map)) return false;
+  for (const http2Server of http2Servers.keys() as IterableIterator<Http2Server>) {
+    http2Server.on('session', (session: Http2Session) => {
+      try {
+        session.settings({ initialWindowSize: streamWindow });
+        session.setLocalWindowSize(connectionWindow);
+      } catch {
+        // A session closing already: nothing to tune.
+      }
+    });
+  }
+  return http2Servers.size > 0;
+}
