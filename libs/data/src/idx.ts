@@ -50,7 +50,8 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedDims?: number)
   if (available > size) {
     throw new DataError('bad_format', `${file}: ${available - size} unexpected bytes after the IDX data`, file);
   }
-  return { dims, data: bytes.subarray(headerSize, headerSize + size) };
+  // A plain Uint8Array view (not a Buffer), so consumers see one type whatever read the file.
+  return { dims, data: new Uint8Array(bytes.buffer, bytes.byteOffset + headerSize, size) };
 }
 
 /** Reads and parses an IDX file, gunzipping it when it is gzipped. */
