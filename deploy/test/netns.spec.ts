@@ -80,7 +80,7 @@ describe.skipIf(unavailable !== undefined)(`separate hosts in network namespaces
         runRlsa(
           [
             'trainer', '--aggregator', address, '--run', RUN, '--node-id', node, '--dataset', 'synthetic', '--model', 'mlp',
-            '--scenario', 'shared-classes', '--tasks', '2', '--seed', '42', '--epochs', '1', '--backend', 'cpu',
+            '--scenario', 'shared-classes', '--tasks', '2', '--seed', '42', '--epochs', '1',
             '--tls-ca', join(pki, 'ca.crt'), '--tls-cert', join(pki, `${node}.crt`), '--tls-key', join(pki, `${node}.key`),
             '--token-file', join(dir, `${node}.token`), '--log-level', 'warn', ...extra,
           ],
