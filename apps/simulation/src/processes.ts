@@ -48,7 +48,7 @@ export class ProcessGroup {
     this.logs.push(log);
     const child = spawn(process.execPath, [this.entry, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...options.env },
+      env: { ...childEnvironment(process.env), ...options.env },
     });
     const tail: string[] = [];
     const remember = (line: string, stream: 'stdout' | 'stderr'): void => {
@@ -102,6 +102,15 @@ export class ProcessGroup {
     await Promise.all(this.logs.map((log) => new Promise<void>((resolve) => log.end(resolve))));
     this.logs.length = 0;
   }
+}
+
+/**
+ * The environment of a child: this process's, without RLSA_* variables. The simulation passes every
+ * setting as a flag; a stray RLSA_CONFIG, RLSA_TOKEN or RLSA_DATA_DIR in the user's shell (meant for
+ * a long-running aggregator or node) would otherwise change what the children do.
+ */
+export function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('RLSA_')));
 }
 
 /** The last meaningful line of a process's output, for a one-line failure message (pino `msg` if JSON). */
