@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { channelsFirst, conv2DBackpropFilterConfig, im2colTransposed } from './Conv2DBackpropFilter.ts';
+import {
+  batchInner,
+  batchLast,
+  channelsFirst,
+  conv2DBackpropFilterConfig,
+  im2colTransposed,
+  setConv2DBackpropFilterMethod,
+  type BackpropFilterMethod,
+} from './Conv2DBackpropFilter.ts';
 import { FLOAT32_TOLERANCE, maxScaledError, runOn, seededTensor, setUpBackends } from '../testing/compare-backends.ts';
 
 type Pad = 'same' | 'valid' | number;
@@ -43,20 +51,59 @@ describe('Conv2DBackpropFilter (wasm, im2col and one product)', () => {
     { x: [4, 14, 14, 8], f: [5, 5, 8, 16], s: 1, pad: 'valid' },
   ];
 
-  for (const c of cases) {
-    it(`matches the cpu backend: x ${c.x.join('×')}, filter ${c.f.join('×')}, stride ${String(c.s)}, pad ${c.pad}`, async () => {
-      const outShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad).outShape;
-      const f = () =>
-        tf.engine().runKernel(
-          tf.Conv2DBackpropFilter,
-          { x: seededTensor(c.x, 5), dy: seededTensor(outShape, 6) },
-          { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f },
-        ) as tf.Tensor;
-      const [expected] = await runOn('cpu', f);
-      const [actual] = await runOn('wasm', f);
-      expect(maxScaledError(actual!, expected!)).toBeLessThan(FLOAT32_TOLERANCE);
-    });
+  const methods: BackpropFilterMethod[] = ['matmul', 'auto'];
+  for (const m of methods) {
+    for (const c of cases) {
+      it(`matches the cpu backend (${m}): x ${c.x.join('×')}, filter ${c.f.join('×')}, stride ${String(c.s)}, pad ${c.pad}`, async () => {
+        const outShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad).outShape;
+        const f = () =>
+          tf.engine().runKernel(
+            tf.Conv2DBackpropFilter,
+            { x: seededTensor(c.x, 5), dy: seededTensor(outShape, 6) },
+            { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f },
+          ) as tf.Tensor;
+        const [expected] = await runOn('cpu', f);
+        const previous = setConv2DBackpropFilterMethod(m);
+        try {
+          const [actual] = await runOn('wasm', f);
+          expect(maxScaledError(actual!, expected!)).toBeLessThan(FLOAT32_TOLERANCE);
+        } finally {
+          setConv2DBackpropFilterMethod(previous);
+        }
+      });
+    }
   }
+
+  it('the conv method covers the VanillaCNN shapes and same padding', async () => {
+    const previous = setConv2DBackpropFilterMethod('conv');
+    try {
+      for (const c of [cases[0]!, cases[1]!, cases[3]!, cases[4]!, cases[7]!]) {
+        const outShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad).outShape;
+        const f = () =>
+          tf.engine().runKernel(
+            tf.Conv2DBackpropFilter,
+            { x: seededTensor(c.x, 5), dy: seededTensor(outShape, 6) },
+            { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f },
+          ) as tf.Tensor;
+        const [expected] = await runOn('cpu', f);
+        const [actual] = await runOn('wasm', f);
+        expect(maxScaledError(actual!, expected!)).toBeLessThan(FLOAT32_TOLERANCE);
+      }
+    } finally {
+      setConv2DBackpropFilterMethod(previous);
+    }
+  });
+
+  it('swaps batch and channels for the conv method', () => {
+    // x: N = 2, one pixel, cin = 3: [n0: 1 2 3, n1: 4 5 6] → xb [cin, 1, 1, N] = [1 4, 2 5, 3 6]
+    const xb = new Float32Array(6);
+    batchLast(Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 1, 3, xb);
+    expect(Array.from(xb)).toEqual([1, 4, 2, 5, 3, 6]);
+    // dy: N = 2, 2 pixels, cout = 1: [n0: 1 2, n1: 3 4] → dyb [pixels, N, cout] = [1 3, 2 4]
+    const dyb = new Float32Array(4);
+    batchInner(Float32Array.from([1, 2, 3, 4]), 2, 2, 1, dyb);
+    expect(Array.from(dyb)).toEqual([1, 3, 2, 4]);
+  });
 
   it('gives the filter gradient of conv2d', async () => {
     const loss = () => {

@@ -11,6 +11,27 @@ export function channelsFirst(x: Float32Array, pixels: number, cin: number, out:
   }
 }
 
+/** xb[ci, h, w, n] = x[n, h, w, ci]: x with batch and channels swapped. x: [N, H, W, cin] → xb: [cin, H, W, N]. */
+export function batchLast(x: Float32Array, n: number, pixels: number, cin: number, out: Float32Array): void {
+  for (let b = 0; b < n; b++) {
+    let src = b * pixels * cin;
+    for (let p = 0; p < pixels; p++) {
+      for (let c = 0; c < cin; c++) out[(c * pixels + p) * n + b] = x[src++]!;
+    }
+  }
+}
+
+/** dyb[y, x, n, co] = dy[n, y, x, co]. dy: [N, oh, ow, cout] → dyb: [oh, ow, N, cout]. */
+export function batchInner(dy: Float32Array, n: number, pixels: number, cout: number, out: Float32Array): void {
+  for (let b = 0; b < n; b++) {
+    for (let p = 0; p < pixels; p++) {
+      const src = (b * pixels + p) * cout;
+      const dst = (p * n + b) * cout;
+      for (let c = 0; c < cout; c++) out[dst + c] = dy[src + c]!;
+    }
+  }
+}
+
 /**
  * The transposed im2col matrix of x: colsT[k, m] = x[n, y·sh + i - pt, x·sw + j - pl, ci]
  * (0 outside the image) with k = (i·fw + j)·cin + ci and m = (n·oh + y)·ow + x.
@@ -56,12 +77,37 @@ export function im2colTransposed(xt: Float32Array, g: Conv2DGeometry, out: Float
   }
 }
 
+/** How the filter gradient is computed: `auto` prefers `conv` where it applies. */
+export type BackpropFilterMethod = 'auto' | 'conv' | 'matmul';
+
+let method: BackpropFilterMethod = 'auto';
+
+/** `auto` uses the swapped convolution from this many input channels on. */
+export const AUTO_CONV_MIN_CHANNELS = 8;
+
+/** Forces one method (specs test both; benchmarks compare them). Returns the previous one. */
+export function setConv2DBackpropFilterMethod(m: BackpropFilterMethod): BackpropFilterMethod {
+  const previous = method;
+  method = m;
+  return previous;
+}
+
 /**
  * The gradient of a 2-D convolution with respect to its filter (NHWC, no dilation):
- *   dW[i, j, ci, co] = Σ_{n, y, x} x[n, y·sh + i - pt, x·sw + j - pl, ci] · dy[n, y, x, co],
- * i.e. dW = colsT · dy with colsT the transposed im2col of x ([fh·fw·cin, N·oh·ow]) and dy seen as
- * [N·oh·ow, cout]: one plain matrix product on the wasm backend.
+ *   dW[i, j, ci, co] = Σ_{n, y, x} x[n, y·sh + i - pt, x·sw + j - pl, ci] · dy[n, y, x, co].
  * x: [N, H, W, cin], dy: [N, oh, ow, cout] → dW: [fh, fw, cin, cout].
+ *
+ * Two ways, both on the wasm backend's XNNPACK kernels:
+ * - `conv`: the same sum is a forward convolution with the roles swapped: input xb = x as
+ *   [cin, H, W, N] (channels as the batch, the batch as channels), filter dyb = dy as
+ *   [oh, ow, N, cout], dilation = the stride, the original padding: the output [cin, fh, fw, cout]
+ *   is dW with its first axis moved. XNNPACK's indirect convolution reads xb in place, so no
+ *   im2col matrix is written; the two transposes here move only x and dy once.
+ * - `matmul`: dW = colsT · dy with colsT the transposed im2col of x ([fh·fw·cin, N·oh·ow]) and dy
+ *   seen as [N·oh·ow, cout]: one plain product.
+ * `auto` takes `conv` from AUTO_CONV_MIN_CHANNELS input channels on, where it applies: it needs the
+ * padded input to end exactly where the last tap reads (always so for stride 1, and for larger
+ * strides when they tile the input); otherwise `matmul`.
  *
  * The stock wasm backend has no kernel for this at all, so convolutions cannot train there.
  */
@@ -86,6 +132,59 @@ export function conv2DBackpropFilterImpl(
     dataFormat,
   );
   const g = conv2DGeometry(info);
+  // Measured on the VanillaCNN shapes: the swapped convolution wins when x has many channels
+  // (conv2: 32), im2col when it has few (conv1: 3, where the dy transpose dominates).
+  if (method === 'conv' || (method === 'auto' && g.inChannels >= AUTO_CONV_MIN_CHANNELS)) {
+    const viaConvolution = viaConv(backend, x, dy, g);
+    if (viaConvolution !== undefined) return viaConvolution;
+    if (method === 'conv') throw new Error('Conv2DBackpropFilter: the conv method does not cover this padding');
+  }
+  return viaMatmul(backend, x, dy, g, attrs.filterShape);
+}
+
+function viaConv(backend: BackendWasm, x: tf.TensorInfo, dy: tf.TensorInfo, g: Conv2DGeometry): tf.TensorInfo | undefined {
+  const { batch: n, inHeight: H, inWidth: W, inChannels: cin, outHeight: oh, outWidth: ow, outChannels: cout } = g;
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
+  // The swapped convolution reads rows -pt … (oh-1)·sh + fh-1 - pt; it must produce exactly fh rows.
+  const bottom = (oh - 1) * sh + fh - pt - H;
+  const right = (ow - 1) * sw + fw - pl - W;
+  if (bottom < 0 || right < 0) return undefined;
+  const xb = backend.makeOutput([cin, H, W, n], 'float32');
+  const dyb = backend.makeOutput([oh, ow, n, cout], 'float32');
+  batchLast(heapF32(backend, x), n, H * W, cin, heapF32(backend, xb));
+  batchInner(heapF32(backend, dy), n, oh * ow, cout, heapF32(backend, dyb));
+  try {
+    const dwc = runWasmKernel(tf.Conv2D, backend, { x: xb, filter: dyb }, {
+      strides: 1,
+      pad: [[0, 0], [pt, bottom], [pl, right], [0, 0]],
+      dataFormat: 'NHWC',
+      dilations: [sh, sw],
+    });
+    // [cin, fh, fw, cout] → [fh, fw, cin, cout]
+    const dw = backend.makeOutput([fh, fw, cin, cout], 'float32');
+    const src = heapF32(backend, dwc);
+    const dst = heapF32(backend, dw);
+    for (let ci = 0; ci < cin; ci++) {
+      for (let t = 0; t < fh * fw; t++) {
+        const from = (ci * fh * fw + t) * cout;
+        const to = (t * cin + ci) * cout;
+        for (let co = 0; co < cout; co++) dst[to + co] = src[from + co]!;
+      }
+    }
+    disposeAll(backend, dwc);
+    return dw;
+  } finally {
+    disposeAll(backend, xb, dyb);
+  }
+}
+
+function viaMatmul(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  g: Conv2DGeometry,
+  filterShape: readonly number[],
+): tf.TensorInfo {
   const k = g.filterHeight * g.filterWidth * g.inChannels;
   const m = g.batch * g.outHeight * g.outWidth;
   const xt = backend.makeOutput([g.inChannels, g.batch, g.inHeight, g.inWidth], 'float32');
@@ -100,7 +199,7 @@ export function conv2DBackpropFilterImpl(
       { a: colsT, b: { dataId: dy.dataId, dtype: dy.dtype, shape: [1, m, g.outChannels] } },
       { transposeA: false, transposeB: false },
     );
-    dw.shape = [...attrs.filterShape];
+    dw.shape = [...filterShape];
     return dw;
   } finally {
     disposeAll(backend, colsT);
