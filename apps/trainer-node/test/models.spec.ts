@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initTfjsBackend } from '@rlsa/tfjs-kernels';
+import { MODEL_NAMES, TrainerError, buildModel, embeddingModel, embeddingWidth, logitMetrics } from '../src/index.ts';
+import { backoffDelay, withRetries } from '../src/retry.ts';
+
+beforeAll(async () => {
+  await initTfjsBackend('auto');
+});
+
+describe('buildModel', () => {
+  for (const name of MODEL_NAMES) {
+    it(`${name}: logits of numClasses, an embedding of its width, on 28×28×1 and 32×32×3`, () => {
+      for (const shape of [
+        [28, 28, 1],
+        [32, 32, 3],
+      ] as const) {
+        const model = buildModel(name, shape, 7, 1);
+        const embedder = embeddingModel(model);
+        const out = tf.tidy(() => {
+          const x = tf.randomNormal([3, ...shape], 0, 1, 'float32', 5);
+          const logits = model.predict(x) as tf.Tensor;
+          const emb = embedder.predict(x) as tf.Tensor;
+          return { logits: logits.shape, emb: emb.shape };
+        });
+        expect(out.logits).toEqual([3, 7]);
+        expect(out.emb).toEqual([3, embeddingWidth(name)]);
+        model.dispose();
+      }
+    });
+  }
+
+  it('the paper VanillaCNN: two 5×5 convs with SiLU and 2×2 pools, a 128-wide linear embedding, a linear head', () => {
+    const model = buildModel('vanilla-cnn', [28, 28, 1], 10, 0);
+    const summary = model.layers.map((l) => [l.getClassName(), l.outputShape]);
+    expect(summary).toEqual([
+      ['Conv2D', [null, 24, 24, 32]],
+      ['MaxPooling2D', [null, 12, 12, 32]],
+      ['Conv2D', [null, 8, 8, 64]],
+      ['MaxPooling2D', [null, 4, 4, 64]],
+      ['Flatten', [null, 1024]],
+      ['Dense', [null, 128]],
+      ['Dense', [null, 10]],
+    ]);
+    expect((model.layers[0]!.getConfig() as { activation: string }).activation).toBe('swish');
+    expect((model.layers[5]!.getConfig() as { activation: string; name: string }).activation).toBe('linear');
+    expect(model.layers[5]!.name).toBe('embedding');
+    expect((model.layers[6]!.getConfig() as { activation: string }).activation).toBe('linear');
+    model.dispose();
+  });
+
+  it('the same seed gives the same weights, another seed others', () => {
+    const weights = (seed: number) => {
+      const m = buildModel('mlp', [8, 8, 1], 3, seed);
+      const w = m.getWeights().map((t) => Array.from(t.dataSync()));
+      m.dispose();
+      return w;
+    };
+    expect(weights(4)).toEqual(weights(4));
+    expect(weights(4)[0]).not.toEqual(weights(5)[0]);
+  });
+
+  it('refuses an unknown model and an input too small for the CNN', () => {
+    expect(() => buildModel('resnet', [28, 28, 1], 10, 0)).toThrow(TrainerError);
+    expect(() => buildModel('resnet', [28, 28, 1], 10, 0)).toThrow(/unknown model "resnet"/);
+    expect(() => buildModel('vanilla-cnn', [8, 8, 1], 10, 0)).toThrow(/at least 12×12/);
+  });
+});
+
+describe('logitMetrics', () => {
+  it('mean softmax cross-entropy and accuracy, checked by hand', () => {
+    // Row 0: logits [0, ln 3] → p(1) = 3/4; row 1: [0, 0] → p = 1/2 each, argmax 0 (first max).
+    const logits = Float32Array.from([0, Math.log(3), 0, 0]);
+    const { loss, accuracy } = logitMetrics(logits, 2, [1, 1]);
+    expect(loss).toBeCloseTo((-Math.log(0.75) - Math.log(0.5)) / 2, 6);
+    expect(accuracy).toBe(0.5);
+  });
+});
+
+describe('retries', () => {
+  it('full jitter: delay uniform in [0, min(max, initial·2^attempt)]', () => {
+    const policy = { attempts: 5, initialDelayMs: 100, maxDelayMs: 1000 };
+    expect(backoffDelay(0, policy, () => 0.999999)).toBe(100);
+    expect(backoffDelay(3, policy, () => 0.5)).toBe(400);
+    expect(backoffDelay(10, policy, () => 0.999999)).toBe(1000);
+    expect(backoffDelay(2, policy, () => 0)).toBe(0);
+  });
+
+  it('retries transient gRPC statuses, not the others, and gives up after the attempts', async () => {
+    const unavailable = Object.assign(new Error('down'), { code: 'UNAVAILABLE' });
+    const refused = Object.assign(new Error('no'), { code: 'FAILED_PRECONDITION' });
+    const policy = { attempts: 3, initialDelayMs: 1, maxDelayMs: 2 };
+    const noSleep = () => Promise.resolve();
+    let calls = 0;
+    const retried: number[] = [];
+    const value = await withRetries(
+      async () => {
+        calls++;
+        if (calls < 3) throw unavailable;
+        return 'ok';
+      },
+      policy,
+      (_e, attempt) => retried.push(attempt),
+      noSleep,
+    );
+    expect(value).toBe('ok');
+    expect(retried).toEqual([1, 2]);
+    calls = 0;
+    await expect(withRetries(async () => { calls++; throw refused; }, policy, undefined, noSleep)).rejects.toBe(refused);
+    expect(calls).toBe(1);
+    calls = 0;
+    await expect(withRetries(async () => { calls++; throw unavailable; }, policy, undefined, noSleep)).rejects.toBe(unavailable);
+    expect(calls).toBe(4);
+  });
+});
