@@ -1,6 +1,11 @@
 import { linearCka, meanOverSpaces } from '@rlsa/core';
+import { fromMatrix, writeNpy } from '@rlsa/npy';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FINGERPRINT, chunksOf, range, startTestAggregator, testSpace } from './helpers.ts';
+import { FINGERPRINT, chunksOf, range, startTestAggregator, tempDir, testSpace } from './helpers.ts';
+import { CLI, REPO_ROOT } from './process-helpers.ts';
 import type { TestAggregator } from './helpers.ts';
 
 const WIDTH = 12;
@@ -97,6 +102,31 @@ describe('two trainers and a reference upload', () => {
     const xa = { rows: 80, cols: WIDTH, data: trainerA.values };
     expect(a?.linearBiased).toBeCloseTo(linearCka(xa, referenceRows(range(0, 80))), 9);
     expect(a?.linearDebiased).toBeCloseTo(linearCka(xa, referenceRows(range(0, 80)), { debiased: true }), 9);
+  });
+
+  it('reports the same CKA as `rlsa cka` on the merged and reference rows it serves', async () => {
+    const client = agg.client();
+    const referenceSpace = await client.readNodeSpace('r1', 'ref');
+    const mergedIds = new Set((await client.readMerged('r1')).sampleIds);
+    const keep = Array.from(referenceSpace.sampleIds.keys()).filter((i) => mergedIds.has(referenceSpace.sampleIds[i] as number));
+    const merged = await client.readMerged('r1', { sampleIds: keep.map((i) => referenceSpace.sampleIds[i] as number) });
+    const y = Float32Array.from(keep.flatMap((i) => Array.from(referenceSpace.values.data.subarray(i * WIDTH, (i + 1) * WIDTH))));
+    const temp = tempDir();
+    try {
+      writeNpy(join(temp.dir, 'x.npy'), fromMatrix(merged.values));
+      writeNpy(join(temp.dir, 'y.npy'), fromMatrix({ rows: keep.length, cols: WIDTH, data: y }));
+      const cka = async (extra: string[]) => {
+        const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'cka', ...extra, join(temp.dir, 'x.npy'), join(temp.dir, 'y.npy')], { cwd: REPO_ROOT });
+        return JSON.parse(stdout) as { cka: number; n: number };
+      };
+      const [biased, debiased] = await Promise.all([cka([]), cka(['--debiased'])]);
+      const score = (await client.evaluate('r1')).scores[0];
+      expect(biased.n).toBe(score?.n);
+      expect(score?.linearBiased).toBeCloseTo(biased.cka, 9);
+      expect(score?.linearDebiased).toBeCloseTo(debiased.cka, 9);
+    } finally {
+      temp.remove();
+    }
   });
 
   it('finds nearest neighbours by cosine in the merged space', async () => {
