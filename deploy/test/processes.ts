@@ -69,8 +69,8 @@ export function startAggregator(args: readonly string[], options: { netns?: stri
     // It must log at info level or above for the "listening" line (do not pass --log-level warn).
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`aggregator did not log "aggregator listening" within 45 s:\n${log.join('\n')}\n${pending}`));
-    }, 45_000);
+      reject(new Error(`aggregator did not log "aggregator listening" within 90 s:\n${log.join('\n')}\n${pending}`));
+    }, 90_000);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`aggregator exited (${code}) before listening:\n${log.join('\n')}\n${pending}`));
