@@ -48,6 +48,6 @@ export function registerMergeCommand(program: Command): void {
         return { sampleIds: ids, values };
       });
       const merged = meanOverSpaces(relative);
-      writeNpy(options.out, { dtype: 'float32', shape: [n, idx.length], data: Float32Array.from(merged.values.data) });
+      writeNpy(options.out, { dtype: 'float32', shape: [n, idx.length], data: merged.values.data instanceof Float32Array ? merged.values.data : Float32Array.from(merged.values.data) });
     });
 }

@@ -33,6 +33,6 @@ export function registerRelativeCommand(program: Command): void {
       checkAnchorNorms(anchors, idx, xPath, options.similarity, options.center);
       const { linalg } = await chooseLinalg(x.rows * anchors.rows * x.cols);
       const r = about(xPath, () => relativeProjection(x, anchors, { similarity: options.similarity, center: options.center, linalg }));
-      writeNpy(options.out, { dtype: 'float32', shape: [r.rows, r.cols], data: Float32Array.from(r.data) });
+      writeNpy(options.out, { dtype: 'float32', shape: [r.rows, r.cols], data: r.data instanceof Float32Array ? r.data : Float32Array.from(r.data) });
     });
 }
