@@ -68,8 +68,10 @@ export interface TrainerNodeOptions {
   readonly retry?: RetryPolicy | undefined;
   /** Where long phases report; default: a bar on a TTY stderr, pino lines otherwise. */
   readonly progress?: Progress | undefined;
-  /** Called after each acknowledged chunk (tests use it to cut the connection mid-upload). */
+  /** Called after each acknowledged chunk (tests use it to cut the connection mid-upload); must not throw. */
   readonly onAck?: ((space: 'relative' | 'absolute', seq: number) => void) | undefined;
+  /** Stops the upload (the node then rejects); nothing is retried once it is aborted. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface SpaceUploadSummary {
@@ -382,6 +384,7 @@ export async function runTrainerNode(options: TrainerNodeOptions, logger: Logger
         progress.start(`upload ${space}`, chunks);
         const result = await withRetries(
           async (attempt) => {
+            options.signal?.throwIfAborted();
             if (attempt > 0) {
               retries++;
               const again = await c.join(joinInput);
@@ -395,6 +398,7 @@ export async function runTrainerNode(options: TrainerNodeOptions, logger: Logger
               chunks: chunksOf(ids, values, cols, labels, chunkRows),
               encoding: options.encoding,
               startAfterSeq,
+              ...(options.signal !== undefined ? { signal: options.signal } : {}),
               onAck: (ack) => {
                 progress.update(ack.seq + 1, { rows: ack.rowsStored });
                 options.onAck?.(space, ack.seq);

@@ -1,0 +1,163 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAggregatorClient, type AggregatorClient } from '@rlsa/client';
+import { anchorFingerprint, anchorPoolIds, nodeSamples, sampleIds, syntheticDataset, taskPartitions } from '@rlsa/data';
+import { runTrainerNode, silentProgress, TrainerError, type TrainerNodeOptions } from '../src/index.ts';
+import { startAggregatorProcess, startProxy, type AggregatorProcess, type CuttableProxy } from './helpers.ts';
+
+// One data set object for the whole file: the nodes and the run agree on it.
+const data = syntheticDataset({ seed: 9, trainCount: 1800, testCount: 300 });
+const anchorIds = Array.from(anchorPoolIds(data).subarray(0, 32));
+const fingerprint = anchorFingerprint(data, anchorIds);
+const logger = pino({ level: 'silent' });
+
+let dir: string;
+let aggregator: AggregatorProcess;
+let proxy: CuttableProxy;
+let admin: AggregatorClient;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rlsa-trainer-'));
+  aggregator = await startAggregatorProcess(join(dir, 'agg'));
+  proxy = await startProxy(aggregator.port);
+  admin = createAggregatorClient({ address: `127.0.0.1:${aggregator.port}` });
+});
+
+afterAll(async () => {
+  admin?.close();
+  await proxy?.close();
+  await aggregator?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function options(runId: string, nodeId: string, extra: Partial<TrainerNodeOptions> = {}): TrainerNodeOptions {
+  return {
+    aggregator: `127.0.0.1:${proxy.port}`,
+    runId,
+    nodeId,
+    dataset: 'synthetic',
+    data,
+    model: 'mlp-narrow',
+    role: 'trainer',
+    task: 0,
+    scenario: 'shared-classes',
+    tasks: 2,
+    seed: 42,
+    epochs: 2,
+    batchSize: 64,
+    backend: 'auto',
+    encoding: 'float32',
+    uploadAbsolute: false,
+    chunkRows: 40,
+    retry: { attempts: 6, initialDelayMs: 50, maxDelayMs: 400 },
+    progress: silentProgress,
+    ...extra,
+  };
+}
+
+/** The ids a node must upload: its task's training samples, then the test samples of its classes. */
+function expectedIds(role: 'trainer' | 'reference', task?: number): number[] {
+  const partitions = taskPartitions(data, { scenario: 'shared-classes', tasks: 2, seed: 42, excluded: anchorPoolIds(data) });
+  const s = nodeSamples(data, partitions, { role, ...(task !== undefined ? { task } : {}), seed: 42 });
+  return [...sampleIds('train', s.trainIndices), ...sampleIds('test', s.testIndices)];
+}
+
+describe('a trainer node against a real aggregator over loopback', () => {
+  it('uploads its relative space in chunks and survives a connection cut mid-upload', async () => {
+    await admin.createRun({ runId: 'cut', anchorIds, anchorFingerprint: fingerprint, similarity: 'cosine' });
+    let cutAt: number | undefined;
+    const result = await runTrainerNode(
+      options('cut', 'node-0', {
+        onAck: (_space, seq) => {
+          if (seq === 3 && cutAt === undefined) {
+            cutAt = seq;
+            proxy.cut();
+          }
+        },
+      }),
+      logger,
+    );
+    const ids = expectedIds('trainer', 0);
+    expect(cutAt).toBe(3);
+    expect(proxy.cuts).toBe(1);
+    const up = result.upload!.relative;
+    expect(up.rows).toBe(ids.length);
+    expect(up.chunks).toBe(Math.ceil(ids.length / 40));
+    expect(up.lastSeq).toBe(up.chunks - 1);
+    // The break was noticed: the client reconnected, or the node re-joined and resumed.
+    expect(up.reconnects + up.retries).toBeGreaterThanOrEqual(1);
+    expect(result.upload!.absolute).toBeUndefined();
+    expect(result.taskAccuracy).toBeGreaterThan(0.5);
+
+    const status = await admin.getRun('cut');
+    const node = status.nodes.find((n) => n.nodeId === 'node-0')!;
+    expect(node.finished).toBe(true);
+    expect(node.relativeRows).toBe(ids.length);
+    expect(node.absoluteRows).toBe(0);
+    expect(node.model?.architecture).toBe('mlp-narrow');
+    expect(node.model?.taskAccuracy).toBeCloseTo(result.taskAccuracy, 12);
+
+    const space = await admin.readNodeSpace('cut', 'node-0', 'relative');
+    expect(Array.from(space.sampleIds)).toEqual([...ids].sort((a, b) => a - b));
+    expect(space.values.cols).toBe(32);
+    // Cosine similarities, and the labels the node sent.
+    expect(Array.from(space.values.data).every((v) => v >= -1.0001 && v <= 1.0001)).toBe(true);
+    const labelOf = (id: number) => (id >= 1_000_000 ? data.test.labels[id - 1_000_000]! : data.train.labels[id]!);
+    expect(Array.from(space.labels)).toEqual(Array.from(space.sampleIds, labelOf));
+  });
+
+  it('resumes after the last chunk Join reports acknowledged, and uploads absolute rows only when asked', async () => {
+    await admin.createRun({ runId: 'resume', anchorIds, anchorFingerprint: fingerprint, allowAbsolute: true });
+    // First attempt: the node stops after chunk 4 is acknowledged (as if it crashed).
+    const stop = new AbortController();
+    await expect(
+      runTrainerNode(
+        options('resume', 'reference', {
+          role: 'reference',
+          signal: stop.signal,
+          onAck: (_space, seq) => {
+            if (seq === 4) stop.abort();
+          },
+        }),
+        logger,
+      ),
+    ).rejects.toThrow();
+    const before = (await admin.getRun('resume')).nodes.find((n) => n.nodeId === 'reference')!;
+    expect(before.finished).toBe(false);
+    expect(before.relativeChunks).toBeGreaterThanOrEqual(5);
+    // Second run of the same node (same seed: the same model and rows): it resumes after Join's seq.
+    const result = await runTrainerNode(options('resume', 'reference', { role: 'reference', uploadAbsolute: true }), logger);
+    const ids = expectedIds('reference');
+    expect(result.upload!.relative.resumedAfterSeq).toBeGreaterThanOrEqual(4);
+    expect(result.upload!.relative.rows).toBe(ids.length);
+    expect(result.upload!.absolute!.rows).toBe(ids.length);
+    const after = (await admin.getRun('resume')).nodes.find((n) => n.nodeId === 'reference')!;
+    expect(after.finished).toBe(true);
+    expect(after.relativeRows).toBe(ids.length);
+    expect(after.absoluteRows).toBe(ids.length);
+    const absolute = await admin.readNodeSpace('resume', 'reference', 'absolute');
+    expect(absolute.values.cols).toBe(64);
+  });
+
+  it('refuses, before training, a run whose anchors hash differently on its data', async () => {
+    const other = syntheticDataset({ seed: 10, trainCount: 1800, testCount: 300 });
+    await admin.createRun({ runId: 'other-data', anchorIds, anchorFingerprint: anchorFingerprint(other, anchorIds) });
+    const phases: string[] = [];
+    const progress = { start: (phase: string) => phases.push(phase), update: () => undefined, stop: () => undefined };
+    const error = await runTrainerNode(options('other-data', 'node-1', { progress }), logger).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainerError);
+    expect((error as TrainerError).code).toBe('failed_precondition');
+    expect((error as Error).message).toMatch(/hash to .* the run expects/);
+    // It never started training.
+    expect(phases).toEqual([]);
+    expect((await admin.getRun('other-data')).nodes).toEqual([]);
+  });
+
+  it('refuses absolute uploads when the run does not allow them', async () => {
+    await admin.createRun({ runId: 'no-absolute', anchorIds, anchorFingerprint: fingerprint });
+    await expect(runTrainerNode(options('no-absolute', 'node-2', { uploadAbsolute: true }), logger)).rejects.toThrow(/does not accept absolute/);
+  });
+});
