@@ -15,3 +15,4 @@ export {
   WASM_TRAINING_KERNEL_NAMES,
   type KernelSelection,
 } from './register-wasm-kernels.ts';
+export { useLazyConvInputGradients } from './lazy-conv-input-gradient.ts';

@@ -17,7 +17,7 @@ describe('initTfjsBackend with an explicit preference', () => {
   it.skipIf(tfjsNodeWorks())('fails on node when tfjs-node is not installed, then a later choice works', async () => {
     await expect(initTfjsBackend('node')).rejects.toMatchObject({ code: 'backend_unavailable', message: /tfjs backend 'node' is unavailable/ });
     const info = await initTfjsBackend('cpu');
-    expect(info).toMatchObject({ backend: 'cpu', tfjsBackend: 'cpu', kernels: [], skipped: [] });
+    expect(info).toMatchObject({ backend: 'cpu', tfjsBackend: 'cpu', kernels: [], skipped: [], lazyConvInputGradients: true });
     expect(tf.getBackend()).toBe('cpu');
     const y = tf.add(tf.scalar(2), tf.scalar(3));
     expect(await y.data()).toEqual(new Float32Array([5]));

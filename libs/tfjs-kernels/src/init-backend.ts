@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { TfjsKernelsError } from './errors.ts';
+import { useLazyConvInputGradients } from './lazy-conv-input-gradient.ts';
 import { registerWasmTrainingKernels, type KernelSelection } from './register-wasm-kernels.ts';
 
 /** What the caller asked for: `auto` tries node, then wasm, then cpu. */
@@ -26,6 +27,11 @@ export interface InitTfjsBackendOptions {
    * one kernel against the stock one.
    */
   kernels?: KernelSelection;
+  /**
+   * Compute a fused convolution's input gradient only when needed (default true; wasm and cpu):
+   * see `useLazyConvInputGradients`. Saves the first layer's useless input gradient every step.
+   */
+  lazyConvInputGradients?: boolean;
 }
 
 export interface TfjsBackendInfo {
@@ -39,6 +45,8 @@ export interface TfjsBackendInfo {
   kernels: string[];
   /** Why backends earlier in the `auto` order were skipped, one entry per backend tried. */
   skipped: { backend: BackendName; reason: string }[];
+  /** Whether fused convolutions compute their input gradient only when needed. */
+  lazyConvInputGradients: boolean;
   /** Set when `threads` above 1 was asked for and could not be given. */
   threadsIgnoredReason?: string;
 }
@@ -123,7 +131,17 @@ async function choose(preference: BackendPreference, options: InitTfjsBackendOpt
   throw new TfjsKernelsError('backend_unavailable', `no tfjs backend could be loaded: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
 }
 
+type Loaded = Omit<TfjsBackendInfo, 'skipped' | 'lazyConvInputGradients'>;
+
 async function load(backend: BackendName, options: InitTfjsBackendOptions): Promise<Omit<TfjsBackendInfo, 'skipped'>> {
+  const loaded = await loadBackend(backend, options);
+  // tfjs-node runs its own fused kernels; the lazy gradient is for the backends that pay for it.
+  const lazy = backend !== 'node' && (options.lazyConvInputGradients ?? true);
+  if (lazy) useLazyConvInputGradients();
+  return { ...loaded, lazyConvInputGradients: lazy };
+}
+
+async function loadBackend(backend: BackendName, options: InitTfjsBackendOptions): Promise<Loaded> {
   switch (backend) {
     case 'node': {
       // A variable specifier: the package is optional and usually absent, so it must not be
@@ -139,7 +157,7 @@ async function load(backend: BackendName, options: InitTfjsBackendOptions): Prom
       // Registered before setBackend so the engine runs every kernel's setup once it is ready.
       const kernels = registerWasmTrainingKernels(options.kernels ?? 'all');
       await setBackendOrThrow('wasm');
-      const result: Omit<TfjsBackendInfo, 'skipped'> = { backend, tfjsBackend: 'wasm', threads: wasm.getThreadsCount(), kernels };
+      const result: Loaded = { backend, tfjsBackend: 'wasm', threads: wasm.getThreadsCount(), kernels };
       if (options.threads !== undefined && options.threads > 1) {
         result.threadsIgnoredReason =
           'the threaded wasm build cannot start its workers under Node (tfjs issue 3830); running one thread';
