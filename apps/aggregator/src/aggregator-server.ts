@@ -47,6 +47,7 @@ import type { Logger } from 'pino';
 import { AggregatorState } from './aggregator-state.ts';
 import { Authenticator, authorizeNode, requireAdmin } from './auth.ts';
 import type { Principal, TokenEntry } from './auth.ts';
+import { CheckpointWorker } from './checkpoint-worker.ts';
 import { AggregatorError } from './errors.ts';
 import { toAggregatorError, toGrpcStatus } from './grpc-status.ts';
 import { widenHttp2Windows } from './http2-window.ts';
@@ -166,6 +167,12 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   }
   const metrics = new AggregatorMetrics();
   metrics.mergedBytes.set(state.mergedBytes());
+  const checkpoints = new CheckpointWorker(storage.path, (event) => {
+    if (event.kind === 'checkpoint') {
+      metrics.checkpointSeconds.observe((event.ms ?? 0) / 1000);
+      log.debug(event, 'WAL checkpoint');
+    } else if (event.kind === 'error') log.warn({ reason: event.message }, 'WAL checkpoint failed (the automatic fallback remains)');
+  });
 
   let draining = false;
   const uploads = new Set<ServerDuplexStream<UploadChunk, UploadAck>>();
@@ -422,6 +429,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     });
     if (!widenHttp2Windows(server)) log.debug('grpc-js internals changed: HTTP/2 windows stay at their defaults');
   } catch (error: unknown) {
+    await checkpoints.stop();
     storage.close();
     throw new AggregatorError('failed_precondition', `cannot listen on ${bindHost}:${options.port ?? 50051}: ${(error as Error).message}`, { cause: error });
   }
@@ -439,6 +447,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       });
     } catch (error: unknown) {
       server.forceShutdown();
+      await checkpoints.stop();
       storage.close();
       throw new AggregatorError('failed_precondition', `cannot serve health on ${bindHost}:${options.healthPort}: ${(error as Error).message}`, { cause: error });
     }
@@ -454,6 +463,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     } catch (error: unknown) {
       server.forceShutdown();
       healthServer?.forceShutdown();
+      await checkpoints.stop();
       storage.close();
       throw new AggregatorError('failed_precondition', `cannot serve metrics on ${host}:${options.metricsPort}: ${(error as Error).message}`, { cause: error });
     }
@@ -483,6 +493,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
         metricsServer.closeAllConnections();
         await new Promise<void>((resolve) => (metricsServer as HttpServer).close(() => resolve()));
       }
+      await checkpoints.stop();
       storage.close();
       log.info('aggregator stopped');
     })();

@@ -38,6 +38,12 @@ export class AggregatorMetrics {
     buckets: [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1],
     registers: [this.registry],
   });
+  readonly checkpointSeconds = new Histogram({
+    name: 'rlsa_aggregator_wal_checkpoint_seconds',
+    help: 'Time of a WAL checkpoint (in the checkpoint worker thread)',
+    buckets: [0.01, 0.03, 0.1, 0.3, 1, 3, 10],
+    registers: [this.registry],
+  });
   readonly connectedNodes = new Gauge({
     name: 'rlsa_aggregator_connected_nodes',
     help: 'Nodes with an open upload stream',

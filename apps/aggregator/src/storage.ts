@@ -85,8 +85,11 @@ export class Storage {
     db.pragma('page_size = 65536');
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    // Checkpoint every ~256 MB of WAL instead of every 4 MB: fewer fsyncs on a write-heavy load.
-    db.pragma(`wal_autocheckpoint = ${process.env['XX_WAL'] ?? 4096}`);
+    // Checkpoints run in a worker thread (CheckpointWorker) at 64 MB of WAL; this automatic one,
+    // at 1 GB, is only the fallback should the worker fail. When the WAL restarts it is cut to 16 MB,
+    // so its file size tells the worker how much was written since.
+    db.pragma('wal_autocheckpoint = 16384');
+    db.pragma('journal_size_limit = 16777216');
     db.pragma('foreign_keys = ON');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
