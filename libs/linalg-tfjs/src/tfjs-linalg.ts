@@ -20,8 +20,8 @@ export interface TfjsLinalgOptions {
  * transposed operand flag, so every transpose is done explicitly in JS into a reused buffer
  * and only `matMul(P, Q)` of plain matrices reaches wasm:
  * - `matmulABt`: Bᵀ (k×n) is built and uploaded once and kept while the same B (same data
- *   array) comes back, as `relativeProjection` calls it once per block of samples with the same
- *   anchors; A goes up in row blocks and C (float32) comes back block by block.
+ *   array, same values: checked) comes back, as `relativeProjection` calls it once per block of
+ *   samples with the same anchors; A goes up in row blocks and C (float32) comes back.
  * - `matmulAtB`: each block of `reduceRows` rows gives a float32 product Aᵢᵀ·Bᵢ that is added into
  *   a float64 accumulator; for A = B (Gram matrices) only the upper block triangle is computed.
  *
@@ -31,7 +31,7 @@ export class TfjsLinalg implements Linalg {
   private readonly blockRows: number;
   private readonly reduceRows: number;
   private readonly minWork: number;
-  private cachedB: { data: Matrix['data']; rows: number; cols: number; bt: tf.Tensor2D } | null = null;
+  private cachedB: { data: Matrix['data']; copy: Float32Array; rows: number; cols: number; bt: tf.Tensor2D } | null = null;
   private scratch = new Float32Array(0);
 
   constructor(options: TfjsLinalgOptions = {}) {
@@ -96,14 +96,16 @@ export class TfjsLinalg implements Linalg {
 
   private transposedB(b: Matrix): tf.Tensor2D {
     const c = this.cachedB;
-    if (c !== null && c.data === b.data && c.rows === b.rows && c.cols === b.cols) return c.bt;
+    // Reused only for the same array holding the same values: a caller may refill one buffer
+    // between calls, and comparing n·k values costs far less than the n·k·m product.
+    if (c !== null && c.data === b.data && c.rows === b.rows && c.cols === b.cols && sameValues(c.copy, b.data)) return c.bt;
     this.dispose();
     const n = b.rows;
     const k = b.cols;
     const t = new Float32Array(k * n);
     transposeInto(b.data, 0, n, k, t);
     const bt = tf.tensor2d(t, [k, n], 'float32');
-    this.cachedB = { data: b.data, rows: n, cols: k, bt };
+    this.cachedB = { data: b.data, copy: Float32Array.from(b.data), rows: n, cols: k, bt };
     return bt;
   }
 
@@ -179,6 +181,16 @@ function readFloat32(t: tf.Tensor): Float32Array {
     return out;
   }
   return t.dataSync() as Float32Array;
+}
+
+/** Whether `data` rounds to exactly the float32 values in `copy` (same length assumed). */
+function sameValues(copy: Float32Array, data: Float32Array | Float64Array): boolean {
+  if (data instanceof Float32Array) {
+    for (let i = 0; i < copy.length; i++) if (copy[i] !== data[i] && !(Number.isNaN(copy[i]) && Number.isNaN(data[i]))) return false;
+    return true;
+  }
+  for (let i = 0; i < copy.length; i++) if (copy[i] !== Math.fround(data[i]!)) return false;
+  return true;
 }
 
 function positiveInteger(v: number, name: string): number {

@@ -67,13 +67,16 @@ describe('TfjsLinalg on the wasm backend', () => {
     small.dispose();
   });
 
-  it('matmulABt keeps Bᵀ only while the same B comes back', () => {
+  it('matmulABt keeps Bᵀ only while the same B (same array, same values) comes back', () => {
     const a = random(50, 8, 1);
     const b1 = random(10, 8, 2);
     const b2 = random(10, 8, 3);
     expect(relativeError(linalg.matmulABt(a, b1), jsLinalg.matmulABt(a, b1))).toBeLessThan(FLOAT32_TOLERANCE);
     expect(relativeError(linalg.matmulABt(a, b2), jsLinalg.matmulABt(a, b2))).toBeLessThan(FLOAT32_TOLERANCE);
     expect(relativeError(linalg.matmulABt(a, b1), jsLinalg.matmulABt(a, b1))).toBeLessThan(FLOAT32_TOLERANCE);
+    // The same array refilled with other values must not hit the cache.
+    b1.data.set(b2.data);
+    expect(relativeError(linalg.matmulABt(a, b1), jsLinalg.matmulABt(a, b2))).toBeLessThan(FLOAT32_TOLERANCE);
   });
 
   it('matmulAtB equals the pure-JS product in float64, for A ≠ B and for Gram matrices (odd widths, several blocks)', () => {
