@@ -38,7 +38,11 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 /** Side-by-side scatter plots (one per panel) of 2-D PCA coordinates, coloured by class. */
-export function pcaSpec(panels: readonly { title: string; points: readonly ScatterPoint[] }[], numClasses: number): TopLevelSpec {
+export function pcaSpec(panels: readonly { title: string; points: readonly ScatterPoint[] }[], numClasses: number, classNames?: readonly string[]): TopLevelSpec {
+  // With a legend (≤ 20 classes) a class shows as "<label> <name>"; zero-padded so that it sorts by label.
+  const width = String(numClasses - 1).length;
+  const classOf = (label: number): string | number =>
+    numClasses <= 20 ? `${String(label).padStart(width, '0')}${classNames?.[label] ? ` ${classNames[label]}` : ''}` : label;
   const scheme = numClasses <= 10 ? 'tableau10' : numClasses <= 20 ? 'tableau20' : 'rainbow';
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -46,7 +50,7 @@ export function pcaSpec(panels: readonly { title: string; points: readonly Scatt
       title: panel.title,
       width: 260,
       height: 260,
-      data: { values: panel.points.map((p) => ({ pc1: p.x, pc2: p.y, class: p.label })) },
+      data: { values: panel.points.map((p) => ({ pc1: p.x, pc2: p.y, class: classOf(p.label) })) },
       mark: { type: 'circle', size: 12, opacity: 0.6 },
       encoding: {
         x: { field: 'pc1', type: 'quantitative', title: 'PC 1', scale: { zero: false } },

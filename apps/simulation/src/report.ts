@@ -21,6 +21,8 @@ export function htmlTable(caption: string, header: readonly string[], rows: read
 export interface ReportViews {
   readonly pca: readonly { title: string; points: readonly ScatterPoint[]; explained: readonly [number, number] }[];
   readonly numClasses: number;
+  /** Class names by label, for the legend. */
+  readonly classNames?: readonly string[];
 }
 
 /**
@@ -131,6 +133,7 @@ export async function renderReport(results: SimulationResults, views: ReportView
       pcaSpec(
         views.pca.map((p) => ({ title: `${p.title} (PC1 ${(100 * p.explained[0]).toFixed(0)}%, PC2 ${(100 * p.explained[1]).toFixed(0)}%)`, points: p.points })),
         views.numClasses,
+        views.classNames,
       ),
     );
     plots.push({ id: 'plot-pca', title: 'PCA of the test samples, coloured by class', svg });
@@ -145,6 +148,7 @@ export async function renderReport(results: SimulationResults, views: ReportView
     `Probe: ${results.probe.architecture}; ${results.probe.optimizer}, batch ${results.probe.batch_size}, at most ${results.probe.max_epochs} epochs, early stopping with patience ${results.probe.patience} on a ${Math.round(100 * results.probe.validation_fraction)}% validation split of the training rows${results.probe.max_train_rows ? `, at most ${results.probe.max_train_rows} training rows (seeded sample)` : ''}; trained on training-sample embeddings, tested on test-sample embeddings.`,
     'Separability (the paper’s): mean over class pairs of the distance between class means divided by the mean of the two classes’ average distances to their means; on the test rows.',
   ];
+  notes.push(...results.notes);
   if (paper) {
     notes.push(
       `Paper column: the numbers published with the paper (${paper.key}), read from ${paper.source}; they are the paper's, not ours. The paper's “original” separability is shown beside our end-to-end relative space.`,

@@ -121,6 +121,8 @@ export interface SimulationResults {
   /** Why the paper column is missing, when it is. */
   readonly paper_note: string | null;
   readonly files: Readonly<Record<string, string>>;
+  /** Caveats of this run's setup that a reader comparing with the paper should know. */
+  readonly notes: readonly string[];
 }
 
 /** The space names in display order. */

@@ -558,9 +558,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
       paper: paperLookup.comparison,
       paper_note: paperLookup.note,
       files,
+      notes: setupNotes(options),
     };
     for (const difference of paperDifferences(results)) log.info(difference);
-    const views = pcaViews(dataset.numClasses, options.seed, [
+    const views = pcaViews(dataset.numClasses, dataset.classNames, options.seed, [
       ['merged (RLSA)', merged],
       ['naive (jumble)', naive],
       ['end-to-end (relative)', referenceRelative],
@@ -582,8 +583,26 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
   }
 }
 
+/** Caveats of the setup, stated in results.json and the report. */
+export function setupNotes(options: Pick<SimulateOptions, 'scenario' | 'seed' | 'maxSamples' | 'probe'>): string[] {
+  const notes = [
+    `Every node initialises its model from the same seed (${options.seed}): the trainer's --seed drives both the shared partition and the initialisation. ` +
+      'Their absolute spaces therefore start aligned, which flatters the naive baseline; independently initialised parties would not share this.',
+  ];
+  if (options.scenario === 'shared-samples') {
+    notes.push('Anchors come from the held-out pool of 1,000 training samples; in this experiment the paper instead drew as many anchors as the embedding width (128) from shared-class training samples.');
+  }
+  if (options.maxSamples !== undefined) {
+    notes.push(`Each task trains on at most ${options.maxSamples} training samples (seeded, the same on every node; the reference on their union); every test sample is embedded and evaluated.`);
+  }
+  if (options.probe.maxTrainRows !== null || options.probe.maxEpochs < 100) {
+    notes.push('The probe is capped to keep the run short (see its settings above); the paper trains it for up to 100 epochs on every training embedding.');
+  }
+  return notes;
+}
+
 /** 2-D PCA of (a seeded subsample of at most 1,500 of) the test samples of each space. */
-export function pcaViews(numClasses: number, seed: number, spaces: readonly (readonly [string, LabelledSpace])[]): ReportViews {
+export function pcaViews(numClasses: number, classNames: readonly string[], seed: number, spaces: readonly (readonly [string, LabelledSpace])[]): ReportViews {
   const first = spaces[0]?.[1];
   const testIds = first ? Array.from(first.sampleIds).filter(isTestId) : [];
   const order = Uint32Array.from(testIds);
@@ -591,6 +610,7 @@ export function pcaViews(numClasses: number, seed: number, spaces: readonly (rea
   const chosen = new Set(order.subarray(0, Math.min(order.length, 1500)));
   return {
     numClasses,
+    classNames,
     pca: spaces.map(([title, space]) => {
       const rows: number[] = [];
       for (let i = 0; i < space.sampleIds.length; i++) if (chosen.has(space.sampleIds[i]!)) rows.push(i);

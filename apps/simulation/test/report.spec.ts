@@ -44,6 +44,7 @@ function results(overrides: Partial<SimulationResults> = {}): SimulationResults 
     paper: null,
     paper_note: 'not a paper preset',
     files: {},
+    notes: ['a caveat <of the setup>'],
     ...overrides,
   };
 }
@@ -112,6 +113,7 @@ describe('renderReport', () => {
     expect(html).toContain('stacked &lt;rows&gt; &amp; more');
     expect(html).toContain('<td>0.850</td><td>0.800</td><td>500</td>');
     expect(html).toContain('No paper column: not a paper preset.');
+    expect(html).toContain('<li>a caveat &lt;of the setup&gt;</li>');
     expect(html).not.toContain('paper: probe accuracy');
   });
 
