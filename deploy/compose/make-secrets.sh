@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Makes what deploy/compose/compose.yaml mounts: a CA, the aggregator's server certificate (for the
 # names the parties use), a client certificate and a token per node, and the aggregator's tokens file
-# (hashes only). Run from anywhere; writes deploy/compose/secrets/ (git-ignored by its own .gitignore).
+# (hashes only). Run from anywhere; writes deploy/compose/secrets/ (git-ignored by its own .gitignore),
+# or $RLSA_SECRETS_DIR.
 #   deploy/compose/make-secrets.sh [extra-host ...]     e.g. the aggregator's public DNS name
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-out="$here/secrets"
+out="${RLSA_SECRETS_DIR:-$here/secrets}"
 rlsa() { node "$repo/apps/cli/bin/rlsa.mjs" "$@"; }
 
 umask 077
@@ -15,9 +16,13 @@ printf '*\n' > "$out/.gitignore"
 [ -f "$out/ca.crt" ] || rlsa pki init --dir "$out" --days 3650
 hosts="aggregator,localhost,127.0.0.1"
 for extra in "$@"; do hosts="$hosts,$extra"; done
-[ -f "$out/aggregator.crt" ] || rlsa pki issue --dir "$out" --name aggregator --host "$hosts"
+# Certificates in parallel (separate files); tokens one after the other (one tokens file).
+[ -f "$out/aggregator.crt" ] || rlsa pki issue --dir "$out" --name aggregator --host "$hosts" &
 for node in node-1 node-2 reference; do
-  [ -f "$out/$node.crt" ] || rlsa pki issue --dir "$out" --name "$node" --client
+  [ -f "$out/$node.crt" ] || rlsa pki issue --dir "$out" --name "$node" --client &
+done
+for job in $(jobs -p); do wait "$job"; done
+for node in node-1 node-2 reference; do
   # The token goes to the node's file only; the aggregator's file gets its SHA-256.
   [ -f "$out/$node.token" ] || rlsa tokens add "$node" --file "$out/tokens.yaml" > "$out/$node.token"
 done
