@@ -28,6 +28,7 @@ export const MAX_NEAREST_K = 1_000;
 const DEFAULT_NEAREST_K = 10;
 /** Target size of a streamed MergedChunk when the client does not ask for a row count. */
 const READ_CHUNK_BYTES = 1 << 20;
+const SCRATCH_MAX_VALUES = 4 * 1024 * 1024;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 interface SpaceState {
@@ -107,6 +108,8 @@ export interface SpaceData {
  */
 export class AggregatorState {
   private readonly runs = new Map<string, RunState>();
+  /** Decoded values of the chunk being stored (reused: an upload's values live only during uploadChunk). */
+  private scratch = new Float32Array(0);
 
   constructor(
     private readonly storage: Storage,
@@ -322,7 +325,10 @@ export class AggregatorState {
     for (const label of chunk.labels) {
       if (label < -1) throw new AggregatorError('invalid_argument', `label ${label} is not a class index (-1 = unknown)`);
     }
-    const decoded = decodeOrRefuse(wire, expectedCols, seq);
+    // Chunks up to 16 MB of float32 decode into the reused scratch; a rare bigger one gets its own array.
+    const values = rows * expectedCols;
+    if (values <= SCRATCH_MAX_VALUES && this.scratch.length < values) this.scratch = new Float32Array(values);
+    const decoded = decodeOrRefuse(wire, expectedCols, seq, values <= SCRATCH_MAX_VALUES ? this.scratch : undefined);
 
     // Per-row duplicates: ids repeated in the chunk, or stored before by this node.
     const counted = new Uint8Array(rows).fill(1);
@@ -739,9 +745,9 @@ function normalizeConfig(input: RunConfig): RunConfig {
   });
 }
 
-function decodeOrRefuse(wire: NonNullable<UploadChunk['values']>, expectedCols: number, seq: number): DecodedMatrix {
+function decodeOrRefuse(wire: NonNullable<UploadChunk['values']>, expectedCols: number, seq: number, scratch: Float32Array | undefined): DecodedMatrix {
   try {
-    return decodeMatrix(wire, { expectedCols });
+    return decodeMatrix(wire, scratch === undefined ? { expectedCols } : { expectedCols, scratch });
   } catch (error: unknown) {
     if (error instanceof RlsaError) {
       throw new AggregatorError(error.code === 'too_large' ? 'resource_exhausted' : 'invalid_argument', `chunk ${seq}: ${error.message}`, { cause: error });

@@ -151,9 +151,11 @@ export function encodeMatrix(matrix: DenseMatrix, encoding: EncodingName = 'floa
  * Decodes a wire matrix into a fresh Float32Array (rows×cols, row-major), validating it:
  * known encoding (`invalid_argument`), byte lengths matching rows·cols (`shape_mismatch`),
  * finite values and scales (`non_finite`). `expectedCols`, when given, must equal cols.
- * Unaligned bytes are copied before they are viewed as floats.
+ * Unaligned bytes are copied before they are viewed as floats. With `scratch` (at least rows·cols
+ * long) the values are written into its start and `data` is a view of it: no allocation, but the
+ * result is valid only until the scratch is reused.
  */
-export function decodeMatrix(wire: WireMatrix, options: { expectedCols?: number; maxValues?: number } = {}): DecodedMatrix {
+export function decodeMatrix(wire: WireMatrix, options: { expectedCols?: number; maxValues?: number; scratch?: Float32Array } = {}): DecodedMatrix {
   assertLittleEndian();
   const { rows, cols, encoding } = wire;
   if (options.expectedCols !== undefined && cols !== options.expectedCols) {
@@ -172,9 +174,9 @@ export function decodeMatrix(wire: WireMatrix, options: { expectedCols?: number;
       `${name} matrix ${rows}×${cols} needs ${count * width} data bytes, got ${data.byteLength}`,
     );
   }
-  const out = new Float32Array(count);
+  const out = options.scratch !== undefined && options.scratch.length >= count ? options.scratch.subarray(0, count) : new Float32Array(count);
   if (encoding === Encoding.FLOAT32) {
-    new Uint8Array(out.buffer).set(data);
+    new Uint8Array(out.buffer, out.byteOffset, count * 4).set(data);
     for (let i = 0; i < count; i += 1) {
       const v = out[i] as number;
       if (v - v !== 0) throw new RlsaError('non_finite', `value at row ${Math.floor(i / cols)}, column ${i % cols} is ${v}`);

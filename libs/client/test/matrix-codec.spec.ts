@@ -126,6 +126,18 @@ describe('encodeMatrix / decodeMatrix', () => {
     );
   });
 
+  it('decodes into a caller scratch buffer when given one (same values, no allocation)', () => {
+    const data = randomMatrix(3, 4, 9);
+    const scratch = new Float32Array(20).fill(7);
+    for (const encoding of ['float32', 'float16', 'int8'] as const) {
+      const wire = encodeMatrix({ rows: 3, cols: 4, data }, encoding);
+      const decoded = decodeMatrix(wire, { scratch });
+      expect(decoded.data.buffer).toBe(scratch.buffer);
+      expect(Array.from(decoded.data)).toEqual(Array.from(decodeMatrix(wire).data));
+      expect(scratch[12]).toBe(7); // nothing written past rows × cols
+    }
+  });
+
   it('copies unaligned bytes before viewing them as floats', () => {
     const values = Float32Array.of(1.5, -2.25, 3.125);
     const backing = new Uint8Array(13);
