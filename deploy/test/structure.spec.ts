@@ -53,13 +53,12 @@ interface ComposeFile {
     build?: { context: string; dockerfile: string };
     environment?: Record<string, string>;
     secrets?: string[];
-    configs?: { source: string; target: string }[];
+    volumes?: string[];
     read_only?: boolean;
     cap_drop?: string[];
     networks?: string[];
   }>;
   secrets: Record<string, { file: string }>;
-  configs: Record<string, { file: string }>;
   networks: Record<string, { internal?: boolean } | null>;
 }
 
@@ -71,7 +70,9 @@ describe('the Compose file', () => {
     for (const service of Object.values(compose.services)) {
       expect(existsSync(join(composeDir, service.build?.context ?? '', service.build?.dockerfile ?? ''))).toBe(true);
     }
-    for (const config of Object.values(compose.configs)) expect(existsSync(join(composeDir, config.file))).toBe(true);
+    const binds = (compose.services['aggregator']?.volumes ?? []).filter((volume) => volume.startsWith('./'));
+    expect(binds).toEqual(['./run.yaml:/etc/rlsa/run.yaml:ro']);
+    for (const bind of binds) expect(existsSync(join(composeDir, bind.split(':')[0] ?? ''))).toBe(true);
     expect(join(composeDir, compose.services['aggregator']?.build?.context ?? '')).toBe(repo);
   });
 
