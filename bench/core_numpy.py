@@ -58,13 +58,17 @@ def blas_info():
 
 
 def timed(fn, repeats):
+    # Wall time and CPU time of the process (every BLAS thread included) per repeat.
     times = []
+    cpu = []
     result = None
     for _ in range(repeats):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         result = fn()
         times.append((time.perf_counter() - t0) * 1e3)
-    return times, result
+        cpu.append((time.process_time() - c0) * 1e3)
+    return times, cpu, result
 
 
 def relative_cosine(x, idx):
@@ -94,14 +98,16 @@ def main():
     x = np.load(args.x)
     y = np.load(args.y)
     idx = np.load(args.idx)
-    rel_times, r = timed(lambda: relative_cosine(x, idx), args.repeats)
-    cka_times, cka = timed(lambda: linear_cka(x, y), args.repeats)
+    rel_times, rel_cpu, r = timed(lambda: relative_cosine(x, idx), args.repeats)
+    cka_times, cka_cpu, cka = timed(lambda: linear_cka(x, y), args.repeats)
     print(json.dumps({
         'blas': blas_info(),
         'relative_ms': rel_times,
+        'relative_cpu_ms': rel_cpu,
         'relative_checksum': float(np.asarray(r, dtype=np.float64).sum()),
         'relative_dtype': str(r.dtype),
         'cka_ms': cka_times,
+        'cka_cpu_ms': cka_cpu,
         'cka': float(cka),
     }))
 
