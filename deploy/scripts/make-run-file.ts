@@ -4,9 +4,12 @@
  * own copy of the data set and must match to join.
  *
  *   npx tsx deploy/scripts/make-run-file.ts --dataset fashion-mnist [--data-dir DIR] --run demo [--anchors 256] > run.yaml
+ *   npx tsx deploy/scripts/make-run-file.ts --update-deploy   # rewrites the demo run in deploy/compose and deploy/k8s
  *
  * The operator runs it once, on any machine with the same data set files as the parties.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { anchorFingerprint, defaultAnchorIds, loadDataset } from '@rlsa/data';
 
@@ -29,10 +32,36 @@ export function runFileText(options: { dataset: string; dataDir?: string; run: s
   ].join('\n');
 }
 
+/**
+ * Rewrites the demo run (synthetic data, run `demo`) where the deployment files hold it: deploy/compose/run.yaml
+ * and the `run.yaml` key of the ConfigMap in deploy/k8s/aggregator-configmap.yaml (the last key of that file).
+ */
+export function updateDeployRunFiles(): void {
+  const text = runFileText({ dataset: 'synthetic', run: 'demo' });
+  const deploy = join(import.meta.dirname, '..');
+  writeFileSync(join(deploy, 'compose', 'run.yaml'), text);
+  const configMapPath = join(deploy, 'k8s', 'aggregator-configmap.yaml');
+  const configMap = readFileSync(configMapPath, 'utf8');
+  const start = configMap.indexOf('  run.yaml: |\n');
+  if (start < 0) throw new Error(`${configMapPath} has no "  run.yaml: |" key`);
+  const indented = text.split('\n').map((line) => (line === '' ? line : `    ${line}`)).join('\n');
+  writeFileSync(configMapPath, `${configMap.slice(0, start)}  run.yaml: |\n${indented}`);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
-    options: { dataset: { type: 'string' }, 'data-dir': { type: 'string' }, run: { type: 'string' }, anchors: { type: 'string' } },
+    options: {
+      dataset: { type: 'string' },
+      'data-dir': { type: 'string' },
+      run: { type: 'string' },
+      anchors: { type: 'string' },
+      'update-deploy': { type: 'boolean' },
+    },
   });
+  if (values['update-deploy'] === true) {
+    updateDeployRunFiles();
+    process.exit(0);
+  }
   if (values.dataset === undefined || values.run === undefined) {
     process.stderr.write('usage: make-run-file.ts --dataset NAME [--data-dir DIR] --run RUN_ID [--anchors 256]\n');
     process.exit(2);

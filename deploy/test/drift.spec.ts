@@ -108,6 +108,7 @@ describe('deployment files against the registered commands', () => {
     const composeRun = readFileSync(join(deploy, 'compose', 'run.yaml'), 'utf8');
     const configMap = kubernetesObjects().find((object) => object.kind === 'ConfigMap');
     const data = configMap?.data ?? {};
+    // On a difference: npx tsx deploy/scripts/make-run-file.ts --update-deploy
     expect(composeRun).toBe(expected);
     expect(data['run.yaml']).toBe(expected);
     const scratch = mkdtempSync(join(tmpdir(), 'rlsa-drift-'));
