@@ -80,6 +80,7 @@ export interface SimulationResults {
     readonly shared_percent: number | null;
     readonly shared_classes: readonly number[];
     readonly max_samples: number | null;
+    readonly max_test_samples: number | null;
   };
   readonly training: { readonly epochs: number; readonly batch_size: number };
   /** The tfjs backend of the nodes (and of the probe, which runs in this process). */

@@ -33,6 +33,7 @@ export interface SimulateFlags {
   epochs: number;
   batchSize: number;
   maxSamples: string;
+  maxTestSamples: string;
   anchors: number;
   anchorStrategy: (typeof STRATEGIES)[number];
   shared?: number;
@@ -81,6 +82,7 @@ export function addSimulationOptions(command: Command): Command {
     .option('--epochs <n>', 'training epochs per node', intOption('--epochs', 1), d.epochs)
     .option('--batch-size <n>', 'training batch size', intOption('--batch-size', 1), d.batchSize)
     .option('--max-samples <n|all>', 'training samples per task at most (seeded, the same on every node)', String(d.maxSamples ?? 'all'))
+    .option('--max-test-samples <n|all>', 'test samples at most (a seeded subset, the same on every node)', String(d.maxTestSamples ?? 'all'))
     .option('--anchors <n>', 'anchor count (the relative width)', intOption('--anchors', 1), d.anchors)
     .addOption(new Option('--anchor-strategy <name>', 'how anchors are picked from the pool').choices(STRATEGIES).default(d.anchorStrategy))
     .option('--shared <S>', 'shared-samples: classes every task holds', intOption('--shared', 0))
@@ -132,6 +134,11 @@ export function optionsFromFlags(
     epochs: pickFlag('epochs', run.epochs, flags.epochs, DEFAULTS.epochs),
     batchSize: pickFlag('batchSize', run.batchSize, flags.batchSize, DEFAULTS.batchSize),
     maxSamples: given(command, 'maxSamples') ? limit('--max-samples', flags.maxSamples) : 'maxSamples' in run ? run.maxSamples : DEFAULTS.maxSamples,
+    maxTestSamples: given(command, 'maxTestSamples')
+      ? limit('--max-test-samples', flags.maxTestSamples)
+      : 'maxTestSamples' in run
+        ? run.maxTestSamples
+        : DEFAULTS.maxTestSamples,
     anchors: pickFlag('anchors', run.anchors, flags.anchors, DEFAULTS.anchors),
     anchorStrategy: pickFlag('anchorStrategy', run.anchorStrategy, flags.anchorStrategy, DEFAULTS.anchorStrategy),
     shared: flags.shared ?? run.shared,
