@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { FINGERPRINT, chunksOf, range, startTestAggregator, testSpace } from './helpers.ts';
+import { createAggregatorClient } from '@rlsa/client';
+import type { UploadChunkInput } from '@rlsa/client';
+import { FINGERPRINT, chunksOf, range, startTestAggregator, tempDir, testSpace } from './helpers.ts';
 import type { TestAggregator } from './helpers.ts';
 import { spawnNode } from './process-helpers.ts';
 
@@ -59,5 +61,51 @@ describe('a client killed mid-stream', () => {
     const again = await client.upload({ runId: 'r', nodeId: 'n1', chunks: chunksOf(space, CHUNK_ROWS) });
     expect(again).toMatchObject({ duplicates: CHUNKS, rowsStored: ROWS });
     expect((await client.getRun('r')).nodes[0]).toMatchObject({ relativeRows: ROWS, relativeChunks: CHUNKS });
+  });
+});
+
+describe('draining (what SIGTERM does)', () => {
+  it('ends open uploads with UNAVAILABLE after committed chunks; the node resumes on the restarted aggregator', async () => {
+    const temp = tempDir();
+    let agg = await startTestAggregator({ dataDir: temp.dir });
+    const port = agg.handle.port;
+    await agg.client().createRun({ runId: 'd', anchorIds: range(0, WIDTH), anchorFingerprint: FINGERPRINT });
+    const client = createAggregatorClient({ address: agg.address });
+    await client.join({ runId: 'd', nodeId: 'n', role: 'trainer', model: { architecture: 'mlp', embeddingWidth: 8 }, anchorFingerprint: FINGERPRINT, relativeWidth: WIDTH });
+    const space = testSpace(range(0, ROWS), WIDTH, 3);
+    let acked = -1;
+    async function* slowly(): AsyncGenerator<UploadChunkInput> {
+      for (const chunk of chunksOf(space, CHUNK_ROWS)) {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        yield chunk;
+      }
+    }
+    const upload = client.upload({
+      runId: 'd',
+      nodeId: 'n',
+      chunks: slowly(),
+      retry: { attempts: 40, initialDelayMs: 100, maxDelayMs: 500 },
+      onAck: (ack) => {
+        acked = ack.seq;
+      },
+    });
+    while (acked < 5) await new Promise((resolve) => setTimeout(resolve, 10));
+    await agg.handle.shutdown(2000);
+    const ackedAtDrain = acked;
+    agg = await startTestAggregator({ dataDir: temp.dir, port });
+    try {
+      const result = await upload;
+      expect(result.reconnects).toBeGreaterThanOrEqual(1);
+      expect(result).toMatchObject({ lastSeq: CHUNKS - 1, rowsStored: ROWS });
+      const status = await agg.client().getRun('d');
+      expect(status.nodes[0]).toMatchObject({ relativeRows: ROWS, relativeChunks: CHUNKS });
+      expect(ackedAtDrain).toBeLessThan(CHUNKS - 1);
+      const merged = await agg.client().readMerged('d');
+      expect(Array.from(merged.values.data)).toEqual(Array.from(space.values));
+    } finally {
+      client.close();
+      await agg.stop();
+      temp.remove();
+    }
   });
 });
