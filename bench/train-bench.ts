@@ -18,7 +18,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import {
   initTfjsBackend,
   registerWasmTrainingKernels,
@@ -26,6 +25,7 @@ import {
   useLazyConvInputGradients,
   type BackendPreference,
 } from '@rlsa/tfjs-kernels';
+import { buildModel } from '@rlsa/trainer-node';
 
 const FILTERS: [number, number] = [32, 64];
 const EMBEDDING = 128;
@@ -49,26 +49,6 @@ const warmup = Number(args.warmup);
 const batch = Number(args.batch);
 const profileSteps = Number(args['profile-steps']);
 
-/**
- * The paper's VanillaCNN: conv 5×5 → SiLU → maxpool 2 → conv 5×5 → SiLU → maxpool 2 → flatten →
- * dense 128 (the embedding) → dense classes (logits). Built here with tfjs-layers, the same way as
- * bench/train_torch.py builds it in PyTorch.
- */
-function vanillaCnn(seed: number): tfl.Sequential {
-  const init = (offset: number) => tfl.initializers.glorotUniform({ seed: seed + offset });
-  return tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: INPUT, filters: FILTERS[0], kernelSize: 5, activation: 'swish', kernelInitializer: init(1) }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.conv2d({ filters: FILTERS[1], kernelSize: 5, activation: 'swish', kernelInitializer: init(2) }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.flatten(),
-      tfl.layers.dense({ units: EMBEDDING, kernelInitializer: init(3) }),
-      tfl.layers.dense({ units: CLASSES, kernelInitializer: init(4) }),
-    ],
-  });
-}
-
 interface KernelTimes {
   /** Milliseconds per training step spent in each kernel, summed over its calls, largest first. */
   msPerStep: Record<string, number>;
@@ -76,7 +56,7 @@ interface KernelTimes {
   totalMs: number;
 }
 
-function makeStep(model: tfl.Sequential, x: tf.Tensor, y: tf.Tensor): () => number {
+function makeStep(model: ReturnType<typeof buildModel>, x: tf.Tensor, y: tf.Tensor): () => number {
   const optimizer = tf.train.adam(1e-3);
   return () => {
     const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true);
@@ -151,7 +131,8 @@ function torchRuns(): Record<string, unknown> | { skipped: string } {
 async function main(): Promise<void> {
   const loadBefore = os.loadavg();
   const info = await initTfjsBackend(args.backend as BackendPreference);
-  const model = vanillaCnn(42);
+  // The trainer's own VanillaCNN (conv 5×5 (32) → SiLU → pool → conv 5×5 (64) → SiLU → pool → dense 128 → dense 10).
+  const model = buildModel('vanilla-cnn', INPUT, CLASSES, 42);
   const x = tf.randomUniform([batch, ...INPUT], 0, 1, 'float32', 1);
   const labels = tf.randomUniform([batch], 0, CLASSES, 'int32', 2);
   const y = tf.oneHot(labels as tf.Tensor1D, CLASSES);
@@ -208,7 +189,7 @@ async function main(): Promise<void> {
   };
   const result = {
     bench: 'train',
-    model: `VanillaCNN conv5x5(${FILTERS[0]})-silu-pool2-conv5x5(${FILTERS[1]})-silu-pool2-dense${EMBEDDING}-dense${CLASSES}`,
+    model: `vanilla-cnn (@rlsa/trainer-node buildModel): conv5x5(${FILTERS[0]})-silu-pool2-conv5x5(${FILTERS[1]})-silu-pool2-dense${EMBEDDING}-dense${CLASSES}`,
     input: INPUT,
     batch,
     steps,

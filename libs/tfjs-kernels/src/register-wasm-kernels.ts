@@ -5,6 +5,7 @@ import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.ts';
 import { castConfig } from './kernels/Cast.ts';
 import { identityConfig } from './kernels/Identity.ts';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.ts';
+import { multiplyConfig } from './kernels/Multiply.ts';
 import { sumConfig } from './kernels/Sum.ts';
 import { originalKernels } from './wasm-kernel-utils.ts';
 
@@ -17,6 +18,7 @@ export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
   sumConfig,
   identityConfig,
   castConfig,
+  multiplyConfig,
 ];
 
 /** Names of the project's wasm kernels. */

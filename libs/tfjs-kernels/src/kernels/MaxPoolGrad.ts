@@ -92,6 +92,47 @@ export function maxPoolGradDisjoint(x: Float32Array, dy: Float32Array, info: tf.
   }
 }
 
+/**
+ * maxPoolGradDisjoint for 2×2 windows with stride 2, without data-dependent branches: the first
+ * strict maximum of (a0, a1 | a2, a3) in row-major order is found as a tournament whose ties go to
+ * the earlier position, then all four dx values are cleared and the winner's is set. On random
+ * activations the branches of the general loop mispredict about half the time.
+ */
+export function maxPoolGrad2x2(x: Float32Array, dy: Float32Array, info: tf.backend_util.Conv2DInfo, dx: Float32Array): void {
+  const { batchSize: n, inHeight: H, inWidth: W, inChannels: C, outHeight: oh, outWidth: ow } = info;
+  if (oh * 2 !== H || ow * 2 !== W) dx.fill(0);
+  const down = W * C;
+  const offsets = new Int32Array([0, C, down, down + C]);
+  let g = 0;
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++) {
+      for (let xo = 0; xo < ow; xo++) {
+        let p = ((b * H + y * 2) * W + xo * 2) * C;
+        for (let c = 0; c < C; c++, p++) {
+          const a0 = x[p]!;
+          const a1 = x[p + C]!;
+          const a2 = x[p + down]!;
+          const a3 = x[p + down + C]!;
+          const w01 = +(a1 > a0);
+          const m01 = a1 > a0 ? a1 : a0;
+          const w23 = 2 + +(a3 > a2);
+          const m23 = a3 > a2 ? a3 : a2;
+          const upper = +(m23 > m01);
+          const w = w01 + upper * (w23 - w01);
+          dx[p] = 0;
+          dx[p + C] = 0;
+          dx[p + down] = 0;
+          dx[p + down + C] = 0;
+          // A window of -∞ only has no maximum: no gradient, as on the cpu backend. (With NaNs in a
+          // window the gradient may go to another position than on the cpu backend.)
+          if (m01 > Number.NEGATIVE_INFINITY || m23 > Number.NEGATIVE_INFINITY) dx[p + offsets[w]!] = dy[g]!;
+          g++;
+        }
+      }
+    }
+  }
+}
+
 function maxPoolGrad(args: WasmKernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
@@ -112,7 +153,9 @@ function maxPoolGrad(args: WasmKernelArgs): tf.TensorInfo {
     info.padInfo.left === 0 &&
     info.outHeight * info.strideHeight <= info.inHeight &&
     info.outWidth * info.strideWidth <= info.inWidth;
-  (disjoint ? maxPoolGradDisjoint : maxPoolGradValues)(heapF32(backend, input), heapF32(backend, dy), info, heapF32(backend, dx));
+  const twoByTwo = disjoint && info.strideHeight === 2 && info.strideWidth === 2;
+  const impl = twoByTwo ? maxPoolGrad2x2 : disjoint ? maxPoolGradDisjoint : maxPoolGradValues;
+  impl(heapF32(backend, input), heapF32(backend, dy), info, heapF32(backend, dx));
   return dx;
 }
 
