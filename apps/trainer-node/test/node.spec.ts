@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAggregatorClient, type AggregatorClient } from '@rlsa/client';
+import { createAggregatorClient, float16ErrorBound, int8ErrorBound, type AggregatorClient } from '@rlsa/client';
 import { anchorFingerprint, anchorPoolIds, nodeSamples, sampleIds, syntheticDataset, taskPartitions } from '@rlsa/data';
 import { runTrainerNode, silentProgress, TrainerError, type TrainerNodeOptions } from '../src/index.ts';
 import { startAggregatorProcess, startProxy, type AggregatorProcess, type CuttableProxy } from './helpers.ts';
@@ -154,6 +154,30 @@ describe('a trainer node against a real aggregator over loopback', () => {
     // It never started training.
     expect(phases).toEqual([]);
     expect((await admin.getRun('other-data')).nodes).toEqual([]);
+  });
+
+  it('int8 and float16 payloads carry the same rows as float32 within their error bounds', async () => {
+    const spaces = new Map<string, Float32Array>();
+    for (const encoding of ['float32', 'int8', 'float16'] as const) {
+      const runId = `enc-${encoding}`;
+      await admin.createRun({ runId, anchorIds, anchorFingerprint: fingerprint });
+      // The same seed and data: the same model and relative rows; only the payload differs.
+      const result = await runTrainerNode(options(runId, 'node-1', { task: 1, encoding, chunkRows: 500 }), logger);
+      expect(result.encoding).toBe(encoding);
+      spaces.set(encoding, (await admin.readNodeSpace(runId, 'node-1', 'relative')).values.data);
+    }
+    const exact = spaces.get('float32')!;
+    const cols = anchorIds.length;
+    for (let row = 0; row < exact.length / cols; row++) {
+      let maxAbs = 0;
+      for (let j = 0; j < cols; j++) maxAbs = Math.max(maxAbs, Math.abs(exact[row * cols + j]!));
+      for (let j = 0; j < cols; j++) {
+        const k = row * cols + j;
+        expect(Math.abs(spaces.get('int8')![k]! - exact[k]!)).toBeLessThanOrEqual(int8ErrorBound(maxAbs) + 1e-6);
+        expect(Math.abs(spaces.get('float16')![k]! - exact[k]!)).toBeLessThanOrEqual(float16ErrorBound(exact[k]!) + 1e-6);
+      }
+    }
+    expect(spaces.get('int8')).not.toEqual(exact);
   });
 
   it('refuses absolute uploads when the run does not allow them', async () => {
