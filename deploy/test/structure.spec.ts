@@ -162,6 +162,17 @@ describe('the Kubernetes manifests', () => {
     expect(statefulSet.spec.volumeClaimTemplates.map((claim) => claim.metadata.name)).toEqual(['data']);
   });
 
+  it('let trainer pods reach only the aggregator\'s gRPC port (and DNS), and nothing reach them', () => {
+    const policy = objects.find((object) => object.kind === 'NetworkPolicy' && object.metadata.name === 'rlsa-trainer') as unknown as {
+      spec: { policyTypes: string[]; ingress: unknown[]; egress: { to: { podSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[] };
+    };
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toEqual([]);
+    const toAggregator = policy.spec.egress.find((rule) => rule.to.some((peer) => peer.podSelector?.matchLabels['app.kubernetes.io/name'] === 'rlsa-aggregator'));
+    expect(toAggregator?.ports.map((port) => port.port)).toEqual([50051]);
+    expect(policy.spec.egress.filter((rule) => rule !== toAggregator).flatMap((rule) => rule.ports.map((port) => port.port))).toEqual([53, 53]);
+  });
+
   it('run every container as non-root, read-only, without capabilities, with a memory limit, mounting only volumes that exist', () => {
     const names = new Set(objects.map((object) => `${object.kind}/${object.metadata.name}`));
     for (const workload of workloads) {
