@@ -15,10 +15,11 @@ export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'node'
 
 export interface InitTfjsBackendOptions {
   /**
-   * Threads for the wasm backend. The threaded wasm build spawns its workers from blob URLs,
-   * which Node's worker_threads refuse (tfjs issue 3830; it crashes the process), so under Node
-   * the wasm backend always runs one thread and `threads` above 1 is only recorded in
-   * `threadsIgnoredReason`. Two cores are used by running two nodes as two processes.
+   * Threads wanted for the wasm backend. tfjs disables its threaded wasm build under Node (its
+   * workers start from blob URLs, which worker_threads refuse: tfjs issue 3830), so the backend
+   * runs one thread unless the caller prepared the threaded build first (`prepareWasmThreads` in
+   * @rlsa/linalg-tfjs); a shortfall is recorded in `threadsIgnoredReason`. Training uses two cores
+   * by running two nodes as two processes.
    */
   threads?: number;
   /**
@@ -158,9 +159,10 @@ async function loadBackend(backend: BackendName, options: InitTfjsBackendOptions
       const kernels = registerWasmTrainingKernels(options.kernels ?? 'all');
       await setBackendOrThrow('wasm');
       const result: Loaded = { backend, tfjsBackend: 'wasm', threads: wasm.getThreadsCount(), kernels };
-      if (options.threads !== undefined && options.threads > 1) {
+      if (options.threads !== undefined && options.threads > result.threads) {
         result.threadsIgnoredReason =
-          'the threaded wasm build cannot start its workers under Node (tfjs issue 3830); running one thread';
+          `asked for ${options.threads} threads, running ${result.threads}: tfjs disables the threaded wasm build under Node ` +
+          '(tfjs issue 3830) unless it is prepared before initialisation (prepareWasmThreads in @rlsa/linalg-tfjs)';
       }
       return result;
     }
