@@ -16,6 +16,7 @@ import {
 } from '@rlsa/data';
 import { createAggregatorClient, type AggregatorClient, type EncodingName, type JoinInput, type RunConfigView, type UploadChunkInput } from '@rlsa/client';
 import { initTfjsBackend, type BackendPreference } from '@rlsa/tfjs-kernels';
+import { linalgChoiceFromEnv, linalgForWork } from '@rlsa/linalg-tfjs';
 import { TrainerError } from './errors.ts';
 import { EMBEDDING_LAYER, buildModel, embeddingWidth, isModelName, MODEL_NAMES, type ModelName } from './models.ts';
 import { createProgress, type Progress } from './progress.ts';
@@ -350,12 +351,18 @@ export async function runTrainerNode(options: TrainerNodeOptions, logger: Logger
     const embedSeconds = seconds(embedStart);
 
     const projectStart = performance.now();
+    // The N×A product on the process's tfjs backend when it is big enough to pay off (RLSA_LINALG forces a side).
+    const linalg = await linalgForWork(total * config.anchorIds.length * width, linalgChoiceFromEnv());
     const relative = relativeProjection(matrix(total, width, absolute), matrix(config.anchorIds.length, width, anchors), {
       similarity: config.similarity,
       center: config.center,
+      linalg: linalg.linalg,
     });
     const projectSeconds = seconds(projectStart);
-    log.info({ rows: total, anchors: config.anchorIds.length, similarity: config.similarity, center: config.center, embedSeconds, projectSeconds }, 'projected on the anchors');
+    log.info(
+      { rows: total, anchors: config.anchorIds.length, similarity: config.similarity, center: config.center, linalg: linalg.name, embedSeconds, projectSeconds },
+      'projected on the anchors',
+    );
 
     // Upload.
     const uploadStart = performance.now();
