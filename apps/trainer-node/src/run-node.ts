@@ -67,6 +67,12 @@ export interface TrainerNodeOptions {
   /** Rows per upload chunk (default 1,024). */
   readonly chunkRows?: number | undefined;
   readonly retry?: RetryPolicy | undefined;
+  /**
+   * The client's own reconnects inside one upload (on UNAVAILABLE) before the node's policy
+   * (`retry`: back off, join again, resume after the last acknowledged chunk) takes over.
+   * Default: the client's (10 attempts).
+   */
+  readonly uploadReconnect?: { attempts?: number; initialDelayMs?: number; maxDelayMs?: number } | undefined;
   /** Where long phases report; default: a bar on a TTY stderr, pino lines otherwise. */
   readonly progress?: Progress | undefined;
   /** Called after each acknowledged chunk (tests use it to cut the connection mid-upload); must not throw. */
@@ -406,6 +412,7 @@ export async function runTrainerNode(options: TrainerNodeOptions, logger: Logger
               encoding: options.encoding,
               startAfterSeq,
               ...(options.signal !== undefined ? { signal: options.signal } : {}),
+              ...(options.uploadReconnect !== undefined ? { retry: options.uploadReconnect } : {}),
               onAck: (ack) => {
                 progress.update(ack.seq + 1, { rows: ack.rowsStored });
                 options.onAck?.(space, ack.seq);
