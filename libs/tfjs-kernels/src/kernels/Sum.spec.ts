@@ -24,7 +24,7 @@ describe('Sum (wasm, contiguous non-innermost axes in one pass)', () => {
     { shape: [4, 5, 6, 3], axis: [0, 1, 2], keepDims: false },
     { shape: [4, 5, 6, 3], axis: [0, 1, 2], keepDims: true },
     { shape: [7, 3], axis: 0, keepDims: false },
-    // Bias-gradient shapes with many channels: the ones · x product path.
+    // Bias-gradient shapes with many channels.
     { shape: [3, 5, 4, 16], axis: [0, 1, 2], keepDims: false },
     { shape: [3, 5, 4, 16], axis: [0, 1, 2], keepDims: true },
     { shape: [33, 10], axis: 0, keepDims: false },

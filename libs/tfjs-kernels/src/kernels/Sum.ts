@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { disposeAll, heapF32, runWasmKernel, type WasmKernelArgs } from '../wasm-kernel-utils.ts';
-
-/** Leading-axes sums over at least this many columns run as a product with a ones vector. */
-export const SUM_AS_PRODUCT_MIN_COLUMNS = 8;
+import { heapF32, runWasmKernel, type WasmKernelArgs } from '../wasm-kernel-utils.ts';
 
 /**
  * Sums the middle axis of x seen as [P, R, Q]: out[p, q] = Σ_r x[p, r, q], accumulated in float64.
@@ -26,9 +23,9 @@ export function sumMiddleAxis(x: Float32Array, p: number, r: number, q: number, 
  * Sum over axes of a float32 tensor. When the reduced axes are one contiguous block that is not
  * the innermost one (bias gradients: dy [N, H, W, C] summed over N, H, W to [C]), it sums in
  * place in one pass over memory; the stock kernel first transposes the reduced axes innermost,
- * a full copy through its slow generic transpose. Sums over the leading axes (P = 1) with
- * enough columns run as ones · x through the fast product kernel (float32 accumulation, as the stock
- * kernel); other blocks in one JS pass with float64 accumulation. Other cases go to the stock kernel.
+ * a full copy through its slow generic transpose. (A product ones · x would be faster on a
+ * tensor it has seen before, but XNNPACK repacks a new right operand on every call, which costs
+ * more than this pass.) Other cases go to the stock kernel.
  */
 export function sumImpl(backend: BackendWasm, x: tf.TensorInfo, attrs: tf.SumAttrs): tf.TensorInfo | undefined {
   if (x.dtype !== 'float32') return undefined;
@@ -45,21 +42,6 @@ export function sumImpl(backend: BackendWasm, x: tf.TensorInfo, attrs: tf.SumAtt
   const outShape = attrs.keepDims
     ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d))
     : x.shape.filter((_, i) => i < first || i > last);
-  if (p === 1 && q >= SUM_AS_PRODUCT_MIN_COLUMNS) {
-    // ones[1, R] · x[R, Q]: the product kernel streams x once with SIMD.
-    const ones = backend.makeOutput([1, 1, r], 'float32');
-    heapF32(backend, ones).fill(1);
-    try {
-      const out = runWasmKernel(tf.BatchMatMul, backend, { a: ones, b: { dataId: x.dataId, dtype: x.dtype, shape: [1, r, q] } }, {
-        transposeA: false,
-        transposeB: false,
-      });
-      out.shape = outShape;
-      return out;
-    } finally {
-      disposeAll(backend, ones);
-    }
-  }
   const out = backend.makeOutput(outShape, 'float32');
   sumMiddleAxis(heapF32(backend, x), p, r, q, heapF32(backend, out));
   return out;
