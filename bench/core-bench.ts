@@ -9,8 +9,8 @@
  *   npm run bench:core -- [--n 50000] [--d 512] [--anchors 1024] [--repeats 3] [--threads 2]
  *                         [--no-numpy] [--with-js] [--out bench/out/core-bench.json]
  *
- * A benchmark, not a test: the machine is shared, so each computation runs `repeats` times and
- * the best time is compared (the load average before and after is in the JSON); CPU times (all
+ * A benchmark, not a test: the machine is shared, so each computation runs `repeats` times, in
+ * rounds that alternate the project and NumPy, and the best times are compared (the load average before and after is in the JSON); CPU times (all
  * threads) are reported beside wall times, as a view less sensitive to other processes.
  */
 import { spawnSync } from 'node:child_process';
@@ -82,11 +82,11 @@ function relatedSpace(x: Matrix, seed: number): Matrix {
  * On a shared machine the CPU time is the steadier of the two: it counts the work done, not
  * the waiting for a core.
  */
-function time<T>(fn: () => T): { ms: number[]; cpuMs: number[]; result: T } {
+function time<T>(fn: () => T, times: number): { ms: number[]; cpuMs: number[]; result: T } {
   const ms: number[] = [];
   const cpuMs: number[] = [];
   let result: T | undefined;
-  for (let r = 0; r < repeats; r++) {
+  for (let r = 0; r < times; r++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     result = fn();
@@ -105,10 +105,10 @@ const sum = (data: ArrayLike<number>) => {
   return s;
 };
 
-function runProject(linalg: Linalg, x: Matrix, y: Matrix, anchors: Matrix) {
-  const relative = time(() => relativeProjection(x, anchors, { similarity: 'cosine', linalg }));
+function runProject(linalg: Linalg, x: Matrix, y: Matrix, anchors: Matrix, times: number) {
+  const relative = time(() => relativeProjection(x, anchors, { similarity: 'cosine', linalg }), times);
   const checksum = sum(relative.result.data);
-  const cka = time(() => linearCka(x, y, { linalg, blockRows: CKA_BLOCK_ROWS }));
+  const cka = time(() => linearCka(x, y, { linalg, blockRows: CKA_BLOCK_ROWS }), times);
   return {
     relative_ms: relative.ms,
     relative_cpu_ms: relative.cpuMs,
@@ -119,14 +119,14 @@ function runProject(linalg: Linalg, x: Matrix, y: Matrix, anchors: Matrix) {
   };
 }
 
-function runNumpy(files: { x: string; y: string; idx: string }): Record<string, unknown> | { skipped: string } {
+function runNumpy(files: { x: string; y: string; idx: string }, times: number): Record<string, unknown> | { skipped: string } {
   const env = { ...process.env };
   // These pin an old OpenBLAS kernel on this machine (see the environment notes); NumPy runs without them.
   delete env['OPENBLAS_CORETYPE'];
   delete env['OPENBLAS_L2_SIZE'];
   const probe = spawnSync('python3', ['-c', 'import numpy'], { env, encoding: 'utf8' });
   if (probe.status !== 0) return { skipped: 'python3 with NumPy is not available' };
-  const run = spawnSync('python3', [path.join(here, 'core_numpy.py'), '--x', files.x, '--y', files.y, '--idx', files.idx, '--repeats', String(repeats)], {
+  const run = spawnSync('python3', [path.join(here, 'core_numpy.py'), '--x', files.x, '--y', files.y, '--idx', files.idx, '--repeats', String(times)], {
     env,
     encoding: 'utf8',
     maxBuffer: 1 << 20,
@@ -152,9 +152,41 @@ const dataMs = performance.now() - tData;
 const tInit = performance.now();
 const { linalg, info } = await createTfjsLinalg({ threads });
 const initMs = performance.now() - tInit;
-const project = runProject(linalg, x, y, anchors);
-const js = args['with-js'] ? runProject(jsLinalg, x, y, anchors) : undefined;
-const numpy = args['no-numpy'] ? { skipped: '--no-numpy' } : runNumpy(files);
+// Rounds alternate between the project and NumPy, so that both meet the same changes of load.
+type ProjectRun = ReturnType<typeof runProject>;
+const rounds: { project: ProjectRun; numpy: Record<string, unknown> }[] = [];
+let numpySkipped: string | null = args['no-numpy'] ? '--no-numpy' : null;
+for (let r = 0; r < repeats; r++) {
+  const projectRound = runProject(linalg, x, y, anchors, 1);
+  const numpyRound = numpySkipped === null ? runNumpy(files, 1) : { skipped: numpySkipped };
+  if ('skipped' in numpyRound) numpySkipped = String(numpyRound.skipped);
+  rounds.push({ project: projectRound, numpy: numpyRound });
+}
+const concat = (key: string, runs: Record<string, unknown>[]) => runs.flatMap((run) => (run[key] as number[] | undefined) ?? []);
+const projectRuns = rounds.map((round) => round.project as unknown as Record<string, unknown>);
+const last = rounds[rounds.length - 1]!.project;
+const project = {
+  relative_ms: concat('relative_ms', projectRuns),
+  relative_cpu_ms: concat('relative_cpu_ms', projectRuns),
+  relative_checksum: last.relative_checksum,
+  cka_ms: concat('cka_ms', projectRuns),
+  cka_cpu_ms: concat('cka_cpu_ms', projectRuns),
+  cka: last.cka,
+};
+const numpyRuns = rounds.map((round) => round.numpy);
+const numpy: Record<string, unknown> =
+  numpySkipped !== null
+    ? { skipped: numpySkipped }
+    : {
+        blas: numpyRuns[0]!['blas'],
+        relative_ms: concat('relative_ms', numpyRuns).map(round1),
+        relative_cpu_ms: concat('relative_cpu_ms', numpyRuns).map(round1),
+        relative_checksum: numpyRuns[0]!['relative_checksum'],
+        cka_ms: concat('cka_ms', numpyRuns).map(round1),
+        cka_cpu_ms: concat('cka_cpu_ms', numpyRuns).map(round1),
+        cka: numpyRuns[0]!['cka'],
+      };
+const js = args['with-js'] ? runProject(jsLinalg, x, y, anchors, repeats) : undefined;
 
 const ratio = (ours: number[], theirs: unknown) =>
   Array.isArray(theirs) && theirs.length > 0 ? Math.round((best(ours) / Math.min(...(theirs as number[]))) * 100) / 100 : null;
