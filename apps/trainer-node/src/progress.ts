@@ -19,7 +19,7 @@ export function createProgress(logger: Logger, stream: NodeJS.WriteStream = proc
         bar.start(total, 0, { info: '' });
       },
       update(done, fields) {
-        const info = fields ? Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'number' ? v.toFixed(4) : v}`).join(' ') : '';
+        const info = fields ? Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : v}`).join(' ') : '';
         bar?.update(done, { info });
       },
       stop() {
