@@ -28,7 +28,7 @@ export const DEFAULTS: SimulateSettings = {
   seed: 42,
   backend: 'auto',
   encoding: 'float32',
-  probe: { enabled: true, maxEpochs: 30, patience: 10, maxTrainRows: 5000 },
+  probe: { enabled: true, maxEpochs: 25, patience: 10, maxTrainRows: 4000 },
 };
 
 /** A named set of runs; each run's settings override the defaults, flags given by the user override both. */
