@@ -93,6 +93,8 @@ export interface AggregatorHandle {
   readonly healthPort: number | undefined;
   readonly state: AggregatorState;
   readonly metrics: AggregatorMetrics;
+  /** Replaces the tokens (e.g. the tokens file re-read on SIGHUP); calls in progress keep their principal. */
+  reloadTokens(tokens: readonly TokenEntry[]): void;
   /** Drains: refuses new calls, ends streams (uploads get UNAVAILABLE after their committed chunks), closes storage. */
   shutdown(graceMs?: number): Promise<void>;
 }
@@ -500,5 +502,10 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     return shutdownPromise;
   };
 
-  return { host, port, metricsPort, healthPort, state, metrics, shutdown };
+  const reloadTokens = (tokens: readonly TokenEntry[]): void => {
+    authenticator.replace(tokens);
+    log.info({ tokens: tokens.length }, 'tokens reloaded');
+  };
+
+  return { host, port, metricsPort, healthPort, state, metrics, reloadTokens, shutdown };
 }

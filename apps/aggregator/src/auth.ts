@@ -55,10 +55,16 @@ const ANONYMOUS: Principal = { subject: '*', role: 'admin', anonymous: true };
  * file) auth is off and every caller is an anonymous admin.
  */
 export class Authenticator {
-  private readonly byHash: Map<string, TokenEntry> | undefined;
+  private byHash: Map<string, TokenEntry> | undefined;
 
   constructor(entries: readonly TokenEntry[] | undefined) {
     this.byHash = entries === undefined ? undefined : new Map(entries.map((e) => [e.sha256, e]));
+  }
+
+  /** Swaps in a new token list (token rotation without a restart); auth that is off stays off. */
+  replace(entries: readonly TokenEntry[]): void {
+    if (this.byHash === undefined) throw new AggregatorError('failed_precondition', 'authentication is off (started without a tokens file)');
+    this.byHash = new Map(entries.map((e) => [e.sha256, e]));
   }
 
   get enabled(): boolean {

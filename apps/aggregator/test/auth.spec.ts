@@ -125,6 +125,21 @@ describe('bearer tokens', () => {
     expect((await clientOf(TOKENS.ops).readNodeSpace('r', 'node-1')).sampleIds.length).toBe(3);
   });
 
+  it('tokens can be replaced while running (rotation): the old token stops working, the new one works', async () => {
+    agg.handle.reloadTokens([
+      { subject: 'node-1', role: 'node', sha256: hashToken('rotated-node-1') },
+      { subject: 'ops', role: 'admin', sha256: hashToken(TOKENS.ops) },
+    ]);
+    try {
+      await expect(clientOf(TOKENS['node-1']).join(join4('node-1'))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+      expect((await clientOf('rotated-node-1').join(join4('node-1'))).lastRelativeSeq).toBe(1);
+    } finally {
+      agg.handle.reloadTokens(
+        Object.entries(TOKENS).map(([subject, token]) => ({ subject, role: subject === 'ops' ? ('admin' as const) : ('node' as const), sha256: hashToken(token) })),
+      );
+    }
+  });
+
   it('health and reflection answer without a token', async () => {
     expect(await healthCheck(agg.address)).toMatchObject({ status: 'SERVING' });
     const services = await reflect(agg.address, stringField(7, ''));

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import pino from 'pino';
-import { SETTING_KEYS, aggregatorOptionsFromSettings, readConfigFile, startAggregator } from '@rlsa/aggregator';
+import { SETTING_KEYS, aggregatorOptionsFromSettings, loadTokensFile, readConfigFile, startAggregator } from '@rlsa/aggregator';
 import type { AggregatorSettings } from '@rlsa/aggregator';
 import { UsageError } from '../user-error.ts';
 
@@ -69,6 +69,17 @@ export function registerAggregatorCommand(program: Command): void {
       const logger = pino({ level: settings.logLevel, base: { service: 'rlsa-aggregator' } });
       const handle = await startAggregator(aggregatorOptionsFromSettings(settings, logger));
       logger.info({ host: handle.host, port: handle.port, metricsPort: handle.metricsPort ?? null, healthPort: handle.healthPort ?? null, dataDir: settings.dataDir }, 'aggregator listening');
+      const tokensFile = settings.tokensFile;
+      if (tokensFile !== undefined) {
+        // SIGHUP re-reads the tokens file: rotate tokens without a restart.
+        process.on('SIGHUP', () => {
+          try {
+            handle.reloadTokens(loadTokensFile(tokensFile));
+          } catch (error: unknown) {
+            logger.error({ err: error, tokensFile }, 'tokens file not reloaded; the previous tokens stay in force');
+          }
+        });
+      }
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {
           logger.info({ signal }, 'draining');
