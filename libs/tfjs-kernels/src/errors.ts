@@ -7,7 +7,7 @@ export type TfjsKernelsErrorCode =
   | 'backend_unavailable'
   /** A backend was already chosen in this process and a different one is requested now. */
   | 'backend_already_chosen'
-  /** An argument is out of its domain (unknown preference, bad thread count). */
+  /** An argument is out of its domain (unknown preference, bad thread count, unknown kernel, NCHW filter gradient). */
   | 'invalid_argument';
 
 /** The one error type of @rlsa/tfjs-kernels: a code from a closed set, a message for people, and a cause. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { TfjsKernelsError } from './errors.ts';
 import { batchMatMulConfig } from './kernels/BatchMatMul.ts';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.ts';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.ts';
@@ -50,7 +51,7 @@ export function registerWasmTrainingKernels(selection: KernelSelection = 'all'):
     selection === 'all' ? WASM_TRAINING_KERNEL_NAMES : selection === 'none' ? [] : selection;
   for (const name of wanted) {
     if (!WASM_TRAINING_KERNEL_NAMES.includes(name)) {
-      throw new Error(`unknown project kernel '${name}' (known: ${WASM_TRAINING_KERNEL_NAMES.join(', ')})`);
+      throw new TfjsKernelsError('invalid_argument', `unknown project kernel '${name}' (known: ${WASM_TRAINING_KERNEL_NAMES.join(', ')})`);
     }
   }
   const ours = registered();

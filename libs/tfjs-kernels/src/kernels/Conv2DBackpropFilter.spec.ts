@@ -94,6 +94,19 @@ describe('Conv2DBackpropFilter (wasm, im2col and one product)', () => {
     }
   });
 
+  it('refuses NCHW with a typed error', async () => {
+    await tf.setBackend('wasm');
+    expect(() =>
+      tf.tidy(() =>
+        tf.engine().runKernel(
+          tf.Conv2DBackpropFilter,
+          { x: tf.zeros([1, 2, 4, 4]), dy: tf.zeros([1, 2, 2, 2]) },
+          { strides: 1, pad: 'valid', dataFormat: 'NCHW', filterShape: [3, 3, 2, 2] },
+        ),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'invalid_argument', message: expect.stringMatching(/NHWC only/) }));
+  });
+
   it('swaps batch and channels for the conv method', () => {
     // x: N = 2, one pixel, cin = 3: [n0: 1 2 3, n1: 4 5 6] → xb [cin, 1, 1, N] = [1 4, 2 5, 3 6]
     const xb = new Float32Array(6);

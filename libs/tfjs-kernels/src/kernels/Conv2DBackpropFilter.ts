@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { conv2DGeometry, type Conv2DGeometry } from '../conv-geometry.ts';
+import { TfjsKernelsError } from '../errors.ts';
 import { disposeAll, heapF32, runWasmKernel, type WasmKernelArgs } from '../wasm-kernel-utils.ts';
 
 /** Channels first: xt[ci, n, h, w] = x[n, h, w, ci]. x: [N, H, W, cin] → xt: [cin, N, H, W]. */
@@ -119,7 +120,7 @@ export function conv2DBackpropFilterImpl(
 ): tf.TensorInfo {
   const dataFormat = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat);
   if (dataFormat !== 'channelsLast') {
-    throw new Error(`Conv2DBackpropFilter on wasm supports NHWC only, got ${attrs.dataFormat}`);
+    throw new TfjsKernelsError('invalid_argument', `Conv2DBackpropFilter on wasm supports NHWC only, got ${attrs.dataFormat}`);
   }
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
@@ -137,7 +138,7 @@ export function conv2DBackpropFilterImpl(
   if (method === 'conv' || (method === 'auto' && g.inChannels >= AUTO_CONV_MIN_CHANNELS)) {
     const viaConvolution = viaConv(backend, x, dy, g);
     if (viaConvolution !== undefined) return viaConvolution;
-    if (method === 'conv') throw new Error('Conv2DBackpropFilter: the conv method does not cover this padding');
+    if (method === 'conv') throw new TfjsKernelsError('invalid_argument', 'Conv2DBackpropFilter: the conv method does not cover this padding');
   }
   return viaMatmul(backend, x, dy, g, attrs.filterShape);
 }
