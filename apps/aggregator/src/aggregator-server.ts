@@ -45,6 +45,8 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { AggregatorState } from './aggregator-state.ts';
+import type { ChunkOutcome } from './aggregator-state.ts';
+import { ChunkWriter } from './chunk-writer.ts';
 import { Authenticator, authorizeNode, requireAdmin } from './auth.ts';
 import type { Principal, TokenEntry } from './auth.ts';
 import { CheckpointWorker } from './checkpoint-worker.ts';
@@ -134,6 +136,9 @@ function wellFormed<T>(request: T): T {
   return request;
 }
 
+/** Chunks of one upload stream waiting for their commit before the stream stops reading. */
+const MAX_STREAM_IN_FLIGHT = 16;
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export function isLoopback(host: string): boolean {
@@ -159,11 +164,13 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   if (!authenticator.enabled) log.warn('no tokens file: authentication is off, every caller is admin (development only)');
 
   const storage = new Storage(options.dataDir, { durability: options.durability ?? 'normal' });
+  const writer = new ChunkWriter(storage.path, options.durability ?? 'normal');
   let state: AggregatorState;
   try {
-    state = new AggregatorState(storage, log);
+    state = new AggregatorState(storage, log, writer);
     for (const run of options.runs ?? []) state.createRun(run);
   } catch (error: unknown) {
+    await writer.stop();
     storage.close();
     throw error;
   }
@@ -249,6 +256,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       uploads.add(call);
       const connected = new Set<string>();
       let closed = false;
+      let failed = false;
       const close = (): void => {
         if (closed) return;
         closed = true;
@@ -259,19 +267,58 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
         }
         metrics.connectedNodes.set(state.connectedNodes());
       };
+      // Chunks are validated on arrival, committed in order by the chunk writer, and acknowledged
+      // in order; `tail` chains each stream's acknowledgements (and a refusal) behind the commits before it.
+      let tail: Promise<void> = Promise.resolve();
+      let inFlight = 0;
+      const refuseStream = (grpcStatus: ReturnType<typeof toGrpcStatus>, chunk: Partial<UploadChunk>): void => {
+        tail = tail.then(() => {
+          if (closed) return;
+          log.warn({ runId: chunk.runId, nodeId: chunk.nodeId, seq: String(chunk.seq ?? ''), code: status[grpcStatus.code], reason: grpcStatus.details }, 'chunk refused');
+          close();
+          call.emit('error', grpcStatus);
+        });
+      };
       call.on('data', (chunk: UploadChunk) => {
-        if (closed) return;
+        if (closed || failed) return;
+        let pending: Promise<ChunkOutcome>;
         try {
           if (draining) throw new AggregatorError('unavailable', 'aggregator shutting down');
           wellFormed(chunk);
           authorizeNode(principal, chunk.nodeId);
-          const key = JSON.stringify([chunk.runId, chunk.nodeId]);
-          const outcome = state.uploadChunk(chunk);
-          if (!connected.has(key)) {
-            connected.add(key);
-            state.connection(chunk.runId, chunk.nodeId, 1);
-            metrics.connectedNodes.set(state.connectedNodes());
+          pending = state.uploadChunk(chunk);
+        } catch (error: unknown) {
+          failed = true;
+          refuseStream(refuse('Upload', error), chunk);
+          return;
+        }
+        const key = JSON.stringify([chunk.runId, chunk.nodeId]);
+        if (!connected.has(key)) {
+          connected.add(key);
+          state.connection(chunk.runId, chunk.nodeId, 1);
+          metrics.connectedNodes.set(state.connectedNodes());
+        }
+        // At most MAX_STREAM_IN_FLIGHT chunks of one stream wait for their commit: then stop reading.
+        inFlight += 1;
+        if (inFlight >= MAX_STREAM_IN_FLIGHT) call.pause();
+        const settled = pending.then(
+          (outcome) => ({ outcome }),
+          (error: unknown) => ({ error }),
+        );
+        tail = tail.then(async () => {
+          const result = await settled;
+          inFlight -= 1;
+          if (inFlight < MAX_STREAM_IN_FLIGHT && !closed) call.resume();
+          if (closed) return;
+          if ('error' in result) {
+            failed = true;
+            const grpcStatus = refuse('Upload', result.error);
+            log.warn({ runId: chunk.runId, nodeId: chunk.nodeId, seq: String(chunk.seq), code: status[grpcStatus.code], reason: grpcStatus.details }, 'chunk refused');
+            close();
+            call.emit('error', grpcStatus);
+            return;
           }
+          const outcome = result.outcome;
           const space = outcome.space === SpaceKind.RELATIVE ? 'relative' : 'absolute';
           metrics.chunks.inc({ space, duplicate: String(outcome.duplicate) });
           if (!outcome.duplicate) {
@@ -289,19 +336,19 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
           // Backpressure towards the client: stop reading until the acks are flushed.
           if (!call.write(ack)) {
             call.pause();
-            call.once('drain', () => call.resume());
+            call.once('drain', () => {
+              if (inFlight < MAX_STREAM_IN_FLIGHT) call.resume();
+            });
           }
-        } catch (error: unknown) {
-          const grpcStatus = refuse('Upload', error);
-          log.warn({ runId: chunk.runId, nodeId: chunk.nodeId, seq: String(chunk.seq ?? ''), code: status[grpcStatus.code], reason: grpcStatus.details }, 'chunk refused');
-          close();
-          call.emit('error', grpcStatus);
-        }
+        });
       });
       call.on('end', () => {
-        if (closed) return;
-        close();
-        call.end();
+        // Half-closed by the client: answer OK after the last acknowledgement.
+        tail = tail.then(() => {
+          if (closed) return;
+          close();
+          call.end();
+        });
       });
       call.on('cancelled', close);
       call.on('error', close);
@@ -432,6 +479,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     if (!widenHttp2Windows(server)) log.debug('grpc-js internals changed: HTTP/2 windows stay at their defaults');
   } catch (error: unknown) {
     await checkpoints.stop();
+    await writer.stop();
     storage.close();
     throw new AggregatorError('failed_precondition', `cannot listen on ${bindHost}:${options.port ?? 50051}: ${(error as Error).message}`, { cause: error });
   }
@@ -450,6 +498,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     } catch (error: unknown) {
       server.forceShutdown();
       await checkpoints.stop();
+      await writer.stop();
       storage.close();
       throw new AggregatorError('failed_precondition', `cannot serve health on ${bindHost}:${options.healthPort}: ${(error as Error).message}`, { cause: error });
     }
@@ -466,6 +515,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       server.forceShutdown();
       healthServer?.forceShutdown();
       await checkpoints.stop();
+      await writer.stop();
       storage.close();
       throw new AggregatorError('failed_precondition', `cannot serve metrics on ${host}:${options.metricsPort}: ${(error as Error).message}`, { cause: error });
     }
@@ -496,6 +546,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
         await new Promise<void>((resolve) => (metricsServer as HttpServer).close(() => resolve()));
       }
       await checkpoints.stop();
+      await writer.stop();
       storage.close();
       log.info('aggregator stopped');
     })();

@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { bytesOf, int32FromBytes, uint32FromBytes } from './buffers.ts';
 import { AggregatorError } from './errors.ts';
 import { MergedSums } from './merged-sums.ts';
+import type { ChunkSink } from './chunk-writer.ts';
 import type { ChunkRow, Storage } from './storage.ts';
 
 /** Rows per uploaded chunk, at most (the row index of a sample's location is packed in 16 bits). */
@@ -29,11 +30,15 @@ const DEFAULT_NEAREST_K = 10;
 /** Target size of a streamed MergedChunk when the client does not ask for a row count. */
 const READ_CHUNK_BYTES = 1 << 20;
 const SCRATCH_MAX_VALUES = 4 * 1024 * 1024;
+/** Decode buffers kept for reuse: about the chunks in flight across all upload streams. */
+const BUFFER_POOL_SIZE = 32;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 interface SpaceState {
-  /** Highest stored seq, -1 when none. */
+  /** Highest stored (committed) seq, -1 when none. */
   lastSeq: number;
+  /** Highest accepted seq: committed or being committed. */
+  acceptedSeq: number;
   chunks: number;
   /** Counted rows (each sample once per node). */
   rows: number;
@@ -108,14 +113,49 @@ export interface SpaceData {
  */
 export class AggregatorState {
   private readonly runs = new Map<string, RunState>();
-  /** Decoded values of the chunk being stored (reused: an upload's values live only during uploadChunk). */
-  private scratch = new Float32Array(0);
+  /** Free buffers for decoded chunk values (a chunk's values live from validation to merge). */
+  private readonly bufferPool: Float32Array[] = [];
 
+  private readonly sink: ChunkSink;
+
+  /**
+   * `sink` commits chunks (a ChunkWriter worker in the server); by default they are inserted
+   * synchronously through `storage`.
+   */
   constructor(
     private readonly storage: Storage,
     private readonly log: Logger,
+    sink?: ChunkSink,
   ) {
+    this.sink = sink ?? {
+      write: (row) => {
+        const started = process.hrtime.bigint();
+        storage.insertChunk(row);
+        return Promise.resolve(Number(process.hrtime.bigint() - started) / 1e9);
+      },
+      drain: () => Promise.resolve(),
+    };
     this.rebuild();
+  }
+
+  /** Resolves when every accepted chunk has been committed (or failed). */
+  drain(): Promise<void> {
+    return this.sink.drain();
+  }
+
+  private takeBuffer(values: number): Float32Array {
+    for (let i = 0; i < this.bufferPool.length; i += 1) {
+      const candidate = this.bufferPool[i] as Float32Array;
+      if (candidate.length >= values) {
+        this.bufferPool.splice(i, 1);
+        return candidate;
+      }
+    }
+    return new Float32Array(values);
+  }
+
+  private returnBuffer(buffer: Float32Array): void {
+    if (this.bufferPool.length < BUFFER_POOL_SIZE) this.bufferPool.push(buffer);
   }
 
   // ---------------------------------------------------------------- runs
@@ -276,9 +316,12 @@ export class AggregatorState {
    *   counted again; other values → ALREADY_EXISTS (a node's row for a sample is immutable;
    *   not INVALID_ARGUMENT, because the chunk alone is well formed: it conflicts with state).
    * - Shapes, encodings, NaN/Inf, duplicate ids within the chunk → INVALID_ARGUMENT.
-   * The chunk is acknowledged only after its INSERT committed.
+   * - A seq (or a sample of this node) whose chunk is still being committed → UNAVAILABLE:
+   *   resend it after (it will then be a duplicate, or refused as above).
+   * Validation happens at once, in arrival order; the returned promise resolves after the
+   * chunk's INSERT committed (the sink), and only then is the chunk merged and acknowledged.
    */
-  uploadChunk(chunk: UploadChunk): ChunkOutcome {
+  uploadChunk(chunk: UploadChunk): Promise<ChunkOutcome> {
     const run = this.run(chunk.runId);
     const node = this.node(run, chunk.nodeId);
     if (chunk.space !== SpaceKind.RELATIVE && chunk.space !== SpaceKind.ABSOLUTE) {
@@ -298,12 +341,13 @@ export class AggregatorState {
     if (seq <= space.lastSeq) {
       const stored = this.storage.getChunk(run.config.runId, node.nodeId, chunk.space, seq);
       if (stored !== undefined && sameChunk(stored, wire.rows, wire.cols, wire.encoding, sampleIdBytes, wire.data, wire.rowScales, labelBytes)) {
-        return { space: chunk.space, seq, rowsStored: space.rows, duplicate: true, rowsCounted: 0, payloadBytes, commitSeconds: 0 };
+        return Promise.resolve({ space: chunk.space, seq, rowsStored: space.rows, duplicate: true, rowsCounted: 0, payloadBytes, commitSeconds: 0 });
       }
       throw new AggregatorError('already_exists', `chunk ${seq} of node ${node.nodeId} was stored before with other content`);
     }
-    if (seq !== space.lastSeq + 1) {
-      throw new AggregatorError('failed_precondition', `chunk seq ${seq} leaves a gap: the next expected seq is ${space.lastSeq + 1}`);
+    if (seq <= space.acceptedSeq) throw new AggregatorError('unavailable', `chunk ${seq} of node ${node.nodeId} is being stored; send it again later`);
+    if (seq !== space.acceptedSeq + 1) {
+      throw new AggregatorError('failed_precondition', `chunk seq ${seq} leaves a gap: the next expected seq is ${space.acceptedSeq + 1}`);
     }
     if (node.finished) throw new AggregatorError('failed_precondition', `node ${node.nodeId} finished its upload`);
 
@@ -325,10 +369,40 @@ export class AggregatorState {
     for (const label of chunk.labels) {
       if (label < -1) throw new AggregatorError('invalid_argument', `label ${label} is not a class index (-1 = unknown)`);
     }
-    // Chunks up to 16 MB of float32 decode into the reused scratch; a rare bigger one gets its own array.
+    // The decoded values live until the chunk is merged after its commit: buffers come from a
+    // small pool (no 1 MB allocation per chunk); a rare chunk over 16 MB of float32 gets its own.
     const values = rows * expectedCols;
-    if (values <= SCRATCH_MAX_VALUES && this.scratch.length < values) this.scratch = new Float32Array(values);
-    const decoded = decodeOrRefuse(wire, expectedCols, seq, values <= SCRATCH_MAX_VALUES ? this.scratch : undefined);
+    const buffer = values <= SCRATCH_MAX_VALUES ? this.takeBuffer(values) : undefined;
+    let decoded: DecodedMatrix;
+    try {
+      decoded = decodeOrRefuse(wire, expectedCols, seq, buffer);
+    } catch (error: unknown) {
+      if (buffer !== undefined) this.returnBuffer(buffer);
+      throw error;
+    }
+    try {
+      return this.storeChunk(run, node, space, chunk, seq, decoded, buffer, payloadBytes, sampleIdBytes, labelBytes);
+    } catch (error: unknown) {
+      // Refused before it was handed to the sink: the buffer is free again.
+      if (buffer !== undefined) this.returnBuffer(buffer);
+      throw error;
+    }
+  }
+
+  private storeChunk(
+    run: RunState,
+    node: NodeState,
+    space: SpaceState,
+    chunk: UploadChunk,
+    seq: number,
+    decoded: DecodedMatrix,
+    buffer: Float32Array | undefined,
+    payloadBytes: number,
+    sampleIdBytes: Buffer,
+    labelBytes: Buffer | null,
+  ): Promise<ChunkOutcome> {
+    const wire = chunk.values as NonNullable<UploadChunk['values']>;
+    const rows = wire.rows;
 
     // Per-row duplicates: ids repeated in the chunk, or stored before by this node.
     const counted = new Uint8Array(rows).fill(1);
@@ -343,6 +417,9 @@ export class AggregatorState {
       if (location === undefined) continue;
       const storedSeq = Math.floor(location / MAX_ROWS_PER_CHUNK);
       const storedRow = location % MAX_ROWS_PER_CHUNK;
+      if (storedSeq > space.lastSeq) {
+        throw new AggregatorError('unavailable', `sample ${id} is in chunk ${storedSeq} of node ${node.nodeId}, still being stored; send chunk ${seq} again later`);
+      }
       let stored = cache.get(storedSeq);
       if (stored === undefined) {
         const row = this.storage.getChunk(run.config.runId, node.nodeId, chunk.space, storedSeq);
@@ -362,8 +439,7 @@ export class AggregatorState {
       countedRows -= 1;
     }
 
-    const started = process.hrtime.bigint();
-    this.storage.insertChunk({
+    const row: ChunkRow = {
       runId: run.config.runId,
       nodeId: node.nodeId,
       space: chunk.space,
@@ -377,13 +453,35 @@ export class AggregatorState {
       labels: labelBytes,
       counted: countedRows === rows ? null : bytesOf(counted),
       countedRows,
-    });
-    const commitSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-
-    // Committed: now the in-memory state follows (nothing below can fail on valid input).
-    this.applyChunk(run, node, space, chunk.space, seq, chunk.sampleIds, decoded, chunk.labels, countedRows === rows ? null : counted);
-    this.changed(run);
-    return { space: chunk.space, seq, rowsStored: space.rows, duplicate: false, rowsCounted: countedRows, payloadBytes, commitSeconds };
+    };
+    // Accepted: the seq and the samples are reserved now, so that the chunks behind it can be
+    // validated while it is being committed.
+    const reserved: number[] = [];
+    for (let i = 0; i < rows; i += 1) {
+      if (counted[i] === 0) continue;
+      const id = chunk.sampleIds[i] as number;
+      space.owned.set(id, seq * MAX_ROWS_PER_CHUNK + i);
+      reserved.push(id);
+    }
+    space.acceptedSeq = seq;
+    const labels = chunk.labels;
+    const sampleIds = chunk.sampleIds;
+    return this.sink.write(row).then(
+      (commitSeconds) => {
+        // Committed: now the in-memory state follows (nothing below can fail on valid input).
+        this.applyChunk(run, node, space, chunk.space, seq, sampleIds, decoded, labels, countedRows === rows ? null : counted);
+        if (buffer !== undefined) this.returnBuffer(buffer);
+        this.changed(run);
+        return { space: chunk.space, seq, rowsStored: space.rows, duplicate: false, rowsCounted: countedRows, payloadBytes, commitSeconds };
+      },
+      (error: unknown) => {
+        // Not stored: release the reservations (a storage failure is fatal for later chunks too).
+        for (const id of reserved) space.owned.delete(id);
+        space.acceptedSeq = Math.min(space.acceptedSeq, seq - 1);
+        if (buffer !== undefined) this.returnBuffer(buffer);
+        throw error;
+      },
+    );
   }
 
   // ---------------------------------------------------------------- reads
@@ -594,7 +692,7 @@ export class AggregatorState {
   }
 
   private addNodeState(run: RunState, nodeId: string, role: NodeRole, taskId: string, model: ModelCard, finished: boolean, joinedAtMs: number): NodeState {
-    const newSpace = (): SpaceState => ({ lastSeq: -1, chunks: 0, rows: 0, owned: new Map() });
+    const newSpace = (): SpaceState => ({ lastSeq: -1, acceptedSeq: -1, chunks: 0, rows: 0, owned: new Map() });
     const node: NodeState = {
       nodeId,
       role,
@@ -635,6 +733,7 @@ export class AggregatorState {
       if (merge) run.merged.add(id, values.data, i, labels.length === 0 ? -1 : (labels[i] as number));
     }
     space.lastSeq = seq;
+    space.acceptedSeq = Math.max(space.acceptedSeq, seq);
     space.chunks += 1;
     space.rows += countedRows;
   }
