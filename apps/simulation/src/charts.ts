@@ -107,7 +107,7 @@ export function lineSpec(title: string, data: readonly LineDatum[], options: { x
     data: { values: data.map((d) => ({ ...d })) },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'x', type: options.ordinal ? 'ordinal' : 'quantitative', title: options.xTitle, sort: null },
+      x: { field: 'x', type: options.ordinal ? 'ordinal' : 'quantitative', title: options.xTitle, sort: null, axis: { labelAngle: options.ordinal ? -20 : 0 } },
       y: { field: 'value', type: 'quantitative', title: options.yTitle, scale: { zero: false } },
       color: { field: 'series', type: 'nominal', title: null, sort: null, legend: { labelLimit: 260 } },
     },
