@@ -514,7 +514,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
     });
     const paperLookup =
       options.paperResultsDir === null || options.paperResultsDir === undefined
-        ? { comparison: null, note: 'no paper results directory given' }
+        ? { comparison: null, note: 'this run is not a preset that reproduces the paper (--preset paper-cifar100; or pass --paper-results DIR to compare anyway)' }
         : readPaperResults(options.paperResultsDir, {
             scenario: options.scenario,
             dataset: options.dataset,
