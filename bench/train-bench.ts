@@ -157,8 +157,7 @@ async function main(): Promise<void> {
   if (info.backend === 'wasm' && !args['no-stock']) {
     // Stock wasm kernels and tfjs's fused convolution gradient, but for the filter gradient the
     // stock backend lacks.
-    const restoreFused = useLazyConvInputGradients();
-    restoreFused();
+    useLazyConvInputGradients()?.();
     restoreStockWasmKernels();
     registerWasmTrainingKernels(['Conv2DBackpropFilter']);
     step();

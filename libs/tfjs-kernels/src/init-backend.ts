@@ -137,8 +137,7 @@ type Loaded = Omit<TfjsBackendInfo, 'skipped' | 'lazyConvInputGradients'>;
 async function load(backend: BackendName, options: InitTfjsBackendOptions): Promise<Omit<TfjsBackendInfo, 'skipped'>> {
   const loaded = await loadBackend(backend, options);
   // tfjs-node runs its own fused kernels; the lazy gradient is for the backends that pay for it.
-  const lazy = backend !== 'node' && (options.lazyConvInputGradients ?? true);
-  if (lazy) useLazyConvInputGradients();
+  const lazy = backend !== 'node' && (options.lazyConvInputGradients ?? true) && useLazyConvInputGradients() !== undefined;
   return { ...loaded, lazyConvInputGradients: lazy };
 }
 

@@ -34,6 +34,7 @@ describe('useLazyConvInputGradients', () => {
     const fused = await runOn('wasm', step);
     expect(await kernelNames()).toContain('Conv2DBackpropInput');
     const restore = useLazyConvInputGradients();
+    expect(restore).toBeTypeOf('function');
     try {
       expect(useLazyConvInputGradients).not.toThrow();
       const lazy = await runOn('wasm', step);
@@ -46,7 +47,7 @@ describe('useLazyConvInputGradients', () => {
         expect(maxScaledError(lazy[i]!, cpu[i]!), `output ${i} vs cpu`).toBeLessThan(FLOAT32_TOLERANCE);
       }
     } finally {
-      restore();
+      restore?.();
     }
     expect(await kernelNames()).toContain('Conv2DBackpropInput');
   });
@@ -60,7 +61,7 @@ describe('useLazyConvInputGradients', () => {
       });
       expect(info.kernels.map((k) => k.name)).toContain('FusedConv2D');
     } finally {
-      restore();
+      restore?.();
     }
   });
 });

@@ -26,11 +26,15 @@ function gradientDepth(): number {
  * `tf.fused.conv2d` with a linear activation when the activation (here SiLU) is applied apart.
  * Forward values and gradients are the same as the fused op's (conv, then bias added: the same sums).
  *
- * Idempotent; returns a function that puts the fused op back.
+ * Idempotent; returns a function that puts the fused op back, or undefined when tfjs's `fused`
+ * namespace cannot be changed (a frozen ES module namespace, e.g. under a bundler), in which case
+ * nothing changes.
  */
-export function useLazyConvInputGradients(): () => void {
+export function useLazyConvInputGradients(): (() => void) | undefined {
   const g = globalThis as GlobalWithOriginal;
   const ops = fusedOps();
+  const descriptor = Object.getOwnPropertyDescriptor(ops, 'conv2d');
+  if (Object.isFrozen(ops) || descriptor === undefined || !(descriptor.writable ?? descriptor.set !== undefined)) return undefined;
   if (g[INSTALLED] === undefined) {
     const original = ops.conv2d;
     g[INSTALLED] = original;
