@@ -52,7 +52,7 @@ export class TfjsLinalg implements Linalg {
       // One block (the usual call from relativeProjection): the read-back copy is the result.
       const block = tf.tensor2d(asFloat32(a.data), [m, k], 'float32');
       const product = tf.matMul(block, bt);
-      const data = readFloat32(product);
+      const data = product.dataSync() as Float32Array;
       block.dispose();
       product.dispose();
       return { rows: m, cols: n, data };
@@ -62,7 +62,7 @@ export class TfjsLinalg implements Linalg {
       const rb = Math.min(this.blockRows, m - r0);
       const block = tf.tensor2d(asFloat32(a.data.subarray(r0 * k, (r0 + rb) * k)), [rb, k], 'float32');
       const product = tf.matMul(block, bt);
-      out.set(readFloat32(product), r0 * n);
+      out.set(product.dataSync() as Float32Array, r0 * n);
       block.dispose();
       product.dispose();
     }
@@ -126,7 +126,7 @@ export class TfjsLinalg implements Linalg {
       const right = tf.tensor2d(asFloat32(b.data.subarray(r0 * n, (r0 + rb) * n)), [rb, n], 'float32');
       return tf.matMul(left, right);
     });
-    addInto(acc, readFloat32(product));
+    addInto(acc, product.dataSync() as Float32Array);
     product.dispose();
   }
 
@@ -145,8 +145,8 @@ export class TfjsLinalg implements Linalg {
       const lower = tf.matMul(tf.slice(atTensor, [h, 0], [k - h, rb]), tf.slice(aBlock, [0, h], [rb, k - h])); // (k−h)×(k−h)
       return [upper, lower];
     });
-    addInto(acc, readFloat32(top!)); // rows [0, h), all columns
-    const low = readFloat32(bottom!);
+    addInto(acc, top!.dataSync() as Float32Array); // rows [0, h), all columns
+    const low = bottom!.dataSync() as Float32Array;
     const w = k - h;
     for (let i = 0; i < w; i++) {
       const dst = (h + i) * k + h;
@@ -156,31 +156,6 @@ export class TfjsLinalg implements Linalg {
     top!.dispose();
     bottom!.dispose();
   }
-}
-
-interface WasmBackendInternals {
-  wasm?: { HEAPU8?: Uint8Array };
-  dataIdMap?: { get(dataId: object): { memoryOffset?: number; dtype?: string } | undefined };
-}
-
-/**
- * A float32 tensor's values as a new Float32Array. On the wasm backend this copies straight
- * out of the wasm heap with `set`: tfjs's own `dataSync` uses `TypedArray#slice` on the heap,
- * which V8 runs element by element here (~200 ms for 16 MB against ~1 ms for `set`), and the
- * read-back of an N×A product dominated the relative projection. Any other backend, or any
- * surprise in the internals, goes through `dataSync`.
- */
-function readFloat32(t: tf.Tensor): Float32Array {
-  const backend = tf.backend() as unknown as WasmBackendInternals;
-  const entry = backend.dataIdMap?.get(t.dataId);
-  const heap = backend.wasm?.HEAPU8;
-  const offset = entry?.memoryOffset;
-  if (t.dtype === 'float32' && heap !== undefined && offset !== undefined && offset % 4 === 0 && offset + 4 * t.size <= heap.buffer.byteLength) {
-    const out = new Float32Array(t.size);
-    out.set(new Float32Array(heap.buffer, offset, t.size));
-    return out;
-  }
-  return t.dataSync() as Float32Array;
 }
 
 /** Whether `data` rounds to exactly the float32 values in `copy` (same length assumed). */
