@@ -19,7 +19,7 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = ' + workerData.synchronous);
 db.pragma('busy_timeout = 10000');
 db.pragma('foreign_keys = ON');
-db.pragma('wal_autocheckpoint = 16384');
+db.pragma('wal_autocheckpoint = 32768');
 db.pragma('journal_size_limit = 16777216');
 const insert = db.prepare(
   'INSERT INTO chunks (run_id, node_id, space, seq, rows, cols, encoding, sample_ids, data, row_scales, labels, counted, counted_rows) ' +
@@ -97,8 +97,10 @@ export class ChunkWriter implements ChunkSink {
     const id = this.nextId++;
     return new Promise<number>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      // Structured clone copies the payload: the caller's buffers stay its own.
-      this.worker.postMessage({ kind: 'write', id, row });
+      // The payload is copied once into a fresh buffer that moves to the worker (a structured
+      // clone would copy it twice); the caller's buffers stay its own.
+      const data = new Uint8Array(row.data);
+      this.worker.postMessage({ kind: 'write', id, row: { ...row, data } }, [data.buffer]);
     });
   }
 

@@ -85,10 +85,10 @@ export class Storage {
     db.pragma('page_size = 65536');
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    // Checkpoints run in a worker thread (CheckpointWorker) at 64 MB of WAL; this automatic one,
-    // at 1 GB, is only the fallback should the worker fail. When the WAL restarts it is cut to 16 MB,
+    // Checkpoints run in a worker thread (CheckpointWorker); this automatic one, at 2 GB of WAL
+    // (32,768 pages of 64 KB), is only the fallback should the worker fail. When the WAL restarts it is cut to 16 MB,
     // so its file size tells the worker how much was written since.
-    db.pragma('wal_autocheckpoint = 16384');
+    db.pragma('wal_autocheckpoint = 32768');
     db.pragma('journal_size_limit = 16777216');
     db.pragma('foreign_keys = ON');
     const version = db.pragma('user_version', { simple: true }) as number;
