@@ -1,12 +1,13 @@
 /**
  * `npm run bench:core`: the numeric core at the issue's size — relative projection (cosine) of
  * N = 50,000 samples of width D = 512 on A = 1,024 anchors, and linear CKA of two N×512 spaces,
- * float32 — on the project's fast path (core functions with the tfjs wasm `Linalg`), and the
+ * float32 — on the project's fast path (core functions with the ONNX Runtime `Linalg` of
+ * @rlsa/linalg-onnx; `--linalg tfjs` for the tfjs wasm one), and the
  * same computations in NumPy on the same data (NPY files) in the same run, when python3 can
  * import NumPy. Prints one JSON object with every time, the best of each, and the ratios
  * project / NumPy (target: within 2×).
  *
- *   npm run bench:core -- [--n 50000] [--d 512] [--anchors 1024] [--repeats 3] [--threads 2]
+ *   npm run bench:core -- [--n 50000] [--d 512] [--anchors 1024] [--repeats 3] [--threads 2] [--linalg onnx|tfjs]
  *                         [--no-numpy] [--with-js] [--out bench/out/core-bench.json]
  *
  * A benchmark, not a test: the machine is shared, so each computation runs `repeats` times, in
@@ -20,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { jsLinalg, linearCka, relativeProjection, takeRows, type Linalg, type Matrix } from '@rlsa/core';
+import { OnnxLinalg } from '@rlsa/linalg-onnx';
 import { createTfjsLinalg } from '@rlsa/linalg-tfjs';
 import { writeNpy } from '@rlsa/npy';
 
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     anchors: { type: 'string', default: '1024' },
     repeats: { type: 'string', default: '3' },
     threads: { type: 'string', default: String(Math.min(4, os.availableParallelism())) },
+    linalg: { type: 'string', default: 'onnx' },
     'no-numpy': { type: 'boolean', default: false },
     'with-js': { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -150,7 +153,14 @@ writeNpy(files.idx, { dtype: 'int32', shape: [A], data: idx });
 const dataMs = performance.now() - tData;
 
 const tInit = performance.now();
-const { linalg, info } = await createTfjsLinalg({ threads });
+if (args.linalg !== 'onnx' && args.linalg !== 'tfjs') throw new Error(`--linalg must be onnx or tfjs, got '${args.linalg}'`);
+const { linalg, info } =
+  args.linalg === 'onnx'
+    ? (() => {
+        const onnx = new OnnxLinalg({ threads });
+        return { linalg: onnx as Linalg, info: { name: `onnxruntime-${onnx.ortVersion}-cpu`, threads: onnx.threads } };
+      })()
+    : await createTfjsLinalg({ threads }).then(({ linalg, info }) => ({ linalg: linalg as Linalg, info: { name: `tfjs-${info.backend}`, threads: info.threads } }));
 const initMs = performance.now() - tInit;
 // Rounds alternate between the project and NumPy, so that both meet the same changes of load.
 type ProjectRun = ReturnType<typeof runProject>;
@@ -197,7 +207,7 @@ const report = {
   repeats,
   data_ms: round1(dataMs),
   project: {
-    linalg: `tfjs-${info.backend}`,
+    linalg: info.name,
     threads: info.threads,
     backend_init_ms: round1(initMs),
     ...project,

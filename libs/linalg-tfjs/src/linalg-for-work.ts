@@ -1,12 +1,13 @@
 import { jsLinalg, type Linalg } from '@rlsa/core';
+import { OnnxLinalg } from '@rlsa/linalg-onnx';
 import { createTfjsLinalg } from './create-linalg.ts';
 
 /** Which `Linalg` to use: `auto` decides by the size of the work. */
-export type LinalgChoice = 'auto' | 'js' | 'tfjs';
+export type LinalgChoice = 'auto' | 'js' | 'tfjs' | 'onnx';
 
 export interface ChosenLinalg {
   readonly linalg: Linalg;
-  /** `js`, or `tfjs-<backend>` (e.g. `tfjs-wasm`). */
+  /** `js`, `onnxruntime-cpu`, or `tfjs-<backend>` (e.g. `tfjs-wasm`). */
   readonly name: string;
   readonly threads: number;
 }
@@ -23,21 +24,35 @@ export const TFJS_MIN_WORK = 2e8;
 export const TFJS_THREADS_MIN_WORK = 5e10;
 
 /**
- * The `Linalg` for a job of `multiplyAdds` multiply-adds: pure JS for small jobs, tfjs (wasm,
- * threaded for the largest) above {@link TFJS_MIN_WORK}. `choice` (e.g. from the environment
- * variable RLSA_LINALG) forces one side; forced `tfjs` sends even the smallest products to tfjs.
+ * The `Linalg` for a job of `multiplyAdds` multiply-adds: pure JS for small jobs; above
+ * {@link TFJS_MIN_WORK}, ONNX Runtime (@rlsa/linalg-onnx: native MLAS GEMM on every CPU, ~5×
+ * the wasm backend here) when its native binding loads, else tfjs (wasm, threaded for the
+ * largest). `choice` (e.g. from the environment variable RLSA_LINALG) forces one side; a forced
+ * `tfjs` or `onnx` sends even the smallest products there (and a forced `onnx` fails if it cannot load).
  */
 export async function linalgForWork(multiplyAdds: number, choice: LinalgChoice = 'auto'): Promise<ChosenLinalg> {
   if (choice === 'js' || (choice === 'auto' && multiplyAdds < TFJS_MIN_WORK)) return { linalg: jsLinalg, name: 'js', threads: 1 };
+  if (choice === 'onnx') {
+    const onnx = new OnnxLinalg({ minWork: 0 });
+    return { linalg: onnx, name: 'onnxruntime-cpu', threads: onnx.threads };
+  }
+  if (choice === 'auto') {
+    try {
+      const onnx = new OnnxLinalg();
+      return { linalg: onnx, name: 'onnxruntime-cpu', threads: onnx.threads };
+    } catch {
+      // No native binding for this platform (or it fails to load): the wasm backend runs anywhere.
+    }
+  }
   const threads = multiplyAdds >= TFJS_THREADS_MIN_WORK ? 2 : 1;
   // Forced tfjs means every product, however small (otherwise tiny ones go to pure JS).
   const { linalg, info } = await createTfjsLinalg(choice === 'tfjs' ? { threads, minWork: 0 } : { threads });
   return { linalg, name: `tfjs-${info.backend}`, threads: info.threads };
 }
 
-/** Reads RLSA_LINALG (`auto` when unset); anything else than auto, js or tfjs is refused. */
+/** Reads RLSA_LINALG (`auto` when unset); anything else than auto, js, tfjs or onnx is refused. */
 export function linalgChoiceFromEnv(env: NodeJS.ProcessEnv = process.env): LinalgChoice {
   const value = env['RLSA_LINALG'] ?? 'auto';
-  if (value === 'auto' || value === 'js' || value === 'tfjs') return value;
-  throw Object.assign(new Error(`RLSA_LINALG must be auto, js or tfjs, got '${value}'`), { userFacing: true });
+  if (value === 'auto' || value === 'js' || value === 'tfjs' || value === 'onnx') return value;
+  throw Object.assign(new Error(`RLSA_LINALG must be auto, js, tfjs or onnx, got '${value}'`), { userFacing: true });
 }

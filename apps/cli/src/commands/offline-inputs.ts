@@ -52,16 +52,18 @@ export function about<T>(source: string, compute: () => T): T {
 }
 
 /**
- * The fast (tfjs) products for big jobs, pure JS for small ones; RLSA_LINALG=js|tfjs forces one.
+ * The fast products (ONNX Runtime, else tfjs) for big jobs, pure JS for small ones; RLSA_LINALG=js|tfjs|onnx forces one.
  * tfjs is imported only when used: it costs every other command's start-up otherwise.
  */
 export async function chooseLinalg(multiplyAdds: number): Promise<ChosenLinalg> {
   const choice = process.env['RLSA_LINALG'] ?? 'auto';
-  if (choice !== 'auto' && choice !== 'js' && choice !== 'tfjs') throw new UsageError(`RLSA_LINALG must be auto, js or tfjs, got '${choice}'`);
+  if (choice !== 'auto' && choice !== 'js' && choice !== 'tfjs' && choice !== 'onnx') {
+    throw new UsageError(`RLSA_LINALG must be auto, js, tfjs or onnx, got '${choice}'`);
+  }
   // Same threshold as TFJS_MIN_WORK of @rlsa/linalg-tfjs, checked here to avoid importing it.
   if (choice === 'js' || (choice === 'auto' && multiplyAdds < SMALL_WORK)) return { linalg: jsLinalg, name: 'js', threads: 1 };
   const { linalgForWork } = await import('@rlsa/linalg-tfjs');
-  return linalgForWork(multiplyAdds, 'auto' === choice ? 'auto' : 'tfjs');
+  return linalgForWork(multiplyAdds, choice);
 }
 
 /** Multiply-adds below which the pure-JS products are used (starting tfjs costs ~0.2–0.5 s). */
