@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import pino from 'pino';
-import { SETTING_KEYS, aggregatorOptionsFromSettings, loadTokensFile, readConfigFile, startAggregator } from '@rlsa/aggregator';
 import type { AggregatorSettings } from '@rlsa/aggregator';
 import { UsageError } from '../user-error.ts';
 
@@ -65,7 +64,9 @@ export function registerAggregatorCommand(program: Command): void {
     .addOption(option('--config <file>', 'settings file (YAML/JSON, camelCase flag names as keys)', 'config'))
     .addOption(option('--log-level <level>', 'pino log level', 'log-level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .action(async (_flags: Record<string, unknown>, command: Command) => {
-      const settings = mergeSettings(command);
+      // Loaded here, not at the top: gRPC and SQLite are heavy, and every other rlsa command starts without them.
+      const { SETTING_KEYS, aggregatorOptionsFromSettings, loadTokensFile, readConfigFile, startAggregator } = await import('@rlsa/aggregator');
+      const settings = mergeSettings(command, SETTING_KEYS, readConfigFile);
       const logger = pino({ level: settings.logLevel, base: { service: 'rlsa-aggregator' } });
       const handle = await startAggregator(aggregatorOptionsFromSettings(settings, logger));
       logger.info({ host: handle.host, port: handle.port, metricsPort: handle.metricsPort ?? null, healthPort: handle.healthPort ?? null, dataDir: settings.dataDir }, 'aggregator listening');
@@ -97,7 +98,11 @@ export function registerAggregatorCommand(program: Command): void {
 }
 
 /** Flags (and RLSA_* env, which commander reads) over the config file over defaults. */
-function mergeSettings(command: Command): AggregatorSettings {
+function mergeSettings(
+  command: Command,
+  settingKeys: readonly (keyof AggregatorSettings)[],
+  readConfigFile: (path: string) => Partial<Record<keyof AggregatorSettings, unknown>>,
+): AggregatorSettings {
   const flags = command.opts<Record<string, unknown>>();
   const configPath = flags['config'];
   const file = typeof configPath === 'string' ? readConfigFile(configPath) : {};
@@ -107,7 +112,7 @@ function mergeSettings(command: Command): AggregatorSettings {
     return flags[key];
   };
   const settings: Record<string, unknown> = {};
-  for (const key of SETTING_KEYS) settings[key] = pick(key);
+  for (const key of settingKeys) settings[key] = pick(key);
   const asNumber = (key: keyof AggregatorSettings): number | undefined => {
     const value = settings[key];
     if (value === undefined) return undefined;

@@ -3,7 +3,8 @@ import { Command, Option } from 'commander';
 import pino from 'pino';
 import YAML from 'yaml';
 import { DATASET_NAMES } from '@rlsa/data';
-import { MODEL_NAMES, readTokenFile, runTrainerNode, type TrainerNodeOptions } from '@rlsa/trainer-node';
+import type { TrainerNodeOptions } from '@rlsa/trainer-node';
+import { MODEL_NAMES } from '@rlsa/trainer-node/model-specs';
 import { UsageError } from '../user-error.ts';
 
 const SCENARIOS = ['shared-samples', 'shared-classes', 'disjoint'] as const;
@@ -108,8 +109,10 @@ export function registerTrainerCommand(program: Command): void {
     .addOption(option('--results-file <file>', 'write a JSON summary (task accuracy, backend, timings) here'));
   command.action(async (_flags: Record<string, unknown>, cmd: Command) => {
     const settings = mergeSettings(cmd);
+    // Loaded here, not at the top: tfjs and gRPC are heavy, and every other rlsa command starts without them.
+    const { readTokenFile, runTrainerNode } = await import('@rlsa/trainer-node');
     const logger = pino({ level: String(settings['logLevel']), base: { service: 'rlsa-trainer' } });
-    const result = await runTrainerNode(trainerOptions(settings), logger);
+    const result = await runTrainerNode(trainerOptions(settings, readTokenFile), logger);
     const resultsFile = settings['resultsFile'];
     if (typeof resultsFile === 'string') writeFileSync(resultsFile, `${JSON.stringify(result, null, 2)}\n`);
     logger.info({ taskAccuracy: result.taskAccuracy, totalSeconds: result.timings.totalSeconds }, 'trainer done');
@@ -183,7 +186,7 @@ function readPem(file: unknown): Buffer | undefined {
   }
 }
 
-function trainerOptions(s: Record<string, unknown>): TrainerNodeOptions {
+function trainerOptions(s: Record<string, unknown>, readTokenFile: (file: string) => string): TrainerNodeOptions {
   const num = (key: string): number | undefined => (s[key] === undefined ? undefined : Number(s[key]));
   if (s['token'] !== undefined && s['tokenFile'] !== undefined) throw new UsageError('give --token or --token-file, not both');
   const token = typeof s['tokenFile'] === 'string' ? readTokenFile(s['tokenFile']) : (s['token'] as string | undefined);
