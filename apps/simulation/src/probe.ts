@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // Registers the gradient functions (tfjs-core alone has none registered); the probe trains with them.
 import '@tensorflow/tfjs-layers';
 import type { Matrix } from '@rlsa/core';
-import { mulberry32, shuffleInPlace } from './random.ts';
+import { seededUniform, shuffleInPlace } from './random.ts';
 
 /** Settings of the paper's linear-ish probe. */
 export interface ProbeOptions {
@@ -87,7 +87,7 @@ export async function trainProbe(
   const maxEpochs = options.maxEpochs ?? PROBE_DEFAULTS.maxEpochs;
   const patience = options.patience ?? PROBE_DEFAULTS.patience;
   const validationFraction = options.validationFraction ?? PROBE_DEFAULTS.validationFraction;
-  const random = mulberry32(options.seed ?? 0);
+  const random = seededUniform(options.seed ?? 0);
   const c = options.numClasses;
   const d = train.cols;
 

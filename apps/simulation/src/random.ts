@@ -1,17 +1,12 @@
+import { randomFloat, seededRng } from '@rlsa/core';
+
 /**
- * A small seeded PRNG (mulberry32, 32-bit state) for the simulation's own sampling: probe weight
- * initialisation, shuffles and plot subsamples. Not cryptographic; chosen because it is tiny and
- * reproducible across platforms. Returns floats in [0, 1).
+ * Uniform floats in [0, 1) from the core's seeded generator (xoroshiro128+ from pure-rand), for the
+ * simulation's own sampling: probe weight initialisation, shuffles and plot subsamples.
  */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+export function seededUniform(seed: number): () => number {
+  const rng = seededRng(Math.floor(seed) | 0);
+  return () => randomFloat(rng);
 }
 
 /** Fisher–Yates shuffle of `array` in place with the given random source. */

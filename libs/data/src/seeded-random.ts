@@ -1,7 +1,8 @@
+import { randomFloat, randomInt, seededRng } from '@rlsa/core';
+
 /**
- * A small seeded PRNG (mulberry32) for shuffles, subsampling and synthetic data. Deterministic
- * for a seed on every platform; not cryptographic. 32-bit state, period 2^32: ample for
- * shuffling at most a few million indices.
+ * Seeded randomness for shuffles, subsampling and synthetic data, on the core's generator
+ * (xoroshiro128+ from pure-rand): deterministic for a seed on every platform; not cryptographic.
  */
 export interface SeededRandom {
   /** Uniform in [0, 1). */
@@ -13,18 +14,12 @@ export interface SeededRandom {
 }
 
 export function seededRandom(seed: number): SeededRandom {
-  let state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = seededRng(Math.floor(seed));
+  const next = (): number => randomFloat(rng);
   let spare: number | undefined;
   return {
     next,
-    int: (n) => Math.floor(next() * n),
+    int: (n) => randomInt(rng, 0, n - 1),
     normal: () => {
       if (spare !== undefined) {
         const value = spare;

@@ -13,3 +13,4 @@ export { mutualKnnAlignment } from './mutual-knn-alignment.ts';
 export { nearestCentroidAccuracy } from './nearest-centroid.ts';
 export { anchorPool, KMEANS_MAX_ITERATIONS, selectAnchors, type AnchorStrategy, type SelectAnchorsOptions } from './anchor-selection.ts';
 export { partitionTasks, type PartitionOptions, type Scenario, type TaskPartition } from './partition-tasks.ts';
+export { permutation, randomFloat, randomInt, seededRng, shuffleInPlace, type Rng } from './random.ts';
