@@ -26,7 +26,7 @@ import { instanceNormalize, PROBE_DEFAULTS, type ProbeResult } from './probe.ts'
 import { trainProbes } from './probe-pool.ts';
 import { lastMessage, parseListeningLine, ProcessGroup, SimulationError, waitForLine, type ManagedProcess } from './processes.ts';
 import { NodeProgress } from './progress.ts';
-import { mulberry32, shuffleInPlace } from './random.ts';
+import { seededUniform, shuffleInPlace } from './random.ts';
 import { RESULTS_SCHEMA, type CkaResult, type NodeResult, type SimulationResults, type SpaceResult } from './results.ts';
 
 /** Everything a simulation run needs; the CLI fills it from flags, presets and defaults. */
@@ -595,10 +595,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
 
 /** Caveats of the setup, stated in results.json and the report. */
 export function setupNotes(options: Pick<SimulateOptions, 'scenario' | 'seed' | 'maxSamples' | 'maxTestSamples' | 'probe'>): string[] {
-  const notes = [
-    `Every node initialises its model from the same seed (${options.seed}): the trainer's --seed drives both the shared partition and the initialisation. ` +
-      'Their absolute spaces therefore start aligned, which flatters the naive baseline; independently initialised parties would not share this.',
-  ];
+  const notes: string[] = [];
   if (options.scenario === 'shared-samples') {
     notes.push('Anchors come from the held-out pool of 1,000 training samples; in this experiment the paper instead drew as many anchors as the embedding width (128) from shared-class training samples.');
   }
@@ -619,7 +616,7 @@ export function pcaViews(numClasses: number, classNames: readonly string[], seed
   const first = spaces[0]?.[1];
   const testIds = first ? Array.from(first.sampleIds).filter(isTestId) : [];
   const order = Uint32Array.from(testIds);
-  shuffleInPlace(order, mulberry32(seed));
+  shuffleInPlace(order, seededUniform(seed));
   const chosen = new Set(order.subarray(0, Math.min(order.length, 1500)));
   return {
     numClasses,

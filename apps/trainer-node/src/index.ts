@@ -6,6 +6,7 @@ export { DEFAULT_RETRY, backoffDelay, isRetryable, withRetries, type RetryPolicy
 export { createProgress, silentProgress, type Progress } from './progress.ts';
 export {
   DEFAULT_CHUNK_ROWS,
+  nodeInitSeed,
   readTokenFile,
   runTrainerNode,
   type NodeRoleName,

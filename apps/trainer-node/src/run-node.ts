@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Logger } from 'pino';
@@ -47,8 +48,13 @@ export interface TrainerNodeOptions {
   readonly shared?: number | undefined;
   readonly novel?: number | undefined;
   readonly sharedPercent?: number | undefined;
-  /** Seeds the partition, subsampling, weight initialisation and batch order. */
+  /** Seeds the partition and the subsampling: the same on every node of a run. */
   readonly seed: number;
+  /**
+   * Seeds this node's weight initialisation and batch order. Default: derived from `seed` and the
+   * node id, so that parties start from different weights, as independently trained models do.
+   */
+  readonly initSeed?: number | undefined;
   readonly epochs: number;
   readonly batchSize: number;
   readonly patience?: number | undefined;
@@ -297,7 +303,8 @@ export async function runTrainerNode(options: TrainerNodeOptions, logger: Logger
     }
 
     // Training.
-    const model = buildModel(modelName, dataset.shape, dataset.numClasses, options.seed);
+    const initSeed = options.initSeed ?? nodeInitSeed(options.seed, options.nodeId);
+    const model = buildModel(modelName, dataset.shape, dataset.numClasses, initSeed);
     const width = embeddingWidth(modelName);
     const trainStart = performance.now();
     const batchesPerEpoch = Math.ceil(samples.trainIndices.length / options.batchSize);
@@ -310,7 +317,7 @@ export async function runTrainerNode(options: TrainerNodeOptions, logger: Logger
       {
         epochs: options.epochs,
         batchSize: options.batchSize,
-        seed: options.seed,
+        seed: initSeed,
         ...(options.patience !== undefined ? { patience: options.patience } : {}),
         ...(options.validationFraction !== undefined ? { validationFraction: options.validationFraction } : {}),
         ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
@@ -467,4 +474,12 @@ export async function runTrainerNode(options: TrainerNodeOptions, logger: Logger
     progress.stop();
     client?.close();
   }
+}
+
+/**
+ * A node's default initialisation seed: the first 31 bits of SHA-256("<seed>:<node id>"). Distinct
+ * nodes of one run get distinct, reproducible initialisations.
+ */
+export function nodeInitSeed(seed: number, nodeId: string): number {
+  return createHash('sha256').update(`${seed}:${nodeId}`).digest().readUInt32LE(0) >>> 1;
 }

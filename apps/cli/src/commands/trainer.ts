@@ -54,6 +54,7 @@ const PARSERS: Record<string, (value: unknown) => unknown> = {
   novel: integer('--novel', 0),
   sharedPercent: integer('--shared-percent', 0),
   seed: integer('--seed', 0),
+  initSeed: integer('--init-seed', 0),
   epochs: integer('--epochs', 1),
   batchSize: integer('--batch-size', 1),
   patience: integer('--patience', 1),
@@ -87,7 +88,12 @@ export function registerTrainerCommand(program: Command): void {
     .addOption(option('--shared <s>', 'shared-samples: classes every task holds').argParser(PARSERS['shared']!))
     .addOption(option('--novel <n>', 'shared-samples: classes of each task alone').argParser(PARSERS['novel']!))
     .addOption(option('--shared-percent <p>', 'shared-classes: percent of each first-half class in task 0').argParser(PARSERS['sharedPercent']!))
-    .addOption(option('--seed <seed>', 'seed of the partition, subsampling, initialisation and batch order (same on every node)').argParser(PARSERS['seed']!).default(42))
+    .addOption(option('--seed <seed>', 'seed of the partition and subsampling (the same on every node of a run)').argParser(PARSERS['seed']!).default(42))
+    .addOption(
+      option('--init-seed <seed>', "seed of this node's weight initialisation and batch order (default: derived from --seed and the node id)").argParser(
+        PARSERS['initSeed']!,
+      ),
+    )
     .addOption(option('--epochs <e>', 'maximum training epochs').argParser(PARSERS['epochs']!).default(10))
     .addOption(option('--batch-size <b>', 'mini-batch size').argParser(PARSERS['batchSize']!).default(128))
     .addOption(option('--patience <p>', 'early stopping: epochs without a better validation loss').argParser(PARSERS['patience']!).default(3))
@@ -210,6 +216,7 @@ function trainerOptions(s: Record<string, unknown>, readTokenFile: (file: string
     novel: num('novel'),
     sharedPercent: num('sharedPercent'),
     seed: Number(s['seed']),
+    initSeed: num('initSeed'),
     epochs: Number(s['epochs']),
     batchSize: Number(s['batchSize']),
     patience: num('patience'),
