@@ -26,7 +26,7 @@ export {
   int8ErrorBound,
 } from './matrix-codec.ts';
 export type { DecodedMatrix, DenseMatrix, EncodingName } from './matrix-codec.ts';
-export { FLOAT16_MAX, float16BitsToFloat32, float32ToFloat16Bits } from './float16.ts';
+export { FLOAT16_MAX, float16BitsToFloat32, float32ToFloat16Bits } from '@rlsa/core';
 export { uploadChunks } from './upload.ts';
 export type { UploadAckEvent, UploadChunkInput, UploadOptions, UploadResult } from './upload.ts';
 export {

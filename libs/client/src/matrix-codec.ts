@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { RlsaError } from '@rlsa/core';
 import { Encoding, MatrixSchema } from '@rlsa/proto';
 import type { Matrix as WireMatrix } from '@rlsa/proto';
-import { FLOAT16_TABLE, float32ToFloat16Bits } from './float16.ts';
+import { FLOAT16_TABLE, float32ToFloat16Bits } from '@rlsa/core';
 
 /** A dense row-major matrix, structurally the core's `Matrix`. */
 export interface DenseMatrix {

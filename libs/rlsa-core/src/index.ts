@@ -14,3 +14,4 @@ export { nearestCentroidAccuracy } from './nearest-centroid.ts';
 export { anchorPool, KMEANS_MAX_ITERATIONS, selectAnchors, type AnchorStrategy, type SelectAnchorsOptions } from './anchor-selection.ts';
 export { partitionTasks, type PartitionOptions, type Scenario, type TaskPartition } from './partition-tasks.ts';
 export { permutation, randomFloat, randomInt, seededRng, shuffleInPlace, type Rng } from './random.ts';
+export { FLOAT16_MAX, FLOAT16_TABLE, float16BitsToFloat32, float32ToFloat16Bits } from './float16.ts';
