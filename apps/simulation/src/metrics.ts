@@ -90,11 +90,19 @@ export const NAIVE_DEFINITION =
   "zero-padded to the widest embedding); CKA pairs each stacked test row with the reference's absolute embedding of the same " +
   'sample (reference rows repeated), on the test samples; its probe trains on the stacked training rows and is tested on the stacked test rows.';
 
-/** Nearest-centroid accuracy (centroids of the training rows) and separability (of the test rows) of a space. */
-export function classMetrics(train: LabelledSpace, test: LabelledSpace): { nearestCentroid: number; separability: number } {
+/**
+ * Nearest-centroid accuracy (centroids of the training rows) and separability (of the test rows) of a
+ * space. `separabilityClasses`, when given, keeps only the class pairs with at least one class in it
+ * (the paper's shared-samples analysis scores pairs that involve a task-specific class).
+ */
+export function classMetrics(
+  train: LabelledSpace,
+  test: LabelledSpace,
+  separabilityClasses?: readonly number[],
+): { nearestCentroid: number; separability: number } {
   return {
     nearestCentroid: nearestCentroidAccuracy(train.values, train.labels, test.values, test.labels),
-    separability: separability(test.values, test.labels).score,
+    separability: separability(test.values, test.labels, { subset: separabilityClasses }).score,
   };
 }
 

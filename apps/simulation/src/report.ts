@@ -151,7 +151,7 @@ export async function renderReport(results: SimulationResults, views: ReportView
   notes.push(...results.notes);
   if (paper) {
     notes.push(
-      `Paper column: the numbers published with the paper (${paper.key}), read from ${paper.source}; they are the paper's, not ours. The paper's “original” separability is shown beside our end-to-end relative space.`,
+      `Paper column: the numbers published with the paper (${paper.key}), read from ${paper.source}; they are the paper's, not ours. The paper's “original” separability is that of the end-to-end model's absolute space (as its analysis scripts compute it), so it is shown beside our end-to-end absolute space.`,
     );
     notes.push(...paperDifferences(results));
   } else if (results.paper_note) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { linearCka } from '@rlsa/core';
-import { ckaVsReference, filterRows, naiveSpace, pairWithReference, splitTrainTest, withTaskOneHot, type LabelledSpace } from '../src/metrics.ts';
+import { ckaVsReference, classMetrics, filterRows, naiveSpace, pairWithReference, splitTrainTest, withTaskOneHot, type LabelledSpace } from '../src/metrics.ts';
 import { instanceNormalize } from '../src/probe.ts';
 
 const fixtures = JSON.parse(readFileSync(new URL('./fixtures/numpy-fixtures.json', import.meta.url), 'utf8')) as {
@@ -83,5 +83,18 @@ describe('task one-hot baseline', () => {
     expect(Array.from(t.values.data.slice(3, 5))).toEqual([1, 0]);
     expect(Array.from(t.values.data.slice(8, 10))).toEqual([0, 1]);
     expect(t.values.data[0]).toBeCloseTo(-1.2247, 3);
+  });
+});
+
+describe('class metrics', () => {
+  // Classes on a line: 0 at {0, 2} (mean 1, spread 1), 1 at {10, 12} (mean 11, spread 1), 2 at {4, 8} (mean 6, spread 2).
+  // Pair scores: sep(0,1) = 10 / 1 = 10, sep(0,2) = sep(1,2) = 5 / 1.5.
+  const s = space([1, 2, 3, 4, 5, 6], [[0], [2], [10], [12], [4], [8]], [0, 0, 1, 1, 2, 2]);
+
+  it('scores every class pair by default, and only pairs touching the given classes when asked (the shared-samples analysis)', () => {
+    expect(classMetrics(s, s).separability).toBeCloseTo((10 + 2 * (10 / 3)) / 3, 12);
+    expect(classMetrics(s, s, [2]).separability).toBeCloseTo(10 / 3, 12);
+    expect(classMetrics(s, s, [0]).separability).toBeCloseTo((10 + 10 / 3) / 2, 12);
+    expect(classMetrics(s, s).nearestCentroid).toBe(1);
   });
 });
