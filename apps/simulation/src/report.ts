@@ -229,6 +229,47 @@ export function paperDifferences(results: SimulationResults): string[] {
         ? `Ordering by ${what} matches the paper's: ${show(a)}.`
         : `Ordering by ${what} differs from the paper's: ours ${show(a)}; the paper's ${show(b)}.`,
     );
+    if (what === 'probe accuracy' && a.join() !== b.join()) out.push(...swappedAccuracies(results, ours, theirs, a, b));
+  }
+  return out;
+}
+
+/**
+ * Test samples the paper's probe accuracies were measured on: its CIFAR-100 test set (10,000), except in
+ * the shared-samples experiment, where the probe is tested on 15% of the test embeddings.
+ */
+const PAPER_TEST_SAMPLES: Readonly<Record<string, number>> = { 'shared-samples': 1500, 'shared-classes': 10000, disjoint: 10000 };
+
+/**
+ * For each pair of spaces whose accuracy order differs from the paper's, both gaps beside two standard
+ * errors of a difference of two accuracies, 2·√(p₁(1−p₁)/n + p₂(1−p₂)/n) (n test samples): a gap below it
+ * is within sampling noise, so the order is not established.
+ */
+function swappedAccuracies(
+  results: SimulationResults,
+  ours: Readonly<Record<string, number | null>>,
+  theirs: Readonly<Record<string, number>>,
+  oursOrder: readonly string[],
+  theirsOrder: readonly string[],
+): string[] {
+  const ourTestSamples = Math.max(0, ...results.spaces.filter((s) => s.name === 'merged' || s.name === 'end_to_end').map((s) => s.test_rows));
+  const paperTestSamples = PAPER_TEST_SAMPLES[results.paper?.experiment ?? ''] ?? 10000;
+  const twoSe = (p1: number, p2: number, n: number): number => 2 * Math.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / n);
+  const out: string[] = [];
+  for (let i = 0; i < oursOrder.length; i++) {
+    for (let j = i + 1; j < oursOrder.length; j++) {
+      const x = oursOrder[i]!;
+      const y = oursOrder[j]!;
+      if (theirsOrder.indexOf(x) < theirsOrder.indexOf(y)) continue;
+      const [ox, oy, tx, ty] = [ours[x]!, ours[y]!, theirs[x]!, theirs[y]!];
+      const ourNoise = twoSe(ox, oy, ourTestSamples);
+      const paperNoise = twoSe(tx, ty, paperTestSamples);
+      const verdict = (gap: number, noise: number): string => (gap < noise ? 'within' : 'beyond');
+      out.push(
+        `${SPACE_LABELS[x] ?? x} vs ${SPACE_LABELS[y] ?? y}: our gap ${fmt(ox - oy)} is ${verdict(ox - oy, ourNoise)} two standard errors (${fmt(ourNoise)}, ${ourTestSamples} test samples); ` +
+          `the paper's ${fmt(ty - tx)} is ${verdict(ty - tx, paperNoise)} them (${fmt(paperNoise)}, ${paperTestSamples} test samples).`,
+      );
+    }
   }
   return out;
 }

@@ -128,6 +128,8 @@ describe('renderReport', () => {
     expect(paperDifferences(r)).toEqual([
       "CKA(merged, reference) is within 0.1 of the paper's (0.850 vs 0.900).",
       "Ordering by probe accuracy differs from the paper's: ours merged (RLSA) > end-to-end (relative) > naive (jumble); the paper's merged (RLSA) > naive (jumble) > end-to-end (relative).",
+      // Two standard errors of a difference of accuracies 0.36 and 0.35: 2·√((0.36·0.64 + 0.35·0.65)/n), n = 500 ours, 1,500 the paper's.
+      'end-to-end (relative) vs naive (jumble): our gap 0.010 is within two standard errors (0.061, 500 test samples); the paper\'s 0.010 is within them (0.035, 1500 test samples).',
       // The paper's "original" separability is the end-to-end absolute space's: 0.82 there, 0.70 here.
       "Ordering by separability differs from the paper's: ours merged (RLSA) > naive (jumble) > end-to-end (absolute); the paper's merged (RLSA) > end-to-end (absolute) > naive (jumble).",
     ]);
