@@ -1,13 +1,14 @@
 /**
  * `npm run bench:core`: the numeric core at the issue's size — relative projection (cosine) of
  * N = 50,000 samples of width D = 512 on A = 1,024 anchors, and linear CKA of two N×512 spaces,
- * float32 — on the project's fast path (core functions with the ONNX Runtime `Linalg` of
- * @rlsa/linalg-onnx; `--linalg tfjs` for the tfjs wasm one), and the
+ * float32 — on the project's fast path (core functions with the project's own C kernels,
+ * @rlsa/linalg-native, when its addon is built; else the ONNX Runtime `Linalg` of @rlsa/linalg-onnx;
+ * `--linalg native|onnx|tfjs` forces one), and the
  * same computations in NumPy on the same data (NPY files) in the same run, when python3 can
  * import NumPy. Prints one JSON object with every time, the best of each, and the ratios
  * project / NumPy (target: within 2×).
  *
- *   npm run bench:core -- [--n 50000] [--d 512] [--anchors 1024] [--repeats 3] [--threads 2] [--linalg onnx|tfjs]
+ *   npm run bench:core -- [--n 50000] [--d 512] [--anchors 1024] [--repeats 3] [--threads 2] [--linalg native|onnx|tfjs]
  *                         [--no-numpy] [--with-js] [--out bench/out/core-bench.json]
  *
  * A benchmark, not a test: the machine is shared, so each computation runs `repeats` times, in
@@ -21,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { jsLinalg, linearCka, relativeProjection, takeRows, type Linalg, type Matrix } from '@rlsa/core';
+import { NativeLinalg, nativeLinalgStatus } from '@rlsa/linalg-native';
 import { OnnxLinalg } from '@rlsa/linalg-onnx';
 import { createTfjsLinalg } from '@rlsa/linalg-tfjs';
 import { writeNpy } from '@rlsa/npy';
@@ -32,7 +34,7 @@ const { values: args } = parseArgs({
     anchors: { type: 'string', default: '1024' },
     repeats: { type: 'string', default: '3' },
     threads: { type: 'string', default: String(Math.min(4, os.availableParallelism())) },
-    linalg: { type: 'string', default: 'onnx' },
+    linalg: { type: 'string' },
     'no-numpy': { type: 'boolean', default: false },
     'with-js': { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -153,14 +155,22 @@ writeNpy(files.idx, { dtype: 'int32', shape: [A], data: idx });
 const dataMs = performance.now() - tData;
 
 const tInit = performance.now();
-if (args.linalg !== 'onnx' && args.linalg !== 'tfjs') throw new Error(`--linalg must be onnx or tfjs, got '${args.linalg}'`);
+// Default: the project's own kernels when the addon was built, ONNX Runtime otherwise (the JSON says which, and why).
+const nativeStatus = nativeLinalgStatus();
+const linalgName = args.linalg ?? (nativeStatus.available ? 'native' : 'onnx');
+if (linalgName !== 'native' && linalgName !== 'onnx' && linalgName !== 'tfjs') throw new Error(`--linalg must be native, onnx or tfjs, got '${linalgName}'`);
 const { linalg, info } =
-  args.linalg === 'onnx'
+  linalgName === 'native'
     ? (() => {
-        const onnx = new OnnxLinalg({ threads });
-        return { linalg: onnx as Linalg, info: { name: `onnxruntime-${onnx.ortVersion}-cpu`, threads: onnx.threads } };
+        const native = new NativeLinalg({ threads });
+        return { linalg: native as Linalg, info: { name: `native-${native.level}`, threads: native.threads } };
       })()
-    : await createTfjsLinalg({ threads }).then(({ linalg, info }) => ({ linalg: linalg as Linalg, info: { name: `tfjs-${info.backend}`, threads: info.threads } }));
+    : linalgName === 'onnx'
+      ? (() => {
+          const onnx = new OnnxLinalg({ threads });
+          return { linalg: onnx as Linalg, info: { name: `onnxruntime-${onnx.ortVersion}-cpu`, threads: onnx.threads } };
+        })()
+      : await createTfjsLinalg({ threads }).then(({ linalg, info }) => ({ linalg: linalg as Linalg, info: { name: `tfjs-${info.backend}`, threads: info.threads } }));
 const initMs = performance.now() - tInit;
 // Rounds alternate between the project and NumPy, so that both meet the same changes of load.
 type ProjectRun = ReturnType<typeof runProject>;
@@ -200,6 +210,10 @@ const js = args['with-js'] ? runProject(jsLinalg, x, y, anchors, repeats) : unde
 
 const ratio = (ours: number[], theirs: unknown) =>
   Array.isArray(theirs) && theirs.length > 0 ? Math.round((best(ours) / Math.min(...(theirs as number[]))) * 100) / 100 : null;
+/** Nominal floating-point operations (2 per multiply-add) of each computation, the same count for both sides. */
+const flops = { relative: 2 * N * A * D, cka: 3 * 2 * N * D * D };
+const gflops = (flop: number, ms: number[] | unknown) =>
+  Array.isArray(ms) && ms.length > 0 ? Math.round(flop / (Math.min(...(ms as number[])) * 1e6)) : null;
 const report = {
   benchmark: 'core',
   shapes: { n: N, d: D, anchors: A, dtype: 'float32' },
@@ -208,6 +222,7 @@ const report = {
   data_ms: round1(dataMs),
   project: {
     linalg: info.name,
+    ...(nativeStatus.available ? {} : { native_unavailable: nativeStatus.reason }),
     threads: info.threads,
     backend_init_ms: round1(initMs),
     ...project,
@@ -220,6 +235,11 @@ const report = {
     relative: 'relative_ms' in numpy ? ratio(project.relative_ms, numpy['relative_ms']) : null,
     cka: 'cka_ms' in numpy ? ratio(project.cka_ms, numpy['cka_ms']) : null,
     target: 2,
+  },
+  // Nominal GFLOP/s from the best wall times (relative: 2·N·A·D; CKA: three products of 2·N·D², although XᵀX and YᵀY are symmetric).
+  gflops: {
+    project: { relative: gflops(flops.relative, project.relative_ms), cka: gflops(flops.cka, project.cka_ms) },
+    numpy: { relative: gflops(flops.relative, numpy['relative_ms']), cka: gflops(flops.cka, numpy['cka_ms']) },
   },
   // Best CPU time over best CPU time (all threads of each side): the load-independent view.
   ratio_cpu_time_project_over_numpy: {

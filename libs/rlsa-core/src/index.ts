@@ -1,6 +1,6 @@
 export { RlsaError, type RlsaErrorCode } from './errors.ts';
 export { matrix, takeRows, type Matrix } from './matrix.ts';
-export { jsLinalg, type Linalg } from './linalg.ts';
+export { jsLinalg, type Linalg, type MatmulABtIntoOptions } from './linalg.ts';
 export { relativeProjection, type RelativeProjectionOptions, type Similarity } from './relative-projection.ts';
 export { MergeAccumulator, type MergedSpace } from './merge-accumulator.ts';
 export { meanOverSpaces, weightedMeanOverSpaces, type Space } from './mean-over-spaces.ts';

@@ -15,6 +15,32 @@ export interface Linalg {
    * rows do not lose precision.
    */
   matmulAtB(a: Matrix, b: Matrix): Matrix;
+  /**
+   * Optional fused form of `matmulABt`, used by `relativeProjection` (cosine) when present so that
+   * the core does not copy, normalise and clamp in JS: writes into `out` (m×n, row-major)
+   * clamp(A'·Bᵀ), where A' = (A − 1·aShiftᵀ)·diag(aScale) is computed in float64 and rounded once
+   * to float32 — exactly the float32 block the core would otherwise build — and `clamp` bounds
+   * every result. Results must match `matmulABt` on that block within float32 rounding.
+   */
+  matmulABtInto?(a: Matrix, b: Matrix, out: Float32Array, options?: MatmulABtIntoOptions): void;
+  /**
+   * Optional fused form of `matmulAtB`, used by the linear CKA accumulator when present:
+   * acc (k×n, row-major) += (A − 1·aShiftᵀ)ᵀ·(B − 1·bShiftᵀ) with the shifted values computed in
+   * float64 and rounded to float32 (as the core's own centring does), and the same accuracy
+   * contract as `matmulAtB` (float32 at most within a block of rows, float64 across blocks).
+   * A null shift means none. Passing the same matrix and shift twice marks a symmetric product.
+   */
+  accumulateAtB?(a: Matrix, aShift: Float64Array | null, b: Matrix, bShift: Float64Array | null, acc: Float64Array): void;
+}
+
+/** Options of the optional `Linalg.matmulABtInto`. */
+export interface MatmulABtIntoOptions {
+  /** Subtracted from every row of A (one value per column) before scaling. */
+  readonly aShift?: Float64Array | undefined;
+  /** Multiplies row i of A (after the shift), one value per row. */
+  readonly aScale?: Float64Array | undefined;
+  /** [lo, hi]: every result is clamped to it. */
+  readonly clamp?: readonly [number, number] | undefined;
 }
 
 /** Rows of A (or B) converted to a float64 panel per step: amortises the conversion over the other operand. */

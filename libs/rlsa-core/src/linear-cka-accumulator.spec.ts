@@ -4,7 +4,7 @@ import fixture from '../test/fixtures/cka.json' with { type: 'json' };
 import { LinearCkaAccumulator } from './linear-cka-accumulator.ts';
 import { linearCka } from './linear-cka.ts';
 import { rowSlice, takeRows, type Matrix } from './matrix.ts';
-import { expectClose, f32, FLOAT32_TOLERANCE, FLOAT64_TOLERANCE, randomMatrix, rlsaError } from '../test/helpers.ts';
+import { expectClose, f32, FLOAT32_TOLERANCE, FLOAT64_TOLERANCE, fusedReferenceLinalg, randomMatrix, rlsaError } from '../test/helpers.ts';
 
 function chunked(x: Matrix, y: Matrix, cuts: number[], debiased: boolean): number {
   const acc = new LinearCkaAccumulator(x.cols, y.cols, { debiased });
@@ -68,5 +68,56 @@ describe('LinearCkaAccumulator', () => {
     acc.addRows(randomMatrix(2, 2, 3), randomMatrix(2, 3, 4));
     expect(Number.isFinite(acc.value())).toBe(true);
     expect(rlsaError(() => new LinearCkaAccumulator(0, 3)).code).toBe('invalid_argument');
+  });
+});
+
+describe('LinearCkaAccumulator on a backend with the fused centred product (Linalg.accumulateAtB)', () => {
+  it('equals the plain path for any chunking, float32 or float64, x = y included; the debiased estimator keeps the plain path', () => {
+    for (const float32 of [true, false]) {
+      const x = randomMatrix(90, 7, 21, float32);
+      const y = randomMatrix(90, 5, 22, float32);
+      for (const [a, b] of [
+        [x, y],
+        [x, x],
+      ] as const) {
+        for (const debiased of [false, true]) {
+          // Same chunks, so the same shift (the first chunk's means) and the same float32 blocks on both paths.
+          const fused = fusedReferenceLinalg();
+          const acc = new LinearCkaAccumulator(a.cols, b.cols, { debiased, linalg: fused, blockRows: 16 });
+          const reference = new LinearCkaAccumulator(a.cols, b.cols, { debiased, blockRows: 16 });
+          for (const [r0, r1] of [
+            [0, 1],
+            [1, 40],
+            [40, 90],
+          ] as const) {
+            acc.addRows(rowSlice(a, r0, r1), rowSlice(b, r0, r1));
+            reference.addRows(rowSlice(a, r0, r1), rowSlice(b, r0, r1));
+          }
+          expectClose(acc.value(), reference.value(), FLOAT64_TOLERANCE);
+          expectClose(linearCka(a, b, { debiased, linalg: fused }), linearCka(a, b, { debiased }), FLOAT64_TOLERANCE);
+          if (debiased) expect(fused.calls.accumulate).toBe(0);
+          else expect(fused.calls.atb).toBe(0);
+        }
+      }
+    }
+  });
+
+  it('validates before changing state: a NaN chunk is refused by position and leaves the accumulator as it was', () => {
+    const fused = fusedReferenceLinalg();
+    const x = randomMatrix(20, 3, 31, true);
+    const y = randomMatrix(20, 2, 32, true);
+    const acc = new LinearCkaAccumulator(3, 2, { linalg: fused });
+    acc.addRows(rowSlice(x, 0, 10), rowSlice(y, 0, 10));
+    const before = acc.value();
+    const bad: Matrix = { rows: 2, cols: 2, data: new Float32Array([1, 2, 3, Infinity]) };
+    const error = rlsaError(() => acc.addRows(rowSlice(x, 10, 12), bad));
+    expect([error.code, error.message]).toEqual(['non_finite', 'y has Infinity at row 1, column 1']);
+    expect(acc.rows).toBe(10);
+    expect(acc.value()).toBe(before);
+    acc.addRows(rowSlice(x, 10, 20), rowSlice(y, 10, 20));
+    const reference = new LinearCkaAccumulator(3, 2);
+    reference.addRows(rowSlice(x, 0, 10), rowSlice(y, 0, 10));
+    reference.addRows(rowSlice(x, 10, 20), rowSlice(y, 10, 20));
+    expectClose(acc.value(), reference.value(), FLOAT64_TOLERANCE);
   });
 });

@@ -1,6 +1,6 @@
 import { RlsaError } from './errors.ts';
 import { jsLinalg, type Linalg } from './linalg.ts';
-import { assertFinite, assertMatrix, columnMeans, type Matrix } from './matrix.ts';
+import { assertFinite, assertMatrix, columnMeans, rowSlice, type Matrix } from './matrix.ts';
 
 export interface LinearCkaOptions {
   /** Use the unbiased HSIC estimator of Song et al. (2012) instead of the biased one (the paper's). Default false. */
@@ -106,6 +106,10 @@ export class LinearCkaAccumulator {
       throw new RlsaError('shape_mismatch', `chunk widths ${x.cols}, ${y.cols}; the accumulator expects ${this.xCols}, ${this.yCols}`);
     }
     if (x.rows !== y.rows) throw new RlsaError('shape_mismatch', `x has ${x.rows} rows, y has ${y.rows}`);
+    if (!this.debiased && this.linalg.accumulateAtB !== undefined) {
+      this.addRowsFused(x, y, this.linalg.accumulateAtB.bind(this.linalg));
+      return;
+    }
     assertFinite(x, 'x');
     if (y !== x) assertFinite(y, 'y');
     if (x.rows === 0) return;
@@ -120,6 +124,46 @@ export class LinearCkaAccumulator {
       const yb = same ? xb : shiftedBlock(y, r0, rb, this.shiftY);
       this.accumulate(xb, yb, same);
     }
+  }
+
+  /**
+   * `addRows` on a backend with `accumulateAtB` (biased estimator): the backend centres the rows
+   * while packing them and adds the products straight into S_xx, S_xy, S_yy, so no shifted copy
+   * is made. The core keeps one pass per space: the column sums of the shifted rows, in float64,
+   * which also serve as the finiteness check (a NaN or ±Inf makes its column's sum non-finite;
+   * only then is the slower `assertFinite` run, for its message).
+   */
+  private addRowsFused(x: Matrix, y: Matrix, accumulateAtB: NonNullable<Linalg['accumulateAtB']>): void {
+    if (x.rows === 0) return;
+    const shiftX = this.shiftX ?? columnMeans(x);
+    const shiftY = this.shiftY ?? (y === x ? shiftX : columnMeans(y));
+    const sumX = shiftedColumnSums(x, shiftX);
+    if (!allFinite(sumX)) assertFinite(x, 'x');
+    const sumY = y === x && shiftY === shiftX ? sumX : shiftedColumnSums(y, shiftY);
+    if (sumY !== sumX && !allFinite(sumY)) assertFinite(y, 'y');
+    // Validated: from here on the state changes.
+    this.shiftX = shiftX;
+    this.shiftY = shiftY;
+    const same = x === y && this.xCols === this.yCols && sameValues(shiftX, shiftY);
+    const sxx = same ? new Float64Array(this.xCols * this.xCols) : this.sxx;
+    for (let r0 = 0; r0 < x.rows; r0 += this.blockRows) {
+      const r1 = Math.min(x.rows, r0 + this.blockRows);
+      const xb = rowSlice(x, r0, r1);
+      accumulateAtB(xb, shiftX, xb, shiftX, sxx);
+      if (!same) {
+        const yb = rowSlice(y, r0, r1);
+        accumulateAtB(xb, shiftX, yb, shiftY, this.sxy);
+        accumulateAtB(yb, shiftY, yb, shiftY, this.syy);
+      }
+    }
+    if (same) {
+      addInto(this.sxx, sxx);
+      addInto(this.sxy, sxx);
+      addInto(this.syy, sxx);
+    }
+    addInto(this.sumX, sumX);
+    addInto(this.sumY, sumY);
+    this.n += x.rows;
   }
 
   /** Rows added so far. */
@@ -250,6 +294,33 @@ function shiftedBlock(m: Matrix, r0: number, count: number, shift: Float64Array)
     for (let c = 0; c < d; c++) out[o + c] = src[s + c]! - shift[c]!;
   }
   return { rows: count, cols: d, data: out };
+}
+
+/**
+ * Σ_i (m[i, c] − shift[c]) for every column c, summed in float64; for float32 data each shifted
+ * value is first rounded to float32, as in the block a float32 backend multiplies (so the sums
+ * agree with the products exactly as on the plain path).
+ */
+function shiftedColumnSums(m: Matrix, shift: Float64Array): Float64Array {
+  const { rows, cols, data } = m;
+  const sums = new Float64Array(cols);
+  if (data instanceof Float32Array) {
+    for (let i = 0; i < rows; i++) {
+      const o = i * cols;
+      for (let c = 0; c < cols; c++) sums[c]! += Math.fround(data[o + c]! - shift[c]!);
+    }
+  } else {
+    for (let i = 0; i < rows; i++) {
+      const o = i * cols;
+      for (let c = 0; c < cols; c++) sums[c]! += data[o + c]! - shift[c]!;
+    }
+  }
+  return sums;
+}
+
+function allFinite(values: Float64Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
+  return true;
 }
 
 /** ‖S − sa sbᵀ/n‖²_F: the squared Frobenius norm of the centered cross-product. */

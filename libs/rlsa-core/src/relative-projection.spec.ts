@@ -4,7 +4,7 @@ import fixture from '../test/fixtures/relative-projection.json' with { type: 'js
 import { jsLinalg, type Linalg } from './linalg.ts';
 import { matrix, type Matrix } from './matrix.ts';
 import { relativeProjection, type Similarity } from './relative-projection.ts';
-import { expectAllClose, f32, FLOAT32_TOLERANCE, multiply, orthogonal, randomMatrix, rlsaError, snapshot } from '../test/helpers.ts';
+import { expectAllClose, f32, FLOAT32_TOLERANCE, fusedReferenceLinalg, multiply, orthogonal, randomMatrix, rlsaError, snapshot } from '../test/helpers.ts';
 
 // Reference: scripts/fixtures/core_fixtures.py (NumPy, float64 on float32 inputs).
 describe('relativeProjection against NumPy', () => {
@@ -145,5 +145,44 @@ describe('relativeProjection precision near coincident pairs', () => {
     expect(relativeProjection(x, a, { similarity: 'angular' }).data[0]).toBeCloseTo(1 - theta / Math.PI, 6);
     const dist = Math.abs(Math.fround(0.3 + eps) - Math.fround(0.3));
     expect(-relativeProjection(x, a, { similarity: 'euclidean' }).data[0]!).toBeCloseTo(dist, 7);
+  });
+});
+
+describe('relativeProjection on a backend with the fused product (Linalg.matmulABtInto)', () => {
+  it('gives exactly the plain path result for cosine, centered or not, float32 or float64 data, any block size', () => {
+    for (const float32 of [true, false]) {
+      const x = randomMatrix(37, 11, 5, float32);
+      const anchors = randomMatrix(9, 11, 6, float32);
+      for (const center of [false, true]) {
+        const plain = relativeProjection(x, anchors, { center, linalg: jsLinalg });
+        for (const blockRows of [1, 8, 100]) {
+          const fused = fusedReferenceLinalg();
+          const r = relativeProjection(x, anchors, { center, linalg: fused, blockRows });
+          expect(r).toEqual(plain);
+          expect(fused.calls).toEqual({ abt: 0, abtInto: Math.ceil(37 / blockRows), atb: 0, accumulate: 0 });
+        }
+      }
+    }
+  });
+
+  it('matches the NumPy fixture and keeps the plain path for the other similarities', () => {
+    const fused = fusedReferenceLinalg();
+    for (const c of fixture.cases) {
+      const r = relativeProjection(f32(fixture.x), f32(fixture.anchors), { similarity: c.similarity as Similarity, center: c.center, linalg: fused });
+      expectAllClose(r.data, c.expected.flat(), FLOAT32_TOLERANCE);
+    }
+    expect(fused.calls.abtInto).toBe(fixture.cases.filter((c) => c.similarity === 'cosine').length);
+  });
+
+  it('reports the same errors: non-finite values by position, zero-norm rows (after centering too)', () => {
+    const anchors = matrix(2, 2, [1, 0, 0, 1]);
+    const fused = fusedReferenceLinalg();
+    const nan = rlsaError(() => relativeProjection(matrix(2, 2, [1, 2, 3, NaN]), anchors, { linalg: fused }));
+    expect([nan.code, nan.message]).toEqual(['non_finite', 'x has NaN at row 1, column 1']);
+    const zero = rlsaError(() => relativeProjection(matrix(3, 2, [1, 2, 0, 0, 1, 1]), anchors, { linalg: fused }));
+    expect(zero.code).toBe('zero_norm');
+    expect(zero.message).toBe(rlsaError(() => relativeProjection(matrix(3, 2, [1, 2, 0, 0, 1, 1]), anchors)).message);
+    const centered = rlsaError(() => relativeProjection(matrix(2, 2, [0.5, 0.5, 1, 2]), anchors, { linalg: fused, center: true }));
+    expect(centered.message).toMatch(/x row 0 has zero norm after centering/);
   });
 });

@@ -1,6 +1,6 @@
 import { RlsaError } from './errors.ts';
 import { jsLinalg, type Linalg } from './linalg.ts';
-import { assertFinite, assertMatrix, assertNonEmpty, columnMeans, type Matrix } from './matrix.ts';
+import { assertFinite, assertMatrix, assertNonEmpty, columnMeans, rowSlice, type Matrix } from './matrix.ts';
 
 /**
  * How a sample x is compared with an anchor a (both D-vectors, after optional centering):
@@ -58,9 +58,14 @@ export function relativeProjection(x: Matrix, anchors: Matrix, options: Relative
   }
   assertNonEmpty(anchors, 'anchors');
   if (x.cols === 0) throw new RlsaError('invalid_argument', 'x has no columns');
-  assertFinite(x, 'x');
-  assertFinite(anchors, 'anchors');
   const linalg = options.linalg ?? jsLinalg;
+  // Cosine on a backend with the fused product: rows are shifted, scaled and clamped by the
+  // backend while it reads them; the core only computes the row norms (which double as the
+  // finiteness check of x: a NaN or ±Inf makes its row's norm non-finite).
+  const fused = similarity === 'cosine' && linalg.matmulABtInto !== undefined;
+  const xSquares = fused && !options.center ? rowSquaredNorms(x.data, x.rows, x.cols) : null;
+  if (xSquares === null || !allFinite(xSquares)) assertFinite(x, 'x');
+  assertFinite(anchors, 'anchors');
   const blockRows = options.blockRows ?? DEFAULT_BLOCK_ROWS;
   if (!Number.isInteger(blockRows) || blockRows < 1) throw new RlsaError('invalid_argument', `blockRows must be a positive integer, got ${blockRows}`);
 
@@ -80,6 +85,24 @@ export function relativeProjection(x: Matrix, anchors: Matrix, options: Relative
   }
 
   const anchorRows = prepareRows(anchors, 0, a, shift, normalize, 'anchor');
+  if (fused) {
+    const squares = xSquares ?? shiftedRowSquaredNorms(x, shift);
+    const scale = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const sq = squares[i]!;
+      if (!(sq > 0)) throw zeroNorm('x', i, shift !== null);
+      scale[i] = 1 / Math.sqrt(sq);
+    }
+    for (let r0 = 0; r0 < n; r0 += blockRows) {
+      const r1 = Math.min(n, r0 + blockRows);
+      linalg.matmulABtInto!(rowSlice(x, r0, r1), anchorRows, out.subarray(r0 * a, r1 * a), {
+        aShift: shift ?? undefined,
+        aScale: scale.subarray(r0, r1),
+        clamp: [-1, 1],
+      });
+    }
+    return { rows: n, cols: a, data: out };
+  }
   const anchorSq = normalize ? null : rowSquaredNorms(anchorRows.data, a, d);
   for (let r0 = 0; r0 < n; r0 += blockRows) {
     const rb = Math.min(blockRows, n - r0);
@@ -162,16 +185,40 @@ function prepareRows(m: Matrix, r0: number, count: number, shift: Float64Array |
     }
     let scale = 1;
     if (normalize) {
-      if (!(sq > 0)) {
-        const what = shift ? `${name} row ${r0 + i} has zero norm after centering on the anchor mean` : `${name} row ${r0 + i} has zero norm`;
-        throw new RlsaError('zero_norm', `${what}: cosine and angular similarity need a direction`);
-      }
+      if (!(sq > 0)) throw zeroNorm(name, r0 + i, shift !== null);
       scale = 1 / Math.sqrt(sq);
     }
     const o = i * d;
     for (let c = 0; c < d; c++) out[o + c] = row[c]! * scale;
   }
   return { rows: count, cols: d, data: out };
+}
+
+function zeroNorm(name: string, row: number, centered: boolean): RlsaError {
+  const what = centered ? `${name} row ${row} has zero norm after centering on the anchor mean` : `${name} row ${row} has zero norm`;
+  return new RlsaError('zero_norm', `${what}: cosine and angular similarity need a direction`);
+}
+
+function allFinite(values: Float64Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
+  return true;
+}
+
+/** Σ_c (x[i, c] − shift[c])² in float64, summed in the same order as `prepareRows` (so the scales are identical). */
+function shiftedRowSquaredNorms(x: Matrix, shift: Float64Array | null): Float64Array {
+  if (shift === null) return rowSquaredNorms(x.data, x.rows, x.cols);
+  const { rows, cols: d, data } = x;
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let sq = 0;
+    const o = i * d;
+    for (let c = 0; c < d; c++) {
+      const v = data[o + c]! - shift[c]!;
+      sq += v * v;
+    }
+    out[i] = sq;
+  }
+  return out;
 }
 
 function rowSquaredNorms(data: Float32Array | Float64Array, rows: number, d: number): Float64Array {

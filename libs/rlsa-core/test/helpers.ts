@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import { randomFloat, seededRng, type Rng } from '../src/random.ts';
 import type { Matrix } from '../src/matrix.ts';
 import { RlsaError } from '../src/errors.ts';
+import { jsLinalg, type Linalg } from '../src/linalg.ts';
 
 /** Relative tolerance for results computed from float32 data or stored as float32 (2^-23 ≈ 1.2e-7 per rounding, with headroom). */
 export const FLOAT32_TOLERANCE = 1e-5;
@@ -96,4 +97,41 @@ export function rlsaError(fn: () => unknown): RlsaError {
     throw e;
   }
   return expect.fail('expected an RlsaError to be thrown') as never;
+}
+
+/**
+ * A reference backend with the optional fused capabilities of `Linalg`, written with jsLinalg:
+ * it builds exactly the float32 blocks the core builds itself (shift and scale in float64, one
+ * rounding), so the core's fused and plain paths must agree. `calls` counts what was used.
+ */
+export function fusedReferenceLinalg(): Required<Linalg> & { calls: { abt: number; abtInto: number; atb: number; accumulate: number } } {
+  const calls = { abt: 0, abtInto: 0, atb: 0, accumulate: 0 };
+  const transformed = (m: Matrix, shift: Float64Array | null | undefined, scale: Float64Array | null | undefined): Matrix => {
+    const out = m.data instanceof Float64Array && !scale ? new Float64Array(m.data.length) : new Float32Array(m.data.length);
+    for (let i = 0; i < m.rows; i++)
+      for (let c = 0; c < m.cols; c++) out[i * m.cols + c] = (m.data[i * m.cols + c]! - (shift ? shift[c]! : 0)) * (scale ? scale[i]! : 1);
+    return { rows: m.rows, cols: m.cols, data: out };
+  };
+  return {
+    calls,
+    matmulABt(a, b) {
+      calls.abt++;
+      return jsLinalg.matmulABt(a, b);
+    },
+    matmulAtB(a, b) {
+      calls.atb++;
+      return jsLinalg.matmulAtB(a, b);
+    },
+    matmulABtInto(a, b, out, options = {}) {
+      calls.abtInto++;
+      const p = jsLinalg.matmulABt(transformed(a, options.aShift, options.aScale), b).data;
+      const [lo, hi] = options.clamp ?? [-Infinity, Infinity];
+      for (let t = 0; t < p.length; t++) out[t] = Math.min(hi, Math.max(lo, p[t]!));
+    },
+    accumulateAtB(a, aShift, b, bShift, acc) {
+      calls.accumulate++;
+      const p = jsLinalg.matmulAtB(transformed(a, aShift, null), transformed(b, bShift, null)).data;
+      for (let t = 0; t < p.length; t++) acc[t]! += p[t]!;
+    },
+  };
 }

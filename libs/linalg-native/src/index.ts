@@ -1,0 +1,2 @@
+export { NativeLinalg, type NativeLinalgOptions } from './native-linalg.ts';
+export { ADDON_PATH, nativeLinalgStatus, SIMD_LEVELS, type NativeStatus, type SimdLevel } from './addon.ts';

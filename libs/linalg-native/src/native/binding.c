@@ -1,0 +1,227 @@
+/*
+ * Node-API binding of the GEMM kernels (synchronous calls, like the rest of the core's Linalg).
+ *
+ *   cpuLevel(): 'avx512' | 'avx2' | 'portable'               best level of this CPU
+ *   gemmAbt(a, m, k, b, n, out, aShift, aScale, clampLo, clampHi, threads, level)
+ *   gemmAtb(a, m, k, b, n, out, aShift, bShift, symmetric, threads, level)
+ *
+ * a, b: Float32Array or Float64Array; out: Float32Array (m×n) for gemmAbt, Float64Array (k×n,
+ * accumulated into) for gemmAtb; shifts/scales: Float64Array or null; clampLo/clampHi: numbers or
+ * null. Bad arguments throw a TypeError/RangeError whose `code` is one of ERR_RLSA_NATIVE_DTYPE,
+ * ERR_RLSA_NATIVE_SHAPE, ERR_RLSA_NATIVE_ARGUMENT, ERR_RLSA_NATIVE_LEVEL; ERR_RLSA_NATIVE_MEMORY
+ * when a packing buffer cannot be allocated.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gemm.h"
+
+#define CODE_DTYPE "ERR_RLSA_NATIVE_DTYPE"
+#define CODE_SHAPE "ERR_RLSA_NATIVE_SHAPE"
+#define CODE_ARGUMENT "ERR_RLSA_NATIVE_ARGUMENT"
+#define CODE_LEVEL "ERR_RLSA_NATIVE_LEVEL"
+#define CODE_MEMORY "ERR_RLSA_NATIVE_MEMORY"
+
+typedef struct {
+  void *data;
+  size_t length;
+  napi_typedarray_type type;
+} typed_view;
+
+/* Returns 1 and fills `view` if `value` is a Float32Array or Float64Array (or null when allowed). */
+static int get_float_array(napi_env env, napi_value value, const char *name, int allow_null, int want_type, typed_view *view) {
+  napi_valuetype vt;
+  napi_typeof(env, value, &vt);
+  if (allow_null && (vt == napi_null || vt == napi_undefined)) {
+    view->data = NULL;
+    view->length = 0;
+    view->type = napi_float64_array;
+    return 1;
+  }
+  bool is_typed = false;
+  napi_is_typedarray(env, value, &is_typed);
+  char msg[160];
+  if (!is_typed) {
+    snprintf(msg, sizeof msg, "%s must be a %s", name, want_type == napi_float32_array ? "Float32Array" : want_type == napi_float64_array ? "Float64Array" : "Float32Array or Float64Array");
+    napi_throw_type_error(env, CODE_DTYPE, msg);
+    return 0;
+  }
+  napi_value buffer;
+  size_t offset;
+  napi_get_typedarray_info(env, value, &view->type, &view->length, &view->data, &buffer, &offset);
+  const int ok = want_type >= 0 ? view->type == (napi_typedarray_type)want_type
+                                : view->type == napi_float32_array || view->type == napi_float64_array;
+  if (!ok) {
+    snprintf(msg, sizeof msg, "%s must be a %s", name, want_type == napi_float32_array ? "Float32Array" : want_type == napi_float64_array ? "Float64Array" : "Float32Array or Float64Array");
+    napi_throw_type_error(env, CODE_DTYPE, msg);
+    return 0;
+  }
+  return 1;
+}
+
+static int get_size(napi_env env, napi_value value, const char *name, size_t *out) {
+  double d;
+  if (napi_get_value_double(env, value, &d) != napi_ok || !(d >= 0) || d != (double)(int64_t)d || d > 9007199254740991.0) {
+    char msg[120];
+    snprintf(msg, sizeof msg, "%s must be a non-negative integer", name);
+    napi_throw_range_error(env, CODE_ARGUMENT, msg);
+    return 0;
+  }
+  *out = (size_t)d;
+  return 1;
+}
+
+static int get_optional_float(napi_env env, napi_value value, int *present, float *out) {
+  napi_valuetype vt;
+  napi_typeof(env, value, &vt);
+  if (vt == napi_null || vt == napi_undefined) {
+    *present = 0;
+    return 1;
+  }
+  double d;
+  if (napi_get_value_double(env, value, &d) != napi_ok || d != d) {
+    napi_throw_type_error(env, CODE_ARGUMENT, "clamp bounds must be numbers or null");
+    return 0;
+  }
+  *present = 1;
+  *out = (float)d;
+  return 1;
+}
+
+static int get_threads_level(napi_env env, napi_value tv, napi_value lv, int *threads, rl_level *level) {
+  double t;
+  if (napi_get_value_double(env, tv, &t) != napi_ok || !(t >= 1) || t > 64 || t != (double)(int)t) {
+    napi_throw_range_error(env, CODE_ARGUMENT, "threads must be an integer in [1, 64]");
+    return 0;
+  }
+  *threads = (int)t;
+  char name[16] = {0};
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, lv, name, sizeof name, &len) != napi_ok) {
+    napi_throw_type_error(env, CODE_LEVEL, "level must be 'avx512', 'avx2' or 'portable'");
+    return 0;
+  }
+  rl_level want;
+  if (strcmp(name, "avx512") == 0) want = RL_LEVEL_AVX512;
+  else if (strcmp(name, "avx2") == 0) want = RL_LEVEL_AVX2;
+  else if (strcmp(name, "portable") == 0) want = RL_LEVEL_PORTABLE;
+  else {
+    napi_throw_range_error(env, CODE_LEVEL, "level must be 'avx512', 'avx2' or 'portable'");
+    return 0;
+  }
+  if (want > rl_cpu_level()) {
+    char msg[120];
+    snprintf(msg, sizeof msg, "this CPU does not support the %s level (best: %s)", name, rl_level_name(rl_cpu_level()));
+    napi_throw_range_error(env, CODE_LEVEL, msg);
+    return 0;
+  }
+  *level = want;
+  return 1;
+}
+
+static int shape_error(napi_env env, const char *what, size_t got, size_t want) {
+  char msg[200];
+  snprintf(msg, sizeof msg, "%s has %zu elements, expected %zu", what, got, want);
+  napi_throw_range_error(env, CODE_SHAPE, msg);
+  return 0;
+}
+
+static napi_value gemm_abt(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 12) {
+    napi_throw_type_error(env, CODE_ARGUMENT, "gemmAbt takes 12 arguments");
+    return NULL;
+  }
+  typed_view a, b, out, shift, scale;
+  size_t m, k, n;
+  int has_lo, has_hi, threads;
+  float lo = 0, hi = 0;
+  rl_level level;
+  if (!get_float_array(env, argv[0], "a", 0, -1, &a) || !get_size(env, argv[1], "m", &m) || !get_size(env, argv[2], "k", &k) ||
+      !get_float_array(env, argv[3], "b", 0, -1, &b) || !get_size(env, argv[4], "n", &n) ||
+      !get_float_array(env, argv[5], "out", 0, napi_float32_array, &out) ||
+      !get_float_array(env, argv[6], "aShift", 1, napi_float64_array, &shift) ||
+      !get_float_array(env, argv[7], "aScale", 1, napi_float64_array, &scale) || !get_optional_float(env, argv[8], &has_lo, &lo) ||
+      !get_optional_float(env, argv[9], &has_hi, &hi) || !get_threads_level(env, argv[10], argv[11], &threads, &level))
+    return NULL;
+  if (a.length != m * k) return shape_error(env, "a", a.length, m * k), NULL;
+  if (b.length != n * k) return shape_error(env, "b", b.length, n * k), NULL;
+  if (out.length != m * n) return shape_error(env, "out", out.length, m * n), NULL;
+  if (shift.data && shift.length != k) return shape_error(env, "aShift", shift.length, k), NULL;
+  if (scale.data && scale.length != m) return shape_error(env, "aScale", scale.length, m), NULL;
+  if (has_lo != has_hi || (has_lo && !(lo <= hi))) {
+    napi_throw_range_error(env, CODE_ARGUMENT, "clampLo and clampHi must both be given, with clampLo <= clampHi");
+    return NULL;
+  }
+  const rl_matrix am = {a.data, a.type == napi_float64_array, m, k};
+  const rl_matrix bm = {b.data, b.type == napi_float64_array, n, k};
+  if (rl_gemm_abt(&am, &bm, (float *)out.data, (const double *)shift.data, (const double *)scale.data, has_lo, lo, hi, threads, level) != 0) {
+    napi_throw_error(env, CODE_MEMORY, "gemmAbt: out of memory for the packing buffers");
+  }
+  return NULL;
+}
+
+static napi_value gemm_atb(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 11) {
+    napi_throw_type_error(env, CODE_ARGUMENT, "gemmAtb takes 11 arguments");
+    return NULL;
+  }
+  typed_view a, b, out, sa, sb;
+  size_t m, k, n;
+  bool symmetric = false;
+  int threads;
+  rl_level level;
+  if (!get_float_array(env, argv[0], "a", 0, -1, &a) || !get_size(env, argv[1], "m", &m) || !get_size(env, argv[2], "k", &k) ||
+      !get_float_array(env, argv[3], "b", 0, -1, &b) || !get_size(env, argv[4], "n", &n) ||
+      !get_float_array(env, argv[5], "out", 0, napi_float64_array, &out) ||
+      !get_float_array(env, argv[6], "aShift", 1, napi_float64_array, &sa) ||
+      !get_float_array(env, argv[7], "bShift", 1, napi_float64_array, &sb))
+    return NULL;
+  if (napi_get_value_bool(env, argv[8], &symmetric) != napi_ok) {
+    napi_throw_type_error(env, CODE_ARGUMENT, "symmetric must be a boolean");
+    return NULL;
+  }
+  if (!get_threads_level(env, argv[9], argv[10], &threads, &level)) return NULL;
+  if (a.length != m * k) return shape_error(env, "a", a.length, m * k), NULL;
+  if (b.length != m * n) return shape_error(env, "b", b.length, m * n), NULL;
+  if (out.length != k * n) return shape_error(env, "out", out.length, k * n), NULL;
+  if (sa.data && sa.length != k) return shape_error(env, "aShift", sa.length, k), NULL;
+  if (sb.data && sb.length != n) return shape_error(env, "bShift", sb.length, n), NULL;
+  if (symmetric && (k != n || a.data != b.data || a.type != b.type || sa.data != sb.data)) {
+    napi_throw_range_error(env, CODE_ARGUMENT, "symmetric needs the same data and shift for a and b");
+    return NULL;
+  }
+  const rl_matrix am = {a.data, a.type == napi_float64_array, m, k};
+  const rl_matrix bm = {b.data, b.type == napi_float64_array, m, n};
+  if (rl_gemm_atb(&am, &bm, (double *)out.data, (const double *)sa.data, (const double *)sb.data, symmetric, threads, level) != 0) {
+    napi_throw_error(env, CODE_MEMORY, "gemmAtb: out of memory for the packing buffers");
+  }
+  return NULL;
+}
+
+static napi_value cpu_level(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_create_string_utf8(env, rl_level_name(rl_cpu_level()), NAPI_AUTO_LENGTH, &result);
+  return result;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"cpuLevel", NULL, cpu_level, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gemmAbt", NULL, gemm_abt, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gemmAtb", NULL, gemm_atb, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,567 @@
+/*
+ * BLIS-style SGEMM: operands are packed into panels (MR rows of the "broadcast" operand, NR rows of
+ * the "vector" operand, each interleaved along the reduction index), a micro-kernel keeps an MR×NR
+ * tile of C in registers over RL_KC reduction steps, and the macro loops block for the caches.
+ *
+ * Both products are written as C[i][j] (+)= Σ_p S(i, p)·V(j, p):
+ * - A·Bᵀ: S(i, p) = A[i][p], V(j, p) = B[j][p]                    (reduction over columns)
+ * - Aᵀ·B: S(i, p) = A[p][i], V(j, p) = B[p][j]                    (reduction over rows)
+ * so one packing routine (strided reads, optional shift/scale, float32/float64 input) serves both.
+ *
+ * SIMD paths are compiled with function-level target attributes (never -march=native) and chosen
+ * at run time with __builtin_cpu_supports, so one binary is correct on any x86-64 CPU.
+ */
+#include "gemm.h"
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define RL_X86 1
+#include <immintrin.h>
+#else
+#define RL_X86 0
+#endif
+
+#define MR_MAX 12
+#define NR_MAX 32
+#define ALIGN 64
+/** Multiply-adds below which a product runs on the calling thread only (a thread start costs ~50 µs). */
+#define RL_MIN_THREADED_WORK 4e6
+/** Columns of C per column block of A·Bᵀ (a multiple of every NR). */
+#define RL_NC 512
+
+/* ------------------------------------------------------------------------------------------ */
+/* Micro-kernels: tile (MR×NR, row-major, stride NR) = Σ_{p<kc} a[p·MR + i]·b[p·NR + j].          */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef void (*kernel_fn)(long kc, const float *restrict a, const float *restrict b, float *restrict tile);
+
+#if RL_X86
+/* 12×32: 24 zmm accumulators, two vector loads and twelve broadcasts per reduction step. */
+__attribute__((target("avx512f,avx2,fma"))) static void kernel_avx512(long kc, const float *restrict a, const float *restrict b,
+                                                                      float *restrict tile) {
+  __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+  __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+  __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+  __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
+  __m512 c80 = _mm512_setzero_ps(), c81 = _mm512_setzero_ps(), c90 = _mm512_setzero_ps(), c91 = _mm512_setzero_ps();
+  __m512 ca0 = _mm512_setzero_ps(), ca1 = _mm512_setzero_ps(), cb0 = _mm512_setzero_ps(), cb1 = _mm512_setzero_ps();
+  for (long p = 0; p < kc; p++) {
+    const __m512 b0 = _mm512_load_ps(b);
+    const __m512 b1 = _mm512_load_ps(b + 16);
+    __m512 x;
+#define RL_ROW(i, r0, r1)                     \
+  x = _mm512_set1_ps(a[i]);                   \
+  r0 = _mm512_fmadd_ps(x, b0, r0);            \
+  r1 = _mm512_fmadd_ps(x, b1, r1);
+    RL_ROW(0, c00, c01)
+    RL_ROW(1, c10, c11)
+    RL_ROW(2, c20, c21)
+    RL_ROW(3, c30, c31)
+    RL_ROW(4, c40, c41)
+    RL_ROW(5, c50, c51)
+    RL_ROW(6, c60, c61)
+    RL_ROW(7, c70, c71)
+    RL_ROW(8, c80, c81)
+    RL_ROW(9, c90, c91)
+    RL_ROW(10, ca0, ca1)
+    RL_ROW(11, cb0, cb1)
+#undef RL_ROW
+    a += 12;
+    b += 32;
+  }
+#define RL_ST(i, r0, r1)                     \
+  _mm512_store_ps(tile + (i) * 32, r0);      \
+  _mm512_store_ps(tile + (i) * 32 + 16, r1);
+  RL_ST(0, c00, c01)
+  RL_ST(1, c10, c11)
+  RL_ST(2, c20, c21)
+  RL_ST(3, c30, c31)
+  RL_ST(4, c40, c41)
+  RL_ST(5, c50, c51)
+  RL_ST(6, c60, c61)
+  RL_ST(7, c70, c71)
+  RL_ST(8, c80, c81)
+  RL_ST(9, c90, c91)
+  RL_ST(10, ca0, ca1)
+  RL_ST(11, cb0, cb1)
+#undef RL_ST
+}
+
+/* 6×16: 12 ymm accumulators, two vector loads and six broadcasts per step. */
+__attribute__((target("avx2,fma"))) static void kernel_avx2(long kc, const float *restrict a, const float *restrict b,
+                                                            float *restrict tile) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (long p = 0; p < kc; p++) {
+    const __m256 b0 = _mm256_load_ps(b);
+    const __m256 b1 = _mm256_load_ps(b + 8);
+    __m256 x;
+#define RL_ROW(i, r0, r1)                     \
+  x = _mm256_broadcast_ss(a + (i));           \
+  r0 = _mm256_fmadd_ps(x, b0, r0);            \
+  r1 = _mm256_fmadd_ps(x, b1, r1);
+    RL_ROW(0, c00, c01)
+    RL_ROW(1, c10, c11)
+    RL_ROW(2, c20, c21)
+    RL_ROW(3, c30, c31)
+    RL_ROW(4, c40, c41)
+    RL_ROW(5, c50, c51)
+#undef RL_ROW
+    a += 6;
+    b += 16;
+  }
+#define RL_ST(i, r0, r1)                     \
+  _mm256_store_ps(tile + (i) * 16, r0);      \
+  _mm256_store_ps(tile + (i) * 16 + 8, r1);
+  RL_ST(0, c00, c01)
+  RL_ST(1, c10, c11)
+  RL_ST(2, c20, c21)
+  RL_ST(3, c30, c31)
+  RL_ST(4, c40, c41)
+  RL_ST(5, c50, c51)
+#undef RL_ST
+}
+#endif
+
+/* 4×8 in plain C: correct everywhere, vectorised by the compiler for the baseline ISA only. */
+static void kernel_portable(long kc, const float *restrict a, const float *restrict b, float *restrict tile) {
+  float c[4][8];
+  memset(c, 0, sizeof c);
+  for (long p = 0; p < kc; p++) {
+    for (int i = 0; i < 4; i++) {
+      const float x = a[i];
+      for (int j = 0; j < 8; j++) c[i][j] += x * b[j];
+    }
+    a += 4;
+    b += 8;
+  }
+  memcpy(tile, c, sizeof c);
+}
+
+typedef struct {
+  int mr;
+  int nr;
+  int mc; /* rows of the broadcast operand packed per block (multiple of mr) */
+  kernel_fn kernel;
+} kernel_info;
+
+static kernel_info kernel_for(rl_level level) {
+  kernel_info k = {4, 8, 128, kernel_portable};
+#if RL_X86
+  if (level == RL_LEVEL_AVX512) {
+    k.mr = 12;
+    k.nr = 32;
+    k.mc = 144;
+    k.kernel = kernel_avx512;
+  } else if (level == RL_LEVEL_AVX2) {
+    k.mr = 6;
+    k.nr = 16;
+    k.mc = 120;
+    k.kernel = kernel_avx2;
+  }
+#else
+  (void)level;
+#endif
+  return k;
+}
+
+rl_level rl_cpu_level(void) {
+#if RL_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return RL_LEVEL_AVX512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return RL_LEVEL_AVX2;
+#endif
+  return RL_LEVEL_PORTABLE;
+}
+
+const char *rl_level_name(rl_level level) {
+  switch (level) {
+    case RL_LEVEL_AVX512:
+      return "avx512";
+    case RL_LEVEL_AVX2:
+      return "avx2";
+    default:
+      return "portable";
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Packing                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Logical operand X(i, p) = round32((data[i·si + p·sp] − shift_i[i] − shift_p[p]) · scale_i[i]). */
+typedef struct {
+  const void *data;
+  int f64;
+  size_t si;
+  size_t sp;
+  const double *shift_i;
+  const double *shift_p;
+  const double *scale_i;
+} operand;
+
+/**
+ * dst[p·R + r] = X(i0 + r, p0 + p) for r < ib, p < pk; rows r ≥ ib are zero (tails of a panel).
+ * The shift and scale are applied in float64 and the result rounded once to float32, exactly as the
+ * core's JS code does before handing a float32 block to a backend.
+ */
+static void pack_panel(const operand *x, size_t i0, size_t ib, size_t p0, size_t pk, int R, float *restrict dst) {
+  const int plain = x->shift_i == NULL && x->shift_p == NULL && x->scale_i == NULL;
+  if (plain && !x->f64 && x->si == 1) {
+    /* Contiguous along i (Aᵀ·B operands): one short copy per reduction step. */
+    const float *src = (const float *)x->data + i0 + p0 * x->sp;
+    for (size_t p = 0; p < pk; p++) {
+      float *d = dst + p * (size_t)R;
+      const float *s = src + p * x->sp;
+      size_t r = 0;
+      for (; r < ib; r++) d[r] = s[r];
+      for (; r < (size_t)R; r++) d[r] = 0.0f;
+    }
+    return;
+  }
+  if (plain && !x->f64 && x->sp == 1) {
+    /* Contiguous along p (A·Bᵀ operands): read each row sequentially, write with stride R. */
+    for (size_t r = 0; r < ib; r++) {
+      const float *s = (const float *)x->data + (i0 + r) * x->si + p0;
+      for (size_t p = 0; p < pk; p++) dst[p * (size_t)R + r] = s[p];
+    }
+    for (size_t r = ib; r < (size_t)R; r++)
+      for (size_t p = 0; p < pk; p++) dst[p * (size_t)R + r] = 0.0f;
+    return;
+  }
+  for (size_t r = 0; r < (size_t)R; r++) {
+    if (r >= ib) {
+      for (size_t p = 0; p < pk; p++) dst[p * (size_t)R + r] = 0.0f;
+      continue;
+    }
+    const size_t i = i0 + r;
+    const double si = x->shift_i ? x->shift_i[i] : 0.0;
+    const double sc = x->scale_i ? x->scale_i[i] : 1.0;
+    const int scaled = x->scale_i != NULL;
+    for (size_t p = 0; p < pk; p++) {
+      const size_t at = i * x->si + (p0 + p) * x->sp;
+      double v = x->f64 ? ((const double *)x->data)[at] : (double)((const float *)x->data)[at];
+      v -= si;
+      if (x->shift_p) v -= x->shift_p[p0 + p];
+      if (scaled) v *= sc;
+      dst[p * (size_t)R + r] = (float)v;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Storing a tile                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct {
+  int f64;         /* C is float64 (always accumulated into) or float32 */
+  int accumulate;  /* float32 C: add to C instead of overwriting */
+  int clamp;       /* float32 C: clamp to [lo, hi] after this block */
+  float lo;
+  float hi;
+} store_mode;
+
+static void store_tile(const float *restrict tile, int nr, void *c, size_t ldc, size_t rows, size_t cols, store_mode mode) {
+  if (mode.f64) {
+    double *d = (double *)c;
+    for (size_t i = 0; i < rows; i++) {
+      double *row = d + i * ldc;
+      const float *t = tile + i * (size_t)nr;
+      for (size_t j = 0; j < cols; j++) row[j] += (double)t[j];
+    }
+    return;
+  }
+  float *f = (float *)c;
+  for (size_t i = 0; i < rows; i++) {
+    float *row = f + i * ldc;
+    const float *t = tile + i * (size_t)nr;
+    if (mode.accumulate) {
+      for (size_t j = 0; j < cols; j++) row[j] += t[j];
+    } else {
+      for (size_t j = 0; j < cols; j++) row[j] = t[j];
+    }
+    if (mode.clamp) {
+      const float lo = mode.lo, hi = mode.hi;
+      for (size_t j = 0; j < cols; j++) {
+        const float v = row[j];
+        row[j] = v < lo ? lo : (v > hi ? hi : v);
+      }
+    }
+  }
+}
+
+static void *aligned_buffer(size_t floats) {
+  size_t bytes = (floats * sizeof(float) + ALIGN - 1) / ALIGN * ALIGN;
+  if (bytes == 0) bytes = ALIGN;
+  return aligned_alloc(ALIGN, bytes);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* A·Bᵀ                                                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct {
+  kernel_info k;
+  const operand *s;
+  size_t m, n, kdim;
+  const float *vpack; /* all of B, packed: [pc block][NR panel][p][NR] */
+  size_t vpanels;
+  float *out;
+  int clamp;
+  float lo, hi;
+  size_t row0, row1; /* rows of C this worker computes */
+  int failed;
+} abt_job;
+
+static void *abt_worker(void *arg) {
+  abt_job *job = (abt_job *)arg;
+  const kernel_info k = job->k;
+  float *spack = aligned_buffer((size_t)k.mc * RL_KC);
+  float *tile = aligned_buffer(MR_MAX * NR_MAX);
+  if (!spack || !tile) {
+    free(spack);
+    free(tile);
+    job->failed = 1;
+    return NULL;
+  }
+  const size_t panel_floats = (size_t)RL_KC * k.nr;
+  /* Column blocks of C: the packed B slab of one (column block, RL_KC) pair (≤ 512 KB) stays in L2
+     while every row panel of A passes over it. */
+  const size_t nc_panels = RL_NC / (size_t)k.nr;
+  for (size_t jc = 0; jc < job->vpanels; jc += nc_panels) {
+  const size_t jc_end = jc + nc_panels < job->vpanels ? jc + nc_panels : job->vpanels;
+  for (size_t ic = job->row0; ic < job->row1; ic += k.mc) {
+    const size_t mb = job->row1 - ic < (size_t)k.mc ? job->row1 - ic : (size_t)k.mc;
+    const size_t spanels = (mb + k.mr - 1) / k.mr;
+    for (size_t pc = 0, blk = 0; pc < job->kdim; pc += RL_KC, blk++) {
+      const size_t pk = job->kdim - pc < RL_KC ? job->kdim - pc : RL_KC;
+      for (size_t ir = 0; ir < spanels; ir++) {
+        const size_t i0 = ic + ir * k.mr;
+        const size_t ib = job->row1 - i0 < (size_t)k.mr ? job->row1 - i0 : (size_t)k.mr;
+        pack_panel(job->s, i0, ib, pc, pk, k.mr, spack + ir * (size_t)RL_KC * k.mr);
+      }
+      const store_mode mode = {0, pc > 0, job->clamp && pc + pk == job->kdim, job->lo, job->hi};
+      for (size_t jr = jc; jr < jc_end; jr++) {
+        const float *vp = job->vpack + (blk * job->vpanels + jr) * panel_floats;
+        const size_t j0 = jr * k.nr;
+        const size_t jb = job->n - j0 < (size_t)k.nr ? job->n - j0 : (size_t)k.nr;
+        for (size_t ir = 0; ir < spanels; ir++) {
+          const size_t i0 = ic + ir * k.mr;
+          const size_t ib = job->row1 - i0 < (size_t)k.mr ? job->row1 - i0 : (size_t)k.mr;
+          k.kernel((long)pk, spack + ir * (size_t)RL_KC * k.mr, vp, tile);
+          store_tile(tile, k.nr, job->out + i0 * job->n + j0, job->n, ib, jb, mode);
+        }
+      }
+    }
+  }
+  }
+  free(spack);
+  free(tile);
+  return NULL;
+}
+
+/**
+ * Asks Linux for transparent huge pages on the 2 MB-aligned interior of a large output buffer
+ * before its first touch. A fresh N×A result (200 MB in the benchmark) otherwise costs one page
+ * fault per 4 KB on first write — measured at ~0.7 s for 200 MB on this VM, more than the product
+ * itself; NumPy does the same for its own large arrays. Only the paging policy of the range
+ * changes (never its contents); errors are ignored.
+ */
+static void advise_huge_pages(void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const uintptr_t huge = (uintptr_t)1 << 21;
+  if (bytes < 4 * huge) return;
+  const uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+  const uintptr_t end = ((uintptr_t)p + bytes) & ~(huge - 1);
+  if (end > start) (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+int rl_gemm_abt(const rl_matrix *a, const rl_matrix *b, float *out, const double *a_shift, const double *a_scale, int clamp,
+                float lo, float hi, int threads, rl_level level) {
+  const size_t m = a->rows, n = b->rows, kdim = a->cols;
+  if (m == 0 || n == 0) return 0;
+  advise_huge_pages(out, m * n * sizeof(float));
+  if (kdim == 0) {
+    const float z = clamp ? (0.0f < lo ? lo : (0.0f > hi ? hi : 0.0f)) : 0.0f;
+    for (size_t t = 0; t < m * n; t++) out[t] = z;
+    return 0;
+  }
+  const kernel_info k = kernel_for(level);
+  const operand s = {a->data, a->f64, kdim, 1, NULL, a_shift, a_scale};
+  const operand v = {b->data, b->f64, kdim, 1, NULL, NULL, NULL};
+  const size_t vpanels = (n + k.nr - 1) / k.nr;
+  const size_t blocks = (kdim + RL_KC - 1) / RL_KC;
+  const size_t panel_floats = (size_t)RL_KC * k.nr;
+  float *vpack = aligned_buffer(blocks * vpanels * panel_floats);
+  if (!vpack) return -1;
+  for (size_t blk = 0; blk < blocks; blk++) {
+    const size_t pc = blk * RL_KC;
+    const size_t pk = kdim - pc < RL_KC ? kdim - pc : RL_KC;
+    for (size_t jr = 0; jr < vpanels; jr++) {
+      const size_t j0 = jr * k.nr;
+      const size_t jb = n - j0 < (size_t)k.nr ? n - j0 : (size_t)k.nr;
+      pack_panel(&v, j0, jb, pc, pk, k.nr, vpack + (blk * vpanels + jr) * panel_floats);
+    }
+  }
+  /* Rows of C split into contiguous ranges (multiples of MR), one per thread. */
+  size_t panels = (m + k.mr - 1) / k.mr;
+  size_t t_count = threads < 1 ? 1 : (size_t)threads;
+  if ((double)m * (double)n * (double)kdim < RL_MIN_THREADED_WORK) t_count = 1;
+  if (t_count > panels) t_count = panels;
+  if (t_count > 64) t_count = 64;
+  abt_job jobs[64];
+  pthread_t ids[64];
+  int started[64] = {0};
+  for (size_t t = 0; t < t_count; t++) {
+    const size_t p0 = panels * t / t_count, p1 = panels * (t + 1) / t_count;
+    abt_job job = {k, &s, m, n, kdim, vpack, vpanels, out, clamp, lo, hi, p0 * k.mr, p1 * k.mr < m ? p1 * k.mr : m, 0};
+    jobs[t] = job;
+  }
+  for (size_t t = 1; t < t_count; t++) started[t] = pthread_create(&ids[t], NULL, abt_worker, &jobs[t]) == 0;
+  abt_worker(&jobs[0]);
+  int failed = jobs[0].failed;
+  for (size_t t = 1; t < t_count; t++) {
+    if (started[t]) {
+      pthread_join(ids[t], NULL);
+    } else {
+      abt_worker(&jobs[t]); /* could not start a thread: do its share here */
+    }
+    failed |= jobs[t].failed;
+  }
+  free(vpack);
+  return failed ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Aᵀ·B                                                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct {
+  kernel_info k;
+  const operand *s;
+  const operand *v;
+  size_t kdim, n; /* C is kdim × n */
+  int symmetric;
+  size_t red0, red1; /* rows of A and B (the reduction) this worker sums */
+  double *out;       /* this worker's accumulator (kdim × n) */
+  int failed;
+} atb_job;
+
+static void *atb_worker(void *arg) {
+  atb_job *job = (atb_job *)arg;
+  const kernel_info k = job->k;
+  const size_t vpanels = (job->n + k.nr - 1) / k.nr;
+  const size_t panel_floats = (size_t)RL_KC * k.nr;
+  float *vpack = aligned_buffer(vpanels * panel_floats);
+  float *spack = aligned_buffer((size_t)k.mc * RL_KC);
+  float *tile = aligned_buffer(MR_MAX * NR_MAX);
+  if (!vpack || !spack || !tile) {
+    free(vpack);
+    free(spack);
+    free(tile);
+    job->failed = 1;
+    return NULL;
+  }
+  const store_mode mode = {1, 1, 0, 0.0f, 0.0f};
+  for (size_t pc = job->red0; pc < job->red1; pc += RL_KC) {
+    const size_t pk = job->red1 - pc < RL_KC ? job->red1 - pc : RL_KC;
+    for (size_t jr = 0; jr < vpanels; jr++) {
+      const size_t j0 = jr * k.nr;
+      const size_t jb = job->n - j0 < (size_t)k.nr ? job->n - j0 : (size_t)k.nr;
+      pack_panel(job->v, j0, jb, pc, pk, k.nr, vpack + jr * panel_floats);
+    }
+    for (size_t ic = 0; ic < job->kdim; ic += k.mc) {
+      const size_t mb = job->kdim - ic < (size_t)k.mc ? job->kdim - ic : (size_t)k.mc;
+      const size_t spanels = (mb + k.mr - 1) / k.mr;
+      for (size_t ir = 0; ir < spanels; ir++) {
+        const size_t i0 = ic + ir * k.mr;
+        const size_t ib = job->kdim - i0 < (size_t)k.mr ? job->kdim - i0 : (size_t)k.mr;
+        pack_panel(job->s, i0, ib, pc, pk, k.mr, spack + ir * (size_t)RL_KC * k.mr);
+      }
+      for (size_t jr = 0; jr < vpanels; jr++) {
+        const size_t j0 = jr * k.nr;
+        const size_t jb = job->n - j0 < (size_t)k.nr ? job->n - j0 : (size_t)k.nr;
+        /* Symmetric: skip tiles entirely below the diagonal (j0 + jb ≤ i0). */
+        if (job->symmetric && j0 + jb <= ic) continue;
+        for (size_t ir = 0; ir < spanels; ir++) {
+          const size_t i0 = ic + ir * k.mr;
+          if (job->symmetric && j0 + jb <= i0) break;
+          const size_t ib = job->kdim - i0 < (size_t)k.mr ? job->kdim - i0 : (size_t)k.mr;
+          k.kernel((long)pk, spack + ir * (size_t)RL_KC * k.mr, vpack + jr * panel_floats, tile);
+          store_tile(tile, k.nr, job->out + i0 * job->n + j0, job->n, ib, jb, mode);
+        }
+      }
+    }
+  }
+  free(vpack);
+  free(spack);
+  free(tile);
+  return NULL;
+}
+
+int rl_gemm_atb(const rl_matrix *a, const rl_matrix *b, double *out, const double *a_shift, const double *b_shift, int symmetric,
+                int threads, rl_level level) {
+  const size_t m = a->rows, kdim = a->cols, n = b->cols;
+  if (m == 0 || kdim == 0 || n == 0) return 0;
+  if (symmetric && kdim != n) symmetric = 0;
+  const kernel_info k = kernel_for(level);
+  const operand s = {a->data, a->f64, 1, kdim, a_shift, NULL, NULL};
+  const operand v = {b->data, b->f64, 1, n, b_shift, NULL, NULL};
+  /* The reduction (rows) is split between threads in whole RL_KC blocks; each thread sums into
+     its own float64 accumulator (the first into `out` itself), added together at the end. */
+  const size_t blocks = (m + RL_KC - 1) / RL_KC;
+  size_t t_count = threads < 1 ? 1 : (size_t)threads;
+  if ((double)m * (double)n * (double)kdim < RL_MIN_THREADED_WORK) t_count = 1;
+  if (t_count > blocks) t_count = blocks;
+  if (t_count > 64) t_count = 64;
+  atb_job jobs[64];
+  pthread_t ids[64];
+  int started[64] = {0};
+  double *partials = NULL;
+  if (t_count > 1) {
+    partials = calloc((t_count - 1) * kdim * n, sizeof(double));
+    if (!partials) t_count = 1;
+  }
+  for (size_t t = 0; t < t_count; t++) {
+    const size_t b0 = blocks * t / t_count, b1 = blocks * (t + 1) / t_count;
+    atb_job job = {k, &s, &v, kdim, n, symmetric, b0 * RL_KC, b1 * RL_KC < m ? b1 * RL_KC : m,
+                   t == 0 ? out : partials + (t - 1) * kdim * n, 0};
+    jobs[t] = job;
+  }
+  for (size_t t = 1; t < t_count; t++) started[t] = pthread_create(&ids[t], NULL, atb_worker, &jobs[t]) == 0;
+  atb_worker(&jobs[0]);
+  int failed = jobs[0].failed;
+  for (size_t t = 1; t < t_count; t++) {
+    if (started[t]) {
+      pthread_join(ids[t], NULL);
+    } else {
+      atb_worker(&jobs[t]);
+    }
+    failed |= jobs[t].failed;
+    const double *part = jobs[t].out;
+    if (symmetric) {
+      for (size_t i = 0; i < kdim; i++)
+        for (size_t j = i; j < n; j++) out[i * n + j] += part[i * n + j];
+    } else {
+      for (size_t e = 0; e < kdim * n; e++) out[e] += part[e];
+    }
+  }
+  free(partials);
+  if (symmetric) {
+    for (size_t i = 1; i < kdim; i++)
+      for (size_t j = 0; j < i; j++) out[i * n + j] = out[j * n + i];
+  }
+  return failed ? -1 : 0;
+}

@@ -1,0 +1,46 @@
+/*
+ * Packed, register-blocked single-precision GEMM kernels for @rlsa/linalg-native.
+ * No external BLAS: AVX-512, AVX2+FMA and portable C micro-kernels, chosen at run time.
+ */
+#ifndef RLSA_GEMM_H
+#define RLSA_GEMM_H
+
+#include <stddef.h>
+
+/** SIMD levels, in increasing order; a level may run on any CPU that supports it. */
+typedef enum { RL_LEVEL_PORTABLE = 0, RL_LEVEL_AVX2 = 1, RL_LEVEL_AVX512 = 2 } rl_level;
+
+/** The best level this CPU (and OS) supports. */
+rl_level rl_cpu_level(void);
+/** "portable", "avx2" or "avx512". */
+const char *rl_level_name(rl_level level);
+
+/** A matrix operand: row-major `rows × cols`, float32 or float64 elements. */
+typedef struct {
+  const void *data;
+  int f64;
+  size_t rows;
+  size_t cols;
+} rl_matrix;
+
+/**
+ * out (m×n, float32, row stride n) = clamp(A'·Bᵀ) with A' = (A − 1·shiftᵀ)·diag(scale) rounded to
+ * float32 (shift per column of A, scale per row; each may be NULL), A m×k, B n×k.
+ * Clamping to [lo, hi] only if `clamp` is non-zero. Returns 0, or -1 if memory ran out.
+ */
+int rl_gemm_abt(const rl_matrix *a, const rl_matrix *b, float *out, const double *a_shift, const double *a_scale, int clamp,
+                float lo, float hi, int threads, rl_level level);
+
+/**
+ * out (k×n, float64, row stride n) += (A − 1·a_shiftᵀ)ᵀ·(B − 1·b_shiftᵀ), the shifted values rounded
+ * to float32, products summed in float32 over blocks of RL_KC rows, the blocks in float64.
+ * A m×k, B m×n. With `symmetric` (A and B the same data and shift, k == n) only the upper
+ * triangle is computed and mirrored. Returns 0, or -1 if memory ran out.
+ */
+int rl_gemm_atb(const rl_matrix *a, const rl_matrix *b, double *out, const double *a_shift, const double *b_shift, int symmetric,
+                int threads, rl_level level);
+
+/** Rows of the reduction summed in float32 by the micro-kernel before the float64 accumulation. */
+#define RL_KC 256
+
+#endif
