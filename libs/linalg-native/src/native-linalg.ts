@@ -3,7 +3,7 @@ import { RlsaError, type Linalg, type MatmulABtIntoOptions, type Matrix } from '
 import { loadAddon, SIMD_LEVELS, type NativeAddon, type SimdLevel } from './addon.ts';
 
 export interface NativeLinalgOptions {
-  /** Threads per product. Default: min(2, CPUs) unless RLSA_NATIVE_THREADS says otherwise. */
+  /** Threads per product (at most 64). Default: RLSA_NATIVE_THREADS if set, else the number of CPUs. */
   readonly threads?: number;
   /**
    * SIMD path of the kernels. Default: RLSA_NATIVE_SIMD if set, else the best this CPU supports.
@@ -45,7 +45,7 @@ export class NativeLinalg implements Linalg {
     }
     this.addon = addon;
     const envThreads = env['RLSA_NATIVE_THREADS'];
-    this.threads = positiveInteger(options.threads ?? (envThreads !== undefined ? Number(envThreads) : Math.min(2, Math.max(1, os.availableParallelism()))), 'threads');
+    this.threads = positiveInteger(options.threads ?? (envThreads !== undefined ? Number(envThreads) : Math.min(64, Math.max(1, os.availableParallelism()))), 'threads');
     if (this.threads > 64) throw new RlsaError('invalid_argument', `threads must be at most 64, got ${this.threads}`);
     const level = options.level ?? env['RLSA_NATIVE_SIMD'] ?? status.cpuLevel;
     if (!SIMD_LEVELS.includes(level as SimdLevel)) {

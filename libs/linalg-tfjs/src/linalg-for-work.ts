@@ -1,13 +1,14 @@
 import { jsLinalg, type Linalg } from '@rlsa/core';
+import { NativeLinalg, nativeLinalgStatus } from '@rlsa/linalg-native';
 import { OnnxLinalg } from '@rlsa/linalg-onnx';
 import { createTfjsLinalg } from './create-linalg.ts';
 
 /** Which `Linalg` to use: `auto` decides by the size of the work. */
-export type LinalgChoice = 'auto' | 'js' | 'tfjs' | 'onnx';
+export type LinalgChoice = 'auto' | 'js' | 'tfjs' | 'onnx' | 'native';
 
 export interface ChosenLinalg {
   readonly linalg: Linalg;
-  /** `js`, `onnxruntime-cpu`, or `tfjs-<backend>` (e.g. `tfjs-wasm`). */
+  /** `js`, `native-<simd level>` (e.g. `native-avx512`), `onnxruntime-cpu`, or `tfjs-<backend>` (e.g. `tfjs-wasm`). */
   readonly name: string;
   readonly threads: number;
 }
@@ -25,13 +26,19 @@ export const TFJS_THREADS_MIN_WORK = 5e10;
 
 /**
  * The `Linalg` for a job of `multiplyAdds` multiply-adds: pure JS for small jobs; above
- * {@link TFJS_MIN_WORK}, ONNX Runtime (@rlsa/linalg-onnx: native MLAS GEMM on every CPU, ~5×
- * the wasm backend here) when its native binding loads, else tfjs (wasm, threaded for the
+ * {@link TFJS_MIN_WORK}, the project's own kernels (@rlsa/linalg-native: C SGEMM with the fused
+ * centring/normalisation, ~2–4× ONNX Runtime here) when their addon was built, else ONNX Runtime
+ * (@rlsa/linalg-onnx: MLAS GEMM) when its binding loads, else tfjs (wasm, threaded for the
  * largest). `choice` (e.g. from the environment variable RLSA_LINALG) forces one side; a forced
- * `tfjs` or `onnx` sends even the smallest products there (and a forced `onnx` fails if it cannot load).
+ * `native`, `tfjs` or `onnx` sends even the smallest products there (and a forced `native` or
+ * `onnx` fails if it cannot load).
  */
 export async function linalgForWork(multiplyAdds: number, choice: LinalgChoice = 'auto'): Promise<ChosenLinalg> {
   if (choice === 'js' || (choice === 'auto' && multiplyAdds < TFJS_MIN_WORK)) return { linalg: jsLinalg, name: 'js', threads: 1 };
+  if (choice === 'native' || (choice === 'auto' && nativeLinalgStatus().available)) {
+    const native = new NativeLinalg();
+    return { linalg: native, name: `native-${native.level}`, threads: native.threads };
+  }
   if (choice === 'onnx') {
     const onnx = new OnnxLinalg({ minWork: 0 });
     return { linalg: onnx, name: 'onnxruntime-cpu', threads: onnx.threads };
@@ -50,9 +57,9 @@ export async function linalgForWork(multiplyAdds: number, choice: LinalgChoice =
   return { linalg, name: `tfjs-${info.backend}`, threads: info.threads };
 }
 
-/** Reads RLSA_LINALG (`auto` when unset); anything else than auto, js, tfjs or onnx is refused. */
+/** Reads RLSA_LINALG (`auto` when unset); anything else than auto, js, native, tfjs or onnx is refused. */
 export function linalgChoiceFromEnv(env: NodeJS.ProcessEnv = process.env): LinalgChoice {
   const value = env['RLSA_LINALG'] ?? 'auto';
-  if (value === 'auto' || value === 'js' || value === 'tfjs' || value === 'onnx') return value;
-  throw Object.assign(new Error(`RLSA_LINALG must be auto, js, tfjs or onnx, got '${value}'`), { userFacing: true });
+  if (value === 'auto' || value === 'js' || value === 'native' || value === 'tfjs' || value === 'onnx') return value;
+  throw Object.assign(new Error(`RLSA_LINALG must be auto, js, native, tfjs or onnx, got '${value}'`), { userFacing: true });
 }

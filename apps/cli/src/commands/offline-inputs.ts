@@ -52,13 +52,14 @@ export function about<T>(source: string, compute: () => T): T {
 }
 
 /**
- * The fast products (ONNX Runtime, else tfjs) for big jobs, pure JS for small ones; RLSA_LINALG=js|tfjs|onnx forces one.
+ * The fast products (the native kernels, else ONNX Runtime, else tfjs) for big jobs, pure JS for small ones;
+ * RLSA_LINALG=js|native|tfjs|onnx forces one.
  * tfjs is imported only when used: it costs every other command's start-up otherwise.
  */
 export async function chooseLinalg(multiplyAdds: number): Promise<ChosenLinalg> {
   const choice = process.env['RLSA_LINALG'] ?? 'auto';
-  if (choice !== 'auto' && choice !== 'js' && choice !== 'tfjs' && choice !== 'onnx') {
-    throw new UsageError(`RLSA_LINALG must be auto, js, tfjs or onnx, got '${choice}'`);
+  if (choice !== 'auto' && choice !== 'js' && choice !== 'native' && choice !== 'tfjs' && choice !== 'onnx') {
+    throw new UsageError(`RLSA_LINALG must be auto, js, native, tfjs or onnx, got '${choice}'`);
   }
   // Same threshold as TFJS_MIN_WORK of @rlsa/linalg-tfjs, checked here to avoid importing it.
   if (choice === 'js' || (choice === 'auto' && multiplyAdds < SMALL_WORK)) return { linalg: jsLinalg, name: 'js', threads: 1 };
