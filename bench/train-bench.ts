@@ -22,6 +22,8 @@ import {
   initTfjsBackend,
   registerWasmTrainingKernels,
   restoreStockWasmKernels,
+  setSimdKernelsEnabled,
+  useFusedSiluGradients,
   useLazyConvInputGradients,
   type BackendPreference,
 } from '@rlsa/tfjs-kernels';
@@ -89,7 +91,7 @@ async function kernelTimes(step: () => number, n: number): Promise<KernelTimes> 
         step();
       });
       for (const k of info.kernels) {
-        if (k.name.endsWith('__op')) continue;
+        if (k.name.endsWith('__op') || k.name === 'unnamed scope') continue;
         const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
         sums.set(k.name, (sums.get(k.name) ?? 0) + ms);
       }
@@ -155,16 +157,20 @@ async function main(): Promise<void> {
 
   let stock: KernelTimes | { skipped: string } = { skipped: 'backend is not wasm' };
   if (info.backend === 'wasm' && !args['no-stock']) {
-    // Stock wasm kernels and tfjs's fused convolution gradient, but for the filter gradient the
-    // stock backend lacks.
+    // Stock wasm kernels, tfjs's fused convolution gradient and tfjs-layers' swish, but for the
+    // filter gradient the stock backend lacks (in its JavaScript loops, as before the SIMD ones).
     useLazyConvInputGradients()?.();
+    useFusedSiluGradients()?.();
     restoreStockWasmKernels();
     registerWasmTrainingKernels(['Conv2DBackpropFilter']);
+    const simd = setSimdKernelsEnabled(false);
     step();
     stock = await kernelTimes(step, Math.max(1, Math.min(profileSteps, 2)));
+    setSimdKernelsEnabled(simd);
     restoreStockWasmKernels();
     registerWasmTrainingKernels('all');
     if (info.lazyConvInputGradients) useLazyConvInputGradients();
+    if (info.fusedSiluGradients) useFusedSiluGradients();
   }
 
   const tfjs = {
@@ -172,6 +178,7 @@ async function main(): Promise<void> {
     threads: info.threads,
     kernels: info.kernels,
     lazyConvInputGradients: info.lazyConvInputGradients,
+    fusedSiluGradients: info.fusedSiluGradients,
     imagesPerSecond: round((batch * steps) / (total / 1000)),
     imagesPerCpuSecond: round((batch * steps) / cpuSeconds),
     msPerStepMean: round(total / steps),

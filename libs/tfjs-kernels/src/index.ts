@@ -16,3 +16,5 @@ export {
   type KernelSelection,
 } from './register-wasm-kernels.ts';
 export { useLazyConvInputGradients } from './lazy-conv-input-gradient.ts';
+export { useFusedSiluGradients } from './fused-silu.ts';
+export { setSimdKernelsEnabled } from './simd/simd-kernels.ts';

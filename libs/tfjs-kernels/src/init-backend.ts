@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { TfjsKernelsError } from './errors.ts';
+import { useFusedSiluGradients } from './fused-silu.ts';
 import { useLazyConvInputGradients } from './lazy-conv-input-gradient.ts';
 import { registerWasmTrainingKernels, type KernelSelection } from './register-wasm-kernels.ts';
 
@@ -33,6 +34,11 @@ export interface InitTfjsBackendOptions {
    * see `useLazyConvInputGradients`. Saves the first layer's useless input gradient every step.
    */
   lazyConvInputGradients?: boolean;
+  /**
+   * Compute the gradient of tfjs-layers' swish (SiLU) activation in one kernel (default true; wasm):
+   * see `useFusedSiluGradients`.
+   */
+  fusedSiluGradients?: boolean;
 }
 
 export interface TfjsBackendInfo {
@@ -48,6 +54,8 @@ export interface TfjsBackendInfo {
   skipped: { backend: BackendName; reason: string }[];
   /** Whether fused convolutions compute their input gradient only when needed. */
   lazyConvInputGradients: boolean;
+  /** Whether tfjs-layers' swish activation computes its gradient in one kernel (wasm only). */
+  fusedSiluGradients: boolean;
   /** Set when `threads` above 1 was asked for and could not be given. */
   threadsIgnoredReason?: string;
 }
@@ -132,13 +140,16 @@ async function choose(preference: BackendPreference, options: InitTfjsBackendOpt
   throw new TfjsKernelsError('backend_unavailable', `no tfjs backend could be loaded: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
 }
 
-type Loaded = Omit<TfjsBackendInfo, 'skipped' | 'lazyConvInputGradients'>;
+type Loaded = Omit<TfjsBackendInfo, 'skipped' | 'lazyConvInputGradients' | 'fusedSiluGradients'>;
 
 async function load(backend: BackendName, options: InitTfjsBackendOptions): Promise<Omit<TfjsBackendInfo, 'skipped'>> {
   const loaded = await loadBackend(backend, options);
   // tfjs-node runs its own fused kernels; the lazy gradient is for the backends that pay for it.
   const lazy = backend !== 'node' && (options.lazyConvInputGradients ?? true) && useLazyConvInputGradients() !== undefined;
-  return { ...loaded, lazyConvInputGradients: lazy };
+  // The fused SiLU gradient needs the project's wasm kernel (RlsaSiluGrad).
+  const silu =
+    backend === 'wasm' && (options.fusedSiluGradients ?? true) && loaded.kernels.includes('RlsaSiluGrad') && useFusedSiluGradients() !== undefined;
+  return { ...loaded, lazyConvInputGradients: lazy, fusedSiluGradients: silu };
 }
 
 async function loadBackend(backend: BackendName, options: InitTfjsBackendOptions): Promise<Loaded> {

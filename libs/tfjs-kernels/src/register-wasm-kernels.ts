@@ -7,6 +7,7 @@ import { castConfig } from './kernels/Cast.ts';
 import { identityConfig } from './kernels/Identity.ts';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.ts';
 import { multiplyConfig } from './kernels/Multiply.ts';
+import { siluGradConfig } from './kernels/SiluGrad.ts';
 import { sumConfig } from './kernels/Sum.ts';
 import { originalKernels } from './wasm-kernel-utils.ts';
 
@@ -20,6 +21,7 @@ export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
   identityConfig,
   castConfig,
   multiplyConfig,
+  siluGradConfig,
 ];
 
 /** Names of the project's wasm kernels. */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { conv2DGeometry, type Conv2DGeometry } from '../conv-geometry.ts';
 import { TfjsKernelsError } from '../errors.ts';
+import { address, simdKernels } from '../simd/simd-kernels.ts';
 import { disposeAll, heapF32, runWasmKernel, type WasmKernelArgs } from '../wasm-kernel-utils.ts';
 
 /** Channels first: xt[ci, n, h, w] = x[n, h, w, ci]. x: [N, H, W, cin] → xt: [cin, N, H, W]. */
@@ -42,20 +43,53 @@ export function batchInner(dy: Float32Array, n: number, pixels: number, cout: nu
  * operands slowly, and transposing this (the largest) matrix afterwards costs more than the product.
  * Read from the channels-first copy so that each row of colsT reads one channel plane (N·H·W floats,
  * cache-sized) in order, instead of striding through all of x once per row.
+ * `first` and `count` select images (a chunk of the batch): out is then [fh·fw·cin, count·oh·ow].
  */
-export function im2colTransposed(xt: Float32Array, g: Conv2DGeometry, out: Float32Array): void {
-  const { batch, inHeight: H, inWidth: W, inChannels: cin, outHeight: oh, outWidth: ow } = g;
-  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
-  const m = batch * oh * ow;
-  const plane = batch * H * W;
+
+/** The x range [xFirst, xEnd) of output columns whose input column x·sw + j - pl lies inside [0, W). */
+function columnRange(g: Conv2DGeometry, j: number): [number, number] {
+  const { inWidth: W, outWidth: ow, strideWidth: sw, padLeft: pl } = g;
+  const xFirst = Math.min(ow, Math.max(0, Math.ceil((pl - j) / sw)));
+  const xEnd = Math.max(xFirst, Math.min(ow, Math.floor((W - 1 + pl - j) / sw) + 1));
+  return [xFirst, xEnd];
+}
+
+/**
+ * im2colTransposed of images [first, first + count) into the tensor colsT, with the SIMD row copy
+ * (stride 1) when available.
+ */
+function im2colChunk(backend: BackendWasm, xt: tf.TensorInfo, g: Conv2DGeometry, colsT: tf.TensorInfo, first: number, count: number): void {
+  const simd = simdKernels(backend);
+  if (simd === undefined || g.strideHeight !== 1 || g.strideWidth !== 1) {
+    im2colTransposed(heapF32(backend, xt), g, heapF32(backend, colsT), first, count);
+    return;
+  }
+  const { inHeight: H, inWidth: W, inChannels: cin, outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw } = g;
+  const m = count * oh * ow;
+  const plane = g.batch * H * W;
+  const src = address(backend, xt);
+  const dst = address(backend, colsT);
   for (let i = 0; i < fh; i++) {
     for (let j = 0; j < fw; j++) {
-      // Output columns whose input column x·sw + j - pl lies inside [0, W).
-      const xFirst = Math.min(ow, Math.max(0, Math.ceil((pl - j) / sw)));
-      const xEnd = Math.max(xFirst, Math.min(ow, Math.floor((W - 1 + pl - j) / sw) + 1));
+      const [xFirst, xEnd] = columnRange(g, j);
+      for (let ci = 0; ci < cin; ci++) {
+        const row = (i * fw + j) * cin + ci;
+        simd.im2colRow(src + (ci * plane + first * H * W) * 4, dst + row * m * 4, count, H, W, oh, ow, i - g.padTop, j - g.padLeft, xFirst, xEnd);
+      }
+    }
+  }
+}
+export function im2colTransposed(xt: Float32Array, g: Conv2DGeometry, out: Float32Array, first = 0, count = g.batch - first): void {
+  const { inHeight: H, inWidth: W, inChannels: cin, outHeight: oh, outWidth: ow } = g;
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
+  const m = count * oh * ow;
+  const plane = g.batch * H * W;
+  for (let i = 0; i < fh; i++) {
+    for (let j = 0; j < fw; j++) {
+      const [xFirst, xEnd] = columnRange(g, j);
       for (let ci = 0; ci < cin; ci++) {
         let dst = ((i * fw + j) * cin + ci) * m;
-        for (let n = 0; n < batch; n++) {
+        for (let n = first; n < first + count; n++) {
           const image = ci * plane + n * H * W;
           for (let y = 0; y < oh; y++) {
             const row = y * sh + i - pt;
@@ -143,6 +177,32 @@ export function conv2DBackpropFilterImpl(
   return viaMatmul(backend, x, dy, g, attrs.filterShape);
 }
 
+/**
+ * Bytes of the per-chunk working set the two methods aim for (the im2col block for `matmul`, the
+ * product's right operand for `conv`): the product's reduction runs over N·oh·ow, and XNNPACK does
+ * not block it, so one product over the whole batch streams its operands from memory once per
+ * block of output rows; chunks of the batch that fit in cache, summed, are faster.
+ */
+let chunkBytes = { matmul: 1 << 19, conv: 1 << 21 };
+
+/** Sets the chunk sizes (benchmarks tune them; Infinity = the whole batch at once). Returns the previous ones. */
+export function setConv2DBackpropFilterChunkBytes(sizes: { matmul: number; conv: number }): { matmul: number; conv: number } {
+  const previous = chunkBytes;
+  chunkBytes = { ...sizes };
+  return previous;
+}
+
+/** Images per chunk: as few chunks as the budget allows, of equal sizes. */
+function imagesPerChunk(bytesPerImage: number, budget: number, batch: number): number {
+  const chunks = Math.max(1, Math.ceil((batch * bytesPerImage) / budget));
+  return Math.ceil(batch / Math.min(batch, chunks));
+}
+
+/** acc += part, elementwise. */
+function accumulate(acc: Float32Array, part: Float32Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + part[i]!;
+}
+
 function viaConv(backend: BackendWasm, x: tf.TensorInfo, dy: tf.TensorInfo, g: Conv2DGeometry): tf.TensorInfo | undefined {
   const { batch: n, inHeight: H, inWidth: W, inChannels: cin, outHeight: oh, outWidth: ow, outChannels: cout } = g;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
@@ -150,33 +210,47 @@ function viaConv(backend: BackendWasm, x: tf.TensorInfo, dy: tf.TensorInfo, g: C
   const bottom = (oh - 1) * sh + fh - pt - H;
   const right = (ow - 1) * sw + fw - pl - W;
   if (bottom < 0 || right < 0) return undefined;
-  const xb = backend.makeOutput([cin, H, W, n], 'float32');
-  const dyb = backend.makeOutput([oh, ow, n, cout], 'float32');
-  batchLast(heapF32(backend, x), n, H * W, cin, heapF32(backend, xb));
-  batchInner(heapF32(backend, dy), n, oh * ow, cout, heapF32(backend, dyb));
-  try {
-    const dwc = runWasmKernel(tf.Conv2D, backend, { x: xb, filter: dyb }, {
-      strides: 1,
-      pad: [[0, 0], [pt, bottom], [pl, right], [0, 0]],
-      dataFormat: 'NHWC',
-      dilations: [sh, sw],
-    });
-    // [cin, fh, fw, cout] → [fh, fw, cin, cout]
-    const dw = backend.makeOutput([fh, fw, cin, cout], 'float32');
-    const src = heapF32(backend, dwc);
-    const dst = heapF32(backend, dw);
-    for (let ci = 0; ci < cin; ci++) {
-      for (let t = 0; t < fh * fw; t++) {
-        const from = (ci * fh * fw + t) * cout;
-        const to = (t * cin + ci) * cout;
-        for (let co = 0; co < cout; co++) dst[to + co] = src[from + co]!;
+  const pixels = oh * ow;
+  const nb = imagesPerChunk(pixels * cout * 4, chunkBytes.conv, n);
+  const simd = simdKernels(backend);
+  // Σ over chunks of [cin, fh, fw, cout]
+  const acc = new Float32Array(cin * fh * fw * cout);
+  for (let first = 0; first < n; first += nb) {
+    const c = Math.min(nb, n - first);
+    const xb = backend.makeOutput([cin, H, W, c], 'float32');
+    const dyb = backend.makeOutput([oh, ow, c, cout], 'float32');
+    let part: tf.TensorInfo | undefined;
+    try {
+      batchLast(heapF32(backend, x).subarray(first * H * W * cin, (first + c) * H * W * cin), c, H * W, cin, heapF32(backend, xb));
+      if (simd !== undefined && cout % 4 === 0) {
+        const run = cout * 4;
+        simd.copyRuns(address(backend, dy) + first * pixels * run, address(backend, dyb), c, pixels, run, pixels * run, run, run, c * run);
+      } else {
+        batchInner(heapF32(backend, dy).subarray(first * pixels * cout, (first + c) * pixels * cout), c, pixels, cout, heapF32(backend, dyb));
       }
+      part = runWasmKernel(tf.Conv2D, backend, { x: xb, filter: dyb }, {
+        strides: 1,
+        pad: [[0, 0], [pt, bottom], [pl, right], [0, 0]],
+        dataFormat: 'NHWC',
+        dilations: [sh, sw],
+      });
+      accumulate(acc, heapF32(backend, part));
+    } finally {
+      disposeAll(backend, xb, dyb);
+      if (part !== undefined) disposeAll(backend, part);
     }
-    disposeAll(backend, dwc);
-    return dw;
-  } finally {
-    disposeAll(backend, xb, dyb);
   }
+  // [cin, fh, fw, cout] → [fh, fw, cin, cout]
+  const dw = backend.makeOutput([fh, fw, cin, cout], 'float32');
+  const dst = heapF32(backend, dw);
+  for (let ci = 0; ci < cin; ci++) {
+    for (let t = 0; t < fh * fw; t++) {
+      const from = (ci * fh * fw + t) * cout;
+      const to = (t * cin + ci) * cout;
+      for (let co = 0; co < cout; co++) dst[to + co] = acc[from + co]!;
+    }
+  }
+  return dw;
 }
 
 function viaMatmul(
@@ -187,24 +261,45 @@ function viaMatmul(
   filterShape: readonly number[],
 ): tf.TensorInfo {
   const k = g.filterHeight * g.filterWidth * g.inChannels;
-  const m = g.batch * g.outHeight * g.outWidth;
+  const pixels = g.outHeight * g.outWidth;
+  const cout = g.outChannels;
+  const nb = imagesPerChunk(k * pixels * 4, chunkBytes.matmul, g.batch);
   const xt = backend.makeOutput([g.inChannels, g.batch, g.inHeight, g.inWidth], 'float32');
-  const colsT = backend.makeOutput([1, k, m], 'float32');
   channelsFirst(heapF32(backend, x), g.batch * g.inHeight * g.inWidth, g.inChannels, heapF32(backend, xt));
-  im2colTransposed(heapF32(backend, xt), g, heapF32(backend, colsT));
-  disposeAll(backend, xt);
+  let dw: tf.TensorInfo | undefined;
   try {
-    const dw = runWasmKernel(
-      tf.BatchMatMul,
-      backend,
-      { a: colsT, b: { dataId: dy.dataId, dtype: dy.dtype, shape: [1, m, g.outChannels] } },
-      { transposeA: false, transposeB: false },
-    );
-    dw.shape = [...filterShape];
-    return dw;
+    for (let first = 0; first < g.batch; first += nb) {
+      const c = Math.min(nb, g.batch - first);
+      const m = c * pixels;
+      const colsT = backend.makeOutput([1, k, m], 'float32');
+      // The product's right operand must be a tensor of its own (XNNPACK caches its packing by tensor).
+      const whole = c === g.batch;
+      const dyc = whole ? { dataId: dy.dataId, dtype: dy.dtype, shape: [1, m, cout] } : backend.makeOutput([1, m, cout], 'float32');
+      let part: tf.TensorInfo | undefined;
+      try {
+        if (!whole) heapF32(backend, dyc).set(heapF32(backend, dy).subarray(first * pixels * cout, (first + c) * pixels * cout));
+        im2colChunk(backend, xt, g, colsT, first, c);
+        part = runWasmKernel(tf.BatchMatMul, backend, { a: colsT, b: dyc }, { transposeA: false, transposeB: false });
+        if (dw === undefined) {
+          dw = part;
+          part = undefined;
+        } else {
+          accumulate(heapF32(backend, dw), heapF32(backend, part));
+        }
+      } finally {
+        disposeAll(backend, colsT);
+        if (!whole) disposeAll(backend, dyc);
+        if (part !== undefined) disposeAll(backend, part);
+      }
+    }
+  } catch (error) {
+    if (dw !== undefined) disposeAll(backend, dw);
+    throw error;
   } finally {
-    disposeAll(backend, colsT);
+    disposeAll(backend, xt);
   }
+  dw!.shape = [...filterShape];
+  return dw!;
 }
 
 function conv2DBackpropFilter(args: WasmKernelArgs): tf.TensorInfo {

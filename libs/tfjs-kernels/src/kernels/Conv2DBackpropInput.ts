@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { conv2DGeometry, type Conv2DGeometry } from '../conv-geometry.ts';
+import { address, simdKernels } from '../simd/simd-kernels.ts';
 import { disposeAll, heapF32, runWasmKernel, type WasmKernelArgs } from '../wasm-kernel-utils.ts';
 
 /**
@@ -102,7 +103,8 @@ export function setConv2DBackpropInputMethod(m: BackpropInputMethod): BackpropIn
  *   on top/left, with the rotated, channel-swapped filter W'. For a 'valid' convolution most of
  *   the padded dy is zeros: N·H·W·fh·fw·cin·cout multiply-adds, about twice the forward pass.
  * - `matmul`: cols = dy·Wᵀ ([N·oh·ow, cout]·[cout, fh·fw·cin], one plain product: exactly the forward
- *   pass's multiply-adds), then col2im sums the columns into dx.
+ *   pass's multiply-adds), then col2im sums the columns into dx. With stride 1 and cin a multiple of
+ *   4, by chunks of the batch with col2im in WebAssembly SIMD (`simd/`).
  * `auto` takes `conv` when it needs less than 1.5× the product's multiply-adds (same padding),
  * else `matmul`.
  *
@@ -134,25 +136,86 @@ export function conv2DBackpropInputImpl(
   return useMatmul ? viaMatmul(backend, dy, filter, g) : viaConv(backend, dy, filter, info);
 }
 
+/**
+ * Bytes of the product's output (cols) per chunk of the batch in the `matmul` method when col2im runs
+ * in SIMD: small enough that col2im reads cols from cache right after the product wrote them.
+ */
+let chunkBytes = 1 << 20;
+
+/** Sets the chunk size of the `matmul` method (benchmarks tune it; Infinity = the whole batch). Returns the previous one. */
+export function setConv2DBackpropInputChunkBytes(bytes: number): number {
+  const previous = chunkBytes;
+  chunkBytes = bytes;
+  return previous;
+}
+
 function viaMatmul(backend: BackendWasm, dy: tf.TensorInfo, filter: tf.TensorInfo, g: Conv2DGeometry): tf.TensorInfo {
   const k = g.filterHeight * g.filterWidth * g.inChannels;
-  const m = g.batch * g.outHeight * g.outWidth;
+  const pixels = g.outHeight * g.outWidth;
+  const m = g.batch * pixels;
   const cout = g.outChannels;
   const wt = backend.makeOutput([1, cout, k], 'float32');
   transposedFilterMatrix(heapF32(backend, filter), k, cout, heapF32(backend, wt));
-  let cols: tf.TensorInfo | undefined;
+  const simd = simdKernels(backend);
   try {
-    cols = runWasmKernel(tf.BatchMatMul, backend, { a: { dataId: dy.dataId, dtype: dy.dtype, shape: [1, m, cout] }, b: wt }, {
+    if (simd !== undefined && g.strideHeight === 1 && g.strideWidth === 1 && g.inChannels % 4 === 0) {
+      return viaChunkedMatmul(backend, simd, dy, wt, g);
+    }
+    const cols = runWasmKernel(tf.BatchMatMul, backend, { a: { dataId: dy.dataId, dtype: dy.dtype, shape: [1, m, cout] }, b: wt }, {
       transposeA: false,
       transposeB: false,
     });
-    const dx = backend.makeOutput([g.batch, g.inHeight, g.inWidth, g.inChannels], 'float32');
-    col2im(heapF32(backend, cols), g, heapF32(backend, dx));
-    return dx;
+    try {
+      const dx = backend.makeOutput([g.batch, g.inHeight, g.inWidth, g.inChannels], 'float32');
+      col2im(heapF32(backend, cols), g, heapF32(backend, dx));
+      return dx;
+    } finally {
+      disposeAll(backend, cols);
+    }
   } finally {
     disposeAll(backend, wt);
-    if (cols !== undefined) disposeAll(backend, cols);
   }
+}
+
+/**
+ * The `matmul` method by chunks of the batch, col2im in SIMD: each chunk's cols (N·oh·ow·fh·fw·cin
+ * floats for the whole batch, 41 MB on the VanillaCNN's conv2) is summed into dx while in cache.
+ * The filter operand is the same tensor for every chunk, so XNNPACK packs it once.
+ */
+function viaChunkedMatmul(
+  backend: BackendWasm,
+  simd: NonNullable<ReturnType<typeof simdKernels>>,
+  dy: tf.TensorInfo,
+  wt: tf.TensorInfo,
+  g: Conv2DGeometry,
+): tf.TensorInfo {
+  const { batch, inHeight: H, inWidth: W, inChannels: cin, outHeight: oh, outWidth: ow, outChannels: cout } = g;
+  const k = g.filterHeight * g.filterWidth * cin;
+  const pixels = oh * ow;
+  const chunks = Math.max(1, Math.min(batch, Math.ceil((batch * pixels * k * 4) / chunkBytes)));
+  const nb = Math.ceil(batch / chunks);
+  const dx = backend.makeOutput([batch, H, W, cin], 'float32');
+  heapF32(backend, dx).fill(0);
+  try {
+    for (let first = 0; first < batch; first += nb) {
+      const c = Math.min(nb, batch - first);
+      const whole = c === batch;
+      const dyc = whole ? { dataId: dy.dataId, dtype: dy.dtype, shape: [1, c * pixels, cout] } : backend.makeOutput([1, c * pixels, cout], 'float32');
+      let cols: tf.TensorInfo | undefined;
+      try {
+        if (!whole) heapF32(backend, dyc).set(heapF32(backend, dy).subarray(first * pixels * cout, (first + c) * pixels * cout));
+        cols = runWasmKernel(tf.BatchMatMul, backend, { a: dyc, b: wt }, { transposeA: false, transposeB: false });
+        simd.col2im(address(backend, cols), address(backend, dx) + first * H * W * cin * 4, c, H, W, cin, oh, ow, g.filterHeight, g.filterWidth, g.padTop, g.padLeft);
+      } finally {
+        if (!whole) disposeAll(backend, dyc);
+        if (cols !== undefined) disposeAll(backend, cols);
+      }
+    }
+  } catch (error) {
+    disposeAll(backend, dx);
+    throw error;
+  }
+  return dx;
 }
 
 function viaConv(backend: BackendWasm, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo | undefined {
