@@ -37,6 +37,7 @@ export interface NativeAddon {
     threads: number,
     level: SimdLevel,
   ): void;
+  columnSums(a: Float32Array | Float64Array, m: number, k: number, shift: Float64Array | null, threads: number, level: SimdLevel): Float64Array;
 }
 
 /** Whether the addon loads here, and why not. */

@@ -29,8 +29,9 @@ const NATIVE_CODES: Readonly<Record<string, 'invalid_argument' | 'shape_mismatch
  * - `matmulAtB`: float32 sums over blocks of 256 rows, added into a float64 result; AᵀA (same
  *   data) computes the upper block triangle only.
  * - The optional capabilities `matmulABtInto` (shift/scale rows while packing, clamp, write in
- *   place) and `accumulateAtB` (shift columns while packing, add into a float64 accumulator)
- *   remove the core's JS prologues; the core uses them when present.
+ *   place), `accumulateAtB` (shift columns while packing, add into a float64 accumulator) and
+ *   `columnSums` (1ᵀ·(A − shift), vectorised) remove the core's JS prologues; the core uses them
+ *   when present.
  * Throws `failed_precondition` when the addon is unavailable (see `nativeLinalgStatus`).
  */
 export class NativeLinalg implements Linalg {
@@ -107,10 +108,17 @@ export class NativeLinalg implements Linalg {
     this.call(() => this.addon.gemmAtb(a.data, a.rows, a.cols, b.data, b.cols, acc, aShift, symmetric ? aShift : bShift, symmetric, this.threads, this.level));
   }
 
+  /** Σ_i (m[i, c] − shift[c]) per column, float64 (float32-rounded terms for float32 m): see `Linalg.columnSums`. */
+  columnSums(m: Matrix, shift: Float64Array | null): Float64Array {
+    checkMatrix(m, 'm');
+    checkVector(shift ?? undefined, m.cols, 'shift');
+    return this.call(() => this.addon.columnSums(m.data, m.rows, m.cols, shift, this.threads, this.level));
+  }
+
   /** Runs an addon call, turning its coded errors into RlsaErrors. */
-  private call(fn: () => void): void {
+  private call<T>(fn: () => T): T {
     try {
-      fn();
+      return fn();
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       const mapped = typeof code === 'string' ? NATIVE_CODES[code] : undefined;

@@ -185,6 +185,30 @@ describe.skipIf(!available)(`NativeLinalg${available ? '' : ` (skipped: ${why})`
         expectAllClose(plain, jsLinalg.matmulABt(x, anchors).data, FLOAT32_TOLERANCE, Math.sqrt(37));
       });
 
+      it('columnSums sums (shifted, float32-rounded for float32 data) columns in float64, odd shapes, 1 and 2 threads', () => {
+        for (const [m, k] of [
+          [1, 1],
+          [3, 7],
+          [257, 33],
+          [9001, 515], // 4.6·10⁶ values: two threads
+        ] as const) {
+          for (const type of ['f32', 'f64'] as const) {
+            const a = randomMatrix(m, k, m * 3 + k, type);
+            const shift = Float64Array.from({ length: k }, (_, c) => 0.1 * Math.sin(c));
+            for (const s of [null, shift]) {
+              const want = new Float64Array(k);
+              for (let i = 0; i < m; i++) {
+                for (let c = 0; c < k; c++) {
+                  const v = a.data[i * k + c]! - (s ? s[c]! : 0);
+                  want[c]! += type === 'f32' ? Math.fround(v) : v;
+                }
+              }
+              for (const linalg of [one, two]) expectAllClose(linalg.columnSums(a, s), want, 1e-12);
+            }
+          }
+        }
+      });
+
       it('accumulateAtB adds the centred product into an existing accumulator (symmetric and general)', () => {
         const x = randomMatrix(700, 23, 3);
         const y = randomMatrix(700, 17, 4, 'f64');
@@ -244,6 +268,7 @@ describe.skipIf(!available)(`NativeLinalg${available ? '' : ` (skipped: ${why})`
       'invalid_argument',
     );
     expect(rlsaError(() => native.accumulateAtB(randomMatrix(5, 3, 1), null, randomMatrix(5, 2, 2), null, new Float64Array(5))).code).toBe('shape_mismatch');
+    expect(rlsaError(() => native.columnSums(randomMatrix(5, 3, 1), new Float64Array(2))).code).toBe('shape_mismatch');
     expect(rlsaError(() => new NativeLinalg({ level: 'sse9' as SimdLevel })).code).toBe('invalid_argument');
     expect(rlsaError(() => new NativeLinalg({ threads: 0 })).code).toBe('invalid_argument');
   });
@@ -275,6 +300,8 @@ describe.skipIf(!available)(`NativeLinalg${available ? '' : ` (skipped: ${why})`
       'ERR_RLSA_NATIVE_ARGUMENT',
     );
     expect(codeOf(() => (addon.gemmAtb as unknown as (...args: unknown[]) => void)(f32, 2, 3))).toBe('ERR_RLSA_NATIVE_ARGUMENT');
+    expect(codeOf(() => addon.columnSums(f32, 2, 4, null, 1, 'portable'))).toBe('ERR_RLSA_NATIVE_SHAPE');
+    expect(codeOf(() => addon.columnSums(f32, 2, 3, new Float32Array(3) as unknown as Float64Array, 1, 'portable'))).toBe('ERR_RLSA_NATIVE_DTYPE');
     expect(codeOf(() => addon.gemmAbt(f32, 2, 3, f32, 2, out, null, null, null, null, 1, 'portable'))).toBe('no error');
   });
 

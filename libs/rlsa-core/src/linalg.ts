@@ -31,6 +31,12 @@ export interface Linalg {
    * A null shift means none. Passing the same matrix and shift twice marks a symmetric product.
    */
   accumulateAtB?(a: Matrix, aShift: Float64Array | null, b: Matrix, bShift: Float64Array | null, acc: Float64Array): void;
+  /**
+   * Optional 1ᵀ·(A − 1·shiftᵀ): out[c] = Σ_i (A[i, c] − shift[c]) in float64, each term rounded to
+   * float32 first when A is float32 (as in the block a float32 backend multiplies); a null shift
+   * means none. Used with `accumulateAtB` by linear CKA for its column means and sums.
+   */
+  columnSums?(a: Matrix, shift: Float64Array | null): Float64Array;
 }
 
 /** Options of the optional `Linalg.matmulABtInto`. */

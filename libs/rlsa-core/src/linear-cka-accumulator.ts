@@ -129,17 +129,22 @@ export class LinearCkaAccumulator {
   /**
    * `addRows` on a backend with `accumulateAtB` (biased estimator): the backend centres the rows
    * while packing them and adds the products straight into S_xx, S_xy, S_yy, so no shifted copy
-   * is made. The core keeps one pass per space: the column sums of the shifted rows, in float64,
-   * which also serve as the finiteness check (a NaN or ±Inf makes its column's sum non-finite;
+   * is made. The core keeps one pass per space: the column sums of the shifted rows, in float64
+   * (by `linalg.columnSums` when present), which also serve as the finiteness check (a NaN or ±Inf makes its column's sum non-finite;
    * only then is the slower `assertFinite` run, for its message).
    */
   private addRowsFused(x: Matrix, y: Matrix, accumulateAtB: NonNullable<Linalg['accumulateAtB']>): void {
     if (x.rows === 0) return;
     const shiftX = this.shiftX ?? columnMeans(x);
     const shiftY = this.shiftY ?? (y === x ? shiftX : columnMeans(y));
-    const sumX = shiftedColumnSums(x, shiftX);
+    const sums = (m: Matrix, shift: Float64Array): Float64Array => {
+      const s = this.linalg.columnSums ? this.linalg.columnSums(m, shift) : shiftedColumnSums(m, shift);
+      if (s.length !== m.cols) throw new RlsaError('failed_precondition', `linalg.columnSums returned ${s.length} values, expected ${m.cols}`);
+      return s;
+    };
+    const sumX = sums(x, shiftX);
     if (!allFinite(sumX)) assertFinite(x, 'x');
-    const sumY = y === x && shiftY === shiftX ? sumX : shiftedColumnSums(y, shiftY);
+    const sumY = y === x && shiftY === shiftX ? sumX : sums(y, shiftY);
     if (sumY !== sumX && !allFinite(sumY)) assertFinite(y, 'y');
     // Validated: from here on the state changes.
     this.shiftX = shiftX;

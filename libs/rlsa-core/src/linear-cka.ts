@@ -25,9 +25,18 @@ export function linearCka(x: Matrix, y: Matrix, options: LinearCkaOptions = {}):
   if (x.rows < minRows) throw new RlsaError('invalid_argument', `linear CKA needs at least ${minRows} rows, got ${x.rows}`);
   // Column means in float64; a NaN or ±Inf makes its column's mean non-finite, and only then is
   // the slower element-by-element check run (for its message naming the element).
-  const mx = columnMeans(x);
+  const linalg = options.linalg;
+  // A backend with the fused centred product also sums columns (vectorised); otherwise the core does.
+  const means = (m: Matrix): Float64Array => {
+    if (linalg?.accumulateAtB === undefined || linalg.columnSums === undefined || options.debiased) return columnMeans(m);
+    const sums = linalg.columnSums(m, null);
+    if (sums.length !== m.cols) throw new RlsaError('failed_precondition', `linalg.columnSums returned ${sums.length} values, expected ${m.cols}`);
+    for (let c = 0; c < sums.length; c++) sums[c]! /= m.rows;
+    return sums;
+  };
+  const mx = means(x);
   if (!mx.every(Number.isFinite)) assertFinite(x, 'x');
-  const my = y === x ? mx : columnMeans(y);
+  const my = y === x ? mx : means(y);
   if (y !== x && !my.every(Number.isFinite)) assertFinite(y, 'y');
   const acc = new LinearCkaAccumulator(x.cols, y.cols, { ...options, means: { x: mx, y: my } });
   acc.addRows(x, y);

@@ -159,7 +159,7 @@ describe('relativeProjection on a backend with the fused product (Linalg.matmulA
           const fused = fusedReferenceLinalg();
           const r = relativeProjection(x, anchors, { center, linalg: fused, blockRows });
           expect(r).toEqual(plain);
-          expect(fused.calls).toEqual({ abt: 0, abtInto: Math.ceil(37 / blockRows), atb: 0, accumulate: 0 });
+          expect(fused.calls).toEqual({ abt: 0, abtInto: Math.ceil(37 / blockRows), atb: 0, accumulate: 0, sums: 0 });
         }
       }
     }

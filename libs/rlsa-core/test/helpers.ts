@@ -104,8 +104,8 @@ export function rlsaError(fn: () => unknown): RlsaError {
  * it builds exactly the float32 blocks the core builds itself (shift and scale in float64, one
  * rounding), so the core's fused and plain paths must agree. `calls` counts what was used.
  */
-export function fusedReferenceLinalg(): Required<Linalg> & { calls: { abt: number; abtInto: number; atb: number; accumulate: number } } {
-  const calls = { abt: 0, abtInto: 0, atb: 0, accumulate: 0 };
+export function fusedReferenceLinalg(): Required<Linalg> & { calls: { abt: number; abtInto: number; atb: number; accumulate: number; sums: number } } {
+  const calls = { abt: 0, abtInto: 0, atb: 0, accumulate: 0, sums: 0 };
   const transformed = (m: Matrix, shift: Float64Array | null | undefined, scale: Float64Array | null | undefined): Matrix => {
     const out = m.data instanceof Float64Array && !scale ? new Float64Array(m.data.length) : new Float32Array(m.data.length);
     for (let i = 0; i < m.rows; i++)
@@ -127,6 +127,13 @@ export function fusedReferenceLinalg(): Required<Linalg> & { calls: { abt: numbe
       const p = jsLinalg.matmulABt(transformed(a, options.aShift, options.aScale), b).data;
       const [lo, hi] = options.clamp ?? [-Infinity, Infinity];
       for (let t = 0; t < p.length; t++) out[t] = Math.min(hi, Math.max(lo, p[t]!));
+    },
+    columnSums(a, shift) {
+      calls.sums++;
+      const t = transformed(a, shift, null);
+      const out = new Float64Array(a.cols);
+      for (let i = 0; i < a.rows; i++) for (let c = 0; c < a.cols; c++) out[c]! += t.data[i * a.cols + c]!;
+      return out;
     },
     accumulateAtB(a, aShift, b, bShift, acc) {
       calls.accumulate++;

@@ -4,6 +4,7 @@
  *   cpuLevel(): 'avx512' | 'avx2' | 'portable'               best level of this CPU
  *   gemmAbt(a, m, k, b, n, out, aShift, aScale, clampLo, clampHi, threads, level)
  *   gemmAtb(a, m, k, b, n, out, aShift, bShift, symmetric, threads, level)
+ *   columnSums(a, m, k, shift, threads, level): Float64Array(k)
  *
  * a, b: Float32Array or Float64Array; out: Float32Array (m×n) for gemmAbt, Float64Array (k×n,
  * accumulated into) for gemmAtb; shifts/scales: Float64Array or null; clampLo/clampHi: numbers or
@@ -207,6 +208,35 @@ static napi_value gemm_atb(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value column_sums(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 6) {
+    napi_throw_type_error(env, CODE_ARGUMENT, "columnSums takes 6 arguments");
+    return NULL;
+  }
+  typed_view a, shift;
+  size_t m, k;
+  int threads;
+  rl_level level;
+  if (!get_float_array(env, argv[0], "a", 0, -1, &a) || !get_size(env, argv[1], "m", &m) || !get_size(env, argv[2], "k", &k) ||
+      !get_float_array(env, argv[3], "shift", 1, napi_float64_array, &shift) || !get_threads_level(env, argv[4], argv[5], &threads, &level))
+    return NULL;
+  if (a.length != m * k) return shape_error(env, "a", a.length, m * k), NULL;
+  if (shift.data && shift.length != k) return shape_error(env, "shift", shift.length, k), NULL;
+  napi_value buffer, result;
+  void *data = NULL;
+  if (napi_create_arraybuffer(env, k * sizeof(double), &data, &buffer) != napi_ok ||
+      napi_create_typedarray(env, napi_float64_array, k, buffer, 0, &result) != napi_ok) {
+    napi_throw_error(env, CODE_MEMORY, "columnSums: cannot allocate the result");
+    return NULL;
+  }
+  const rl_matrix am = {a.data, a.type == napi_float64_array, m, k};
+  rl_column_sums(&am, (const double *)shift.data, (double *)data, threads, level);
+  return result;
+}
+
 static napi_value cpu_level(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
@@ -219,6 +249,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"cpuLevel", NULL, cpu_level, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gemmAbt", NULL, gemm_abt, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gemmAtb", NULL, gemm_atb, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"columnSums", NULL, column_sums, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -565,3 +565,101 @@ int rl_gemm_atb(const rl_matrix *a, const rl_matrix *b, double *out, const doubl
   }
   return failed ? -1 : 0;
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Column sums                                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+/* One body, compiled for each level (the compiler vectorises it across columns: every column
+   has its own float64 accumulator, so no reassociation is needed). */
+#define RL_COLUMN_SUMS_BODY                                                                          \
+  if (a->f64) {                                                                                      \
+    const double *x = (const double *)a->data;                                                       \
+    for (size_t i = r0; i < r1; i++) {                                                               \
+      const double *restrict row = x + i * cols;                                                     \
+      if (shift)                                                                                     \
+        for (size_t c = 0; c < cols; c++) acc[c] += row[c] - shift[c];                               \
+      else                                                                                           \
+        for (size_t c = 0; c < cols; c++) acc[c] += row[c];                                          \
+    }                                                                                                \
+  } else {                                                                                           \
+    const float *x = (const float *)a->data;                                                         \
+    for (size_t i = r0; i < r1; i++) {                                                               \
+      const float *restrict row = x + i * cols;                                                      \
+      if (shift)                                                                                     \
+        for (size_t c = 0; c < cols; c++) acc[c] += (double)(float)((double)row[c] - shift[c]);      \
+      else                                                                                           \
+        for (size_t c = 0; c < cols; c++) acc[c] += (double)row[c];                                  \
+    }                                                                                                \
+  }
+
+typedef void (*column_sums_fn)(const rl_matrix *a, const double *restrict shift, double *restrict acc, size_t r0, size_t r1);
+
+static void column_sums_portable(const rl_matrix *a, const double *restrict shift, double *restrict acc, size_t r0, size_t r1) {
+  const size_t cols = a->cols;
+  RL_COLUMN_SUMS_BODY
+}
+#if RL_X86
+__attribute__((target("avx2,fma"))) static void column_sums_avx2(const rl_matrix *a, const double *restrict shift, double *restrict acc,
+                                                                 size_t r0, size_t r1) {
+  const size_t cols = a->cols;
+  RL_COLUMN_SUMS_BODY
+}
+__attribute__((target("avx512f,avx2,fma"))) static void column_sums_avx512(const rl_matrix *a, const double *restrict shift,
+                                                                          double *restrict acc, size_t r0, size_t r1) {
+  const size_t cols = a->cols;
+  RL_COLUMN_SUMS_BODY
+}
+#endif
+
+typedef struct {
+  column_sums_fn fn;
+  const rl_matrix *a;
+  const double *shift;
+  double *acc;
+  size_t r0, r1;
+} sums_job;
+
+static void *sums_worker(void *arg) {
+  sums_job *job = (sums_job *)arg;
+  job->fn(job->a, job->shift, job->acc, job->r0, job->r1);
+  return NULL;
+}
+
+int rl_column_sums(const rl_matrix *a, const double *shift, double *out, int threads, rl_level level) {
+  const size_t m = a->rows, cols = a->cols;
+  for (size_t c = 0; c < cols; c++) out[c] = 0.0;
+  if (m == 0 || cols == 0) return 0;
+  column_sums_fn fn = column_sums_portable;
+#if RL_X86
+  if (level == RL_LEVEL_AVX512) fn = column_sums_avx512;
+  else if (level == RL_LEVEL_AVX2) fn = column_sums_avx2;
+#else
+  (void)level;
+#endif
+  size_t t_count = threads < 1 ? 1 : (size_t)threads;
+  if ((double)m * (double)cols < RL_MIN_THREADED_WORK) t_count = 1;
+  if (t_count > m) t_count = m;
+  if (t_count > 64) t_count = 64;
+  double *partials = NULL;
+  if (t_count > 1) {
+    partials = calloc((t_count - 1) * cols, sizeof(double));
+    if (!partials) t_count = 1;
+  }
+  sums_job jobs[64];
+  pthread_t ids[64];
+  int started[64] = {0};
+  for (size_t t = 0; t < t_count; t++) {
+    sums_job job = {fn, a, shift, t == 0 ? out : partials + (t - 1) * cols, m * t / t_count, m * (t + 1) / t_count};
+    jobs[t] = job;
+  }
+  for (size_t t = 1; t < t_count; t++) started[t] = pthread_create(&ids[t], NULL, sums_worker, &jobs[t]) == 0;
+  sums_worker(&jobs[0]);
+  for (size_t t = 1; t < t_count; t++) {
+    if (started[t]) pthread_join(ids[t], NULL);
+    else sums_worker(&jobs[t]);
+    for (size_t c = 0; c < cols; c++) out[c] += jobs[t].acc[c];
+  }
+  free(partials);
+  return 0;
+}

@@ -40,6 +40,13 @@ int rl_gemm_abt(const rl_matrix *a, const rl_matrix *b, float *out, const double
 int rl_gemm_atb(const rl_matrix *a, const rl_matrix *b, double *out, const double *a_shift, const double *b_shift, int symmetric,
                 int threads, rl_level level);
 
+/**
+ * out[c] = Σ_i (A[i][c] − shift[c]) for every column c of A (m×k), in float64; for float32 A each
+ * shifted value is rounded to float32 first (what a float32 block of the shifted rows holds).
+ * `shift` may be NULL. Returns 0, or -1 if memory ran out.
+ */
+int rl_column_sums(const rl_matrix *a, const double *shift, double *out, int threads, rl_level level);
+
 /** Rows of the reduction summed in float32 by the micro-kernel before the float64 accumulation. */
 #define RL_KC 256
 
