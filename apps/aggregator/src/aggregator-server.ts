@@ -55,6 +55,7 @@ import { toAggregatorError, toGrpcStatus } from './grpc-status.ts';
 import { widenHttp2Windows } from './http2-window.ts';
 import { AggregatorMetrics } from './metrics.ts';
 import { rlsaReflectionService } from './reflection.ts';
+import { SlabPrefaulter } from './slab-prefaulter.ts';
 import { Storage } from './storage.ts';
 import type { Durability } from './storage.ts';
 
@@ -165,12 +166,14 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
 
   const storage = new Storage(options.dataDir, { durability: options.durability ?? 'normal' });
   const writer = new ChunkWriter(storage.path, options.durability ?? 'normal');
+  const prefaulter = new SlabPrefaulter();
   let state: AggregatorState;
   try {
-    state = new AggregatorState(storage, log, writer);
+    state = new AggregatorState(storage, log, writer, prefaulter);
     for (const run of options.runs ?? []) state.createRun(run);
   } catch (error: unknown) {
     await writer.stop();
+    await prefaulter.stop();
     storage.close();
     throw error;
   }
@@ -480,6 +483,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   } catch (error: unknown) {
     await checkpoints.stop();
     await writer.stop();
+    await prefaulter.stop();
     storage.close();
     throw new AggregatorError('failed_precondition', `cannot listen on ${bindHost}:${options.port ?? 50051}: ${(error as Error).message}`, { cause: error });
   }
@@ -499,6 +503,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       server.forceShutdown();
       await checkpoints.stop();
       await writer.stop();
+      await prefaulter.stop();
       storage.close();
       throw new AggregatorError('failed_precondition', `cannot serve health on ${bindHost}:${options.healthPort}: ${(error as Error).message}`, { cause: error });
     }
@@ -516,6 +521,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       healthServer?.forceShutdown();
       await checkpoints.stop();
       await writer.stop();
+      await prefaulter.stop();
       storage.close();
       throw new AggregatorError('failed_precondition', `cannot serve metrics on ${host}:${options.metricsPort}: ${(error as Error).message}`, { cause: error });
     }
@@ -547,6 +553,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       }
       await checkpoints.stop();
       await writer.stop();
+      await prefaulter.stop();
       storage.close();
       log.info('aggregator stopped');
     })();

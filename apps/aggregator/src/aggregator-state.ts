@@ -20,6 +20,7 @@ import { bytesOf, int32FromBytes, uint32FromBytes } from './buffers.ts';
 import { AggregatorError } from './errors.ts';
 import { MergedSums } from './merged-sums.ts';
 import type { ChunkSink } from './chunk-writer.ts';
+import type { SlabSource } from './slab-prefaulter.ts';
 import type { ChunkRow, Storage } from './storage.ts';
 
 /** Rows per uploaded chunk, at most (the row index of a sample's location is packed in 16 bits). */
@@ -120,18 +121,20 @@ export class AggregatorState {
 
   /**
    * `sink` commits chunks (a ChunkWriter worker in the server); by default they are inserted
-   * synchronously through `storage`.
+   * synchronously through `storage`. `slabs` prepares the merged sums' memory ahead (a
+   * SlabPrefaulter in the server); by default MergedSums allocates it.
    */
   constructor(
     private readonly storage: Storage,
     private readonly log: Logger,
     sink?: ChunkSink,
+    private readonly slabs?: SlabSource,
   ) {
     this.sink = sink ?? {
       write: (row) => {
         const started = process.hrtime.bigint();
         storage.insertChunk(row);
-        return Promise.resolve(Number(process.hrtime.bigint() - started) / 1e9);
+        return Promise.resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, data: row.data });
       },
       drain: () => Promise.resolve(),
     };
@@ -439,6 +442,8 @@ export class AggregatorState {
       countedRows -= 1;
     }
 
+    const lend = wire.encoding === Encoding.FLOAT32;
+    const valueCount = decoded.rows * decoded.cols;
     const row: ChunkRow = {
       runId: run.config.runId,
       nodeId: node.nodeId,
@@ -448,7 +453,10 @@ export class AggregatorState {
       cols: wire.cols,
       encoding: wire.encoding,
       sampleIds: sampleIdBytes,
-      data: bytesOf(wire.data),
+      // float32: the decoded values are the received bytes (copied once, aligned), in a buffer of
+      // ours that is lent to the writer thread and comes back for the merge; other encodings are
+      // stored as received.
+      data: lend ? bytesOf(decoded.data) : bytesOf(wire.data),
       rowScales: wire.encoding === Encoding.INT8 ? bytesOf(wire.rowScales) : null,
       labels: labelBytes,
       counted: countedRows === rows ? null : bytesOf(counted),
@@ -466,11 +474,12 @@ export class AggregatorState {
     space.acceptedSeq = seq;
     const labels = chunk.labels;
     const sampleIds = chunk.sampleIds;
-    return this.sink.write(row).then(
-      (commitSeconds) => {
+    return this.sink.write(row, lend).then(
+      ({ seconds: commitSeconds, data }) => {
         // Committed: now the in-memory state follows (nothing below can fail on valid input).
-        this.applyChunk(run, node, space, chunk.space, seq, sampleIds, decoded, labels, countedRows === rows ? null : counted);
-        if (buffer !== undefined) this.returnBuffer(buffer);
+        const values = lend ? { rows: decoded.rows, cols: decoded.cols, data: new Float32Array(data.buffer, data.byteOffset, valueCount) } : decoded;
+        this.applyChunk(run, node, space, chunk.space, seq, sampleIds, values, labels, countedRows === rows ? null : counted);
+        if (buffer !== undefined) this.returnBuffer(lend ? new Float32Array(data.buffer) : buffer);
         this.changed(run);
         return { space: chunk.space, seq, rowsStored: space.rows, duplicate: false, rowsCounted: countedRows, payloadBytes, commitSeconds };
       },
@@ -478,7 +487,8 @@ export class AggregatorState {
         // Not stored: release the reservations (a storage failure is fatal for later chunks too).
         for (const id of reserved) space.owned.delete(id);
         space.acceptedSeq = Math.min(space.acceptedSeq, seq - 1);
-        if (buffer !== undefined) this.returnBuffer(buffer);
+        // A lent buffer stayed with the writer.
+        if (buffer !== undefined && !lend) this.returnBuffer(buffer);
         throw error;
       },
     );
@@ -679,7 +689,7 @@ export class AggregatorState {
     const run: RunState = {
       config,
       width: config.anchorIds.length,
-      merged: new MergedSums(config.anchorIds.length),
+      merged: new MergedSums(config.anchorIds.length, this.slabs),
       nodes: new Map(),
       referenceNodeId: undefined,
       updatedAtMs,

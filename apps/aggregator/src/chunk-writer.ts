@@ -3,9 +3,21 @@ import { Worker } from 'node:worker_threads';
 import { AggregatorError } from './errors.ts';
 import type { ChunkRow, Durability } from './storage.ts';
 
-/** Where chunks go to be committed; resolves with the commit's duration in seconds once it committed. */
+/** A committed chunk: the commit's duration, and the payload bytes (lent ones come back here). */
+export interface Committed {
+  seconds: number;
+  /** `row.data`'s bytes: the same view, or, when lent, a view of the same bytes in the returned buffer. */
+  data: Uint8Array;
+}
+
+/** Where chunks go to be committed; resolves once the chunk committed. */
 export interface ChunkSink {
-  write(row: ChunkRow): Promise<number>;
+  /**
+   * Commits `row`. `lend`: row.data's whole ArrayBuffer may move to the writer (no copy); the
+   * caller must not use it until the promise settles, and gets it back in `Committed.data`
+   * (on a failure it is lost). Without `lend`, the caller's buffers stay its own.
+   */
+  write(row: ChunkRow, lend?: boolean): Promise<Committed>;
   /** Resolves when every write handed over so far has settled. */
   drain(): Promise<void>;
 }
@@ -35,7 +47,10 @@ parentPort.on('message', (message) => {
   const started = process.hrtime.bigint();
   try {
     insert.run({ ...row, sampleIds: buffer(row.sampleIds), data: buffer(row.data), rowScales: buffer(row.rowScales), labels: buffer(row.labels), counted: buffer(row.counted) });
-    parentPort.postMessage({ kind: 'done', id: message.id, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    // A lent payload buffer goes back to the event loop (moved, not copied) for the merge and reuse.
+    if (message.lent) parentPort.postMessage({ kind: 'done', id: message.id, seconds, data: row.data }, [row.data.buffer]);
+    else parentPort.postMessage({ kind: 'done', id: message.id, seconds });
   } catch (error) {
     parentPort.postMessage({ kind: 'done', id: message.id, error: String((error && error.message) || error) });
   }
@@ -43,8 +58,10 @@ parentPort.on('message', (message) => {
 `;
 
 interface Pending {
-  resolve: (seconds: number) => void;
+  resolve: (committed: Committed) => void;
   reject: (error: unknown) => void;
+  /** The caller's payload when it was copied (not lent). */
+  data: Uint8Array | undefined;
 }
 
 /**
@@ -67,14 +84,14 @@ export class ChunkWriter implements ChunkSink {
       eval: true,
       workerData: { driver, path: databasePath, synchronous: durability === 'full' ? 'FULL' : 'NORMAL' },
     });
-    this.worker.on('message', (message: { kind: string; id?: number; seconds?: number; error?: string }) => {
+    this.worker.on('message', (message: { kind: string; id?: number; seconds?: number; data?: Uint8Array; error?: string }) => {
       if (message.kind !== 'done' || message.id === undefined) return;
       const waiter = this.pending.get(message.id);
       this.pending.delete(message.id);
       if (message.error !== undefined) {
         this.failed ??= new AggregatorError('internal', `storing a chunk failed: ${message.error}`);
         waiter?.reject(this.failed);
-      } else waiter?.resolve(message.seconds ?? 0);
+      } else if (waiter !== undefined) waiter.resolve({ seconds: message.seconds ?? 0, data: message.data ?? waiter.data ?? new Uint8Array(0) });
       this.settle();
     });
     const die = (reason: string): void => {
@@ -92,15 +109,22 @@ export class ChunkWriter implements ChunkSink {
     return this.pending.size;
   }
 
-  write(row: ChunkRow): Promise<number> {
+  write(row: ChunkRow, lend = false): Promise<Committed> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
     const id = this.nextId++;
-    return new Promise<number>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+    return new Promise<Committed>((resolve, reject) => {
+      if (lend) {
+        // The payload's buffer moves to the worker and back: no copy of the megabyte.
+        this.pending.set(id, { resolve, reject, data: undefined });
+        const data = new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength);
+        this.worker.postMessage({ kind: 'write', id, lent: true, row: { ...row, data } }, [data.buffer as ArrayBuffer]);
+        return;
+      }
       // The payload is copied once into a fresh buffer that moves to the worker (a structured
       // clone would copy it twice); the caller's buffers stay its own.
+      this.pending.set(id, { resolve, reject, data: row.data });
       const data = new Uint8Array(row.data);
-      this.worker.postMessage({ kind: 'write', id, row: { ...row, data } }, [data.buffer]);
+      this.worker.postMessage({ kind: 'write', id, lent: false, row: { ...row, data } }, [data.buffer]);
     });
   }
 

@@ -1,3 +1,5 @@
+import type { SlabSource } from './slab-prefaulter.ts';
+
 /** Rows per slab: growth allocates one slab, never copies the existing sums. */
 const SLAB_ROWS = 1024;
 
@@ -17,7 +19,11 @@ export class MergedSums {
   private readonly idSlabs: Uint32Array[] = [];
   private size = 0;
 
-  constructor(readonly width: number) {}
+  /** `slabs`: where new slabs of sums come from when prepared ahead (SlabPrefaulter); by default they are allocated here. */
+  constructor(
+    readonly width: number,
+    private readonly slabs?: SlabSource,
+  ) {}
 
   /** Distinct samples with at least one contribution. */
   get sampleCount(): number {
@@ -113,7 +119,8 @@ export class MergedSums {
   }
 
   private grow(): void {
-    this.sumSlabs.push(new Float64Array(SLAB_ROWS * this.width));
+    const prepared = this.slabs?.take(SLAB_ROWS * this.width * 8);
+    this.sumSlabs.push(prepared === undefined ? new Float64Array(SLAB_ROWS * this.width) : new Float64Array(prepared));
     this.countSlabs.push(new Uint32Array(SLAB_ROWS));
     this.labelSlabs.push(new Int32Array(SLAB_ROWS));
     this.idSlabs.push(new Uint32Array(SLAB_ROWS));
