@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FLOAT32_TOLERANCE, maxScaledError, runOn, seededTensor, setUpBackends } from './testing/compare-backends.ts';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { useFusedSiluGradients } from './fused-silu.ts';
 import { WASM_TRAINING_KERNEL_NAMES } from './register-wasm-kernels.ts';
 
 /**
@@ -40,6 +42,42 @@ function lossAndGrads(): tf.Tensor[] {
   return out;
 }
 
+/**
+ * The VanillaCNN's own shapes in small (two 'valid' convolutions, channels in multiples of 4), with
+ * tfjs-layers' swish activation: on wasm this runs the SIMD loops (max-pool gradient, bias sums,
+ * im2col, col2im, dy transposes) and, once `useFusedSiluGradients` is on, the one-kernel SiLU gradient.
+ */
+function vanillaLossAndGrads(): tf.Tensor[] {
+  const x = seededTensor([6, 16, 16, 3], 61) as tf.Tensor4D;
+  const labels = tf.oneHot(tf.tensor1d([0, 3, 1, 2, 4, 0], 'int32'), 5);
+  const params = {
+    w1: tf.variable(tf.mul(seededTensor([5, 5, 3, 8], 62), 0.3), true, 'v1'),
+    b1: tf.variable(tf.mul(seededTensor([8], 63), 0.1), true, 'c1'),
+    w2: tf.variable(tf.mul(seededTensor([3, 3, 8, 16], 64), 0.3), true, 'v2'),
+    b2: tf.variable(tf.mul(seededTensor([16], 65), 0.1), true, 'c2'),
+    w3: tf.variable(tf.mul(seededTensor([2 * 2 * 16, 16], 66), 0.3), true, 'v3'),
+    b3: tf.variable(tf.mul(seededTensor([16], 67), 0.1), true, 'c3'),
+    w4: tf.variable(tf.mul(seededTensor([16, 5], 68), 0.3), true, 'v4'),
+    b4: tf.variable(tf.mul(seededTensor([5], 69), 0.1), true, 'c4'),
+  };
+  const swish = tfl.layers.activation({ activation: 'swish' });
+  const silu = (t: tf.Tensor) => swish.apply(t) as tf.Tensor;
+  const { value, grads } = tf.variableGrads(() => {
+    let h: tf.Tensor = tf.fused.conv2d({ x, filter: params.w1 as tf.Tensor4D, bias: params.b1, strides: 1, pad: 'valid' });
+    h = tf.maxPool(silu(h) as tf.Tensor4D, 2, 2, 'valid');
+    h = tf.fused.conv2d({ x: h as tf.Tensor4D, filter: params.w2 as tf.Tensor4D, bias: params.b2, strides: 1, pad: 'valid' });
+    h = tf.maxPool(silu(h) as tf.Tensor4D, 2, 2, 'valid');
+    h = tf.reshape(h, [6, 2 * 2 * 16]);
+    h = tf.fused.matMul({ a: h as tf.Tensor2D, b: params.w3 as tf.Tensor2D, bias: params.b3 });
+    const logits = tf.fused.matMul({ a: h as tf.Tensor2D, b: params.w4 as tf.Tensor2D, bias: params.b4 });
+    return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+  });
+  const names = Object.keys(params).sort();
+  const out = [value, ...names.map((n) => grads[params[n as keyof typeof params].name]!)];
+  tf.dispose(Object.values(params));
+  return out;
+}
+
 describe('a whole training step on wasm', () => {
   beforeAll(async () => {
     await setUpBackends();
@@ -60,5 +98,24 @@ describe('a whole training step on wasm', () => {
     }
     // The gradients are not all zero (the comparison would then be vacuous).
     expect(Math.max(...Array.from(expected[1]!, Math.abs))).toBeGreaterThan(1e-3);
+  });
+
+  it('gives the loss and gradients of the cpu backend on VanillaCNN-like shapes, with the fused SiLU gradient', async () => {
+    const expected = await runOn('cpu', vanillaLossAndGrads);
+    const restore = useFusedSiluGradients();
+    expect(restore).toBeTypeOf('function');
+    try {
+      await tf.setBackend('wasm');
+      const kernels = (await tf.profile(() => tf.dispose(vanillaLossAndGrads()))).kernels.map((k) => k.name);
+      expect(kernels).toContain('RlsaSiluGrad');
+      const actual = await runOn('wasm', vanillaLossAndGrads);
+      expect(actual).toHaveLength(9);
+      for (let i = 0; i < expected.length; i++) {
+        expect(maxScaledError(actual[i]!, expected[i]!), `output ${i}`).toBeLessThan(FLOAT32_TOLERANCE);
+      }
+      expect(Math.max(...Array.from(expected[1]!, Math.abs))).toBeGreaterThan(1e-3);
+    } finally {
+      restore?.();
+    }
   });
 });

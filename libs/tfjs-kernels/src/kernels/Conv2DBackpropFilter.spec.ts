@@ -6,6 +6,7 @@ import {
   channelsFirst,
   conv2DBackpropFilterConfig,
   im2colTransposed,
+  setConv2DBackpropFilterChunkBytes,
   setConv2DBackpropFilterMethod,
   type BackpropFilterMethod,
 } from './Conv2DBackpropFilter.ts';
@@ -91,6 +92,37 @@ describe('Conv2DBackpropFilter (wasm, im2col and one product)', () => {
       }
     } finally {
       setConv2DBackpropFilterMethod(previous);
+    }
+  });
+
+  it('gives the same filter gradient by chunks of the batch (one image per chunk, uneven chunks, whole batch)', async () => {
+    for (const [m, c] of [
+      ['matmul', { x: [5, 9, 8, 3], f: [3, 3, 3, 4], s: 1, pad: 'same' }],
+      ['matmul', { x: [5, 9, 8, 3], f: [3, 3, 3, 4], s: 2, pad: 'valid' }],
+      ['conv', { x: [5, 8, 8, 8], f: [5, 5, 8, 8], s: 1, pad: 'valid' }],
+      ['conv', { x: [5, 8, 8, 8], f: [3, 3, 8, 6], s: 1, pad: 'same' }],
+    ] as [BackpropFilterMethod, (typeof cases)[number]][]) {
+      const outShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad).outShape;
+      const run = () =>
+        tf.engine().runKernel(
+          tf.Conv2DBackpropFilter,
+          { x: seededTensor(c.x, 5), dy: seededTensor(outShape, 6) },
+          { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f },
+        ) as tf.Tensor;
+      const [expected] = await runOn('cpu', run);
+      const method = setConv2DBackpropFilterMethod(m);
+      // one image per chunk; two images (3 chunks: 2, 2, 1); the whole batch
+      const perImage = m === 'matmul' ? c.f[0] * c.f[1] * c.f[2] * outShape[1] * outShape[2] * 4 : outShape[1] * outShape[2] * c.f[3] * 4;
+      for (const bytes of [1, 2 * perImage, Infinity]) {
+        const previous = setConv2DBackpropFilterChunkBytes({ matmul: bytes, conv: bytes });
+        try {
+          const [actual] = await runOn('wasm', run);
+          expect(maxScaledError(actual!, expected!), `${m}, chunk ${bytes} bytes`).toBeLessThan(FLOAT32_TOLERANCE);
+        } finally {
+          setConv2DBackpropFilterChunkBytes(previous);
+        }
+      }
+      setConv2DBackpropFilterMethod(method);
     }
   });
 

@@ -5,6 +5,7 @@ import {
   conv2DBackpropInputConfig,
   dilate,
   rotatedTransposedFilter,
+  setConv2DBackpropInputChunkBytes,
   setConv2DBackpropInputMethod,
   type BackpropInputMethod,
 } from './Conv2DBackpropInput.ts';
@@ -65,6 +66,28 @@ describe('Conv2DBackpropInput (wasm, as a forward convolution)', () => {
       });
     }
   }
+
+  it('gives the same input gradient by chunks of the batch (SIMD col2im, one image per chunk and uneven chunks)', async () => {
+    for (const [x, f, pad] of [
+      [[5, 9, 8, 8], [3, 3, 8, 4], 'valid'],
+      [[3, 6, 7, 4], [3, 5, 4, 8], 'same'],
+    ] as [[number, number, number, number], [number, number, number, number], Pad][]) {
+      const outShape = tf.backend_util.computeConv2DInfo(x, f, 1, 1, pad).outShape;
+      const run = () => tf.conv2dTranspose(seededTensor(outShape, 3) as tf.Tensor4D, seededTensor(f, 4) as tf.Tensor4D, x, 1, pad);
+      const [expected] = await runOn('cpu', run);
+      const method = setConv2DBackpropInputMethod('matmul');
+      for (const bytes of [1, 2 * 4 * outShape[1] * outShape[2] * f[0] * f[1] * f[2], Infinity]) {
+        const previous = setConv2DBackpropInputChunkBytes(bytes);
+        try {
+          const [actual] = await runOn('wasm', run);
+          expect(maxScaledError(actual!, expected!), `chunk ${bytes} bytes`).toBeLessThan(FLOAT32_TOLERANCE);
+        } finally {
+          setConv2DBackpropInputChunkBytes(previous);
+        }
+      }
+      setConv2DBackpropInputMethod(method);
+    }
+  });
 
   it('sums columns back into the image (col2im), skipping the padding', () => {
     // x 1×2×2×1, 2×2 filter, 'same' (pad bottom/right), stride 1: 4 output positions × 4 taps.

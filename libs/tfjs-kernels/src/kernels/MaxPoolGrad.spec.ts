@@ -27,6 +27,11 @@ describe('MaxPoolGrad (wasm, one pass over the windows)', () => {
     { x: [2, 7, 7, 3], size: 3, stride: 2, pad: 'same' },
     { x: [2, 6, 5, 4], size: 3, stride: 1, pad: 'same' },
     { x: [3, 9, 9, 2], size: 3, stride: 2, pad: 1 },
+    // Channels in multiples of 4, whole windows: the SIMD loop.
+    { x: [2, 8, 6, 4], size: 2, stride: 2, pad: 'valid' },
+    { x: [3, 10, 10, 16], size: 2, stride: 2, pad: 'valid' },
+    // Channels in multiples of 4 but a row and a column left over: the JavaScript loop.
+    { x: [2, 7, 9, 8], size: 2, stride: 2, pad: 'valid' },
   ];
 
   for (const c of cases) {
@@ -46,5 +51,14 @@ describe('MaxPoolGrad (wasm, one pass over the windows)', () => {
     const [actual] = await runOn('wasm', f);
     expect(Array.from(actual!)).toEqual(Array.from(expected!));
     expect(Array.from(actual!)).toEqual([1, 0, 1, 0, 0, 0, 0, 0]);
+  });
+
+  it('breaks ties the same way in the SIMD loop (4 channels)', async () => {
+    // Channel c of every pixel holds round(seed): many equal values in each window.
+    const x = () => tf.round(tf.mul(seededTensor([2, 4, 6, 4], 13), 1.5));
+    const f = () => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, 2, 2, 'valid'), seededTensor([2, 2, 3, 4], 14))))(x());
+    const [expected] = await runOn('cpu', f);
+    const [actual] = await runOn('wasm', f);
+    expect(Array.from(actual!)).toEqual(Array.from(expected!));
   });
 });

@@ -29,6 +29,9 @@ describe('Sum (wasm, contiguous non-innermost axes in one pass)', () => {
     { shape: [3, 5, 4, 16], axis: [0, 1, 2], keepDims: true },
     { shape: [33, 10], axis: 0, keepDims: false },
     { shape: [2, 5, 6, 3], axis: [1, 2], keepDims: false },
+    // Columns in multiples of 4: the SIMD loop, also with an outer axis kept.
+    { shape: [2, 5, 6, 8], axis: [1, 2], keepDims: false },
+    { shape: [130, 12], axis: 0, keepDims: true },
     { shape: [2, 5, 6, 3], axis: -1, keepDims: false },
     { shape: [2, 5, 6, 3], axis: [0, 2], keepDims: false },
     { shape: [2, 5, 6, 3], axis: [0, 1, 2, 3], keepDims: false },
