@@ -146,26 +146,142 @@ static void kernel_portable(long kc, const float *restrict a, const float *restr
   memcpy(tile, c, sizeof c);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Packing                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Logical operand X(i, p) = round32((data[i·si + p·sp] − shift_i[i] − shift_p[p]) · scale_i[i]). */
+typedef struct {
+  const void *data;
+  int f64;
+  size_t si;
+  size_t sp;
+  const double *shift_i;
+  const double *shift_p;
+  const double *scale_i;
+} operand;
+
+/**
+ * dst[p·R + r] = X(i0 + r, p0 + p) for r < ib, p < pk; rows r ≥ ib are zero (tails of a panel).
+ * The shift and scale are applied in float64 and the result rounded once to float32, exactly as the
+ * core's JS code does before handing a float32 block to a backend.
+ *
+ * Written once, inlined into one wrapper per SIMD level (below) so that the compiler vectorises the
+ * inner loops for that level: the loops run along the contiguous index of the source.
+ */
+static inline __attribute__((always_inline)) void pack_panel_body(const operand *x, size_t i0, size_t ib, size_t p0, size_t pk, int R,
+                                                                  float *restrict dst) {
+  const size_t RR = (size_t)R;
+  if (x->si == 1 && x->shift_p == NULL && x->scale_i == NULL) {
+    /* Contiguous along i (Aᵀ·B operands): one short row of R values per reduction step. */
+    const double *restrict shift = x->shift_i ? x->shift_i + i0 : NULL;
+    for (size_t p = 0; p < pk; p++) {
+      float *restrict d = dst + p * RR;
+      if (x->f64) {
+        const double *restrict s = (const double *)x->data + i0 + (p0 + p) * x->sp;
+        if (shift)
+          for (size_t r = 0; r < ib; r++) d[r] = (float)(s[r] - shift[r]);
+        else
+          for (size_t r = 0; r < ib; r++) d[r] = (float)s[r];
+      } else {
+        const float *restrict s = (const float *)x->data + i0 + (p0 + p) * x->sp;
+        if (shift)
+          for (size_t r = 0; r < ib; r++) d[r] = (float)((double)s[r] - shift[r]);
+        else
+          for (size_t r = 0; r < ib; r++) d[r] = s[r];
+      }
+      for (size_t r = ib; r < RR; r++) d[r] = 0.0f;
+    }
+    return;
+  }
+  if (x->sp == 1 && x->shift_i == NULL && pk <= RL_KC) {
+    /* Contiguous along p (A·Bᵀ operands): transform a row segment (vectorised), then scatter it. */
+    float row[RL_KC];
+    for (size_t r = 0; r < ib; r++) {
+      const size_t i = i0 + r;
+      const double sc = x->scale_i ? x->scale_i[i] : 1.0;
+      const double *restrict shift = x->shift_p ? x->shift_p + p0 : NULL;
+      const float *restrict src;
+      if (x->f64) {
+        const double *restrict s = (const double *)x->data + i * x->si + p0;
+        if (shift)
+          for (size_t p = 0; p < pk; p++) row[p] = (float)((s[p] - shift[p]) * sc);
+        else
+          for (size_t p = 0; p < pk; p++) row[p] = (float)(s[p] * sc);
+        src = row;
+      } else {
+        const float *restrict s = (const float *)x->data + i * x->si + p0;
+        if (shift)
+          for (size_t p = 0; p < pk; p++) row[p] = (float)(((double)s[p] - shift[p]) * sc);
+        else if (x->scale_i)
+          for (size_t p = 0; p < pk; p++) row[p] = (float)((double)s[p] * sc);
+        src = shift || x->scale_i ? row : s;
+      }
+      for (size_t p = 0; p < pk; p++) dst[p * RR + r] = src[p];
+    }
+    for (size_t r = ib; r < RR; r++)
+      for (size_t p = 0; p < pk; p++) dst[p * RR + r] = 0.0f;
+    return;
+  }
+  /* Anything else (not used by the products above, kept for completeness): element by element. */
+  for (size_t r = 0; r < RR; r++) {
+    if (r >= ib) {
+      for (size_t p = 0; p < pk; p++) dst[p * RR + r] = 0.0f;
+      continue;
+    }
+    const size_t i = i0 + r;
+    const double si = x->shift_i ? x->shift_i[i] : 0.0;
+    const double sc = x->scale_i ? x->scale_i[i] : 1.0;
+    for (size_t p = 0; p < pk; p++) {
+      const size_t at = i * x->si + (p0 + p) * x->sp;
+      double v = x->f64 ? ((const double *)x->data)[at] : (double)((const float *)x->data)[at];
+      v -= si;
+      if (x->shift_p) v -= x->shift_p[p0 + p];
+      v *= sc;
+      dst[p * RR + r] = (float)v;
+    }
+  }
+}
+
+typedef void (*pack_fn)(const operand *x, size_t i0, size_t ib, size_t p0, size_t pk, int R, float *restrict dst);
+
+static void pack_portable(const operand *x, size_t i0, size_t ib, size_t p0, size_t pk, int R, float *restrict dst) {
+  pack_panel_body(x, i0, ib, p0, pk, R, dst);
+}
+#if RL_X86
+__attribute__((target("avx2,fma"))) static void pack_avx2(const operand *x, size_t i0, size_t ib, size_t p0, size_t pk, int R,
+                                                          float *restrict dst) {
+  pack_panel_body(x, i0, ib, p0, pk, R, dst);
+}
+__attribute__((target("avx512f,avx2,fma"))) static void pack_avx512(const operand *x, size_t i0, size_t ib, size_t p0, size_t pk, int R,
+                                                                   float *restrict dst) {
+  pack_panel_body(x, i0, ib, p0, pk, R, dst);
+}
+#endif
+
 typedef struct {
   int mr;
   int nr;
   int mc; /* rows of the broadcast operand packed per block (multiple of mr) */
   kernel_fn kernel;
+  pack_fn pack;
 } kernel_info;
 
 static kernel_info kernel_for(rl_level level) {
-  kernel_info k = {4, 8, 128, kernel_portable};
+  kernel_info k = {4, 8, 128, kernel_portable, pack_portable};
 #if RL_X86
   if (level == RL_LEVEL_AVX512) {
     k.mr = 12;
     k.nr = 32;
     k.mc = 144;
     k.kernel = kernel_avx512;
+    k.pack = pack_avx512;
   } else if (level == RL_LEVEL_AVX2) {
     k.mr = 6;
     k.nr = 16;
     k.mc = 120;
     k.kernel = kernel_avx2;
+    k.pack = pack_avx2;
   }
 #else
   (void)level;
@@ -190,70 +306,6 @@ const char *rl_level_name(rl_level level) {
       return "avx2";
     default:
       return "portable";
-  }
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Packing                                                                                     */
-/* ------------------------------------------------------------------------------------------ */
-
-/** Logical operand X(i, p) = round32((data[i·si + p·sp] − shift_i[i] − shift_p[p]) · scale_i[i]). */
-typedef struct {
-  const void *data;
-  int f64;
-  size_t si;
-  size_t sp;
-  const double *shift_i;
-  const double *shift_p;
-  const double *scale_i;
-} operand;
-
-/**
- * dst[p·R + r] = X(i0 + r, p0 + p) for r < ib, p < pk; rows r ≥ ib are zero (tails of a panel).
- * The shift and scale are applied in float64 and the result rounded once to float32, exactly as the
- * core's JS code does before handing a float32 block to a backend.
- */
-static void pack_panel(const operand *x, size_t i0, size_t ib, size_t p0, size_t pk, int R, float *restrict dst) {
-  const int plain = x->shift_i == NULL && x->shift_p == NULL && x->scale_i == NULL;
-  if (plain && !x->f64 && x->si == 1) {
-    /* Contiguous along i (Aᵀ·B operands): one short copy per reduction step. */
-    const float *src = (const float *)x->data + i0 + p0 * x->sp;
-    for (size_t p = 0; p < pk; p++) {
-      float *d = dst + p * (size_t)R;
-      const float *s = src + p * x->sp;
-      size_t r = 0;
-      for (; r < ib; r++) d[r] = s[r];
-      for (; r < (size_t)R; r++) d[r] = 0.0f;
-    }
-    return;
-  }
-  if (plain && !x->f64 && x->sp == 1) {
-    /* Contiguous along p (A·Bᵀ operands): read each row sequentially, write with stride R. */
-    for (size_t r = 0; r < ib; r++) {
-      const float *s = (const float *)x->data + (i0 + r) * x->si + p0;
-      for (size_t p = 0; p < pk; p++) dst[p * (size_t)R + r] = s[p];
-    }
-    for (size_t r = ib; r < (size_t)R; r++)
-      for (size_t p = 0; p < pk; p++) dst[p * (size_t)R + r] = 0.0f;
-    return;
-  }
-  for (size_t r = 0; r < (size_t)R; r++) {
-    if (r >= ib) {
-      for (size_t p = 0; p < pk; p++) dst[p * (size_t)R + r] = 0.0f;
-      continue;
-    }
-    const size_t i = i0 + r;
-    const double si = x->shift_i ? x->shift_i[i] : 0.0;
-    const double sc = x->scale_i ? x->scale_i[i] : 1.0;
-    const int scaled = x->scale_i != NULL;
-    for (size_t p = 0; p < pk; p++) {
-      const size_t at = i * x->si + (p0 + p) * x->sp;
-      double v = x->f64 ? ((const double *)x->data)[at] : (double)((const float *)x->data)[at];
-      v -= si;
-      if (x->shift_p) v -= x->shift_p[p0 + p];
-      if (scaled) v *= sc;
-      dst[p * (size_t)R + r] = (float)v;
-    }
   }
 }
 
@@ -346,7 +398,7 @@ static void *abt_worker(void *arg) {
       for (size_t ir = 0; ir < spanels; ir++) {
         const size_t i0 = ic + ir * k.mr;
         const size_t ib = job->row1 - i0 < (size_t)k.mr ? job->row1 - i0 : (size_t)k.mr;
-        pack_panel(job->s, i0, ib, pc, pk, k.mr, spack + ir * (size_t)RL_KC * k.mr);
+        k.pack(job->s, i0, ib, pc, pk, k.mr, spack + ir * (size_t)RL_KC * k.mr);
       }
       const store_mode mode = {0, pc > 0, job->clamp && pc + pk == job->kdim, job->lo, job->hi};
       for (size_t jr = jc; jr < jc_end; jr++) {
@@ -412,7 +464,7 @@ int rl_gemm_abt(const rl_matrix *a, const rl_matrix *b, float *out, const double
     for (size_t jr = 0; jr < vpanels; jr++) {
       const size_t j0 = jr * k.nr;
       const size_t jb = n - j0 < (size_t)k.nr ? n - j0 : (size_t)k.nr;
-      pack_panel(&v, j0, jb, pc, pk, k.nr, vpack + (blk * vpanels + jr) * panel_floats);
+      k.pack(&v, j0, jb, pc, pk, k.nr, vpack + (blk * vpanels + jr) * panel_floats);
     }
   }
   /* Rows of C split into contiguous ranges (multiples of MR), one per thread. */
@@ -480,7 +532,7 @@ static void *atb_worker(void *arg) {
     for (size_t jr = 0; jr < vpanels; jr++) {
       const size_t j0 = jr * k.nr;
       const size_t jb = job->n - j0 < (size_t)k.nr ? job->n - j0 : (size_t)k.nr;
-      pack_panel(job->v, j0, jb, pc, pk, k.nr, vpack + jr * panel_floats);
+      k.pack(job->v, j0, jb, pc, pk, k.nr, vpack + jr * panel_floats);
     }
     for (size_t ic = 0; ic < job->kdim; ic += k.mc) {
       const size_t mb = job->kdim - ic < (size_t)k.mc ? job->kdim - ic : (size_t)k.mc;
@@ -488,7 +540,7 @@ static void *atb_worker(void *arg) {
       for (size_t ir = 0; ir < spanels; ir++) {
         const size_t i0 = ic + ir * k.mr;
         const size_t ib = job->kdim - i0 < (size_t)k.mr ? job->kdim - i0 : (size_t)k.mr;
-        pack_panel(job->s, i0, ib, pc, pk, k.mr, spack + ir * (size_t)RL_KC * k.mr);
+        k.pack(job->s, i0, ib, pc, pk, k.mr, spack + ir * (size_t)RL_KC * k.mr);
       }
       for (size_t jr = 0; jr < vpanels; jr++) {
         const size_t j0 = jr * k.nr;
