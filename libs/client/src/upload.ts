@@ -1,11 +1,10 @@
-import { create, toBinary } from '@bufbuild/protobuf';
 import { status } from '@grpc/grpc-js';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { RlsaError } from '@rlsa/core';
-import { UploadChunkSchema } from '@rlsa/proto';
 import type { UploadAck } from '@rlsa/proto';
 import { AggregatorCallError } from './client-error.ts';
 import { encodeMatrix } from './matrix-codec.ts';
+import { encodeUploadChunk } from './upload-chunk-encoder.ts';
 import type { DenseMatrix, EncodingName } from './matrix-codec.ts';
 import { spaceFromName } from './views.ts';
 import type { SpaceName } from './views.ts';
@@ -118,19 +117,17 @@ export async function uploadChunks(
       if (chunk.labels !== undefined && chunk.labels.length > 0 && chunk.labels.length !== chunk.values.rows) {
         throw new RlsaError('shape_mismatch', `chunk ${seq}: ${chunk.labels.length} labels for ${chunk.values.rows} rows`);
       }
-      const bytes = toBinary(
-        UploadChunkSchema,
-        create(UploadChunkSchema, {
-          runId: options.runId,
-          nodeId: options.nodeId,
-          space,
-          seq: BigInt(seq),
-          sampleIds: Array.from(chunk.sampleIds),
-          values: encodeMatrix(chunk.values, encoding, { copy: false }),
-          labels: chunk.labels === undefined ? [] : Array.from(chunk.labels),
-        }),
-      );
-      return { seq, message: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+      // One buffer, one copy of the values (encodeUploadChunk writes what toBinary would).
+      const message = encodeUploadChunk({
+        runId: options.runId,
+        nodeId: options.nodeId,
+        space,
+        seq,
+        sampleIds: chunk.sampleIds,
+        values: encodeMatrix(chunk.values, encoding, { copy: false }),
+        labels: chunk.labels ?? [],
+      });
+      return { seq, message };
     }
   };
 

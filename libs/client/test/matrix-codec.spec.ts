@@ -100,6 +100,24 @@ describe('encodeMatrix / decodeMatrix', () => {
     expect(() => encodeMatrix({ rows: 2, cols: 2, data: new Float32Array(3) })).toThrow(expect.objectContaining({ code: 'shape_mismatch' }));
   });
 
+  it('names the exact row and column of a NaN or ±Inf at every position (the check reads four values at a time)', () => {
+    const rows = 3;
+    const cols = 5;
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      for (let at = 0; at < rows * cols; at += 1) {
+        const data = randomMatrix(rows, cols, at + 1);
+        data[at] = bad;
+        if (at + 2 < data.length) data[at + 2] = Number.NaN; // a later one must not be reported first
+        const wire = create(MatrixSchema, { rows, cols, encoding: Encoding.FLOAT32, data: new Uint8Array(data.buffer) });
+        expect(() => decodeMatrix(wire)).toThrow(`value at row ${Math.floor(at / cols)}, column ${at % cols} is ${bad}`);
+        expect(() => encodeMatrix({ rows, cols, data })).toThrow(`value at index ${at} is ${bad}`);
+      }
+    }
+    // The largest finite values, -0 and subnormals are finite.
+    const edge = Float32Array.of(3.4028234663852886e38, -3.4028234663852886e38, -0, 1e-45, -1e-45);
+    expect(decodeMatrix(encodeMatrix({ rows: 1, cols: 5, data: edge })).data).toEqual(edge);
+  });
+
   it('validates wire matrices: length, encoding, non-finite values and scales, expected width', () => {
     const nanBytes = new Uint8Array(Float32Array.of(1, Number.NaN).buffer);
     expect(() => decodeMatrix(create(MatrixSchema, { rows: 1, cols: 2, encoding: Encoding.FLOAT32, data: nanBytes }))).toThrow(
