@@ -194,33 +194,38 @@ static inline __attribute__((always_inline)) void pack_panel_body(const operand 
     }
     return;
   }
-  if (x->sp == 1 && x->shift_i == NULL && pk <= RL_KC) {
-    /* Contiguous along p (A·Bᵀ operands): transform a row segment (vectorised), then scatter it. */
-    float row[RL_KC];
+  if (x->sp == 1 && x->shift_i == NULL && pk <= RL_KC && R <= MR_MAX * 3) {
+    /* Contiguous along p (A·Bᵀ operands): each row segment is transformed into a small buffer
+       (vectorised along p) or read in place, then the panel is written in order, R values per p. */
+    float rows[MR_MAX * 3][RL_KC];
+    const float *src[MR_MAX * 3];
     for (size_t r = 0; r < ib; r++) {
       const size_t i = i0 + r;
       const double sc = x->scale_i ? x->scale_i[i] : 1.0;
       const double *restrict shift = x->shift_p ? x->shift_p + p0 : NULL;
-      const float *restrict src;
+      float *restrict row = rows[r];
       if (x->f64) {
         const double *restrict s = (const double *)x->data + i * x->si + p0;
         if (shift)
           for (size_t p = 0; p < pk; p++) row[p] = (float)((s[p] - shift[p]) * sc);
         else
           for (size_t p = 0; p < pk; p++) row[p] = (float)(s[p] * sc);
-        src = row;
+        src[r] = row;
       } else {
         const float *restrict s = (const float *)x->data + i * x->si + p0;
         if (shift)
           for (size_t p = 0; p < pk; p++) row[p] = (float)(((double)s[p] - shift[p]) * sc);
         else if (x->scale_i)
           for (size_t p = 0; p < pk; p++) row[p] = (float)((double)s[p] * sc);
-        src = shift || x->scale_i ? row : s;
+        src[r] = shift || x->scale_i ? row : s;
       }
-      for (size_t p = 0; p < pk; p++) dst[p * RR + r] = src[p];
     }
-    for (size_t r = ib; r < RR; r++)
-      for (size_t p = 0; p < pk; p++) dst[p * RR + r] = 0.0f;
+    for (size_t p = 0; p < pk; p++) {
+      float *restrict d = dst + p * RR;
+      size_t r = 0;
+      for (; r < ib; r++) d[r] = src[r][p];
+      for (; r < RR; r++) d[r] = 0.0f;
+    }
     return;
   }
   /* Anything else (not used by the products above, kept for completeness): element by element. */
