@@ -394,31 +394,31 @@ static void *abt_worker(void *arg) {
      while every row panel of A passes over it. */
   const size_t nc_panels = RL_NC / (size_t)k.nr;
   for (size_t jc = 0; jc < job->vpanels; jc += nc_panels) {
-  const size_t jc_end = jc + nc_panels < job->vpanels ? jc + nc_panels : job->vpanels;
-  for (size_t ic = job->row0; ic < job->row1; ic += k.mc) {
-    const size_t mb = job->row1 - ic < (size_t)k.mc ? job->row1 - ic : (size_t)k.mc;
-    const size_t spanels = (mb + k.mr - 1) / k.mr;
-    for (size_t pc = 0, blk = 0; pc < job->kdim; pc += RL_KC, blk++) {
-      const size_t pk = job->kdim - pc < RL_KC ? job->kdim - pc : RL_KC;
-      for (size_t ir = 0; ir < spanels; ir++) {
-        const size_t i0 = ic + ir * k.mr;
-        const size_t ib = job->row1 - i0 < (size_t)k.mr ? job->row1 - i0 : (size_t)k.mr;
-        k.pack(job->s, i0, ib, pc, pk, k.mr, spack + ir * (size_t)RL_KC * k.mr);
-      }
-      const store_mode mode = {0, pc > 0, job->clamp && pc + pk == job->kdim, job->lo, job->hi};
-      for (size_t jr = jc; jr < jc_end; jr++) {
-        const float *vp = job->vpack + (blk * job->vpanels + jr) * panel_floats;
-        const size_t j0 = jr * k.nr;
-        const size_t jb = job->n - j0 < (size_t)k.nr ? job->n - j0 : (size_t)k.nr;
+    const size_t jc_end = jc + nc_panels < job->vpanels ? jc + nc_panels : job->vpanels;
+    for (size_t ic = job->row0; ic < job->row1; ic += k.mc) {
+      const size_t mb = job->row1 - ic < (size_t)k.mc ? job->row1 - ic : (size_t)k.mc;
+      const size_t spanels = (mb + k.mr - 1) / k.mr;
+      for (size_t pc = 0, blk = 0; pc < job->kdim; pc += RL_KC, blk++) {
+        const size_t pk = job->kdim - pc < RL_KC ? job->kdim - pc : RL_KC;
         for (size_t ir = 0; ir < spanels; ir++) {
           const size_t i0 = ic + ir * k.mr;
           const size_t ib = job->row1 - i0 < (size_t)k.mr ? job->row1 - i0 : (size_t)k.mr;
-          k.kernel((long)pk, spack + ir * (size_t)RL_KC * k.mr, vp, tile);
-          store_tile(tile, k.nr, job->out + i0 * job->n + j0, job->n, ib, jb, mode);
+          k.pack(job->s, i0, ib, pc, pk, k.mr, spack + ir * (size_t)RL_KC * k.mr);
+        }
+        const store_mode mode = {0, pc > 0, job->clamp && pc + pk == job->kdim, job->lo, job->hi};
+        for (size_t jr = jc; jr < jc_end; jr++) {
+          const float *vp = job->vpack + (blk * job->vpanels + jr) * panel_floats;
+          const size_t j0 = jr * k.nr;
+          const size_t jb = job->n - j0 < (size_t)k.nr ? job->n - j0 : (size_t)k.nr;
+          for (size_t ir = 0; ir < spanels; ir++) {
+            const size_t i0 = ic + ir * k.mr;
+            const size_t ib = job->row1 - i0 < (size_t)k.mr ? job->row1 - i0 : (size_t)k.mr;
+            k.kernel((long)pk, spack + ir * (size_t)RL_KC * k.mr, vp, tile);
+            store_tile(tile, k.nr, job->out + i0 * job->n + j0, job->n, ib, jb, mode);
+          }
         }
       }
     }
-  }
   }
   free(spack);
   free(tile);
