@@ -52,9 +52,9 @@ describe('Conv2DBackpropFilter (wasm, im2col and one product)', () => {
     { x: [4, 14, 14, 8], f: [5, 5, 8, 16], s: 1, pad: 'valid' },
   ];
 
-  const methods: BackpropFilterMethod[] = ['matmul', 'auto'];
+  const methods: BackpropFilterMethod[] = ['matmul', 'conv', 'simd', 'auto'];
   for (const m of methods) {
-    for (const c of cases) {
+    for (const c of m === 'conv' ? [] : m === 'simd' ? cases.filter((k) => k.f[3] % 8 === 0) : cases) {
       it(`matches the cpu backend (${m}): x ${c.x.join('×')}, filter ${c.f.join('×')}, stride ${String(c.s)}, pad ${c.pad}`, async () => {
         const outShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad).outShape;
         const f = () =>
@@ -101,6 +101,9 @@ describe('Conv2DBackpropFilter (wasm, im2col and one product)', () => {
       ['matmul', { x: [5, 9, 8, 3], f: [3, 3, 3, 4], s: 2, pad: 'valid' }],
       ['conv', { x: [5, 8, 8, 8], f: [5, 5, 8, 8], s: 1, pad: 'valid' }],
       ['conv', { x: [5, 8, 8, 8], f: [3, 3, 8, 6], s: 1, pad: 'same' }],
+      ['simd', { x: [5, 9, 8, 3], f: [3, 3, 3, 8], s: 1, pad: 'same' }],
+      ['simd', { x: [5, 9, 8, 3], f: [3, 3, 3, 16], s: 2, pad: 'valid' }],
+      ['simd', { x: [5, 8, 8, 8], f: [5, 5, 8, 8], s: 1, pad: 'valid' }],
     ] as [BackpropFilterMethod, (typeof cases)[number]][]) {
       const outShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad).outShape;
       const run = () =>
@@ -112,9 +115,10 @@ describe('Conv2DBackpropFilter (wasm, im2col and one product)', () => {
       const [expected] = await runOn('cpu', run);
       const method = setConv2DBackpropFilterMethod(m);
       // one image per chunk; two images (3 chunks: 2, 2, 1); the whole batch
-      const perImage = m === 'matmul' ? c.f[0] * c.f[1] * c.f[2] * outShape[1] * outShape[2] * 4 : outShape[1] * outShape[2] * c.f[3] * 4;
+      const rows = m === 'simd' ? Math.ceil((c.f[0] * c.f[1] * c.f[2]) / 4) * 4 : c.f[0] * c.f[1] * c.f[2];
+      const perImage = m === 'conv' ? outShape[1] * outShape[2] * c.f[3] * 4 : rows * outShape[1] * outShape[2] * 4;
       for (const bytes of [1, 2 * perImage, Infinity]) {
-        const previous = setConv2DBackpropFilterChunkBytes({ matmul: bytes, conv: bytes });
+        const previous = setConv2DBackpropFilterChunkBytes({ matmul: bytes, conv: bytes, simd: bytes });
         try {
           const [actual] = await runOn('wasm', run);
           expect(maxScaledError(actual!, expected!), `${m}, chunk ${bytes} bytes`).toBeLessThan(FLOAT32_TOLERANCE);

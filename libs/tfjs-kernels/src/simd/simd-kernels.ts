@@ -37,6 +37,13 @@ export interface SimdKernels {
    * over taps inside the image. dx must be zeroed by the caller.
    */
   col2im(cols: number, dx: number, batch: number, height: number, width: number, cin: number, outHeight: number, outWidth: number, fh: number, fw: number, pt: number, pl: number): void;
+  /**
+   * C += A·B for A: [rows, inner] (row stride lda bytes), B: [inner, cols] (row stride ldb bytes),
+   * C: [rows, cols] (row stride ldc bytes); rows % 4 = 0, cols % 8 = 0. Register tiles of 4 × 8,
+   * float32 accumulation in inner order. Unlike XNNPACK's products, B is read in place (no packing):
+   * for filter gradients B is a fresh dy every step, whose packing cost a third of the product.
+   */
+  gemmAccumulate(a: number, b: number, c: number, rows: number, inner: number, cols: number, lda: number, ldb: number, ldc: number): void;
   /** SiLU gradient from the saved sigmoid: dx = dy · s · (1 + x · (1 - s)), n elements. */
   siluGrad(dy: number, s: number, x: number, dx: number, n: number): void;
   /** y = x · s, n elements (the SiLU's output from its sigmoid). */
@@ -291,6 +298,74 @@ const SOURCES: WasmFunctionSource[] = [
           local.get $img local.get $H local.get $W i32.mul local.get $kb i32.mul i32.add local.set $img
           local.get $batch i32.const 1 i32.sub local.tee $batch
           br_if $image
+        end
+      end`,
+  },
+  {
+    name: 'gemmAccumulate',
+    params: [['a', I32], ['b', I32], ['c', I32], ['rows', I32], ['inner', I32], ['cols', I32], ['lda', I32], ['ldb', I32], ['ldc', I32]],
+    locals: [
+      ['j', I32], ['ca', I32], ['pa0', I32], ['pa1', I32], ['pa2', I32], ['pa3', I32], ['pb', I32], ['t', I32], ['colEnd', I32],
+      ['acc0', V128], ['acc1', V128], ['acc2', V128], ['acc3', V128], ['acc4', V128], ['acc5', V128], ['acc6', V128], ['acc7', V128],
+      ['b0', V128], ['b1', V128], ['s', V128],
+    ],
+    body: `
+      local.get $cols i32.const 2 i32.shl local.set $colEnd
+      block $done
+        local.get $rows i32.eqz br_if $done
+        local.get $cols i32.eqz br_if $done
+        local.get $inner i32.eqz br_if $done
+        loop $rowBlock
+          i32.const 0 local.set $j
+          loop $colBlock
+            local.get $c local.get $j i32.add local.tee $ca v128.load local.set $acc0
+            local.get $ca v128.load offset=16 local.set $acc1
+            local.get $ca local.get $ldc i32.add local.tee $ca v128.load local.set $acc2
+            local.get $ca v128.load offset=16 local.set $acc3
+            local.get $ca local.get $ldc i32.add local.tee $ca v128.load local.set $acc4
+            local.get $ca v128.load offset=16 local.set $acc5
+            local.get $ca local.get $ldc i32.add local.tee $ca v128.load local.set $acc6
+            local.get $ca v128.load offset=16 local.set $acc7
+            local.get $a local.set $pa0
+            local.get $a local.get $lda i32.add local.set $pa1
+            local.get $pa1 local.get $lda i32.add local.set $pa2
+            local.get $pa2 local.get $lda i32.add local.set $pa3
+            local.get $b local.get $j i32.add local.set $pb
+            local.get $inner local.set $t
+            loop $k
+              local.get $pb v128.load local.set $b0
+              local.get $pb v128.load offset=16 local.set $b1
+              local.get $pa0 v128.load32_splat local.tee $s local.get $b0 f32x4.mul local.get $acc0 f32x4.add local.set $acc0
+              local.get $s local.get $b1 f32x4.mul local.get $acc1 f32x4.add local.set $acc1
+              local.get $pa1 v128.load32_splat local.tee $s local.get $b0 f32x4.mul local.get $acc2 f32x4.add local.set $acc2
+              local.get $s local.get $b1 f32x4.mul local.get $acc3 f32x4.add local.set $acc3
+              local.get $pa2 v128.load32_splat local.tee $s local.get $b0 f32x4.mul local.get $acc4 f32x4.add local.set $acc4
+              local.get $s local.get $b1 f32x4.mul local.get $acc5 f32x4.add local.set $acc5
+              local.get $pa3 v128.load32_splat local.tee $s local.get $b0 f32x4.mul local.get $acc6 f32x4.add local.set $acc6
+              local.get $s local.get $b1 f32x4.mul local.get $acc7 f32x4.add local.set $acc7
+              local.get $pa0 i32.const 4 i32.add local.set $pa0
+              local.get $pa1 i32.const 4 i32.add local.set $pa1
+              local.get $pa2 i32.const 4 i32.add local.set $pa2
+              local.get $pa3 i32.const 4 i32.add local.set $pa3
+              local.get $pb local.get $ldb i32.add local.set $pb
+              local.get $t i32.const 1 i32.sub local.tee $t
+              br_if $k
+            end
+            local.get $c local.get $j i32.add local.tee $ca local.get $acc0 v128.store
+            local.get $ca local.get $acc1 v128.store offset=16
+            local.get $ca local.get $ldc i32.add local.tee $ca local.get $acc2 v128.store
+            local.get $ca local.get $acc3 v128.store offset=16
+            local.get $ca local.get $ldc i32.add local.tee $ca local.get $acc4 v128.store
+            local.get $ca local.get $acc5 v128.store offset=16
+            local.get $ca local.get $ldc i32.add local.tee $ca local.get $acc6 v128.store
+            local.get $ca local.get $acc7 v128.store offset=16
+            local.get $j i32.const 32 i32.add local.tee $j
+            local.get $colEnd i32.lt_u br_if $colBlock
+          end
+          local.get $a local.get $lda i32.const 2 i32.shl i32.add local.set $a
+          local.get $c local.get $ldc i32.const 2 i32.shl i32.add local.set $c
+          local.get $rows i32.const 4 i32.sub local.tee $rows
+          br_if $rowBlock
         end
       end`,
   },
