@@ -179,6 +179,15 @@ describe.skipIf(!available)(`NativeLinalg${available ? '' : ` (skipped: ${why})`
         expectAllClose(window, want, FLOAT32_TOLERANCE, Math.sqrt(37));
         expect(big.subarray(0, 3 * 29).every((v) => v === 7)).toBe(true);
         expect(big.subarray(56 * 29).every((v) => v === 7)).toBe(true);
+        // A reduction longer than one packed block (k = 600 > 512): the clamp applies to the final sums.
+        const xl = randomMatrix(40, 600, 3);
+        const al = randomMatrix(35, 600, 4);
+        const scaleL = Float64Array.from({ length: 40 }, () => 0.05);
+        const outL = new Float32Array(40 * 35);
+        two.matmulABtInto(xl, al, outL, { aScale: scaleL, clamp: [-0.5, 0.5] });
+        const wantL = jsLinalg.matmulABt(preparedRows(xl, null, scaleL), al).data.map((v) => Math.min(0.5, Math.max(-0.5, v)));
+        expect(wantL.some((v) => Math.abs(v) === 0.5)).toBe(true);
+        expectAllClose(outL, wantL, FLOAT32_TOLERANCE, Math.sqrt(600));
         // Without options it is matmulABt, written in place.
         const plain = new Float32Array(53 * 29);
         two.matmulABtInto(x, anchors, plain);

@@ -33,8 +33,18 @@
 #define ALIGN 64
 /** Multiply-adds below which a product runs on the calling thread only (a thread start costs ~50 µs). */
 #define RL_MIN_THREADED_WORK 4e6
+/**
+ * Reduction steps per block of A·Bᵀ. k ≤ 512 (the benchmark's D) then takes one block, so every
+ * float32 tile of C is written once (a second block would read and rewrite the whole result).
+ */
+#ifndef RL_KC_ABT
+#define RL_KC_ABT 512
+#endif
+#define RL_KC_MAX (RL_KC_ABT > RL_KC ? RL_KC_ABT : RL_KC)
 /** Columns of C per column block of A·Bᵀ (a multiple of every NR). */
+#ifndef RL_NC
 #define RL_NC 512
+#endif
 
 /* ------------------------------------------------------------------------------------------ */
 /* Micro-kernels: tile (MR×NR, row-major, stride NR) = Σ_{p<kc} a[p·MR + i]·b[p·NR + j].          */
@@ -194,10 +204,10 @@ static inline __attribute__((always_inline)) void pack_panel_body(const operand 
     }
     return;
   }
-  if (x->sp == 1 && x->shift_i == NULL && pk <= RL_KC && R <= MR_MAX * 3) {
+  if (x->sp == 1 && x->shift_i == NULL && pk <= RL_KC_MAX && R <= MR_MAX * 3) {
     /* Contiguous along p (A·Bᵀ operands): each row segment is transformed into a small buffer
        (vectorised along p) or read in place, then the panel is written in order, R values per p. */
-    float rows[MR_MAX * 3][RL_KC];
+    float rows[MR_MAX * 3][RL_KC_MAX];
     const float *src[MR_MAX * 3];
     for (size_t r = 0; r < ib; r++) {
       const size_t i = i0 + r;
@@ -381,7 +391,7 @@ typedef struct {
 static void *abt_worker(void *arg) {
   abt_job *job = (abt_job *)arg;
   const kernel_info k = job->k;
-  float *spack = aligned_buffer((size_t)k.mc * RL_KC);
+  float *spack = aligned_buffer((size_t)k.mc * RL_KC_ABT);
   float *tile = aligned_buffer(MR_MAX * NR_MAX);
   if (!spack || !tile) {
     free(spack);
@@ -389,21 +399,21 @@ static void *abt_worker(void *arg) {
     job->failed = 1;
     return NULL;
   }
-  const size_t panel_floats = (size_t)RL_KC * k.nr;
-  /* Column blocks of C: the packed B slab of one (column block, RL_KC) pair (≤ 512 KB) stays in L2
-     while every row panel of A passes over it. */
+  const size_t panel_floats = (size_t)RL_KC_ABT * k.nr;
+  /* Column blocks of C: the packed B slab of one (column block, RL_KC_ABT) pair (≤ 1 MB, about the
+     L2 of a Zen 4 core) stays in cache while every row panel of A passes over it. */
   const size_t nc_panels = RL_NC / (size_t)k.nr;
   for (size_t jc = 0; jc < job->vpanels; jc += nc_panels) {
     const size_t jc_end = jc + nc_panels < job->vpanels ? jc + nc_panels : job->vpanels;
     for (size_t ic = job->row0; ic < job->row1; ic += k.mc) {
       const size_t mb = job->row1 - ic < (size_t)k.mc ? job->row1 - ic : (size_t)k.mc;
       const size_t spanels = (mb + k.mr - 1) / k.mr;
-      for (size_t pc = 0, blk = 0; pc < job->kdim; pc += RL_KC, blk++) {
-        const size_t pk = job->kdim - pc < RL_KC ? job->kdim - pc : RL_KC;
+      for (size_t pc = 0, blk = 0; pc < job->kdim; pc += RL_KC_ABT, blk++) {
+        const size_t pk = job->kdim - pc < RL_KC_ABT ? job->kdim - pc : RL_KC_ABT;
         for (size_t ir = 0; ir < spanels; ir++) {
           const size_t i0 = ic + ir * k.mr;
           const size_t ib = job->row1 - i0 < (size_t)k.mr ? job->row1 - i0 : (size_t)k.mr;
-          k.pack(job->s, i0, ib, pc, pk, k.mr, spack + ir * (size_t)RL_KC * k.mr);
+          k.pack(job->s, i0, ib, pc, pk, k.mr, spack + ir * (size_t)RL_KC_ABT * k.mr);
         }
         const store_mode mode = {0, pc > 0, job->clamp && pc + pk == job->kdim, job->lo, job->hi};
         for (size_t jr = jc; jr < jc_end; jr++) {
@@ -413,7 +423,7 @@ static void *abt_worker(void *arg) {
           for (size_t ir = 0; ir < spanels; ir++) {
             const size_t i0 = ic + ir * k.mr;
             const size_t ib = job->row1 - i0 < (size_t)k.mr ? job->row1 - i0 : (size_t)k.mr;
-            k.kernel((long)pk, spack + ir * (size_t)RL_KC * k.mr, vp, tile);
+            k.kernel((long)pk, spack + ir * (size_t)RL_KC_ABT * k.mr, vp, tile);
             store_tile(tile, k.nr, job->out + i0 * job->n + j0, job->n, ib, jb, mode);
           }
         }
@@ -459,13 +469,13 @@ int rl_gemm_abt(const rl_matrix *a, const rl_matrix *b, float *out, const double
   const operand s = {a->data, a->f64, kdim, 1, NULL, a_shift, a_scale};
   const operand v = {b->data, b->f64, kdim, 1, NULL, NULL, NULL};
   const size_t vpanels = (n + k.nr - 1) / k.nr;
-  const size_t blocks = (kdim + RL_KC - 1) / RL_KC;
-  const size_t panel_floats = (size_t)RL_KC * k.nr;
+  const size_t blocks = (kdim + RL_KC_ABT - 1) / RL_KC_ABT;
+  const size_t panel_floats = (size_t)RL_KC_ABT * k.nr;
   float *vpack = aligned_buffer(blocks * vpanels * panel_floats);
   if (!vpack) return -1;
   for (size_t blk = 0; blk < blocks; blk++) {
-    const size_t pc = blk * RL_KC;
-    const size_t pk = kdim - pc < RL_KC ? kdim - pc : RL_KC;
+    const size_t pc = blk * RL_KC_ABT;
+    const size_t pk = kdim - pc < RL_KC_ABT ? kdim - pc : RL_KC_ABT;
     for (size_t jr = 0; jr < vpanels; jr++) {
       const size_t j0 = jr * k.nr;
       const size_t jb = n - j0 < (size_t)k.nr ? n - j0 : (size_t)k.nr;
