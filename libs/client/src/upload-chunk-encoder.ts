@@ -22,8 +22,10 @@ export interface UploadChunkFields {
  * proto3 defaults left out, packed repeated integers; the spec checks the equality), without its
  * intermediate buffers: toBinary writes the nested Matrix into a buffer of its own and copies it
  * twice more, i.e. two extra allocations and copies of every megabyte a node uploads.
+ * With `reuse` (at least the message's size) the message is written into its start and the
+ * result is a view of it.
  */
-export function encodeUploadChunk(fields: UploadChunkFields): Buffer {
+export function encodeUploadChunk(fields: UploadChunkFields, reuse?: Buffer): Buffer {
   const runId = Buffer.byteLength(fields.runId, 'utf8');
   const nodeId = Buffer.byteLength(fields.nodeId, 'utf8');
   const ids = packedSize(fields.sampleIds, false);
@@ -39,7 +41,8 @@ export function encodeUploadChunk(fields: UploadChunkFields): Buffer {
     varintSize(matrix) +
     matrix +
     (labels > 0 ? 1 + varintSize(labels) + labels : 0);
-  const out = Buffer.allocUnsafe(size);
+  // `reuse`, when big enough: a buffer of the caller's that nothing else reads any more.
+  const out = reuse !== undefined && reuse.byteLength >= size ? reuse.subarray(0, size) : Buffer.allocUnsafe(size);
   const w = { pos: 0 };
   if (runId > 0) {
     out[w.pos++] = 0x0a; // 1: string
