@@ -37,23 +37,49 @@ const insert = db.prepare(
   'INSERT INTO chunks (run_id, node_id, space, seq, rows, cols, encoding, sample_ids, data, row_scales, labels, counted, counted_rows) ' +
   'VALUES (@runId, @nodeId, @space, @seq, @rows, @cols, @encoding, @sampleIds, @data, @rowScales, @labels, @counted, @countedRows)');
 const buffer = (u) => (u === null || u === undefined ? null : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+const insertAll = db.transaction((items) => {
+  for (const { row } of items) {
+    insert.run({ ...row, sampleIds: buffer(row.sampleIds), data: buffer(row.data), rowScales: buffer(row.rowScales), labels: buffer(row.labels), counted: buffer(row.counted) });
+  }
+});
+// Group commit: the chunks that arrived while the previous transaction ran are inserted in one
+// transaction (at most MAX_BATCH); each is acknowledged only after that transaction committed.
+const MAX_BATCH = workerData.maxBatch;
+let queue = [];
+let scheduled = false;
+function commit() {
+  scheduled = false;
+  if (queue.length === 0) return;
+  const items = queue.length <= MAX_BATCH ? queue : queue.slice(0, MAX_BATCH);
+  queue = queue.length <= MAX_BATCH ? [] : queue.slice(MAX_BATCH);
+  if (queue.length > 0) schedule();
+  const ids = items.map((item) => item.id);
+  const started = process.hrtime.bigint();
+  try {
+    insertAll(items);
+  } catch (error) {
+    parentPort.postMessage({ kind: 'done', ids, error: String((error && error.message) || error) });
+    return;
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  // Lent payload buffers go back to the event loop (moved, not copied) for the merge and reuse.
+  const data = items.map((item) => (item.lent ? item.row.data : null));
+  parentPort.postMessage({ kind: 'done', ids, seconds, data }, items.filter((item) => item.lent).map((item) => item.row.data.buffer));
+}
+function schedule() {
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(commit);
+}
 parentPort.on('message', (message) => {
   if (message.kind === 'stop') {
+    while (queue.length > 0) commit();
     db.close();
     parentPort.postMessage({ kind: 'stopped' });
     return;
   }
-  const row = message.row;
-  const started = process.hrtime.bigint();
-  try {
-    insert.run({ ...row, sampleIds: buffer(row.sampleIds), data: buffer(row.data), rowScales: buffer(row.rowScales), labels: buffer(row.labels), counted: buffer(row.counted) });
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    // A lent payload buffer goes back to the event loop (moved, not copied) for the merge and reuse.
-    if (message.lent) parentPort.postMessage({ kind: 'done', id: message.id, seconds, data: row.data }, [row.data.buffer]);
-    else parentPort.postMessage({ kind: 'done', id: message.id, seconds });
-  } catch (error) {
-    parentPort.postMessage({ kind: 'done', id: message.id, error: String((error && error.message) || error) });
-  }
+  for (const item of message.items) queue.push(item);
+  schedule();
 });
 `;
 
@@ -64,12 +90,23 @@ interface Pending {
   data: Uint8Array | undefined;
 }
 
+interface OutgoingChunk {
+  id: number;
+  lent: boolean;
+  row: ChunkRow;
+}
+
+/** Chunks per SQLite transaction, at most (group commit). */
+export const MAX_CHUNKS_PER_COMMIT = 16;
+
 /**
  * Commits chunks in a worker thread with its own SQLite connection, in the order handed over,
- * so that the event loop decodes, validates and merges the next chunks while one is being
- * written (the commit of a 1 MB chunk is the largest single cost of an upload). A chunk is
- * acknowledged only when its promise resolved, i.e. after the worker's INSERT committed.
- * A storage failure rejects that write and every later one with `internal`.
+ * so that the event loop decodes, validates and merges the next chunks while others are being
+ * written. Chunks handed over in one event-loop turn travel in one message, and the worker
+ * inserts the chunks waiting for it in one transaction (group commit, at most
+ * MAX_CHUNKS_PER_COMMIT); a chunk is acknowledged only when its promise resolved, i.e. after the
+ * transaction holding it committed. A storage failure rejects the chunks of that transaction
+ * and every later one with `internal` (none of them is stored: the transaction rolled back).
  */
 export class ChunkWriter implements ChunkSink {
   private readonly worker: Worker;
@@ -77,27 +114,35 @@ export class ChunkWriter implements ChunkSink {
   private nextId = 0;
   private failed: AggregatorError | undefined;
   private drainWaiters: (() => void)[] = [];
+  private outbox: OutgoingChunk[] = [];
+  private outboxTransfer: ArrayBuffer[] = [];
+  private flushScheduled = false;
 
   constructor(databasePath: string, durability: Durability) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver, path: databasePath, synchronous: durability === 'full' ? 'FULL' : 'NORMAL' },
+      workerData: { driver, path: databasePath, synchronous: durability === 'full' ? 'FULL' : 'NORMAL', maxBatch: MAX_CHUNKS_PER_COMMIT },
     });
-    this.worker.on('message', (message: { kind: string; id?: number; seconds?: number; data?: Uint8Array; error?: string }) => {
-      if (message.kind !== 'done' || message.id === undefined) return;
-      const waiter = this.pending.get(message.id);
-      this.pending.delete(message.id);
-      if (message.error !== undefined) {
-        this.failed ??= new AggregatorError('internal', `storing a chunk failed: ${message.error}`);
-        waiter?.reject(this.failed);
-      } else if (waiter !== undefined) waiter.resolve({ seconds: message.seconds ?? 0, data: message.data ?? waiter.data ?? new Uint8Array(0) });
+    this.worker.on('message', (message: { kind: string; ids?: number[]; seconds?: number; data?: (Uint8Array | null)[]; error?: string }) => {
+      if (message.kind !== 'done' || message.ids === undefined) return;
+      message.ids.forEach((id, k) => {
+        const waiter = this.pending.get(id);
+        this.pending.delete(id);
+        if (waiter === undefined) return;
+        if (message.error !== undefined) {
+          this.failed ??= new AggregatorError('internal', `storing a chunk failed: ${message.error}`);
+          waiter.reject(this.failed);
+        } else waiter.resolve({ seconds: message.seconds ?? 0, data: message.data?.[k] ?? waiter.data ?? new Uint8Array(0) });
+      });
       this.settle();
     });
     const die = (reason: string): void => {
       this.failed ??= new AggregatorError('internal', `the chunk writer stopped: ${reason}`);
       for (const waiter of this.pending.values()) waiter.reject(this.failed);
       this.pending.clear();
+      this.outbox = [];
+      this.outboxTransfer = [];
       this.settle();
     };
     this.worker.on('error', (error: Error) => die(error.message));
@@ -113,18 +158,17 @@ export class ChunkWriter implements ChunkSink {
     if (this.failed !== undefined) return Promise.reject(this.failed);
     const id = this.nextId++;
     return new Promise<Committed>((resolve, reject) => {
-      if (lend) {
-        // The payload's buffer moves to the worker and back: no copy of the megabyte.
-        this.pending.set(id, { resolve, reject, data: undefined });
-        const data = new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength);
-        this.worker.postMessage({ kind: 'write', id, lent: true, row: { ...row, data } }, [data.buffer as ArrayBuffer]);
-        return;
+      // Lent: the payload's buffer moves to the worker and back, no copy of the megabyte.
+      // Otherwise it is copied once into a fresh buffer that moves (a structured clone would
+      // copy it twice), and the caller's buffers stay its own.
+      const data = lend ? new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength) : new Uint8Array(row.data);
+      this.pending.set(id, { resolve, reject, data: lend ? undefined : row.data });
+      this.outbox.push({ id, lent: lend, row: { ...row, data: data as Buffer } });
+      this.outboxTransfer.push(data.buffer as ArrayBuffer);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
       }
-      // The payload is copied once into a fresh buffer that moves to the worker (a structured
-      // clone would copy it twice); the caller's buffers stay its own.
-      this.pending.set(id, { resolve, reject, data: row.data });
-      const data = new Uint8Array(row.data);
-      this.worker.postMessage({ kind: 'write', id, lent: false, row: { ...row, data } }, [data.buffer]);
     });
   }
 
@@ -148,6 +192,17 @@ export class ChunkWriter implements ChunkSink {
       });
       this.worker.postMessage({ kind: 'stop' });
     });
+  }
+
+  /** Hands the chunks of this event-loop turn to the worker in one message. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.outbox.length === 0) return;
+    const items = this.outbox;
+    const transfer = this.outboxTransfer;
+    this.outbox = [];
+    this.outboxTransfer = [];
+    this.worker.postMessage({ kind: 'write', items }, transfer);
   }
 
   private settle(): void {
