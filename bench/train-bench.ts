@@ -8,8 +8,9 @@
  *                          [--profile-steps 3] [--no-stock] [--no-torch] [--out FILE]
  *
  * On wasm it also profiles one step with the stock wasm kernels (plus the project's
- * Conv2DBackpropFilter, without which the stock backend cannot train a convolution), so the
- * JSON shows each kernel before and after. A benchmark, not a test: numbers depend on the load.
+ * Conv2DBackpropFilter, without its SIMD loops, without which the stock backend cannot train a
+ * convolution), tfjs's fused convolution gradient and tfjs-layers' swish, so the JSON shows each
+ * kernel before and after. A benchmark, not a test: numbers depend on the load.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';

@@ -5,9 +5,12 @@ import { assembleModule, type WasmFunctionSource } from './assemble.ts';
 /**
  * Loops the wasm backend has no kernel for, in WebAssembly SIMD (128-bit, 4 floats a lane group),
  * run in place on the backend's own heap: the module imports the backend's memory, so arguments
- * are byte addresses of tensors (`address`). Each replaces a JavaScript loop of the project's
- * kernels that moves or combines whole activations (several times faster: V8 does not vectorise);
- * each has a plain JavaScript twin that the specs compare it with and that runs where SIMD is off.
+ * are byte addresses of tensors (`address`). Most replace a JavaScript loop of the project's kernels
+ * that moves or combines whole activations (several times faster: V8 does not vectorise), and each
+ * of those has a plain JavaScript twin that the specs compare it with and that runs where SIMD is
+ * off; `gemmAccumulate` replaces XNNPACK's product where XNNPACK would pack a new operand per call.
+ * The module is assembled at load time from the text below (`assemble.ts`): no toolchain, no binary
+ * in the repository.
  *
  * All sizes are in elements unless named `...Bytes`; functions that need channel counts that are
  * multiples of 4 say so, and their callers check it.
