@@ -5,7 +5,11 @@
  * /usr/bin/python3 can import it). Prints one JSON object.
  *
  *   npm run bench:train -- [--steps 20] [--warmup 3] [--batch 128] [--backend auto|node|wasm|cpu]
- *                          [--profile-steps 3] [--no-stock] [--no-torch] [--out FILE]
+ *                          [--rounds 3] [--profile-steps 3] [--no-stock] [--no-torch] [--out FILE]
+ *
+ * Rounds alternate the measurements (tfjs, then PyTorch on 1 and on 2 threads, `steps` steps each)
+ * so that each round's ratios compare runs made within seconds of each other under the same load;
+ * the JSON gives every round and the medians.
  *
  * On wasm it also profiles one step with the stock wasm kernels (plus the project's
  * Conv2DBackpropFilter, without its SIMD loops, without which the stock backend cannot train a
@@ -42,6 +46,7 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '128' },
     backend: { type: 'string', default: 'auto' },
     'profile-steps': { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
     'no-stock': { type: 'boolean', default: false },
     'no-torch': { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -51,6 +56,7 @@ const steps = Number(args.steps);
 const warmup = Number(args.warmup);
 const batch = Number(args.batch);
 const profileSteps = Number(args['profile-steps']);
+const rounds = Math.max(1, Number(args.rounds));
 
 interface KernelTimes {
   /** Milliseconds per training step spent in each kernel, summed over its calls, largest first. */
@@ -107,26 +113,56 @@ async function kernelTimes(step: () => number, n: number): Promise<KernelTimes> 
   return { msPerStep, totalMs: round(Object.values(msPerStep).reduce((a, b) => a + b, 0)) };
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Field-wise medians of several runs' throughputs (rounded). */
+function medianThroughput(runs: Throughput[]): Throughput {
+  return {
+    imagesPerSecond: round(median(runs.map((r) => r.imagesPerSecond))),
+    imagesPerCpuSecond: round(median(runs.map((r) => r.imagesPerCpuSecond))),
+    msPerStepMean: round(median(runs.map((r) => r.msPerStepMean))),
+    msPerStepMedian: round(median(runs.map((r) => r.msPerStepMedian))),
+  };
+}
+
 function round(v: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(v * f) / f;
 }
 
-function torchRuns(): Record<string, unknown> | { skipped: string } {
-  const python = '/usr/bin/python3';
+const PYTHON = '/usr/bin/python3';
+
+/** Why PyTorch cannot run here, or undefined when it can. */
+function torchUnavailable(): string | undefined {
   try {
-    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
+    return undefined;
   } catch {
-    return { skipped: `${python} cannot import torch (Debian package python3-torch)` };
+    return `${PYTHON} cannot import torch (Debian package python3-torch)`;
   }
+}
+
+interface Throughput {
+  imagesPerSecond: number;
+  imagesPerCpuSecond: number;
+  msPerStepMean: number;
+  msPerStepMedian: number;
+}
+
+function torchRuns(): Record<string, Throughput> {
+  const python = PYTHON;
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'train_torch.py');
-  const runs: Record<string, unknown> = {};
+  const runs: Record<string, Throughput> = {};
   for (const threads of [1, 2]) {
     const r = spawnSync(python, [script, '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), '--batch', String(batch), '--filters', FILTERS.join(','), '--embedding', String(EMBEDDING), '--classes', String(CLASSES)], {
       encoding: 'utf8',
     });
     if (r.status !== 0) throw new Error(`train_torch.py failed: ${r.stderr}`);
-    runs[`threads${threads}`] = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    runs[`threads${threads}`] = JSON.parse(r.stdout.trim().split('\n').pop()!) as Throughput;
   }
   return runs;
 }
@@ -142,18 +178,32 @@ async function main(): Promise<void> {
   const step = makeStep(model, x, y);
 
   for (let i = 0; i < warmup; i++) step();
-  const times: number[] = [];
   let lastLoss = NaN;
-  const cpuStart = process.cpuUsage();
-  for (let i = 0; i < steps; i++) {
-    const t = performance.now();
-    lastLoss = step();
-    times.push(performance.now() - t);
+  const timeTfjs = (): Throughput => {
+    const times: number[] = [];
+    const cpuStart = process.cpuUsage();
+    for (let i = 0; i < steps; i++) {
+      const t = performance.now();
+      lastLoss = step();
+      times.push(performance.now() - t);
+    }
+    const cpuUsed = process.cpuUsage(cpuStart);
+    const total = times.reduce((a, b) => a + b, 0);
+    const sorted = [...times].sort((a, b) => a - b);
+    return {
+      imagesPerSecond: round((batch * steps) / (total / 1000)),
+      imagesPerCpuSecond: round((batch * steps) / ((cpuUsed.user + cpuUsed.system) / 1e6)),
+      msPerStepMean: round(total / steps),
+      msPerStepMedian: round(sorted[Math.floor(sorted.length / 2)]!),
+    };
+  };
+  const torchSkipped = args['no-torch'] ? '--no-torch' : torchUnavailable();
+  const perRound: { tfjs: Throughput; torch?: Record<string, Throughput>; loadavg: number }[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const tfjsRound = timeTfjs();
+    const torchRound = torchSkipped === undefined ? torchRuns() : undefined;
+    perRound.push({ tfjs: tfjsRound, ...(torchRound === undefined ? {} : { torch: torchRound }), loadavg: round(os.loadavg()[0]!, 2) });
   }
-  const cpuUsed = process.cpuUsage(cpuStart);
-  const cpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
-  const total = times.reduce((a, b) => a + b, 0);
-  const sorted = [...times].sort((a, b) => a - b);
   const after = await kernelTimes(step, profileSteps);
 
   let stock: KernelTimes | { skipped: string } = { skipped: 'backend is not wasm' };
@@ -174,26 +224,41 @@ async function main(): Promise<void> {
     if (info.fusedSiluGradients) useFusedSiluGradients();
   }
 
+  const tfjsMedian = medianThroughput(perRound.map((p) => p.tfjs));
   const tfjs = {
     backend: info.backend,
     threads: info.threads,
     kernels: info.kernels,
     lazyConvInputGradients: info.lazyConvInputGradients,
     fusedSiluGradients: info.fusedSiluGradients,
-    imagesPerSecond: round((batch * steps) / (total / 1000)),
-    imagesPerCpuSecond: round((batch * steps) / cpuSeconds),
-    msPerStepMean: round(total / steps),
-    msPerStepMedian: round(sorted[Math.floor(sorted.length / 2)]!),
+    ...tfjsMedian,
     lastLoss: round(lastLoss, 4),
     kernelMsPerStep: after,
     stockKernelMsPerStep: stock,
   };
-  const torch = args['no-torch'] ? { skipped: '--no-torch' } : torchRuns();
+  const torch: Record<string, Throughput> | { skipped: string } =
+    torchSkipped !== undefined
+      ? { skipped: torchSkipped }
+      : Object.fromEntries(['threads1', 'threads2'].map((key) => [key, medianThroughput(perRound.map((p) => p.torch![key]!))]));
+  // Each round's ratio compares runs made seconds apart; the median over rounds is the headline.
   const ratio = (key: string, field: 'imagesPerSecond' | 'imagesPerCpuSecond' = 'imagesPerSecond'): number | null => {
-    const run = (torch as Record<string, { imagesPerSecond?: number; imagesPerCpuSecond?: number } | undefined>)[key];
-    const theirs = run?.[field];
-    return theirs ? round(tfjs[field] / theirs, 3) : null;
+    if (torchSkipped !== undefined) return null;
+    return round(median(perRound.map((p) => p.tfjs[field] / p.torch![key]![field])), 3);
   };
+  const roundsReport = perRound.map((p) => ({
+    tfjsImagesPerSecond: p.tfjs.imagesPerSecond,
+    tfjsImagesPerCpuSecond: p.tfjs.imagesPerCpuSecond,
+    ...(p.torch === undefined
+      ? {}
+      : {
+          torch1ImagesPerSecond: round(p.torch['threads1']!.imagesPerSecond),
+          torch1ImagesPerCpuSecond: round(p.torch['threads1']!.imagesPerCpuSecond),
+          torch2ImagesPerSecond: round(p.torch['threads2']!.imagesPerSecond),
+          tfjsOverTorch1Thread: round(p.tfjs.imagesPerSecond / p.torch['threads1']!.imagesPerSecond, 3),
+          tfjsOverTorch1ThreadCpu: round(p.tfjs.imagesPerCpuSecond / p.torch['threads1']!.imagesPerCpuSecond, 3),
+        }),
+    loadavg1m: p.loadavg,
+  }));
   const result = {
     bench: 'train',
     model: `vanilla-cnn (@rlsa/trainer-node buildModel): conv5x5(${FILTERS[0]})-silu-pool2-conv5x5(${FILTERS[1]})-silu-pool2-dense${EMBEDDING}-dense${CLASSES}`,
@@ -201,8 +266,10 @@ async function main(): Promise<void> {
     batch,
     steps,
     warmup,
+    rounds: roundsReport,
     tfjs,
     torch,
+    // Medians over rounds of the ratios within each round.
     ratios: {
       tfjsOverTorch1Thread: ratio('threads1'),
       tfjsOverTorch2Threads: ratio('threads2'),
@@ -211,7 +278,7 @@ async function main(): Promise<void> {
       target: 0.8,
     },
     machine: { cpus: os.cpus().length, loadavgBefore: loadBefore.map((v) => round(v, 2)), loadavgAfter: os.loadavg().map((v) => round(v, 2)) },
-    caveat: 'wall-clock on a shared machine: compare ratios within one run; load averages show how busy it was',
+    caveat: 'wall-clock on a shared machine: compare ratios within one round; load averages show how busy it was',
   };
   const json = JSON.stringify(result, null, 2);
   if (args.out !== undefined) writeFileSync(args.out, json + '\n');
