@@ -7,9 +7,12 @@
  *    sample has NODES contributions); `--disjoint` gives each node its own ids.
  * 2. In the same run, the raw @grpc/grpc-js loopback baseline: a child process with a bare bidi
  *    service (no protobuf, no storage) receiving the same number of messages of the same byte size
- *    from NODES streams, acknowledging each one, with the same in-flight window.
- * Prints one JSON object: MB/s, rows/s, the ratio to raw gRPC, the aggregator's peak RSS (VmHWM)
- * and the merged state's size, with the targets (≥ 60 % of raw; peak RSS ≤ 2 × merged + 300 MB).
+ *    from NODES streams, acknowledging each one, with the same in-flight window and HTTP/2 windows;
+ *    its client copies each message once into a buffer, reusing acknowledged ones, as @rlsa/client does.
+ * Prints one JSON object: MB/s, rows/s, the ratio to raw gRPC (per round and of the mean times),
+ * the CPU seconds each side spent during the upload (server event loop, all server threads, the
+ * clients in this process), the aggregator's peak RSS (VmHWM) and the merged state's size, with
+ * the targets (≥ 60 % of raw; peak RSS ≤ 2 × merged + 300 MB), and the load average.
  */
 import { Metadata, Server, ServerCredentials, credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import type { Client, ClientDuplexStream, ServerDuplexStream, ServiceDefinition } from '@grpc/grpc-js';
@@ -18,8 +21,8 @@ import { createAggregatorClient } from '@rlsa/client';
 import type { UploadChunkInput } from '@rlsa/client';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -112,6 +115,34 @@ function startChild(command: string[], pattern: string, env: Record<string, stri
   });
 }
 
+/** CPU seconds (user + system) of each thread of a process, by thread id (from /proc; empty where there is none). */
+function threadCpuSeconds(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/** CPU seconds spent between two threadCpuSeconds snapshots: the main thread and all threads. */
+function cpuSpent(pid: number, before: Map<number, number>, after: Map<number, number>): { main: number; total: number } {
+  let total = 0;
+  for (const [tid, seconds] of after) total += seconds - (before.get(tid) ?? 0);
+  return { main: (after.get(pid) ?? 0) - (before.get(pid) ?? 0), total };
+}
+
 function peakRssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /VmHWM:\s+(\d+) kB/.exec(status);
@@ -166,11 +197,16 @@ async function runAggregator(pool: Float32Array[]): Promise<Record<string, unkno
         client.join({ runId: 'bench', nodeId: `node-${k}`, role: 'trainer', model: { architecture: 'bench', embeddingWidth: COLS }, anchorFingerprint: 'bench', relativeWidth: COLS }),
       ),
     );
+    const cpuBefore = threadCpuSeconds(pid);
+    const clientCpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
     const results = await Promise.all(
       clients.map((client, k) => client.upload({ runId: 'bench', nodeId: `node-${k}`, chunks: nodeChunks(k, pool), maxInFlight: IN_FLIGHT })),
     );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpuAfter = threadCpuSeconds(pid);
+    const cpu = cpuSpent(pid, cpuBefore, cpuAfter);
+    const clientCpu = process.cpuUsage(clientCpuBefore);
     const rows = results.reduce((sum, r) => sum + r.rowsStored, 0);
     const status = await clients[0]?.getRun('bench');
     for (const client of clients) client.close();
@@ -178,7 +214,16 @@ async function runAggregator(pool: Float32Array[]): Promise<Record<string, unkno
     const mergedSamples = status?.mergedSamples ?? 0;
     // The merged state: float64 sums plus count, label and id per sample (MergedSums), in 1,024-row slabs.
     const mergedStateBytes = Math.ceil(mergedSamples / 1024) * 1024 * (COLS * 8 + 12);
-    return { seconds, rows, mergedSamples, mergedStateBytes, peakRssBytes: peak, startRssBytes: rssBefore };
+    return {
+      seconds,
+      rows,
+      mergedSamples,
+      mergedStateBytes,
+      peakRssBytes: peak,
+      startRssBytes: rssBefore,
+      serverCpu: cpu,
+      clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
+    };
   } finally {
     aggregator.process.kill('SIGTERM');
     await new Promise((resolve) => aggregator.process.once('exit', resolve));
@@ -186,8 +231,15 @@ async function runAggregator(pool: Float32Array[]): Promise<Record<string, unkno
   }
 }
 
-async function runRaw(messageBytes: number[]): Promise<number> {
+interface RawRound {
+  seconds: number;
+  serverCpu: { main: number; total: number };
+  clientCpuSeconds: number;
+}
+
+async function runRaw(messageBytes: number[]): Promise<RawRound> {
   const raw = await startChild(['--import', 'tsx', SELF, '--raw-server', ...(args['default-window'] ? ['--default-window'] : [])], '"msg":"raw listening"');
+  const pid = raw.process.pid as number;
   try {
     const Ctor = makeGenericClientConstructor(RAW_SERVICE, 'Raw');
     const clients = Array.from({ length: NODES }, () => new Ctor(`127.0.0.1:${raw.port}`, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as Client & Record<string, (m: Metadata) => ClientDuplexStream<Buffer, Buffer>>);
@@ -201,6 +253,8 @@ async function runRaw(messageBytes: number[]): Promise<number> {
       }
       return b;
     };
+    const cpuBefore = threadCpuSeconds(pid);
+    const clientCpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
     await Promise.all(
       clients.map(
@@ -211,10 +265,16 @@ async function runRaw(messageBytes: number[]): Promise<number> {
             let sent = 0;
             let acked = 0;
             let waitingDrain = false;
+            // As the real client does: one copy per message, into the buffer of an acknowledged message when there is one.
+            const unacknowledged: Buffer[] = [];
+            const spare: Buffer[] = [];
             const pump = (): void => {
               while (!waitingDrain && sent < sizes.length && sent - acked < IN_FLIGHT) {
-                // A fresh copy per message, as the real client encodes one per chunk.
-                const message = Buffer.from(bufferOf(sizes[sent] as number));
+                const size = sizes[sent] as number;
+                const reuse = spare.pop();
+                const message = reuse !== undefined && reuse.byteLength >= size ? reuse.subarray(0, size) : Buffer.allocUnsafe(size);
+                bufferOf(size).copy(message);
+                unacknowledged.push(reuse !== undefined && message.buffer === reuse.buffer ? reuse : message);
                 sent += 1;
                 if (!call.write(message)) waitingDrain = true;
               }
@@ -222,6 +282,8 @@ async function runRaw(messageBytes: number[]): Promise<number> {
             };
             call.on('data', () => {
               acked += 1;
+              const done = unacknowledged.shift();
+              if (done !== undefined && spare.length < IN_FLIGHT) spare.push(done);
               pump();
             });
             call.on('drain', () => {
@@ -235,8 +297,10 @@ async function runRaw(messageBytes: number[]): Promise<number> {
       ),
     );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const serverCpu = cpuSpent(pid, cpuBefore, threadCpuSeconds(pid));
+    const clientCpu = process.cpuUsage(clientCpuBefore);
     for (const client of clients) client.close();
-    return seconds;
+    return { seconds, serverCpu, clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6 };
   } finally {
     raw.process.kill('SIGTERM');
     await new Promise((resolve) => raw.process.once('exit', resolve));
@@ -271,17 +335,18 @@ async function main(): Promise<void> {
   const valueBytes = ROWS * COLS * 4;
 
   if (args.only === 'raw') {
-    const seconds = await runRaw(messageBytes);
+    const { seconds } = await runRaw(messageBytes);
     process.stdout.write(`${JSON.stringify({ rawGrpc: { seconds, MBps: valueBytes / 1e6 / seconds } })}\n`);
     return;
   }
   // Rounds alternate raw gRPC and the aggregator, so that both see the same (shared, noisy) machine.
-  const rounds: { rawSeconds: number; agg: Record<string, unknown> }[] = [];
+  const rounds: { rawSeconds: number; raw: RawRound; agg: Record<string, unknown> }[] = [];
   for (let round = 0; round < Number(args.rounds); round += 1) {
     const rawRound = await runRaw(messageBytes);
     const aggRound = await runAggregator(pool);
-    rounds.push({ rawSeconds: rawRound, agg: aggRound });
+    rounds.push({ rawSeconds: rawRound.seconds, raw: rawRound, agg: aggRound });
   }
+  const mean = (values: number[]): number => Number((values.reduce((a, b) => a + b, 0) / values.length).toFixed(2));
   const rawSeconds = rounds.reduce((sum, r) => sum + r.rawSeconds, 0) / rounds.length;
   const aggSeconds = rounds.reduce((sum, r) => sum + (r.agg['seconds'] as number), 0) / rounds.length;
   const agg = rounds[rounds.length - 1]?.agg as Record<string, unknown>;
@@ -297,7 +362,11 @@ async function main(): Promise<void> {
     chunkRows: CHUNK_ROWS,
     inFlight: IN_FLIGHT,
     durability: args.durability,
-    rounds: rounds.map((r) => ({ rawSeconds: Number(r.rawSeconds.toFixed(2)), aggregatorSeconds: Number((r.agg['seconds'] as number).toFixed(2)) })),
+    rounds: rounds.map((r) => ({
+      rawSeconds: Number(r.rawSeconds.toFixed(2)),
+      aggregatorSeconds: Number((r.agg['seconds'] as number).toFixed(2)),
+      ratio: Number((r.rawSeconds / (r.agg['seconds'] as number)).toFixed(3)),
+    })),
     sampleIds: args.disjoint ? 'disjoint per node' : `shared: every node uploads the same ${Math.ceil(ROWS / NODES)} ids`,
     valueMB: Number(mb.toFixed(1)),
     wireMB: Number((wireBytes / 1e6).toFixed(1)),
@@ -310,17 +379,29 @@ async function main(): Promise<void> {
       peakRssMB: Number((peak / 1e6).toFixed(1)),
       startRssMB: Number(((agg['startRssBytes'] as number) / 1e6).toFixed(1)),
       mergedStateMB: Number((mergedStateBytes / 1e6).toFixed(1)),
+      // CPU seconds during the upload (mean per round): the aggregator's event loop, all its threads, and the uploading clients.
+      cpuSeconds: {
+        eventLoop: mean(rounds.map((r) => (r.agg['serverCpu'] as { main: number }).main)),
+        allThreads: mean(rounds.map((r) => (r.agg['serverCpu'] as { total: number }).total)),
+        clients: mean(rounds.map((r) => r.agg['clientCpuSeconds'] as number)),
+      },
     },
     rawGrpc: {
       seconds: Number(rawSeconds.toFixed(2)),
       MBps: Number((mb / rawSeconds).toFixed(1)),
       rowsPerSecond: Math.round(ROWS / rawSeconds),
+      cpuSeconds: {
+        eventLoop: mean(rounds.map((r) => r.raw.serverCpu.main)),
+        allThreads: mean(rounds.map((r) => r.raw.serverCpu.total)),
+        clients: mean(rounds.map((r) => r.raw.clientCpuSeconds)),
+      },
     },
     ratioToRawGrpc: Number((rawSeconds / aggSeconds).toFixed(3)),
     targets: {
       throughputRatio: { target: 0.6, met: rawSeconds / aggSeconds >= 0.6 },
       peakRss: { targetMB: Number((rssTarget / 1e6).toFixed(1)), met: peak <= rssTarget },
     },
+    loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
     note: 'loopback on a shared 2-core machine; other processes compete for CPU, so absolute numbers are noisy',
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
