@@ -23,10 +23,10 @@ export function linearCka(x: Matrix, y: Matrix, options: LinearCkaOptions = {}):
   if (x.cols === 0 || y.cols === 0) throw new RlsaError('invalid_argument', 'x and y need at least one column');
   const minRows = options.debiased ? 4 : 2;
   if (x.rows < minRows) throw new RlsaError('invalid_argument', `linear CKA needs at least ${minRows} rows, got ${x.rows}`);
-  // Column means in float64; a NaN or ±Inf makes its column's mean non-finite, and only then is
-  // the slower element-by-element check run (for its message naming the element).
+  // Column means in float64 — by the backend when it has the fused centred product and column
+  // sums (vectorised), else here. A NaN or ±Inf makes its column's mean non-finite, and only then
+  // is the slower element-by-element check run (for its message naming the element).
   const linalg = options.linalg;
-  // A backend with the fused centred product also sums columns (vectorised); otherwise the core does.
   const means = (m: Matrix): Float64Array => {
     if (linalg?.accumulateAtB === undefined || linalg.columnSums === undefined || options.debiased) return columnMeans(m);
     const sums = linalg.columnSums(m, null);

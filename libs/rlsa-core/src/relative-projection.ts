@@ -41,6 +41,9 @@ const ANGULAR_DIRECT_COS = 0.999;
  * shift that leaves distances unchanged but makes the expansion far less prone to
  * cancellation), clamped at 0; pairs closer than 10% of √(‖x‖² + ‖a‖²) are recomputed
  * directly, so every distance is accurate to ~1e-6 relative even with a float32 backend. L1 has no product form and runs a direct O(N·A·D) loop.
+ * Cosine on a backend with the optional `Linalg.matmulABtInto` hands it the raw rows with their
+ * shift and 1/‖x_i‖ scale and the clamp, and the products land straight in the result (same
+ * values: the backend rounds exactly the float32 rows this function would otherwise build).
  *
  * Throws `shape_mismatch` when widths differ, `invalid_argument` for empty inputs or an
  * unknown similarity, `non_finite` for NaN/Inf, and `zero_norm` (naming the row) when
