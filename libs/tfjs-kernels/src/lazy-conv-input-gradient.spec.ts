@@ -42,6 +42,8 @@ describe('useLazyConvInputGradients', () => {
       const names = await kernelNames();
       expect(names).not.toContain('Conv2DBackpropInput');
       expect(names).toContain('Conv2DBackpropFilter');
+      // The bias is added inside the fused kernel.
+      expect(names).toContain('FusedConv2D');
       for (let i = 0; i < 3; i++) {
         expect(maxScaledError(lazy[i]!, fused[i]!), `output ${i}`).toBeLessThan(FLOAT32_TOLERANCE);
         expect(maxScaledError(lazy[i]!, cpu[i]!), `output ${i} vs cpu`).toBeLessThan(FLOAT32_TOLERANCE);
@@ -50,6 +52,32 @@ describe('useLazyConvInputGradients', () => {
       restore?.();
     }
     expect(await kernelNames()).toContain('Conv2DBackpropInput');
+  });
+
+  it('takes the input gradient when something needs it (an input that is a variable), and the unfused path without a bias', async () => {
+    const grads = () => {
+      const x = tf.variable(seededTensor([2, 7, 7, 4], 46), true, 'lx');
+      const w = tf.variable(seededTensor([3, 3, 4, 8], 47), true, 'lw');
+      const b = tf.variable(seededTensor([8], 48), true, 'lb');
+      const { value, grads: g } = tf.variableGrads(() => {
+        const withBias = tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias: b, strides: 1, pad: 'valid' });
+        const withoutBias = tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 2, pad: 'same' });
+        return tf.add(tf.sum(tf.square(withBias)), tf.sum(tf.sin(withoutBias))) as tf.Scalar;
+      });
+      const out = [value, g['lx']!, g['lw']!, g['lb']!];
+      tf.dispose([x, w, b]);
+      return out;
+    };
+    const expected = await runOn('cpu', grads);
+    const restore = useLazyConvInputGradients();
+    try {
+      const actual = await runOn('wasm', grads);
+      for (let i = 0; i < expected.length; i++) {
+        expect(maxScaledError(actual[i]!, expected[i]!), `output ${i}`).toBeLessThan(FLOAT32_TOLERANCE);
+      }
+    } finally {
+      restore?.();
+    }
   });
 
   it('leaves inference on the fused kernel', async () => {
