@@ -296,7 +296,7 @@ function viaSimdProduct(
       try {
         heapF32(backend, colsT).fill(0, k * m);
         im2colChunk(backend, xt, g, colsT, first, c);
-        simd.gemmAccumulate(address(backend, colsT), address(backend, dy) + first * pixels * cout * 4, address(backend, acc), rows, m, cout, m * 4, cout * 4, cout * 4);
+        simd.gemmAccumulate(address(backend, colsT), address(backend, dy) + first * pixels * cout * 4, address(backend, acc), rows, m, cout, m * 4, cout * 4, cout * 4, 0);
       } finally {
         disposeAll(backend, colsT);
       }

@@ -219,8 +219,7 @@ function viaChunkedMatmul(
         if (useSimdProduct && rows % 4 === 0) {
           // cols = dy·Wᵀ in the SIMD product, dy read in place
           cols = backend.makeOutput([1, rows, k], 'float32');
-          heapF32(backend, cols).fill(0);
-          simd.gemmAccumulate(address(backend, dy) + first * pixels * cout * 4, address(backend, wt), address(backend, cols), rows, cout, k, cout * 4, k * 4, k * 4);
+          simd.gemmAccumulate(address(backend, dy) + first * pixels * cout * 4, address(backend, wt), address(backend, cols), rows, cout, k, cout * 4, k * 4, k * 4, 1);
         } else {
           if (!whole) heapF32(backend, dyc).set(heapF32(backend, dy).subarray(first * pixels * cout, (first + c) * pixels * cout));
           cols = runWasmKernel(tf.BatchMatMul, backend, { a: dyc, b: wt }, { transposeA: false, transposeB: false });

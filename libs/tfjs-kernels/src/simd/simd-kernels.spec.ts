@@ -146,7 +146,7 @@ describe('SIMD kernels on the wasm heap', () => {
     });
   }
 
-  it('gemmAccumulate adds A·B to C (strided rows, 4 × 8 tiles), as a float64 reference does to float32 precision', () => {
+  it('gemmAccumulate adds A·B to C or overwrites C (strided rows, 4 × 8 tiles), as a float64 reference to float32 precision', () => {
     const [rows, inner, cols] = [8, 37, 16];
     // A and B as sub-matrices of wider buffers: row strides larger than the row lengths.
     const [lda, ldb, ldc] = [inner + 3, cols + 8, cols + 4];
@@ -154,16 +154,24 @@ describe('SIMD kernels on the wasm heap', () => {
     const bv = seededValues(inner * ldb, 10);
     const cv = seededValues(rows * ldc, 11);
     const [a, b, c] = tensors(av, bv, cv);
-    simd.gemmAccumulate(address(backend, a!), address(backend, b!), address(backend, c!), rows, inner, cols, lda * 4, ldb * 4, ldc * 4);
-    const expected = Float32Array.from(cv);
-    for (let i = 0; i < rows; i++) {
-      for (let j = 0; j < cols; j++) {
-        let sum = cv[i * ldc + j]!;
-        for (let t = 0; t < inner; t++) sum += av[i * lda + t]! * bv[t * ldb + j]!;
-        expected[i * ldc + j] = sum;
+    const expected = (overwrite: boolean) => {
+      const out = Float32Array.from(cv);
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) {
+          let sum = overwrite ? 0 : cv[i * ldc + j]!;
+          for (let t = 0; t < inner; t++) sum += av[i * lda + t]! * bv[t * ldb + j]!;
+          out[i * ldc + j] = sum;
+        }
       }
-    }
-    expect(maxScaledError(heapF32(backend, c!), expected)).toBeLessThan(1e-5);
+      return out;
+    };
+    simd.gemmAccumulate(address(backend, a!), address(backend, b!), address(backend, c!), rows, inner, cols, lda * 4, ldb * 4, ldc * 4, 0);
+    expect(maxScaledError(heapF32(backend, c!), expected(false))).toBeLessThan(1e-5);
+    // overwriting: C's old values (NaN here) are not read; the padding between rows stays as it was
+    heapF32(backend, c!).set(cv);
+    for (let i = 0; i < rows; i++) heapF32(backend, c!).fill(NaN, i * ldc, i * ldc + cols);
+    simd.gemmAccumulate(address(backend, a!), address(backend, b!), address(backend, c!), rows, inner, cols, lda * 4, ldb * 4, ldc * 4, 1);
+    expect(maxScaledError(heapF32(backend, c!), expected(true))).toBeLessThan(1e-5);
   });
 
   it('siluGrad and multiply equal the JavaScript formulas, tail elements included', () => {

@@ -41,12 +41,13 @@ export interface SimdKernels {
    */
   col2im(cols: number, dx: number, batch: number, height: number, width: number, cin: number, outHeight: number, outWidth: number, fh: number, fw: number, pt: number, pl: number): void;
   /**
-   * C += A·B for A: [rows, inner] (row stride lda bytes), B: [inner, cols] (row stride ldb bytes),
-   * C: [rows, cols] (row stride ldc bytes); rows % 4 = 0, cols % 8 = 0. Register tiles of 4 × 8,
+   * C += A·B (C = A·B when `overwrite` is 1: C is not read) for A: [rows, inner] (row stride lda
+   * bytes), B: [inner, cols] (row stride ldb bytes), C: [rows, cols] (row stride ldc bytes);
+   * rows % 4 = 0, cols % 8 = 0. Register tiles of 4 × 8,
    * float32 accumulation in inner order. Unlike XNNPACK's products, B is read in place (no packing):
    * for filter gradients B is a fresh dy every step, whose packing cost a third of the product.
    */
-  gemmAccumulate(a: number, b: number, c: number, rows: number, inner: number, cols: number, lda: number, ldb: number, ldc: number): void;
+  gemmAccumulate(a: number, b: number, c: number, rows: number, inner: number, cols: number, lda: number, ldb: number, ldc: number, overwrite: number): void;
   /** SiLU gradient from the saved sigmoid: dx = dy · s · (1 + x · (1 - s)), n elements. */
   siluGrad(dy: number, s: number, x: number, dx: number, n: number): void;
   /** y = x · s, n elements (the SiLU's output from its sigmoid). */
@@ -306,14 +307,16 @@ const SOURCES: WasmFunctionSource[] = [
   },
   {
     name: 'gemmAccumulate',
-    params: [['a', I32], ['b', I32], ['c', I32], ['rows', I32], ['inner', I32], ['cols', I32], ['lda', I32], ['ldb', I32], ['ldc', I32]],
+    params: [['a', I32], ['b', I32], ['c', I32], ['rows', I32], ['inner', I32], ['cols', I32], ['lda', I32], ['ldb', I32], ['ldc', I32], ['overwrite', I32]],
     locals: [
+      ['zero', V128],
       ['j', I32], ['ca', I32], ['pa0', I32], ['pa1', I32], ['pa2', I32], ['pa3', I32], ['pb', I32], ['t', I32], ['colEnd', I32],
       ['acc0', V128], ['acc1', V128], ['acc2', V128], ['acc3', V128], ['acc4', V128], ['acc5', V128], ['acc6', V128], ['acc7', V128],
       ['b0', V128], ['b1', V128], ['s', V128],
     ],
     body: `
       local.get $cols i32.const 2 i32.shl local.set $colEnd
+      f32.const 0 f32x4.splat local.set $zero
       block $done
         local.get $rows i32.eqz br_if $done
         local.get $cols i32.eqz br_if $done
@@ -321,6 +324,17 @@ const SOURCES: WasmFunctionSource[] = [
         loop $rowBlock
           i32.const 0 local.set $j
           loop $colBlock
+            local.get $overwrite
+            if
+            local.get $zero local.set $acc0
+            local.get $zero local.set $acc1
+            local.get $zero local.set $acc2
+            local.get $zero local.set $acc3
+            local.get $zero local.set $acc4
+            local.get $zero local.set $acc5
+            local.get $zero local.set $acc6
+            local.get $zero local.set $acc7
+            else
             local.get $c local.get $j i32.add local.tee $ca v128.load local.set $acc0
             local.get $ca v128.load offset=16 local.set $acc1
             local.get $ca local.get $ldc i32.add local.tee $ca v128.load local.set $acc2
@@ -329,6 +343,7 @@ const SOURCES: WasmFunctionSource[] = [
             local.get $ca v128.load offset=16 local.set $acc5
             local.get $ca local.get $ldc i32.add local.tee $ca v128.load local.set $acc6
             local.get $ca v128.load offset=16 local.set $acc7
+            end
             local.get $a local.set $pa0
             local.get $a local.get $lda i32.add local.set $pa1
             local.get $pa1 local.get $lda i32.add local.set $pa2
