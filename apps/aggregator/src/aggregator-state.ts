@@ -472,16 +472,20 @@ export class AggregatorState {
       reserved.push(id);
     }
     space.acceptedSeq = seq;
+    // The callbacks below keep what they need, not `chunk`: its payload views the received
+    // message's buffer, which should die young (a megabyte per chunk kept until the commit was
+    // promoted to the old generation, costing a full GC every few dozen chunks).
     const labels = chunk.labels;
     const sampleIds = chunk.sampleIds;
+    const kind = chunk.space;
     return this.sink.write(row, lend).then(
       ({ seconds: commitSeconds, data }) => {
         // Committed: now the in-memory state follows (nothing below can fail on valid input).
-        const values = lend ? { rows: decoded.rows, cols: decoded.cols, data: new Float32Array(data.buffer, data.byteOffset, valueCount) } : decoded;
-        this.applyChunk(run, node, space, chunk.space, seq, sampleIds, values, labels, countedRows === rows ? null : counted);
-        if (buffer !== undefined) this.returnBuffer(lend ? new Float32Array(data.buffer) : buffer);
+        const values = lend && data !== undefined ? { rows: decoded.rows, cols: decoded.cols, data: new Float32Array(data.buffer, data.byteOffset, valueCount) } : decoded;
+        this.applyChunk(run, node, space, kind, seq, sampleIds, values, labels, countedRows === rows ? null : counted);
+        if (buffer !== undefined) this.returnBuffer(lend && data !== undefined ? new Float32Array(data.buffer) : buffer);
         this.changed(run);
-        return { space: chunk.space, seq, rowsStored: space.rows, duplicate: false, rowsCounted: countedRows, payloadBytes, commitSeconds };
+        return { space: kind, seq, rowsStored: space.rows, duplicate: false, rowsCounted: countedRows, payloadBytes, commitSeconds };
       },
       (error: unknown) => {
         // Not stored: release the reservations (a storage failure is fatal for later chunks too).

@@ -3,11 +3,11 @@ import { Worker } from 'node:worker_threads';
 import { AggregatorError } from './errors.ts';
 import type { ChunkRow, Durability } from './storage.ts';
 
-/** A committed chunk: the commit's duration, and the payload bytes (lent ones come back here). */
+/** A committed chunk: the commit's duration, and a lent payload back. */
 export interface Committed {
   seconds: number;
-  /** `row.data`'s bytes: the same view, or, when lent, a view of the same bytes in the returned buffer. */
-  data: Uint8Array;
+  /** Lent payloads only: a view of `row.data`'s bytes in the returned buffer. */
+  data?: Uint8Array;
 }
 
 /** Where chunks go to be committed; resolves once the chunk committed. */
@@ -15,7 +15,8 @@ export interface ChunkSink {
   /**
    * Commits `row`. `lend`: row.data's whole ArrayBuffer may move to the writer (no copy); the
    * caller must not use it until the promise settles, and gets it back in `Committed.data`
-   * (on a failure it is lost). Without `lend`, the caller's buffers stay its own.
+   * (on a failure it is lost). Without `lend`, the caller's buffers stay its own and are not
+   * referenced after `write` returns.
    */
   write(row: ChunkRow, lend?: boolean): Promise<Committed>;
   /** Resolves when every write handed over so far has settled. */
@@ -86,8 +87,6 @@ parentPort.on('message', (message) => {
 interface Pending {
   resolve: (committed: Committed) => void;
   reject: (error: unknown) => void;
-  /** The caller's payload when it was copied (not lent). */
-  data: Uint8Array | undefined;
 }
 
 interface OutgoingChunk {
@@ -133,7 +132,10 @@ export class ChunkWriter implements ChunkSink {
         if (message.error !== undefined) {
           this.failed ??= new AggregatorError('internal', `storing a chunk failed: ${message.error}`);
           waiter.reject(this.failed);
-        } else waiter.resolve({ seconds: message.seconds ?? 0, data: message.data?.[k] ?? waiter.data ?? new Uint8Array(0) });
+        } else {
+          const data = message.data?.[k];
+          waiter.resolve(data === null || data === undefined ? { seconds: message.seconds ?? 0 } : { seconds: message.seconds ?? 0, data });
+        }
       });
       this.settle();
     });
@@ -162,7 +164,7 @@ export class ChunkWriter implements ChunkSink {
       // Otherwise it is copied once into a fresh buffer that moves (a structured clone would
       // copy it twice), and the caller's buffers stay its own.
       const data = lend ? new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength) : new Uint8Array(row.data);
-      this.pending.set(id, { resolve, reject, data: lend ? undefined : row.data });
+      this.pending.set(id, { resolve, reject });
       this.outbox.push({ id, lent: lend, row: { ...row, data: data as Buffer } });
       this.outboxTransfer.push(data.buffer as ArrayBuffer);
       if (!this.flushScheduled) {
