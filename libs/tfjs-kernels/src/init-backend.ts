@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { TfjsKernelsError } from './errors.ts';
 import { useFusedSiluGradients } from './fused-silu.ts';
+import { SILU_GRAD } from './kernels/SiluGrad.ts';
 import { useLazyConvInputGradients } from './lazy-conv-input-gradient.ts';
 import { registerWasmTrainingKernels, type KernelSelection } from './register-wasm-kernels.ts';
 
@@ -146,9 +147,8 @@ async function load(backend: BackendName, options: InitTfjsBackendOptions): Prom
   const loaded = await loadBackend(backend, options);
   // tfjs-node runs its own fused kernels; the lazy gradient is for the backends that pay for it.
   const lazy = backend !== 'node' && (options.lazyConvInputGradients ?? true) && useLazyConvInputGradients() !== undefined;
-  // The fused SiLU gradient needs the project's wasm kernel (RlsaSiluGrad).
-  const silu =
-    backend === 'wasm' && (options.fusedSiluGradients ?? true) && loaded.kernels.includes('RlsaSiluGrad') && useFusedSiluGradients() !== undefined;
+  // The fused SiLU gradient needs the project's wasm kernel.
+  const silu = backend === 'wasm' && (options.fusedSiluGradients ?? true) && loaded.kernels.includes(SILU_GRAD) && useFusedSiluGradients() !== undefined;
   return { ...loaded, lazyConvInputGradients: lazy, fusedSiluGradients: silu };
 }
 

@@ -45,6 +45,38 @@ export function batchInner(dy: Float32Array, n: number, pixels: number, cout: nu
  * cache-sized) in order, instead of striding through all of x once per row.
  * `first` and `count` select images (a chunk of the batch): out is then [fh·fw·cin, count·oh·ow].
  */
+export function im2colTransposed(xt: Float32Array, g: Conv2DGeometry, out: Float32Array, first = 0, count = g.batch - first): void {
+  const { inHeight: H, inWidth: W, inChannels: cin, outHeight: oh, outWidth: ow } = g;
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
+  const m = count * oh * ow;
+  const plane = g.batch * H * W;
+  for (let i = 0; i < fh; i++) {
+    for (let j = 0; j < fw; j++) {
+      const [xFirst, xEnd] = columnRange(g, j);
+      for (let ci = 0; ci < cin; ci++) {
+        let dst = ((i * fw + j) * cin + ci) * m;
+        for (let n = first; n < first + count; n++) {
+          const image = ci * plane + n * H * W;
+          for (let y = 0; y < oh; y++) {
+            const row = y * sh + i - pt;
+            if (row < 0 || row >= H) {
+              out.fill(0, dst, dst + ow);
+              dst += ow;
+              continue;
+            }
+            for (let col = 0; col < xFirst; col++) out[dst++] = 0;
+            let src = image + row * W + xFirst * sw + j - pl;
+            for (let col = xFirst; col < xEnd; col++) {
+              out[dst++] = xt[src]!;
+              src += sw;
+            }
+            for (let col = xEnd; col < ow; col++) out[dst++] = 0;
+          }
+        }
+      }
+    }
+  }
+}
 
 /** The x range [xFirst, xEnd) of output columns whose input column x·sw + j - pl lies inside [0, W). */
 function columnRange(g: Conv2DGeometry, j: number): [number, number] {
@@ -79,48 +111,16 @@ function im2colChunk(backend: BackendWasm, xt: tf.TensorInfo, g: Conv2DGeometry,
     }
   }
 }
-export function im2colTransposed(xt: Float32Array, g: Conv2DGeometry, out: Float32Array, first = 0, count = g.batch - first): void {
-  const { inHeight: H, inWidth: W, inChannels: cin, outHeight: oh, outWidth: ow } = g;
-  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
-  const m = count * oh * ow;
-  const plane = g.batch * H * W;
-  for (let i = 0; i < fh; i++) {
-    for (let j = 0; j < fw; j++) {
-      const [xFirst, xEnd] = columnRange(g, j);
-      for (let ci = 0; ci < cin; ci++) {
-        let dst = ((i * fw + j) * cin + ci) * m;
-        for (let n = first; n < first + count; n++) {
-          const image = ci * plane + n * H * W;
-          for (let y = 0; y < oh; y++) {
-            const row = y * sh + i - pt;
-            if (row < 0 || row >= H) {
-              out.fill(0, dst, dst + ow);
-              dst += ow;
-              continue;
-            }
-            for (let col = 0; col < xFirst; col++) out[dst++] = 0;
-            let src = image + row * W + xFirst * sw + j - pl;
-            for (let col = xFirst; col < xEnd; col++) {
-              out[dst++] = xt[src]!;
-              src += sw;
-            }
-            for (let col = xEnd; col < ow; col++) out[dst++] = 0;
-          }
-        }
-      }
-    }
-  }
-}
 
 /** How the filter gradient is computed: `auto` prefers `simd`, then `conv` where they apply. */
 export type BackpropFilterMethod = 'auto' | 'simd' | 'conv' | 'matmul';
 
 let method: BackpropFilterMethod = 'auto';
 
-/** `auto` uses the swapped convolution from this many input channels on. */
+/** Without SIMD, `auto` uses the swapped convolution from this many input channels on. */
 export const AUTO_CONV_MIN_CHANNELS = 8;
 
-/** Forces one method (specs test both; benchmarks compare them). Returns the previous one. */
+/** Forces one method (specs test each; benchmarks compare them). Returns the previous one. */
 export function setConv2DBackpropFilterMethod(m: BackpropFilterMethod): BackpropFilterMethod {
   const previous = method;
   method = m;
