@@ -32,14 +32,14 @@ export function buildModel(
   const init = () => tfl.initializers.glorotUniform({ seed: seed * 1009 + ++layer });
   const layers: tfl.layers.Layer[] = [];
   if (spec.kind === 'cnn') {
-    // Two valid 5×5 convolutions and two 2×2 pools: ((H − 4) / 2 − 4) / 2 must stay ≥ 1.
-    if (Math.floor((Math.floor((h - 4) / 2) - 4) / 2) < 1 || Math.floor((Math.floor((w - 4) / 2) - 4) / 2) < 1) {
-      throw new TrainerError('invalid_argument', `${name} needs inputs of at least 12×12, got ${h}×${w}`);
+    // Two 'same' 5×5 convolutions (the paper's padding 2) and two 2×2 pools: H / 4 must stay ≥ 1.
+    if (Math.floor(h / 4) < 1 || Math.floor(w / 4) < 1) {
+      throw new TrainerError('invalid_argument', `${name} needs inputs of at least 4×4, got ${h}×${w}`);
     }
     layers.push(
-      tfl.layers.conv2d({ inputShape: [h, w, c], filters: spec.filters[0], kernelSize: 5, activation: 'swish', kernelInitializer: init() }),
+      tfl.layers.conv2d({ inputShape: [h, w, c], filters: spec.filters[0], kernelSize: 5, padding: 'same', activation: 'swish', kernelInitializer: init() }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.conv2d({ filters: spec.filters[1], kernelSize: 5, activation: 'swish', kernelInitializer: init() }),
+      tfl.layers.conv2d({ filters: spec.filters[1], kernelSize: 5, padding: 'same', activation: 'swish', kernelInitializer: init() }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
       tfl.layers.flatten(),
     );
@@ -47,10 +47,10 @@ export function buildModel(
     layers.push(tfl.layers.flatten({ inputShape: [h, w, c] }));
     for (const units of spec.hidden) layers.push(tfl.layers.dense({ units, activation: 'swish', kernelInitializer: init() }));
   }
-  layers.push(
-    tfl.layers.dense({ units: spec.embedding, name: EMBEDDING_LAYER, kernelInitializer: init() }),
-    tfl.layers.dense({ units: numClasses, name: 'classifier', kernelInitializer: init() }),
-  );
+  layers.push(tfl.layers.dense({ units: spec.embedding, name: EMBEDDING_LAYER, kernelInitializer: init() }));
+  // The paper's VanillaCNN puts a sigmoid between the embedding and the head (its `final_activation`).
+  if (spec.kind === 'cnn') layers.push(tfl.layers.activation({ activation: 'sigmoid' }));
+  layers.push(tfl.layers.dense({ units: numClasses, name: 'classifier', kernelInitializer: init() }));
   return tfl.sequential({ layers });
 }
 
