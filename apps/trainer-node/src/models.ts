@@ -8,13 +8,14 @@ export { EMBEDDING_LAYER, MODEL_NAMES, MODEL_SPECS, embeddingWidth, isModelName,
  * Builds an uncompiled classifier whose output is logits (numClasses wide) and whose layer
  * `embedding` is the linear layer before the head.
  *
- * - `vanilla-cnn` (the paper's): conv 5×5 (32) → SiLU → max-pool 2×2 → conv 5×5 (64) → SiLU →
- *   max-pool 2×2 → flatten → dense 128 (the embedding, linear) → dense numClasses (linear head).
+ * - `vanilla-cnn` (the paper's code, crisostomi/latent-aggregation `vanilla_cnn.py`): conv 5×5 'same'
+ *   (32) → SiLU → max-pool 2×2 → conv 5×5 'same' (64) → SiLU → max-pool 2×2 → flatten → dense 128
+ *   (the embedding, linear) → sigmoid → dense numClasses (linear head).
  *   `-narrow`: 16/32 filters, embedding 64; `-wide`: 64/128 filters, embedding 256.
  * - `mlp`: flatten → dense 256 SiLU → dense 128 (embedding) → head; `mlp-narrow` 128 → 64;
  *   `mlp-wide` 512 → 256 SiLU → 256.
  *
- * Input shape [H, W, C] (NHWC batches); valid convolutions, so H and W must be at least 12.
+ * Input shape [H, W, C] (NHWC batches); two 2×2 pools, so H and W must be at least 4.
  * Kernels are Glorot-uniform with seeds derived from `seed` (biases zero): same seed → same weights.
  */
 export function buildModel(

@@ -30,22 +30,34 @@ describe('buildModel', () => {
     });
   }
 
-  it('the paper VanillaCNN: two 5×5 convs with SiLU and 2×2 pools, a 128-wide linear embedding, a linear head', () => {
-    const model = buildModel('vanilla-cnn', [28, 28, 1], 10, 0);
+  it("the paper's VanillaCNN: two 'same' 5×5 convs with SiLU and 2×2 pools, a 128-wide linear embedding, a sigmoid, a linear head", () => {
+    const model = buildModel('vanilla-cnn', [32, 32, 3], 10, 0);
     const summary = model.layers.map((l) => [l.getClassName(), l.outputShape]);
+    // As the paper's code: padding 2 keeps 32×32, so the embedding reads 8·8·64 = 4,096 features.
     expect(summary).toEqual([
-      ['Conv2D', [null, 24, 24, 32]],
-      ['MaxPooling2D', [null, 12, 12, 32]],
-      ['Conv2D', [null, 8, 8, 64]],
-      ['MaxPooling2D', [null, 4, 4, 64]],
-      ['Flatten', [null, 1024]],
+      ['Conv2D', [null, 32, 32, 32]],
+      ['MaxPooling2D', [null, 16, 16, 32]],
+      ['Conv2D', [null, 16, 16, 64]],
+      ['MaxPooling2D', [null, 8, 8, 64]],
+      ['Flatten', [null, 4096]],
       ['Dense', [null, 128]],
+      ['Activation', [null, 128]],
       ['Dense', [null, 10]],
     ]);
     expect((model.layers[0]!.getConfig() as { activation: string }).activation).toBe('swish');
     expect((model.layers[5]!.getConfig() as { activation: string; name: string }).activation).toBe('linear');
     expect(model.layers[5]!.name).toBe('embedding');
-    expect((model.layers[6]!.getConfig() as { activation: string }).activation).toBe('linear');
+    expect((model.layers[6]!.getConfig() as { activation: string }).activation).toBe('sigmoid');
+    expect((model.layers[7]!.getConfig() as { activation: string }).activation).toBe('linear');
+    // The embedding model stops before the sigmoid: it returns the linear layer's output.
+    const embedder = embeddingModel(model);
+    const [emb, lin] = tf.tidy(() => {
+      const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 3);
+      return [embedder.predict(x) as tf.Tensor, tf.sigmoid(embedder.predict(x) as tf.Tensor)];
+    });
+    expect(tf.min(emb!).dataSync()[0]).toBeLessThan(0);
+    expect(tf.min(lin!).dataSync()[0]).toBeGreaterThan(0);
+    tf.dispose([emb!, lin!]);
     model.dispose();
   });
 
@@ -63,7 +75,7 @@ describe('buildModel', () => {
   it('refuses an unknown model and an input too small for the CNN', () => {
     expect(() => buildModel('resnet', [28, 28, 1], 10, 0)).toThrow(TrainerError);
     expect(() => buildModel('resnet', [28, 28, 1], 10, 0)).toThrow(/unknown model "resnet"/);
-    expect(() => buildModel('vanilla-cnn', [8, 8, 1], 10, 0)).toThrow(/at least 12×12/);
+    expect(() => buildModel('vanilla-cnn', [3, 8, 1], 10, 0)).toThrow(/at least 4×4, got 3×8/);
   });
 });
 
