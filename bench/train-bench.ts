@@ -170,7 +170,7 @@ function torchRuns(): Record<string, Throughput> {
 async function main(): Promise<void> {
   const loadBefore = os.loadavg();
   const info = await initTfjsBackend(args.backend as BackendPreference);
-  // The trainer's own VanillaCNN (conv 5×5 (32) → SiLU → pool → conv 5×5 (64) → SiLU → pool → dense 128 → dense 10).
+  // The trainer's own VanillaCNN (conv 5×5 'same' (32) → SiLU → pool → conv 5×5 'same' (64) → SiLU → pool → dense 128 → sigmoid → dense 10).
   const model = buildModel('vanilla-cnn', INPUT, CLASSES, 42);
   const x = tf.randomUniform([batch, ...INPUT], 0, 1, 'float32', 1);
   const labels = tf.randomUniform([batch], 0, CLASSES, 'int32', 2);

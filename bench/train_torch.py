@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch reference for `npm run bench:train`: trains the VanillaCNN on random 32x32x3 batches.
 
-Same model as bench/train-bench.ts (conv 5x5 -> SiLU -> maxpool 2 -> conv 5x5 -> SiLU -> maxpool 2
--> flatten -> dense 128 -> dense classes), Adam 1e-3, cross-entropy, one batch reused every step.
+Same model as bench/train-bench.ts (conv 5x5 'same' -> SiLU -> maxpool 2 -> conv 5x5 'same' -> SiLU ->
+maxpool 2 -> flatten -> dense 128 -> sigmoid -> dense classes), Adam 1e-3, cross-entropy, one batch reused every step.
 Prints one JSON object on stdout. Needs Debian's python3-torch (run with /usr/bin/python3).
 """
 import argparse
@@ -14,11 +14,13 @@ from torch import nn
 
 
 def vanilla_cnn(in_channels: int, size: int, num_classes: int, c1: int, c2: int, emb: int) -> nn.Module:
-    after = ((size - 4) // 2 - 4) // 2
+    # The paper's VanillaCNN (and the trainer's): padding 2 keeps the size, a sigmoid sits between
+    # the embedding and the head.
+    after = size // 2 // 2
     return nn.Sequential(
-        nn.Conv2d(in_channels, c1, 5), nn.SiLU(), nn.MaxPool2d(2),
-        nn.Conv2d(c1, c2, 5), nn.SiLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(c2 * after * after, emb), nn.Linear(emb, num_classes),
+        nn.Conv2d(in_channels, c1, 5, padding=2), nn.SiLU(), nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, 5, padding=2), nn.SiLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(c2 * after * after, emb), nn.Sigmoid(), nn.Linear(emb, num_classes),
     )
 
 
