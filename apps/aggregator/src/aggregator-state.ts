@@ -481,9 +481,10 @@ export class AggregatorState {
     return this.sink.write(row, lend).then(
       ({ seconds: commitSeconds, data }) => {
         // Committed: now the in-memory state follows (nothing below can fail on valid input).
-        const values = lend && data !== undefined ? { rows: decoded.rows, cols: decoded.cols, data: new Float32Array(data.buffer, data.byteOffset, valueCount) } : decoded;
+        if (lend && data === undefined) throw new AggregatorError('internal', `chunk ${seq}: the writer did not return its payload`);
+        const values = lend ? { rows: decoded.rows, cols: decoded.cols, data: new Float32Array((data as Uint8Array).buffer, (data as Uint8Array).byteOffset, valueCount) } : decoded;
         this.applyChunk(run, node, space, kind, seq, sampleIds, values, labels, countedRows === rows ? null : counted);
-        if (buffer !== undefined) this.returnBuffer(lend && data !== undefined ? new Float32Array(data.buffer) : buffer);
+        if (buffer !== undefined) this.returnBuffer(lend ? new Float32Array((data as Uint8Array).buffer) : buffer);
         this.changed(run);
         return { space: kind, seq, rowsStored: space.rows, duplicate: false, rowsCounted: countedRows, payloadBytes, commitSeconds };
       },
