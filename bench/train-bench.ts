@@ -261,7 +261,7 @@ async function main(): Promise<void> {
   }));
   const result = {
     bench: 'train',
-    model: `vanilla-cnn (@rlsa/trainer-node buildModel): conv5x5(${FILTERS[0]})-silu-pool2-conv5x5(${FILTERS[1]})-silu-pool2-dense${EMBEDDING}-dense${CLASSES}`,
+    model: `vanilla-cnn (@rlsa/trainer-node buildModel): conv5x5same(${FILTERS[0]})-silu-pool2-conv5x5same(${FILTERS[1]})-silu-pool2-dense${EMBEDDING}-sigmoid-dense${CLASSES}`,
     input: INPUT,
     batch,
     steps,
