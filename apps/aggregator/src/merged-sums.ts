@@ -120,7 +120,7 @@ export class MergedSums {
 
   private grow(): void {
     const prepared = this.slabs?.take(SLAB_ROWS * this.width * 8);
-    this.sumSlabs.push(prepared === undefined ? new Float64Array(SLAB_ROWS * this.width) : new Float64Array(prepared));
+    this.sumSlabs.push(prepared ?? new Float64Array(SLAB_ROWS * this.width));
     this.countSlabs.push(new Uint32Array(SLAB_ROWS));
     this.labelSlabs.push(new Int32Array(SLAB_ROWS));
     this.idSlabs.push(new Uint32Array(SLAB_ROWS));

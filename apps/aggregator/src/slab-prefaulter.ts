@@ -2,8 +2,10 @@ import { Worker } from 'node:worker_threads';
 
 /** Where MergedSums gets the memory of a new slab of float64 sums. */
 export interface SlabSource {
-  /** A zero-filled buffer of exactly `bytes` whose pages are already mapped, or undefined (the caller allocates one). */
-  take(bytes: number): ArrayBufferLike | undefined;
+  /** A zero-filled view of exactly `bytes` bytes, cheap to touch for the first time, or undefined (the caller allocates one). */
+  take(bytes: number): Float64Array | undefined;
+  /** Releases the source's resources (a worker thread); slabs already taken stay valid. */
+  stop(): Promise<void>;
 }
 
 /** Slabs kept ready per slab size. */
@@ -59,11 +61,11 @@ export class SlabPrefaulter implements SlabSource {
     this.worker.unref();
   }
 
-  take(bytes: number): ArrayBufferLike | undefined {
+  take(bytes: number): Float64Array | undefined {
     if (this.stopped) return undefined;
     const buffer = this.ready.get(bytes)?.shift();
     this.refill(bytes);
-    return buffer;
+    return buffer === undefined ? undefined : new Float64Array(buffer);
   }
 
   /** Prepared slabs of `bytes` waiting (for tests and metrics). */

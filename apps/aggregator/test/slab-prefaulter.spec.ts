@@ -19,7 +19,7 @@ describe('SlabPrefaulter', () => {
     await readySlab(prefaulter, 64 * 1024);
     const buffer = prefaulter.take(64 * 1024);
     expect(buffer?.byteLength).toBe(64 * 1024);
-    expect(new Uint8Array(buffer as ArrayBufferLike).every((b) => b === 0)).toBe(true);
+    expect((buffer as Float64Array).every((v) => v === 0)).toBe(true);
     // Other sizes are prepared separately.
     expect(prefaulter.take(32 * 1024)).toBeUndefined();
   });
@@ -36,6 +36,7 @@ describe('SlabPrefaulter', () => {
         if (buffer !== undefined) used += 1;
         return buffer;
       },
+      stop: async () => undefined,
     });
     const values = Float32Array.from({ length: 3 * width }, (_, i) => (i % 7) - 3.25);
     // Slab by slab, waiting for prepared slabs in between, so that later slabs come from the worker.

@@ -38,6 +38,7 @@ export interface NativeAddon {
     level: SimdLevel,
   ): void;
   columnSums(a: Float32Array | Float64Array, m: number, k: number, shift: Float64Array | null, threads: number, level: SimdLevel): Float64Array;
+  adviseHugePages(view: ArrayBufferView): void;
 }
 
 /** Whether the addon loads here, and why not. */

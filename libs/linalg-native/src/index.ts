@@ -1,2 +1,3 @@
 export { NativeLinalg, type NativeLinalgOptions } from './native-linalg.ts';
 export { ADDON_PATH, nativeLinalgStatus, SIMD_LEVELS, type NativeStatus, type SimdLevel } from './addon.ts';
+export { adviseHugePages } from './huge-pages.ts';

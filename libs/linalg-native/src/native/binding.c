@@ -5,6 +5,7 @@
  *   gemmAbt(a, m, k, b, n, out, aShift, aScale, clampLo, clampHi, threads, level)
  *   gemmAtb(a, m, k, b, n, out, aShift, bShift, symmetric, threads, level)
  *   columnSums(a, m, k, shift, threads, level): Float64Array(k)
+ *   adviseHugePages(view): asks for transparent huge pages on a typed array's memory before its first touch
  *
  * a, b: Float32Array or Float64Array; out: Float32Array (m×n) for gemmAbt, Float64Array (k×n,
  * accumulated into) for gemmAtb; shifts/scales: Float64Array or null; clampLo/clampHi: numbers or
@@ -14,6 +15,7 @@
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -237,6 +239,28 @@ static napi_value column_sums(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool is_typed = false;
+  if (argc < 1 || napi_is_typedarray(env, argv[0], &is_typed) != napi_ok || !is_typed) {
+    napi_throw_type_error(env, CODE_ARGUMENT, "adviseHugePages takes a typed array");
+    return NULL;
+  }
+  napi_typedarray_type type;
+  size_t length = 0, offset = 0;
+  void *data = NULL;
+  napi_value buffer;
+  napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &offset);
+  size_t element = type == napi_float64_array || type == napi_bigint64_array || type == napi_biguint64_array ? 8
+                   : type == napi_float32_array || type == napi_int32_array || type == napi_uint32_array ? 4
+                   : type == napi_int16_array || type == napi_uint16_array ? 2
+                                                                          : 1;
+  if (data != NULL) rl_advise_huge_pages(data, length * element);
+  return NULL;
+}
+
 static napi_value cpu_level(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
@@ -250,6 +274,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gemmAbt", NULL, gemm_abt, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gemmAtb", NULL, gemm_atb, NULL, NULL, NULL, napi_enumerable, NULL},
       {"columnSums", NULL, column_sums, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"adviseHugePages", NULL, advise_huge_pages, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -442,7 +442,7 @@ static void *abt_worker(void *arg) {
  * itself; NumPy does the same for its own large arrays. Only the paging policy of the range
  * changes (never its contents); errors are ignored.
  */
-static void advise_huge_pages(void *p, size_t bytes) {
+void rl_advise_huge_pages(void *p, size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   const uintptr_t huge = (uintptr_t)1 << 21;
   if (bytes < 4 * huge) return;
@@ -459,7 +459,7 @@ int rl_gemm_abt(const rl_matrix *a, const rl_matrix *b, float *out, const double
                 float lo, float hi, int threads, rl_level level) {
   const size_t m = a->rows, n = b->rows, kdim = a->cols;
   if (m == 0 || n == 0) return 0;
-  advise_huge_pages(out, m * n * sizeof(float));
+  rl_advise_huge_pages(out, m * n * sizeof(float));
   if (kdim == 0) {
     const float z = clamp ? (0.0f < lo ? lo : (0.0f > hi ? hi : 0.0f)) : 0.0f;
     for (size_t t = 0; t < m * n; t++) out[t] = z;
