@@ -55,9 +55,8 @@ import { toAggregatorError, toGrpcStatus } from './grpc-status.ts';
 import { widenHttp2Windows } from './http2-window.ts';
 import { AggregatorMetrics } from './metrics.ts';
 import { rlsaReflectionService } from './reflection.ts';
-import { adviseHugePages, nativeLinalgStatus } from '@rlsa/linalg-native';
-import { HugePageSlabs } from './huge-page-slabs.ts';
-import { SlabPrefaulter, type SlabSource } from './slab-prefaulter.ts';
+import { nativeLinalgStatus } from '@rlsa/linalg-native';
+import { SlabPrefaulter } from './slab-prefaulter.ts';
 import { Storage } from './storage.ts';
 import type { Durability } from './storage.ts';
 
@@ -168,9 +167,10 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
 
   const storage = new Storage(options.dataDir, { durability: options.durability ?? 'normal' });
   const writer = new ChunkWriter(storage.path, options.durability ?? 'normal');
-  // Fresh sums memory costs a page fault per 4 KB on first touch: huge-page arenas where the native
-  // addon can ask for them, else a worker thread that touches the pages ahead of need.
-  const prefaulter: SlabSource = nativeLinalgStatus().available ? new HugePageSlabs(adviseHugePages) : new SlabPrefaulter();
+  // Fresh sums memory costs a page fault per 4 KB on first touch: a worker thread prepares it ahead
+  // of need, in huge pages where the native addon can ask for them.
+  const native = nativeLinalgStatus();
+  const prefaulter = new SlabPrefaulter({ addonPath: native.available ? native.path : null });
   let state: AggregatorState;
   try {
     state = new AggregatorState(storage, log, writer, prefaulter);

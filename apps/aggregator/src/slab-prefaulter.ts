@@ -8,49 +8,70 @@ export interface SlabSource {
   stop(): Promise<void>;
 }
 
-/** Slabs kept ready per slab size. */
+/** Arenas kept ready per slab size. */
 const DEFAULT_AHEAD = 2;
+/** Bytes of one arena: several slabs share one allocation, so that most of it lies in aligned 2 MB pages. */
+const DEFAULT_ARENA_BYTES = 64 * 1024 * 1024;
 
 // Plain JavaScript evaluated as a CommonJS worker (the worker has no TypeScript loader).
-// It allocates a zero-filled SharedArrayBuffer and writes a zero into every page, so that the
-// kernel maps the pages here and not in the event loop's first `+=` into a fresh slab.
+// It allocates a zero-filled SharedArrayBuffer, asks for huge pages on it when the native addon
+// loads, and writes a zero into every 4 KB page, so that the kernel maps the pages here and not
+// in the event loop's first `+=` into a fresh slab.
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
+let addon = null;
+try { if (workerData.addonPath) addon = require(workerData.addonPath); } catch { addon = null; }
 parentPort.on('message', (message) => {
   if (message.kind === 'stop') { parentPort.close(); return; }
   const buffer = new SharedArrayBuffer(message.bytes);
   const view = new Uint8Array(buffer);
+  if (addon !== null) addon.adviseHugePages(view);
   for (let i = 0; i < message.bytes; i += 4096) view[i] = 0;
-  parentPort.postMessage({ bytes: message.bytes, buffer });
+  parentPort.postMessage({ slabBytes: message.slabBytes, buffer });
 });
 `;
 
 /**
- * Prepares the next slabs of the merged sums in a worker thread. A new slab of 1,024 rows of
- * float64 sums is 8 MB (width 1,024); the first write into each of its 2,048 pages is a page
- * fault, and on a VM these cost tens of microseconds each: touching every page of a fresh slab
- * took about a third of the event loop's time while ingesting. The worker allocates the slabs
- * (SharedArrayBuffer, zero-filled, so the memory is the same for both threads) and touches their
- * pages ahead of need, on the other core; `take` hands a prepared one over, or undefined when
- * none of that size is ready (MergedSums then allocates its own, as without a prefaulter).
- * At most `ahead` prepared slabs per size wait unused (16 MB at width 1,024).
+ * Prepares the memory of the merged sums' next slabs in a worker thread. A slab of 1,024 rows of
+ * float64 sums is 8 MB (width 1,024); the first write into each of its 4 KB pages is a page fault,
+ * and on a VM these cost 15–20 µs each: touching 412 MB of fresh sums took about 1.3–2.3 s of the
+ * event loop while ingesting. The worker allocates arenas of several slabs (SharedArrayBuffer,
+ * zero-filled, so the memory is the same for both threads), advises them for transparent huge pages
+ * when `addonPath` (@rlsa/linalg-native's addon) loads — one fault per 2 MB where the host allows
+ * it, which an arena's 2 MB-aligned interior mostly is — and touches their pages ahead of need, on
+ * the other core. `take` cuts the next slab from a prepared arena, or returns undefined when none
+ * is ready (MergedSums then allocates its own, as without a prefaulter). At most `ahead` prepared
+ * arenas per slab size wait unused; an arena's untouched tail never costs memory.
  */
 export class SlabPrefaulter implements SlabSource {
   private readonly worker: Worker;
-  private readonly ready = new Map<number, ArrayBufferLike[]>();
-  /** Slabs requested from the worker and not yet back, per size. */
+  /** Prepared arenas per slab size, and the one being cut. */
+  private readonly ready = new Map<number, SharedArrayBuffer[]>();
+  private readonly current = new Map<number, { arena: Float64Array; used: number }>();
+  /** Arenas requested from the worker and not yet back, per slab size. */
   private readonly requested = new Map<number, number>();
   private stopped = false;
 
-  constructor(private readonly ahead = DEFAULT_AHEAD) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true });
-    this.worker.on('message', (message: { bytes: number; buffer: SharedArrayBuffer }) => {
-      this.requested.set(message.bytes, (this.requested.get(message.bytes) ?? 1) - 1);
+  private readonly ahead: number;
+  private readonly arenaBytes: number;
+
+  /**
+   * `ahead`: prepared arenas per slab size (default 2); `arenaBytes`: bytes of an arena (default
+   * 64 MB, rounded down to whole slabs, at least one); `addonPath`: the native addon whose
+   * `adviseHugePages` the worker calls, or null.
+   */
+  constructor(options: { ahead?: number; arenaBytes?: number; addonPath?: string | null } = {}) {
+    this.ahead = options.ahead ?? DEFAULT_AHEAD;
+    this.arenaBytes = options.arenaBytes ?? DEFAULT_ARENA_BYTES;
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { addonPath: options.addonPath ?? null } });
+    this.worker.on('message', (message: { slabBytes: number; buffer: SharedArrayBuffer }) => {
+      const slabBytes = message.slabBytes;
+      this.requested.set(slabBytes, (this.requested.get(slabBytes) ?? 1) - 1);
       if (this.stopped) return;
-      let list = this.ready.get(message.bytes);
+      let list = this.ready.get(slabBytes);
       if (list === undefined) {
         list = [];
-        this.ready.set(message.bytes, list);
+        this.ready.set(slabBytes, list);
       }
       list.push(message.buffer);
     });
@@ -62,30 +83,45 @@ export class SlabPrefaulter implements SlabSource {
   }
 
   take(bytes: number): Float64Array | undefined {
-    if (this.stopped) return undefined;
-    const buffer = this.ready.get(bytes)?.shift();
-    this.refill(bytes);
-    return buffer === undefined ? undefined : new Float64Array(buffer);
+    if (this.stopped || bytes <= 0 || bytes % 8 !== 0) return undefined;
+    const length = bytes / 8;
+    let cut = this.current.get(bytes);
+    if (cut === undefined || cut.used + length > cut.arena.length) {
+      const next = this.ready.get(bytes)?.shift();
+      this.refill(bytes);
+      if (next === undefined) {
+        this.current.delete(bytes);
+        return undefined;
+      }
+      cut = { arena: new Float64Array(next), used: 0 };
+      this.current.set(bytes, cut);
+    }
+    const slab = cut.arena.subarray(cut.used, cut.used + length);
+    cut.used += length;
+    return slab;
   }
 
-  /** Prepared slabs of `bytes` waiting (for tests and metrics). */
+  /** Prepared arenas for slabs of `bytes` waiting (for tests and metrics). */
   readyCount(bytes: number): number {
     return this.ready.get(bytes)?.length ?? 0;
   }
 
-  /** Stops the worker; prepared slabs are dropped. */
+  /** Stops the worker; prepared arenas are dropped (slabs already taken stay valid). */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.ready.clear();
+    this.current.clear();
     await this.worker.terminate();
   }
 
   private refill(bytes: number): void {
     const waiting = (this.ready.get(bytes)?.length ?? 0) + (this.requested.get(bytes) ?? 0);
+    // Whole slabs per arena, at least one.
+    const arenaBytes = Math.max(1, Math.floor(this.arenaBytes / bytes)) * bytes;
     for (let i = waiting; i < this.ahead; i += 1) {
       this.requested.set(bytes, (this.requested.get(bytes) ?? 0) + 1);
-      this.worker.postMessage({ kind: 'request', bytes });
+      this.worker.postMessage({ kind: 'request', bytes: arenaBytes, slabBytes: bytes });
     }
   }
 }

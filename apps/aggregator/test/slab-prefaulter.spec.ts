@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { nativeLinalgStatus } from '@rlsa/linalg-native';
 import { MergedSums } from '../src/merged-sums.ts';
 import { SlabPrefaulter } from '../src/slab-prefaulter.ts';
 
@@ -7,55 +8,73 @@ afterEach(async () => {
   for (const p of prefaulters.splice(0)) await p.stop();
 });
 
-async function readySlab(prefaulter: SlabPrefaulter, bytes: number): Promise<void> {
+async function readyArena(prefaulter: SlabPrefaulter, bytes: number): Promise<void> {
   for (let i = 0; i < 200 && prefaulter.readyCount(bytes) === 0; i += 1) await new Promise((r) => setTimeout(r, 10));
 }
 
-describe('SlabPrefaulter', () => {
-  it('hands out nothing for a size it has not seen, then zero-filled buffers of exactly that size', async () => {
-    const prefaulter = new SlabPrefaulter(2);
+const native = nativeLinalgStatus();
+const addonPaths: [string, string | null][] = [['without the addon', null]];
+if (native.available) addonPaths.push(['with huge-page advice from the addon', native.path]);
+
+describe.each(addonPaths)('SlabPrefaulter %s', (_, addonPath) => {
+  it('hands out nothing for a size it has not seen, then disjoint zero-filled slabs cut from arenas', async () => {
+    // Arenas of 3 slabs of 64 KB (200 KB rounded down to whole slabs).
+    const prefaulter = new SlabPrefaulter({ ahead: 2, arenaBytes: 200 * 1024, addonPath });
     prefaulters.push(prefaulter);
     expect(prefaulter.take(64 * 1024)).toBeUndefined();
-    await readySlab(prefaulter, 64 * 1024);
-    const buffer = prefaulter.take(64 * 1024);
-    expect(buffer?.byteLength).toBe(64 * 1024);
-    expect((buffer as Float64Array).every((v) => v === 0)).toBe(true);
-    // Other sizes are prepared separately.
+    await readyArena(prefaulter, 64 * 1024);
+    const first = prefaulter.take(64 * 1024)!;
+    const second = prefaulter.take(64 * 1024)!;
+    const third = prefaulter.take(64 * 1024)!;
+    expect([first.byteLength, second.byteLength, third.byteLength]).toEqual([64 * 1024, 64 * 1024, 64 * 1024]);
+    expect(first.buffer).toBe(third.buffer);
+    expect(first.every((v) => v === 0) && second.every((v) => v === 0)).toBe(true);
+    first.fill(1);
+    expect(second.every((v) => v === 0)).toBe(true);
+    // The fourth slab comes from the next arena.
+    await readyArena(prefaulter, 64 * 1024);
+    const fourth = prefaulter.take(64 * 1024)!;
+    expect(fourth.buffer).not.toBe(first.buffer);
+    expect(fourth.every((v) => v === 0)).toBe(true);
+    // Other sizes are prepared separately; sizes that are not whole float64 rows never.
     expect(prefaulter.take(32 * 1024)).toBeUndefined();
+    expect(prefaulter.take(12)).toBeUndefined();
   });
 
-  it('gives MergedSums the same sums as its own allocation, across slab boundaries', async () => {
+  it('gives MergedSums the same sums as its own allocation, across slab and arena boundaries', async () => {
     const width = 8;
-    const prefaulter = new SlabPrefaulter(2);
+    const slabBytes = 1024 * width * 8;
+    const prefaulter = new SlabPrefaulter({ ahead: 2, arenaBytes: 2 * slabBytes, addonPath });
     prefaulters.push(prefaulter);
     const plain = new MergedSums(width);
     let used = 0;
     const prepared = new MergedSums(width, {
       take: (bytes) => {
-        const buffer = prefaulter.take(bytes);
-        if (buffer !== undefined) used += 1;
-        return buffer;
+        const slab = prefaulter.take(bytes);
+        if (slab !== undefined) used += 1;
+        return slab;
       },
       stop: async () => undefined,
     });
     const values = Float32Array.from({ length: 3 * width }, (_, i) => (i % 7) - 3.25);
-    // Slab by slab, waiting for prepared slabs in between, so that later slabs come from the worker.
-    for (let start = 0; start < 3000; start += 1024) {
+    // Slab by slab, waiting for prepared arenas in between, so that later slabs come from the worker.
+    for (let start = 0; start < 5000; start += 1024) {
       for (let round = 0; round < 2; round += 1) {
-        for (let id = start; id < Math.min(3000, start + 1024); id += 1) {
+        for (let id = start; id < Math.min(5000, start + 1024); id += 1) {
           plain.add(id, values, id % 3, id % 5);
           prepared.add(id, values, id % 3, id % 5);
         }
       }
-      await readySlab(prefaulter, 1024 * width * 8);
+      await readyArena(prefaulter, slabBytes);
     }
-    expect(used).toBe(2);
+    // The first slab is MergedSums' own (nothing prepared yet); the other four come from two arenas.
+    expect(used).toBe(4);
     const a = new Float32Array(width);
     const b = new Float32Array(width);
-    for (const id of [0, 1023, 1024, 2047, 2048, 2999]) {
+    for (const id of [0, 1023, 1024, 2047, 2048, 3071, 3072, 4095, 4096, 4999]) {
       expect(prepared.readMean(id, b, 0)).toEqual(plain.readMean(id, a, 0));
       expect(b).toEqual(a);
     }
-    expect(prepared.sampleCount).toBe(3000);
+    expect(prepared.sampleCount).toBe(5000);
   });
 });
