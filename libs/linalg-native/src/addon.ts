@@ -39,6 +39,7 @@ export interface NativeAddon {
   ): void;
   columnSums(a: Float32Array | Float64Array, m: number, k: number, shift: Float64Array | null, threads: number, level: SimdLevel): Float64Array;
   adviseHugePages(view: ArrayBufferView): void;
+  addFloat32ToFloat64(sums: Float64Array, sumsOffset: number, values: Float32Array, valuesOffset: number, count: number): void;
 }
 
 /** Whether the addon loads here, and why not. */

@@ -6,6 +6,7 @@
  *   gemmAtb(a, m, k, b, n, out, aShift, bShift, symmetric, threads, level)
  *   columnSums(a, m, k, shift, threads, level): Float64Array(k)
  *   adviseHugePages(view): asks for transparent huge pages on a typed array's memory before its first touch
+ *   addFloat32ToFloat64(sums, sumsOffset, values, valuesOffset, count): sums[sumsOffset + i] += values[valuesOffset + i], i < count
  *
  * a, b: Float32Array or Float64Array; out: Float32Array (m×n) for gemmAbt, Float64Array (k×n,
  * accumulated into) for gemmAtb; shifts/scales: Float64Array or null; clampLo/clampHi: numbers or
@@ -261,6 +262,29 @@ static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value add_float32_to_float64(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 5) {
+    napi_throw_type_error(env, CODE_ARGUMENT, "addFloat32ToFloat64 takes 5 arguments");
+    return NULL;
+  }
+  typed_view sums, values;
+  size_t sums_offset, values_offset, count;
+  if (!get_float_array(env, argv[0], "sums", 0, napi_float64_array, &sums) || !get_size(env, argv[1], "sumsOffset", &sums_offset) ||
+      !get_float_array(env, argv[2], "values", 0, napi_float32_array, &values) || !get_size(env, argv[3], "valuesOffset", &values_offset) ||
+      !get_size(env, argv[4], "count", &count)) {
+    return NULL;
+  }
+  if (sums_offset > sums.length || count > sums.length - sums_offset || values_offset > values.length || count > values.length - values_offset) {
+    napi_throw_range_error(env, CODE_SHAPE, "addFloat32ToFloat64: a range lies outside its array");
+    return NULL;
+  }
+  rl_add_f32_to_f64((double *)sums.data + sums_offset, (const float *)values.data + values_offset, count);
+  return NULL;
+}
+
 static napi_value cpu_level(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
@@ -275,6 +299,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gemmAtb", NULL, gemm_atb, NULL, NULL, NULL, napi_enumerable, NULL},
       {"columnSums", NULL, column_sums, NULL, NULL, NULL, napi_enumerable, NULL},
       {"adviseHugePages", NULL, advise_huge_pages, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"addFloat32ToFloat64", NULL, add_float32_to_float64, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -730,3 +730,7 @@ int rl_column_sums(const rl_matrix *a, const double *shift, double *out, int thr
   free(partials);
   return 0;
 }
+
+void rl_add_f32_to_f64(double *restrict dst, const float *restrict src, size_t n) {
+  for (size_t i = 0; i < n; i++) dst[i] += (double)src[i];
+}

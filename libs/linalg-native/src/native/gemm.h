@@ -55,6 +55,9 @@ int rl_column_sums(const rl_matrix *a, const double *shift, double *out, int thr
  */
 void rl_advise_huge_pages(void *p, size_t bytes);
 
+/* dst[i] += (double)src[i] for i < n: float32 rows added into float64 sums (memory-bound; vectorised by the compiler). */
+void rl_add_f32_to_f64(double *restrict dst, const float *restrict src, size_t n);
+
 #define RL_KC 256
 
 #endif
