@@ -1,4 +1,8 @@
+import { nativeAddFloat32ToFloat64, type AddFloat32ToFloat64 } from '@rlsa/linalg-native';
 import type { SlabSource } from './slab-prefaulter.ts';
+
+/** The addon's row accumulator (about twice the JS loop's speed on these memory-bound rows), or null. */
+const NATIVE_ADD = nativeAddFloat32ToFloat64();
 
 /** Rows per slab: growth allocates one slab, never copies the existing sums. */
 const SLAB_ROWS = 1024;
@@ -19,11 +23,20 @@ export class MergedSums {
   private readonly idSlabs: Uint32Array[] = [];
   private size = 0;
 
-  /** `slabs`: where new slabs of sums come from when prepared ahead (SlabPrefaulter); by default they are allocated here. */
+  private readonly addRow: AddFloat32ToFloat64 | null;
+
+  /**
+   * `slabs`: where new slabs of sums come from when prepared ahead (SlabPrefaulter); by default they
+   * are allocated here. `native: false` adds rows in JavaScript even where the addon is available
+   * (the results are identical; tests compare the two).
+   */
   constructor(
     readonly width: number,
     private readonly slabs?: SlabSource,
-  ) {}
+    options: { native?: boolean } = {},
+  ) {
+    this.addRow = options.native === false ? null : NATIVE_ADD;
+  }
 
   /** Distinct samples with at least one contribution. */
   get sampleCount(): number {
@@ -59,6 +72,11 @@ export class MergedSums {
     const width = this.width;
     const base = local * width;
     const from = row * width;
+    if (this.addRow !== null) {
+      this.addRow(sums, base, values, from, width);
+      this.count(slab, local, label);
+      return;
+    }
     // Unrolled by 4 (about twice as fast in V8 as the plain loop); the rest one by one.
     const end4 = width - (width % 4);
     let c = 0;
@@ -71,6 +89,11 @@ export class MergedSums {
       sums[i + 3] = (sums[i + 3] as number) + (values[j + 3] as number);
     }
     for (; c < width; c += 1) sums[base + c] = (sums[base + c] as number) + (values[from + c] as number);
+    this.count(slab, local, label);
+  }
+
+  /** One more contribution to the sample in `slab` at `local`; its first known label is kept. */
+  private count(slab: number, local: number, label: number): void {
     const counts = this.countSlabs[slab] as Uint32Array;
     counts[local] = (counts[local] as number) + 1;
     const labels = this.labelSlabs[slab] as Int32Array;

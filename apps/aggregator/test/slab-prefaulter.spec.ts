@@ -78,3 +78,26 @@ describe.each(addonPaths)('SlabPrefaulter %s', (_, addonPath) => {
     expect(prepared.sampleCount).toBe(5000);
   });
 });
+
+describe.skipIf(!native.available)(`MergedSums with the native row accumulator${native.available ? '' : ' (skipped: the addon is unavailable)'}`, () => {
+  it('gives bit-identical sums, counts and labels to the JavaScript loop (width 7: not a multiple of the unrolling)', () => {
+    const width = 7;
+    const js = new MergedSums(width, undefined, { native: false });
+    const c = new MergedSums(width);
+    // Values with every float32 exponent range in play, so that a rounding difference would show.
+    const values = Float32Array.from({ length: 5 * width }, (_, i) => Math.fround(Math.sin(i * 1.7) * 10 ** ((i % 9) - 4)));
+    for (let round = 0; round < 3; round += 1) {
+      for (let id = 0; id < 2500; id += 1) {
+        js.add(id, values, (id + round) % 5, round === 1 ? id % 4 : -1);
+        c.add(id, values, (id + round) % 5, round === 1 ? id % 4 : -1);
+      }
+    }
+    const sumsOf = (m: MergedSums) => {
+      const out: number[] = [];
+      m.forEachSum((id, sum, count, label) => out.push(id, count, label, ...sum));
+      return out;
+    };
+    expect(sumsOf(c)).toEqual(sumsOf(js));
+    expect(sumsOf(c).length).toBe(2500 * (3 + width));
+  });
+});

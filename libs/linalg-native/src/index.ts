@@ -1,3 +1,4 @@
 export { NativeLinalg, type NativeLinalgOptions } from './native-linalg.ts';
 export { ADDON_PATH, nativeLinalgStatus, SIMD_LEVELS, type NativeStatus, type SimdLevel } from './addon.ts';
 export { adviseHugePages } from './huge-pages.ts';
+export { nativeAddFloat32ToFloat64, type AddFloat32ToFloat64 } from './accumulate.ts';
