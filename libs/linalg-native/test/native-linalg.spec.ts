@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { jsLinalg, linearCka, LinearCkaAccumulator, relativeProjection, RlsaError, type Matrix } from '@rlsa/core';
+import { jsLinalg, linearCka, LinearCkaAccumulator, randomFloat, relativeProjection, RlsaError, seededRng, type Matrix } from '@rlsa/core';
 import { loadAddon } from '../src/addon.ts';
 import { NativeLinalg, nativeLinalgStatus, SIMD_LEVELS, type SimdLevel } from '../src/index.ts';
 
@@ -28,17 +28,10 @@ const fixtureDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 const readFixture = <T>(name: string): T => JSON.parse(readFileSync(path.join(fixtureDir, name), 'utf8')) as T;
 
 function randomMatrix(rows: number, cols: number, seed: number, type: 'f32' | 'f64' = 'f32'): Matrix {
-  // xorshift32: uniform values in [-1, 1), reproducible per seed.
-  let s = (seed * 2654435761) >>> 0 || 1;
+  // Uniform values in [-1, 1) from the project's seeded generator, reproducible per seed.
+  const rng = seededRng(seed);
   const data = type === 'f32' ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
-  for (let i = 0; i < data.length; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    data[i] = s / 2147483648 - 1;
-  }
+  for (let i = 0; i < data.length; i++) data[i] = 2 * randomFloat(rng) - 1;
   return { rows, cols, data };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsLinalg, linearCka, relativeProjection, type Matrix } from '@rlsa/core';
+import { jsLinalg, linearCka, randomFloat, relativeProjection, seededRng, type Matrix } from '@rlsa/core';
 import { OnnxLinalg } from '../src/index.ts';
 
 /**
@@ -11,17 +11,10 @@ const float32Tolerance = (k: number) => 1e-5 * Math.sqrt(k);
 const SCORE_TOLERANCE = 1e-6;
 
 function randomMatrix(rows: number, cols: number, seed: number, type: 'f32' | 'f64' = 'f32'): Matrix {
-  // xorshift32: uniform values in [-1, 1), reproducible per seed.
-  let s = (seed * 2654435761) >>> 0 || 1;
+  // Uniform values in [-1, 1) from the project's seeded generator, reproducible per seed.
+  const rng = seededRng(seed);
   const data = type === 'f32' ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
-  for (let i = 0; i < data.length; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    data[i] = s / 2147483648 - 1;
-  }
+  for (let i = 0; i < data.length; i++) data[i] = 2 * randomFloat(rng) - 1;
   return { rows, cols, data };
 }
 
