@@ -12,6 +12,9 @@ import {
   parseSampleId,
   sampleIds,
   taskPartitions,
+  testPartitions,
+  TEST_SPLITS,
+  type TestSplit,
   type ImageDataset,
   type SyntheticOptions,
 } from '@rlsa/data';
@@ -64,6 +67,12 @@ export interface TrainerNodeOptions {
   readonly maxSamples?: number | undefined;
   /** At most this many test samples of the whole test split (seeded, the same on every node). */
   readonly maxTestSamples?: number | undefined;
+  /**
+   * Which test samples a trainer embeds: `classes` (default) every test sample of its task's
+   * classes; `partition` only its share of the test split cut by the scenario's rule (the paper's
+   * protocol; differs from `classes` only in shared-classes, where each test sample then goes to one task).
+   */
+  readonly testSplit?: TestSplit | undefined;
   readonly backend: BackendPreference;
   readonly encoding: EncodingName;
   /** Also upload absolute embeddings (research baselines). Off by default. */
@@ -149,6 +158,9 @@ function validate(options: TrainerNodeOptions): void {
   }
   if (options.role === 'trainer' && options.task !== undefined && !(Number.isInteger(options.task) && options.task >= 0)) {
     throw new TrainerError('invalid_argument', `--task must be a non-negative integer, got ${options.task}`);
+  }
+  if (options.testSplit !== undefined && !TEST_SPLITS.includes(options.testSplit)) {
+    throw new TrainerError('invalid_argument', `--test-split must be one of ${TEST_SPLITS.join(', ')}, got ${String(options.testSplit)}`);
   }
   for (const [name, value] of [
     ['--max-samples', options.maxSamples],
@@ -238,21 +250,22 @@ export async function runTrainerNode(options: TrainerNodeOptions, logger: Logger
       ...(options.synthetic !== undefined ? { synthetic: options.synthetic } : {}),
     });
   const pool = anchorPoolIds(dataset);
-  const partitions = taskPartitions(dataset, {
+  const partitionOptions = {
     scenario: options.scenario,
     tasks: options.tasks,
     seed: options.seed,
-    excluded: pool,
     ...(options.shared !== undefined ? { shared: options.shared } : {}),
     ...(options.novel !== undefined ? { novel: options.novel } : {}),
     ...(options.sharedPercent !== undefined ? { sharedPercent: options.sharedPercent } : {}),
-  });
+  };
+  const partitions = taskPartitions(dataset, { ...partitionOptions, excluded: pool });
   const task = options.role === 'trainer' ? (options.task ?? 0) : null;
   const samples = nodeSamples(dataset, partitions, {
     role: options.role,
     ...(task !== null ? { task } : {}),
     ...(options.maxSamples !== undefined ? { maxSamples: options.maxSamples } : {}),
     ...(options.maxTestSamples !== undefined ? { maxTestSamples: options.maxTestSamples } : {}),
+    ...(options.testSplit === 'partition' ? { testPartitions: testPartitions(dataset, partitionOptions) } : {}),
     seed: options.seed,
   });
   const loadSeconds = seconds(loadStart);

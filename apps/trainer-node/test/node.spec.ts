@@ -186,6 +186,30 @@ describe('a trainer node against a real aggregator over loopback', () => {
     expect(spaces.get('int8')).not.toEqual(exact);
   });
 
+  it("with testSplit 'partition' the two trainers upload disjoint test samples that together are the whole test split", async () => {
+    await admin.createRun({ runId: 'test-split', anchorIds, anchorFingerprint: fingerprint });
+    const testIds: number[][] = [];
+    for (const task of [0, 1]) {
+      const nodeId = `node-${task}`;
+      await runTrainerNode(options('test-split', nodeId, { task, testSplit: 'partition', epochs: 1, chunkRows: 500 }), logger);
+      const ids = Array.from((await admin.readNodeSpace('test-split', nodeId, 'relative')).sampleIds);
+      const trainIds = ids.filter((id) => id < 1_000_000);
+      // The training samples are the task's, as with the default split.
+      expect(trainIds).toEqual(expectedIds('trainer', task).filter((id) => id < 1_000_000));
+      testIds.push(ids.filter((id) => id >= 1_000_000));
+    }
+    const [t0, t1] = testIds as [number[], number[]];
+    const inT0 = new Set(t0);
+    expect(t1.some((id) => inT0.has(id))).toBe(false);
+    expect([...t0, ...t1].sort((a, b) => a - b)).toEqual(Array.from({ length: data.test.count }, (_, i) => 1_000_000 + i));
+    // Task 0 holds 80% of the first-half classes' test samples and 20% of the others (shared-classes, p = 80).
+    const half = data.numClasses / 2;
+    const firstHalf = t0.filter((id) => data.test.labels[id - 1_000_000]! < half).length;
+    const allFirstHalf = Array.from(data.test.labels).filter((c) => c < half).length;
+    expect(firstHalf / allFirstHalf).toBeCloseTo(0.8, 1);
+    await expect(runTrainerNode(options('test-split', 'node-9', { testSplit: 'by-task' as never }), logger)).rejects.toThrow(/--test-split must be one of classes, partition/);
+  });
+
   it('refuses absolute uploads when the run does not allow them', async () => {
     await admin.createRun({ runId: 'no-absolute', anchorIds, anchorFingerprint: fingerprint });
     await expect(runTrainerNode(options('no-absolute', 'node-2', { uploadAbsolute: true }), logger)).rejects.toThrow(/does not accept absolute/);

@@ -20,6 +20,9 @@ export {
 export {
   nodeSamples,
   taskPartitions,
+  testPartitions,
+  TEST_SPLITS,
+  type TestSplit,
   type NodeRole,
   type NodeSampleOptions,
   type NodeSamples,

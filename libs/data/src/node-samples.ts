@@ -15,6 +15,10 @@ export interface PartitionOptions {
   readonly sharedPercent?: number;
 }
 
+/** How a trainer's test samples are chosen. */
+export type TestSplit = 'classes' | 'partition';
+export const TEST_SPLITS: readonly TestSplit[] = ['classes', 'partition'];
+
 /** The scenario's task partitions of the training split: core `partitionTasks` on the training labels. */
 export function taskPartitions(dataset: ImageDataset, options: PartitionOptions): TaskPartition[] {
   return partitionTasks(dataset.train.labels, {
@@ -23,6 +27,25 @@ export function taskPartitions(dataset: ImageDataset, options: PartitionOptions)
     numClasses: dataset.numClasses,
     seed: options.seed,
     excluded: options.excluded,
+    ...(options.shared !== undefined ? { shared: options.shared } : {}),
+    ...(options.novel !== undefined ? { novel: options.novel } : {}),
+    ...(options.sharedPercent !== undefined ? { sharedPercent: options.sharedPercent } : {}),
+  });
+}
+
+/**
+ * The same scenario rule applied to the test split (core `partitionTasks` on the test labels, the
+ * same seed, nothing excluded): the paper's protocol, where each task's test samples are cut like
+ * its training samples. The seed's first draw is the class order, so the class blocks of
+ * shared-samples and disjoint are the training partition's; in shared-classes each test sample
+ * then goes to exactly one task (p% / (100 − p)% per class, like training).
+ */
+export function testPartitions(dataset: ImageDataset, options: Omit<PartitionOptions, 'excluded'>): TaskPartition[] {
+  return partitionTasks(dataset.test.labels, {
+    scenario: options.scenario,
+    tasks: options.tasks,
+    numClasses: dataset.numClasses,
+    seed: options.seed,
     ...(options.shared !== undefined ? { shared: options.shared } : {}),
     ...(options.novel !== undefined ? { novel: options.novel } : {}),
     ...(options.sharedPercent !== undefined ? { sharedPercent: options.sharedPercent } : {}),
@@ -40,6 +63,11 @@ export interface NodeSampleOptions {
   /** Use only this many test samples of the whole test split (seeded; the same ones on every node), then filter by class. */
   readonly maxTestSamples?: number;
   readonly seed: number;
+  /**
+   * The test split cut into tasks (`testPartitions`): a trainer then embeds only its task's test
+   * samples, the reference all of them. Absent: a trainer embeds every test sample of its classes.
+   */
+  readonly testPartitions?: readonly TaskPartition[] | undefined;
 }
 
 /** What one node trains on, evaluates on and embeds. */
@@ -72,7 +100,7 @@ function keepLowestRank(indices: Uint32Array, rank: Uint32Array, max: number): U
 
 /**
  * The samples of one node. A trainer: its task's training samples and the test samples of its
- * task's classes. The reference: the union of all tasks' training samples and all test samples
+ * task's classes (with `testPartitions`: only those of its task's test partition). The reference: the union of all tasks' training samples and all test samples
  * (of the selected classes' union, i.e. every class the tasks cover).
  * Subsampling is by a seeded global rank, so it is consistent across nodes: the reference's
  * training samples are exactly the union of the trainers' (each task keeps its `maxSamples`
@@ -113,6 +141,15 @@ export function nodeSamples(dataset: ImageDataset, partitions: readonly TaskPart
   }
   const classMask = new Uint8Array(dataset.numClasses);
   for (const c of classes) classMask[c] = 1;
-  const test = testCandidates.filter((i) => classMask[dataset.test.labels[i] as number] === 1);
+  let test = testCandidates.filter((i) => classMask[dataset.test.labels[i] as number] === 1);
+  if (options.testPartitions !== undefined) {
+    const member = new Uint8Array(dataset.test.count);
+    const owners = options.role === 'trainer' ? [options.testPartitions[options.task ?? 0]] : options.testPartitions;
+    for (const p of owners) {
+      if (!p) throw new DataError('invalid_argument', `task ${options.task ?? 0} has no test partition: there are ${options.testPartitions.length}`);
+      for (const i of p.sampleIndices) member[i] = 1;
+    }
+    test = test.filter((i) => member[i] === 1);
+  }
   return { trainIndices: train, testIndices: test, classes };
 }

@@ -17,6 +17,7 @@ import {
   sampleIds,
   syntheticDataset,
   taskPartitions,
+  testPartitions,
   type ImageDataset,
 } from '../src/index.ts';
 
@@ -97,6 +98,50 @@ describe('node samples', () => {
     expect([...t0.testIndices, ...t1.testIndices].sort((a, b) => a - b)).toEqual(Array.from(ref.testIndices));
     expect(nodeSamples(ds, partitions, { role: 'trainer', task: 0, ...opts })).toEqual(t0);
     expect(Array.from(t0.trainIndices)).toEqual([...t0.trainIndices].sort((a, b) => a - b));
+  });
+});
+
+describe('test partitions (the paper protocol: the test split cut like the training split)', () => {
+  const pool = anchorPoolIds(ds);
+  const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+  it('shared-classes: each test sample goes to exactly one trainer, p% of each first-half class to task 0', () => {
+    const options = { scenario: 'shared-classes' as const, tasks: 2, seed: 11, sharedPercent: 80 };
+    const parts = taskPartitions(ds, { ...options, excluded: pool });
+    const testParts = testPartitions(ds, options);
+    const opts = { seed: 11, maxTestSamples: 400, testPartitions: testParts };
+    const t0 = nodeSamples(ds, parts, { role: 'trainer', task: 0, ...opts });
+    const t1 = nodeSamples(ds, parts, { role: 'trainer', task: 1, ...opts });
+    const ref = nodeSamples(ds, parts, { role: 'reference', ...opts });
+    // Disjoint, and together exactly the reference's (seeded subset of) test samples.
+    const inT0 = new Set(t0.testIndices);
+    expect(Array.from(t1.testIndices).some((i) => inT0.has(i))).toBe(false);
+    expect([...t0.testIndices, ...t1.testIndices].sort((a, b) => a - b)).toEqual(Array.from(ref.testIndices));
+    expect(ref.testIndices).toEqual(nodeSamples(ds, parts, { role: 'reference', seed: 11, maxTestSamples: 400 }).testIndices);
+    // The whole test split: task 0 holds round(80% · n_c) of each first-half class, round(20% · n_c) of the others.
+    const whole0 = nodeSamples(ds, parts, { role: 'trainer', task: 0, seed: 11, testPartitions: testParts });
+    const half = Math.floor(ds.numClasses / 2);
+    for (const c of range(ds.numClasses)) {
+      const n = range(ds.test.count).filter((i) => ds.test.labels[i] === c).length;
+      const held = Array.from(whole0.testIndices).filter((i) => ds.test.labels[i] === c).length;
+      expect(held).toBe(Math.round(((c < half ? 80 : 20) * n) / 100));
+    }
+  });
+
+  it('disjoint and shared-samples: the class blocks are the training partition\'s, so the test samples equal the class filter', () => {
+    for (const options of [
+      { scenario: 'disjoint' as const, tasks: 3, seed: 5 },
+      { scenario: 'shared-samples' as const, tasks: 2, seed: 5, shared: 4, novel: 3 },
+    ]) {
+      const parts = taskPartitions(ds, { ...options, excluded: pool });
+      const testParts = testPartitions(ds, options);
+      expect(testParts.map((p) => p.classes)).toEqual(parts.map((p) => p.classes));
+      for (const task of range(options.tasks)) {
+        const byPartition = nodeSamples(ds, parts, { role: 'trainer', task, seed: 5, testPartitions: testParts });
+        const byClass = nodeSamples(ds, parts, { role: 'trainer', task, seed: 5 });
+        expect(byPartition).toEqual(byClass);
+      }
+    }
   });
 });
 

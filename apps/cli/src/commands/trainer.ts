@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import YAML from 'yaml';
-import { DATASET_NAMES } from '@rlsa/data';
+import { DATASET_NAMES, TEST_SPLITS } from '@rlsa/data';
 import type { TrainerNodeOptions } from '@rlsa/trainer-node';
 import { MODEL_NAMES } from '@rlsa/trainer-node/model-specs';
 import { UsageError } from '../user-error.ts';
@@ -101,6 +101,11 @@ export function registerTrainerCommand(program: Command): void {
     .addOption(option('--learning-rate <lr>', 'Adam step size').argParser(PARSERS['learningRate']!).default(1e-3))
     .addOption(option('--max-samples <n>', 'at most n training samples per task (seeded; the same ones on every node)').argParser(PARSERS['maxSamples']!))
     .addOption(option('--max-test-samples <n>', 'use a seeded subset of n test samples (the same on every node)').argParser(PARSERS['maxTestSamples']!))
+    .addOption(
+      option('--test-split <how>', "test samples a trainer embeds: those of its task's classes, or its share of the test split cut like the training split (the paper's protocol)")
+        .choices(TEST_SPLITS)
+        .default('classes'),
+    )
     .addOption(option('--backend <backend>', 'tfjs backend').choices(BACKENDS).default('auto'))
     .addOption(option('--encoding <encoding>', 'payload encoding of the uploaded rows').choices(ENCODINGS).default('float32'))
     .addOption(option('--upload-absolute', 'also upload absolute embeddings (research baselines; off: only relative rows leave the node)'))
@@ -167,6 +172,7 @@ function mergeSettings(cmd: Command): Record<string, unknown> {
     model: MODEL_NAMES,
     role: ['trainer', 'reference'],
     scenario: SCENARIOS,
+    testSplit: TEST_SPLITS,
     backend: BACKENDS,
     encoding: ENCODINGS,
     logLevel: LOG_LEVELS,
@@ -224,6 +230,7 @@ function trainerOptions(s: Record<string, unknown>, readTokenFile: (file: string
     learningRate: num('learningRate'),
     maxSamples: num('maxSamples'),
     maxTestSamples: num('maxTestSamples'),
+    testSplit: s['testSplit'] as TrainerNodeOptions['testSplit'],
     backend: s['backend'] as TrainerNodeOptions['backend'],
     encoding: s['encoding'] as TrainerNodeOptions['encoding'],
     uploadAbsolute: s['uploadAbsolute'] === true || s['uploadAbsolute'] === 'true',
