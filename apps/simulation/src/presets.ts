@@ -25,6 +25,7 @@ export const DEFAULTS: SimulateSettings = {
   shared: undefined,
   novel: undefined,
   sharedPercent: undefined,
+  testSplit: 'classes',
   seed: 42,
   backend: 'auto',
   encoding: 'float32',
@@ -60,7 +61,8 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     paper: true,
     runs: [
       { ...PAPER_COMMON, label: 'shared-samples', scenario: 'shared-samples', shared: 80, novel: 10 },
-      { ...PAPER_COMMON, label: 'shared-classes', scenario: 'shared-classes', sharedPercent: 80 },
+      // The paper's code cuts the test split 80/20 like the training split (each test sample in one task).
+      { ...PAPER_COMMON, label: 'shared-classes', scenario: 'shared-classes', sharedPercent: 80, testSplit: 'partition' },
       { ...PAPER_COMMON, label: 'disjoint', scenario: 'disjoint' },
     ],
   },

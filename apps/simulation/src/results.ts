@@ -81,6 +81,8 @@ export interface SimulationResults {
     readonly shared_classes: readonly number[];
     readonly max_samples: number | null;
     readonly max_test_samples: number | null;
+    /** Which test samples a trainer embeds: `classes` (those of its task's classes) or `partition` (its share of the test split, the paper's protocol). */
+    readonly test_split: 'classes' | 'partition';
   };
   readonly training: { readonly epochs: number; readonly batch_size: number };
   /** The tfjs backend of the nodes (and of the probe, which runs in this process). */

@@ -14,7 +14,9 @@ import {
   loadDataset,
   nodeSamples,
   taskPartitions,
+  testPartitions,
   type DatasetName,
+  type TestSplit,
   type ImageDataset,
 } from '@rlsa/data';
 import { classMetrics, ckaVsReference, isTestId, naiveSpace, NAIVE_DEFINITION, splitTrainTest, withTaskOneHot, type LabelledSpace } from './metrics.ts';
@@ -51,6 +53,12 @@ export interface SimulateOptions {
   readonly shared?: number | undefined;
   readonly novel?: number | undefined;
   readonly sharedPercent?: number | undefined;
+  /**
+   * Which test samples a trainer embeds (default `classes`: every test sample of its task's classes);
+   * `partition` cuts the test split like the training split, as the paper does (in shared-classes
+   * each test sample then goes to one trainer). The reference always embeds every test sample.
+   */
+  readonly testSplit?: TestSplit | undefined;
   readonly seed: number;
   /** Output directory (created). */
   readonly out: string;
@@ -195,15 +203,17 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
   });
   const anchorIds = Uint32Array.from(picked, (i) => poolIds[i]!);
   const fingerprint = anchorFingerprint(dataset, anchorIds);
-  const partitions = taskPartitions(dataset, {
+  const partitionOptions = {
     scenario: options.scenario,
     tasks: options.nodes,
     seed: options.seed,
-    excluded: poolIds,
     ...(options.shared !== undefined ? { shared: options.shared } : {}),
     ...(options.novel !== undefined ? { novel: options.novel } : {}),
     ...(options.sharedPercent !== undefined ? { sharedPercent: options.sharedPercent } : {}),
-  });
+  };
+  const partitions = taskPartitions(dataset, { ...partitionOptions, excluded: poolIds });
+  const testSplit: TestSplit = options.testSplit ?? 'classes';
+  const testParts = testSplit === 'partition' ? testPartitions(dataset, partitionOptions) : undefined;
   const classCount = new Map<number, number>();
   for (const p of partitions) for (const c of p.classes) classCount.set(c, (classCount.get(c) ?? 0) + 1);
   const sharedClasses = [...classCount].filter(([, n]) => n === partitions.length).map(([c]) => c).sort((a, b) => a - b);
@@ -216,6 +226,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
       ...(task !== undefined ? { task } : {}),
       ...(options.maxSamples !== undefined ? { maxSamples: options.maxSamples } : {}),
       ...(options.maxTestSamples !== undefined ? { maxTestSamples: options.maxTestSamples } : {}),
+      testPartitions: testParts,
       seed: options.seed,
     });
     return s.trainIndices.length + s.testIndices.length;
@@ -283,6 +294,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
       String(options.batchSize),
       ...(options.maxSamples !== undefined ? ['--max-samples', String(options.maxSamples)] : []),
       ...(options.maxTestSamples !== undefined ? ['--max-test-samples', String(options.maxTestSamples)] : []),
+      '--test-split',
+      testSplit,
       '--backend',
       options.backend,
       '--encoding',
@@ -541,6 +554,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
         shared_classes: sharedClasses,
         max_samples: options.maxSamples ?? null,
         max_test_samples: options.maxTestSamples ?? null,
+        test_split: testSplit,
       },
       training: { epochs: options.epochs, batch_size: options.batchSize },
       backend: backendOfNodes,
@@ -597,8 +611,15 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
 }
 
 /** Caveats of the setup, stated in results.json and the report. */
-export function setupNotes(options: Pick<SimulateOptions, 'scenario' | 'seed' | 'maxSamples' | 'maxTestSamples' | 'probe'>): string[] {
+export function setupNotes(options: Pick<SimulateOptions, 'scenario' | 'seed' | 'maxSamples' | 'maxTestSamples' | 'probe' | 'testSplit'>): string[] {
   const notes: string[] = [];
+  if (options.scenario === 'shared-classes') {
+    notes.push(
+      options.testSplit === 'partition'
+        ? "The test split is cut between the trainers like the training split, as in the paper's code: each test sample is embedded by one trainer, so the merged space holds that trainer's relative embedding and the naive space holds each test sample once."
+        : "Every trainer embeds every test sample (all classes are its task's), so the merged test rows average the trainers' relative embeddings and the naive space holds each test sample once per trainer; the paper instead cuts the test split like the training split (--test-split partition).",
+    );
+  }
   if (options.scenario === 'shared-samples') {
     notes.push('Anchors come from the held-out pool of 1,000 training samples; in this experiment the paper instead drew as many anchors as the embedding width (128) from shared-class training samples.');
     notes.push('Separability here averages the class pairs with at least one task-specific class, as the paper does in this experiment.');

@@ -16,7 +16,7 @@ function results(overrides: Partial<SimulationResults> = {}): SimulationResults 
     dataset: 'cifar100',
     data_dir: null,
     seed: 42,
-    partition: { tasks: 2, shared: 80, novel: 10, shared_percent: null, shared_classes: [0, 1], max_samples: null, max_test_samples: null },
+    partition: { tasks: 2, shared: 80, novel: 10, shared_percent: null, shared_classes: [0, 1], max_samples: null, max_test_samples: null, test_split: 'classes' },
     training: { epochs: 3, batch_size: 128 },
     backend: 'wasm',
     anchors: { count: 256, strategy: 'random', pool_size: 1000, similarity: 'cosine', fingerprint: 'ab'.repeat(32) },

@@ -199,6 +199,41 @@ describe('rlsa simulate (synthetic, real processes)', () => {
   });
 });
 
+describe("rlsa simulate --test-split partition (the paper's shared-classes protocol)", () => {
+  it('gives each test sample to one trainer: the merged space holds it once, as that trainer embedded it', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'rlsa-sim-split-')), 'run');
+    const r = await run(
+      ['simulate', '--dataset', 'synthetic', '--scenario', 'shared-classes', '--test-split', 'partition', '--model', 'mlp', '--epochs', '1', '--anchors', '32', '--no-probe', '--no-progress', '--out', out],
+      150_000,
+    );
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as SimulationResults;
+    expect(results.partition.test_split).toBe('partition');
+    expect(results.notes.some((n) => n.includes('each test sample is embedded by one trainer'))).toBe(true);
+    const ids = idsOf(join(out, 'sample_ids.npy'));
+    const counts = idsOf(join(out, 'merged_counts.npy'));
+    expect(Array.from(counts).every((c) => c === 1)).toBe(true);
+    const nodeTest = ['node-0', 'node-1'].map((n) => Array.from(idsOf(join(out, 'nodes', `${n}_sample_ids.npy`))).filter((id) => id >= TEST_ID_OFFSET));
+    const referenceTest = Array.from(idsOf(join(out, 'reference_sample_ids.npy'))).filter((id) => id >= TEST_ID_OFFSET);
+    expect([...nodeTest[0]!, ...nodeTest[1]!].sort((a, b) => a - b)).toEqual(referenceTest);
+    expect(Array.from(ids).filter((id) => id >= TEST_ID_OFFSET)).toEqual(referenceTest);
+    // Where one trainer holds a sample, the merged row is that trainer's relative row.
+    const merged = matrixOf(join(out, 'merged.npy'));
+    const node1 = matrixOf(join(out, 'nodes', 'node-1_relative.npy'));
+    const node1Ids = idsOf(join(out, 'nodes', 'node-1_sample_ids.npy'));
+    const [x, y] = paired(node1, node1Ids, merged, ids, true);
+    expect(Array.from(x.data)).toEqual(Array.from(y.data));
+    expect(processesMentioning(out)).toEqual([]);
+    rmSync(join(out, '..'), { recursive: true, force: true });
+  }, 160_000);
+
+  it('with a preset, --scenario keeps only that experiment, and one the preset lacks is a usage error (exit 2, one line)', async () => {
+    const r = await run(['simulate', '--preset', 'main-job', '--scenario', 'disjoint', '--no-progress'], 60_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('rlsa: preset "main-job" has no disjoint run (its runs: shared-classes)');
+  }, 70_000);
+});
+
 describe('rlsa simulate failures', () => {
   it('stops everything and says in one line which node failed and where its log is', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'rlsa-sim-fail-')), 'run');

@@ -20,6 +20,7 @@ const DATASETS = ['fashion-mnist', 'cifar100', 'cifar10', 'synthetic'] as const;
 const STRATEGIES = ['random', 'stratified', 'fps', 'kmeans'] as const;
 const BACKENDS = ['auto', 'node', 'wasm', 'cpu'] as const;
 const ENCODINGS = ['float32', 'float16', 'int8'] as const;
+const TEST_SPLITS = ['classes', 'partition'] as const;
 
 /** Raw flag values as commander parses them (strings; numbers parsed by `intOption`). */
 export interface SimulateFlags {
@@ -39,6 +40,7 @@ export interface SimulateFlags {
   shared?: number;
   novel?: number;
   sharedPercent?: number;
+  testSplit: (typeof TEST_SPLITS)[number];
   seed: number;
   out?: string;
   backend: (typeof BACKENDS)[number];
@@ -88,6 +90,11 @@ export function addSimulationOptions(command: Command): Command {
     .option('--shared <S>', 'shared-samples: classes every task holds', intOption('--shared', 0))
     .option('--novel <N>', 'shared-samples: classes of its own per task', intOption('--novel', 0))
     .option('--shared-percent <p>', "shared-classes: task 0's share of the first half of the classes", intOption('--shared-percent', 1))
+    .addOption(
+      new Option('--test-split <how>', "test samples a trainer embeds: those of its task's classes, or its share of the test split cut like the training split (the paper's protocol)")
+        .choices(TEST_SPLITS)
+        .default(d.testSplit),
+    )
     .option('--seed <s>', 'seed of partitions, anchors, training and probes', intOption('--seed', 0), d.seed)
     .addOption(new Option('--backend <name>', 'tfjs backend of the nodes and the probe').choices(BACKENDS).default(d.backend))
     .addOption(new Option('--encoding <name>', 'upload encoding of the nodes').choices(ENCODINGS).default(d.encoding))
@@ -144,6 +151,7 @@ export function optionsFromFlags(
     shared: flags.shared ?? run.shared,
     novel: flags.novel ?? run.novel,
     sharedPercent: flags.sharedPercent ?? run.sharedPercent,
+    testSplit: pickFlag('testSplit', run.testSplit, flags.testSplit, DEFAULTS.testSplit),
     seed: pickFlag('seed', run.seed, flags.seed, DEFAULTS.seed),
     backend: pickFlag('backend', run.backend, flags.backend, DEFAULTS.backend),
     encoding: pickFlag('encoding', run.encoding, flags.encoding, DEFAULTS.encoding),
@@ -207,7 +215,9 @@ export function registerSimulateCommand(program: Command): void {
     }
     const progress = flags.progress && process.stderr.isTTY === true;
     const logger = rootLogger(flags.logLevel, progress);
-    const runs = preset ? preset.runs : [{ label: flags.scenario }];
+    // With a preset, --scenario picks its runs of that scenario (the paper preset has one per experiment).
+    const runs = preset ? (given(cmd, 'scenario') ? preset.runs.filter((r) => (r.scenario ?? DEFAULTS.scenario) === flags.scenario) : preset.runs) : [{ label: flags.scenario }];
+    if (runs.length === 0) throw new UsageError(`preset "${flags.preset}" has no ${flags.scenario} run (its runs: ${preset!.runs.map((r) => r.label).join(', ')})`);
     const paperResultsDir = preset?.paper || given(cmd, 'paperResults') ? (flags.paperResults ?? null) : null;
     const { ensureFashionMnist, formatSummary, simulate } = await import('@rlsa/simulation');
     await withInterrupts(async (signal) => {
