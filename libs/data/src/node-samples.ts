@@ -21,16 +21,7 @@ export const TEST_SPLITS: readonly TestSplit[] = ['classes', 'partition'];
 
 /** The scenario's task partitions of the training split: core `partitionTasks` on the training labels. */
 export function taskPartitions(dataset: ImageDataset, options: PartitionOptions): TaskPartition[] {
-  return partitionTasks(dataset.train.labels, {
-    scenario: options.scenario,
-    tasks: options.tasks,
-    numClasses: dataset.numClasses,
-    seed: options.seed,
-    excluded: options.excluded,
-    ...(options.shared !== undefined ? { shared: options.shared } : {}),
-    ...(options.novel !== undefined ? { novel: options.novel } : {}),
-    ...(options.sharedPercent !== undefined ? { sharedPercent: options.sharedPercent } : {}),
-  });
+  return partitionTasks(dataset.train.labels, { ...options, numClasses: dataset.numClasses });
 }
 
 /**
@@ -41,15 +32,8 @@ export function taskPartitions(dataset: ImageDataset, options: PartitionOptions)
  * then goes to exactly one task (p% / (100 − p)% per class, like training).
  */
 export function testPartitions(dataset: ImageDataset, options: Omit<PartitionOptions, 'excluded'>): TaskPartition[] {
-  return partitionTasks(dataset.test.labels, {
-    scenario: options.scenario,
-    tasks: options.tasks,
-    numClasses: dataset.numClasses,
-    seed: options.seed,
-    ...(options.shared !== undefined ? { shared: options.shared } : {}),
-    ...(options.novel !== undefined ? { novel: options.novel } : {}),
-    ...(options.sharedPercent !== undefined ? { sharedPercent: options.sharedPercent } : {}),
-  });
+  // The anchor pool holds training indices: never applied to the test split.
+  return partitionTasks(dataset.test.labels, { ...options, excluded: undefined, numClasses: dataset.numClasses });
 }
 
 export type NodeRole = 'trainer' | 'reference';
