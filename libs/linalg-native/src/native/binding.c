@@ -133,14 +133,20 @@ static int shape_error(napi_env env, const char *what, size_t got, size_t want) 
   return 0;
 }
 
-static napi_value gemm_abt(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
+/* Reads exactly `count` arguments into argv (sized `count`); otherwise throws "<name> takes <count> arguments". */
+static int get_args(napi_env env, napi_callback_info info, size_t count, napi_value *argv, const char *name) {
+  size_t argc = count;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 12) {
-    napi_throw_type_error(env, CODE_ARGUMENT, "gemmAbt takes 12 arguments");
-    return NULL;
-  }
+  if (argc == count) return 1;
+  char msg[80];
+  snprintf(msg, sizeof msg, "%s takes %zu arguments", name, count);
+  napi_throw_type_error(env, CODE_ARGUMENT, msg);
+  return 0;
+}
+
+static napi_value gemm_abt(napi_env env, napi_callback_info info) {
+  napi_value argv[12];
+  if (!get_args(env, info, 12, argv, "gemmAbt")) return NULL;
   typed_view a, b, out, shift, scale;
   size_t m, k, n;
   int has_lo, has_hi, threads;
@@ -171,13 +177,8 @@ static napi_value gemm_abt(napi_env env, napi_callback_info info) {
 }
 
 static napi_value gemm_atb(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
   napi_value argv[11];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 11) {
-    napi_throw_type_error(env, CODE_ARGUMENT, "gemmAtb takes 11 arguments");
-    return NULL;
-  }
+  if (!get_args(env, info, 11, argv, "gemmAtb")) return NULL;
   typed_view a, b, out, sa, sb;
   size_t m, k, n;
   bool symmetric = false;
@@ -212,13 +213,8 @@ static napi_value gemm_atb(napi_env env, napi_callback_info info) {
 }
 
 static napi_value column_sums(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 6) {
-    napi_throw_type_error(env, CODE_ARGUMENT, "columnSums takes 6 arguments");
-    return NULL;
-  }
+  if (!get_args(env, info, 6, argv, "columnSums")) return NULL;
   typed_view a, shift;
   size_t m, k;
   int threads;
@@ -263,13 +259,8 @@ static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
 }
 
 static napi_value add_float32_to_float64(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 5) {
-    napi_throw_type_error(env, CODE_ARGUMENT, "addFloat32ToFloat64 takes 5 arguments");
-    return NULL;
-  }
+  if (!get_args(env, info, 5, argv, "addFloat32ToFloat64")) return NULL;
   typed_view sums, values;
   size_t sums_offset, values_offset, count;
   if (!get_float_array(env, argv[0], "sums", 0, napi_float64_array, &sums) || !get_size(env, argv[1], "sumsOffset", &sums_offset) ||
