@@ -2,6 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import pino, { type Logger } from 'pino';
+import { TEST_SPLITS, type TestSplit } from '@rlsa/data';
 import type { SimulateOptions } from '@rlsa/simulation';
 // Only the light settings module at start-up: every `rlsa` process (the aggregator and nodes the
 // simulation starts, too) loads this file, and the simulation pulls in tfjs and vega.
@@ -20,7 +21,6 @@ const DATASETS = ['fashion-mnist', 'cifar100', 'cifar10', 'synthetic'] as const;
 const STRATEGIES = ['random', 'stratified', 'fps', 'kmeans'] as const;
 const BACKENDS = ['auto', 'node', 'wasm', 'cpu'] as const;
 const ENCODINGS = ['float32', 'float16', 'int8'] as const;
-const TEST_SPLITS = ['classes', 'partition'] as const;
 
 /** Raw flag values as commander parses them (strings; numbers parsed by `intOption`). */
 export interface SimulateFlags {
@@ -40,7 +40,7 @@ export interface SimulateFlags {
   shared?: number;
   novel?: number;
   sharedPercent?: number;
-  testSplit: (typeof TEST_SPLITS)[number];
+  testSplit: TestSplit;
   seed: number;
   out?: string;
   backend: (typeof BACKENDS)[number];
