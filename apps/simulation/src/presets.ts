@@ -74,5 +74,5 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
   },
 };
 
-export type StudyKind = 'anchors' | 'nodes' | 'architectures';
-export const STUDY_KINDS: readonly StudyKind[] = ['anchors', 'nodes', 'architectures'];
+export type StudyKind = 'anchors' | 'nodes' | 'architectures' | 'seeds';
+export const STUDY_KINDS: readonly StudyKind[] = ['anchors', 'nodes', 'architectures', 'seeds'];

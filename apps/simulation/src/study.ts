@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import type { AnchorStrategy } from '@rlsa/core';
 import { lineSpec, renderSvg, type LineDatum } from './charts.ts';
 import { escapeHtml, htmlTable } from './report.ts';
-import { textTable, type SimulationResults } from './results.ts';
+import { SPACE_LABELS, textTable, type SimulationResults } from './results.ts';
+import { SEED_CONFIDENCE, describeOverSeeds, metricOverSeeds, seedInterval, type MetricOverSeeds, type SeedInterval } from './seed-summary.ts';
 import { simulate, type SimulateOptions } from './simulate.ts';
 
 import { STUDY_KINDS, type StudyKind } from './presets.ts';
@@ -17,6 +18,8 @@ export const STUDY_DEFAULT_VALUES: Readonly<Record<StudyKind, readonly string[]>
   nodes: ['2', '3', '5', '10'],
   // one model per node, separated by '+'
   architectures: ['mlp+mlp', 'mlp+vanilla-cnn', 'vanilla-cnn+vanilla-cnn'],
+  // one seed per run: partitions, anchors, model initialisation and probes all change with it
+  seeds: ['1', '2', '3', '4', '5'],
 };
 
 const STRATEGIES: readonly AnchorStrategy[] = ['random', 'stratified', 'fps', 'kmeans'];
@@ -42,10 +45,30 @@ export interface StudyRow {
   readonly centroid_merged: number | null;
   readonly separability_merged: number | null;
   readonly seconds: number | null;
+  /** Probe accuracy of every space the run measured, by space name. */
+  readonly probe: Readonly<Record<string, number | null>>;
+  /** Separability of every space the run measured, by space name. */
+  readonly separability: Readonly<Record<string, number | null>>;
+}
+
+/** A seeds study's verdict: each metric's mean and interval over the seeds, against the paper's order. */
+export interface SeedsSummary {
+  readonly seeds: readonly string[];
+  readonly confidence: number;
+  readonly cka_linear: SeedInterval;
+  readonly naive_cka_linear: SeedInterval;
+  readonly probe_accuracy: MetricOverSeeds;
+  readonly separability: MetricOverSeeds;
+  /** The paper's numbers the orders are compared with (null: the runs had none). */
+  readonly paper: { readonly probe_accuracy: Readonly<Record<string, number>>; readonly separability: Readonly<Record<string, number>>; readonly key: string } | null;
+  /** Sentences for the table and the page. */
+  readonly lines: readonly string[];
 }
 
 export interface StudyOutput {
   readonly rows: readonly StudyRow[];
+  /** Only in a seeds study with at least one finished run. */
+  readonly summary: SeedsSummary | null;
   readonly outDir: string;
   readonly table: string;
 }
@@ -59,6 +82,11 @@ export function settingsForValue(kind: StudyKind, value: string, base: SimulateO
       throw Object.assign(new Error(`study anchors: bad value "${value}" (expected strategy:count, e.g. fps:128)`), { userFacing: true });
     }
     return { anchorStrategy: strategy as AnchorStrategy, anchors: count };
+  }
+  if (kind === 'seeds') {
+    const seed = Number(value);
+    if (!Number.isInteger(seed) || seed < 0) throw Object.assign(new Error(`study seeds: bad value "${value}" (an integer ≥ 0)`), { userFacing: true });
+    return { seed };
   }
   if (kind === 'nodes') {
     const nodes = Number(value);
@@ -81,9 +109,11 @@ const safeName = (value: string): string => value.replace(/[^A-Za-z0-9.+_-]+/g, 
 export async function study(options: StudyOptions): Promise<StudyOutput> {
   const values = options.values && options.values.length > 0 ? options.values : STUDY_DEFAULT_VALUES[options.kind];
   const outDir = resolve(options.base.out);
-  mkdirSync(outDir, { recursive: true });
+  // Every value is checked before anything is written: a malformed one leaves no directory behind.
   const settings = values.map((v) => settingsForValue(options.kind, v, options.base));
+  mkdirSync(outDir, { recursive: true });
   const rows: StudyRow[] = [];
+  let paper: SeedsSummary['paper'] = null;
   for (const [i, value] of values.entries()) {
     const out = join(outDir, `${i}-${safeName(value)}`);
     options.base.logger.info({ study: options.kind, value, out }, 'study run starting');
@@ -97,6 +127,7 @@ export async function study(options: StudyOptions): Promise<StudyOutput> {
       options.base.logger.error({ study: options.kind, value, err: error }, 'study run failed');
     }
     const space = (name: string) => results?.spaces.find((s) => s.name === name) ?? null;
+    if (results?.paper && !paper) paper = { probe_accuracy: results.paper.probe_accuracy, separability: results.paper.separability, key: results.paper.key };
     rows.push({
       value,
       out,
@@ -110,20 +141,58 @@ export async function study(options: StudyOptions): Promise<StudyOutput> {
       centroid_merged: space('merged')?.nearest_centroid_accuracy ?? null,
       separability_merged: space('merged')?.separability ?? null,
       seconds: results?.timings_s['total'] ?? null,
+      probe: Object.fromEntries((results?.spaces ?? []).map((s) => [s.name, s.probe_accuracy])),
+      separability: Object.fromEntries((results?.spaces ?? []).map((s) => [s.name, s.separability])),
     });
   }
-  const table = studyTable(options.kind, rows);
-  writeFileSync(join(outDir, 'study.json'), `${JSON.stringify({ kind: options.kind, scenario: options.base.scenario, dataset: options.base.dataset, rows }, null, 2)}\n`);
+  const summary = options.kind === 'seeds' ? seedsSummary(rows, paper) : null;
+  const table = summary ? `${studyTable(options.kind, rows)}\n\n${summary.lines.join('\n')}` : studyTable(options.kind, rows);
+  writeFileSync(join(outDir, 'study.json'), `${JSON.stringify({ kind: options.kind, scenario: options.base.scenario, dataset: options.base.dataset, rows, summary }, null, 2)}\n`);
   writeFileSync(join(outDir, 'study.txt'), `${table}\n`);
-  writeFileSync(join(outDir, 'study.html'), await studyHtml(options.kind, options.base, rows));
-  return { rows, outDir, table };
+  writeFileSync(join(outDir, 'study.html'), await studyHtml(options.kind, options.base, rows, summary));
+  return { rows, summary, outDir, table };
 }
+
+/**
+ * The seeds study's summary over the runs that finished: CKA's mean and interval, and for probe accuracy
+ * and separability each space's mean and interval and the paired gap of every pair the paper orders.
+ * Null when no run finished.
+ */
+export function seedsSummary(rows: readonly StudyRow[], paper: SeedsSummary['paper']): SeedsSummary | null {
+  const done = rows.filter((r) => r.error === null && r.cka_linear !== null && r.naive_cka_linear !== null);
+  if (done.length === 0) return null;
+  const probeAccuracy = metricOverSeeds('probe_accuracy', done.map((r) => r.probe), paper?.probe_accuracy ?? {});
+  const separability = metricOverSeeds('separability', done.map((r) => r.separability), paper?.separability ?? {});
+  const cka = seedInterval(done.map((r) => r.cka_linear!));
+  const naive = seedInterval(done.map((r) => r.naive_cka_linear!));
+  const interval = (i: SeedInterval): string => (i.low === null ? f(i.mean) : `${f(i.mean)} [${f(i.low)}, ${f(i.high)}]`);
+  const lines = [
+    `${done.length} of ${rows.length} seeds finished; means with ${Math.round(100 * SEED_CONFIDENCE)} % t intervals${paper ? `; the paper's numbers from ${paper.key}` : ''}.`,
+    `CKA(merged, reference) ${interval(cka)}; CKA(naive, reference) ${interval(naive)}.`,
+    ...[probeAccuracy, separability].flatMap((m) => [
+      `${m.metric === 'probe_accuracy' ? 'probe accuracy' : 'separability'}: ${m.order_of_means.map((name) => `${SPACE_LABELS[name] ?? name} ${interval(m.spaces[name]!)}`).join('; ')}.`,
+      ...describeOverSeeds(m),
+    ]),
+  ];
+  return {
+    seeds: done.map((r) => r.value),
+    confidence: SEED_CONFIDENCE,
+    cka_linear: cka,
+    naive_cka_linear: naive,
+    probe_accuracy: probeAccuracy,
+    separability,
+    paper,
+    lines,
+  };
+}
+
+const STUDY_VALUE_HEADERS: Readonly<Record<StudyKind, string>> = { anchors: 'anchors', nodes: 'nodes', architectures: 'models', seeds: 'seed' };
 
 const f = (v: number | null, digits = 3): string => (v === null ? '–' : v.toFixed(digits));
 
 export function studyTable(kind: StudyKind, rows: readonly StudyRow[]): string {
   return textTable(
-    [kind === 'anchors' ? 'anchors' : kind === 'nodes' ? 'nodes' : 'models', 'CKA', 'CKA debiased', 'naive CKA', 'probe merged', 'probe naive', 'probe end-to-end', 'centroid merged', 'seconds'],
+    [STUDY_VALUE_HEADERS[kind], 'CKA', 'CKA debiased', 'naive CKA', 'probe merged', 'probe naive', 'probe end-to-end', 'centroid merged', 'seconds'],
     rows.map((r) => [
       r.value,
       r.error ? `failed: ${r.error.slice(0, 60)}` : f(r.cka_linear),
@@ -139,12 +208,12 @@ export function studyTable(kind: StudyKind, rows: readonly StudyRow[]): string {
 }
 
 /** The study's HTML page: settings, the table, and line plots of CKA and accuracy against the swept value. */
-export async function studyHtml(kind: StudyKind, base: SimulateOptions, rows: readonly StudyRow[]): Promise<string> {
+export async function studyHtml(kind: StudyKind, base: SimulateOptions, rows: readonly StudyRow[], summary: SeedsSummary | null = null): Promise<string> {
   const numeric = kind === 'nodes';
   const x = (r: StudyRow): number | string => (numeric ? Number(r.value) : r.value);
   const points = (pairs: readonly [string, (r: StudyRow) => number | null][]): LineDatum[] =>
     rows.flatMap((r) => pairs.flatMap(([series, get]) => (get(r) === null ? [] : [{ x: x(r), series, value: get(r)! }])));
-  const xTitle = kind === 'anchors' ? 'anchor strategy:count' : kind === 'nodes' ? 'trainer nodes' : 'models (one per node)';
+  const xTitle = { anchors: 'anchor strategy:count', nodes: 'trainer nodes', architectures: 'models (one per node)', seeds: 'seed' }[kind];
   const ckaSvg = await renderSvg(
     lineSpec(
       'CKA against the reference',
@@ -176,8 +245,23 @@ export async function studyHtml(kind: StudyKind, base: SimulateOptions, rows: re
 <body><h1>RLSA study: ${escapeHtml(kind)}</h1>
 <p>${escapeHtml(`${base.scenario} on ${base.dataset}; models ${base.models.join(', ')}; ${base.epochs} epochs; seed ${base.seed}. Each row is one full simulation; its own report is in its run directory.`)}</p>
 ${htmlTable(`Sweep over ${kind}`, header, body, 'table-study')}
+${summary ? seedsSummaryHtml(summary) : ''}
 <figure id="plot-study-cka">${ckaSvg}</figure>
 <figure id="plot-study-accuracy">${accuracySvg}</figure>
 </body></html>
 `;
+}
+
+/** The seeds summary on the study page: its sentences, then each metric's per-space mean and interval. */
+function seedsSummaryHtml(summary: SeedsSummary): string {
+  const rows = [summary.probe_accuracy, summary.separability].flatMap((m) =>
+    m.order_of_means.map((name) => {
+      const i = m.spaces[name]!;
+      const paperValue = summary.paper?.[m.metric][name];
+      return [m.metric === 'probe_accuracy' ? 'probe accuracy' : 'separability', SPACE_LABELS[name] ?? name, f(i.mean), f(i.sd), f(i.low), f(i.high), paperValue === undefined ? '–' : f(paperValue)];
+    }),
+  );
+  return `<h2>Over ${summary.seeds.length} seeds</h2>
+<ul id="seeds-summary">${summary.lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
+${htmlTable(`Means over seeds ${summary.seeds.join(', ')} with ${Math.round(100 * summary.confidence)} % t intervals`, ['metric', 'space', 'mean', 'sd', 'low', 'high', 'paper'], rows, 'table-seeds')}`;
 }

@@ -6,7 +6,7 @@ import { TEST_SPLITS, type TestSplit } from '@rlsa/data';
 import type { SimulateOptions } from '@rlsa/simulation';
 // Only the light settings module at start-up: every `rlsa` process (the aggregator and nodes the
 // simulation starts, too) loads this file, and the simulation pulls in tfjs and vega.
-import { DEFAULTS, PRESETS } from '@rlsa/simulation/presets';
+import { DEFAULTS, PRESETS, type Preset } from '@rlsa/simulation/presets';
 import { UsageError } from '../user-error.ts';
 
 /** The `rlsa` entry script: the simulation starts the aggregator and the nodes with it. */
@@ -193,6 +193,27 @@ export async function withInterrupts<T>(body: (signal: AbortSignal) => Promise<T
   }
 }
 
+/**
+ * The runs `--preset` stands for (without it, one run of `--scenario`), and where the paper's numbers are
+ * read from (a paper preset, or `--paper-results` given). With `--scenario`, only the preset's runs of
+ * that scenario. Throws a UsageError for an unknown preset or a scenario it has no run of.
+ */
+export function presetRuns(
+  flags: Pick<SimulateFlags, 'preset' | 'scenario' | 'paperResults'>,
+  cmd: Command,
+): { preset: Preset | undefined; runs: readonly PresetRun[]; paperResultsDir: string | null } {
+  const preset = flags.preset === undefined ? undefined : PRESETS[flags.preset];
+  if (flags.preset !== undefined && !preset) {
+    throw new UsageError(`unknown preset "${flags.preset}" (one of ${Object.keys(PRESETS).join(', ')})`);
+  }
+  const runs = preset ? (given(cmd, 'scenario') ? preset.runs.filter((r) => (r.scenario ?? DEFAULTS.scenario) === flags.scenario) : preset.runs) : [{ label: flags.scenario }];
+  if (runs.length === 0) throw new UsageError(`preset "${flags.preset}" has no ${flags.scenario} run (its runs: ${preset!.runs.map((r) => r.label).join(', ')})`);
+  const paperResultsDir = preset?.paper || given(cmd, 'paperResults') ? (flags.paperResults ?? null) : null;
+  return { preset, runs, paperResultsDir };
+}
+
+type PresetRun = Preset['runs'][number];
+
 function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
 }
@@ -209,16 +230,9 @@ export function registerSimulateCommand(program: Command): void {
     .option('--out <dir>', 'output directory (default runs/<timestamp>-<scenario>)')
     .option('--json', 'print results.json instead of the summary table', false);
   addSimulationOptions(command).action(async (flags: SimulateFlags, cmd: Command) => {
-    const preset = flags.preset === undefined ? undefined : PRESETS[flags.preset];
-    if (flags.preset !== undefined && !preset) {
-      throw new UsageError(`unknown preset "${flags.preset}" (one of ${Object.keys(PRESETS).join(', ')})`);
-    }
+    const { preset, runs, paperResultsDir } = presetRuns(flags, cmd);
     const progress = flags.progress && process.stderr.isTTY === true;
     const logger = rootLogger(flags.logLevel, progress);
-    // With a preset, --scenario picks its runs of that scenario (the paper preset has one per experiment).
-    const runs = preset ? (given(cmd, 'scenario') ? preset.runs.filter((r) => (r.scenario ?? DEFAULTS.scenario) === flags.scenario) : preset.runs) : [{ label: flags.scenario }];
-    if (runs.length === 0) throw new UsageError(`preset "${flags.preset}" has no ${flags.scenario} run (its runs: ${preset!.runs.map((r) => r.label).join(', ')})`);
-    const paperResultsDir = preset?.paper || given(cmd, 'paperResults') ? (flags.paperResults ?? null) : null;
     const { ensureFashionMnist, formatSummary, simulate } = await import('@rlsa/simulation');
     await withInterrupts(async (signal) => {
       const stamp = timestamp();
