@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linearCka, meanOverSpaces, nearestCentroidAccuracy, separability, takeRows, type Matrix } from '@rlsa/core';
 import { TEST_ID_OFFSET, loadDataset } from '@rlsa/data';
 import { readNpy } from '@rlsa/npy';
 import type { SimulationResults } from '../src/results.ts';
+import { CLI, runCli } from './run-cli.ts';
 
 /**
  * `rlsa simulate` end to end on the synthetic data set with tiny models: real processes (the CLI,
@@ -15,22 +15,6 @@ import type { SimulationResults } from '../src/results.ts';
  * numbers in results.json are checked against values recomputed with @rlsa/core from the arrays the
  * run saved, and against the aggregator's own merge and CKA.
  */
-const CLI = fileURLToPath(new URL('../../cli/bin/rlsa.mjs', import.meta.url));
-
-function run(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** Processes whose command line mentions `text` (the run's output directory): none may survive a run. */
 function processesMentioning(text: string): string[] {
@@ -73,7 +57,7 @@ describe('rlsa simulate (synthetic, real processes)', () => {
   let results: SimulationResults;
 
   beforeAll(async () => {
-    result = await run(
+    result = await runCli(
       [
         'simulate',
         '--dataset',
@@ -202,7 +186,7 @@ describe('rlsa simulate (synthetic, real processes)', () => {
 describe("rlsa simulate --test-split partition (the paper's shared-classes protocol)", () => {
   it('gives each test sample to one trainer: the merged space holds it once, as that trainer embedded it', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'rlsa-sim-split-')), 'run');
-    const r = await run(
+    const r = await runCli(
       ['simulate', '--dataset', 'synthetic', '--scenario', 'shared-classes', '--test-split', 'partition', '--model', 'mlp', '--epochs', '1', '--anchors', '32', '--no-probe', '--no-progress', '--out', out],
       150_000,
     );
@@ -228,7 +212,7 @@ describe("rlsa simulate --test-split partition (the paper's shared-classes proto
   }, 160_000);
 
   it('with a preset, --scenario keeps only that experiment, and one the preset lacks is a usage error (exit 2, one line)', async () => {
-    const r = await run(['simulate', '--preset', 'main-job', '--scenario', 'disjoint', '--no-progress'], 60_000);
+    const r = await runCli(['simulate', '--preset', 'main-job', '--scenario', 'disjoint', '--no-progress'], 60_000);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('rlsa: preset "main-job" has no disjoint run (its runs: shared-classes)');
   }, 70_000);
@@ -237,7 +221,7 @@ describe("rlsa simulate --test-split partition (the paper's shared-classes proto
 describe('rlsa simulate failures', () => {
   it('stops everything and says in one line which node failed and where its log is', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'rlsa-sim-fail-')), 'run');
-    const r = await run(['simulate', '--dataset', 'synthetic', '--model', 'no-such-model', '--no-probe', '--no-progress', '--out', out], 120_000);
+    const r = await runCli(['simulate', '--dataset', 'synthetic', '--model', 'no-such-model', '--no-probe', '--no-progress', '--out', out], 120_000);
     expect(r.code).toBe(2);
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('rlsa: '));
     expect(lines).toHaveLength(1);

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimulationResults } from '../src/results.ts';
+import { runCli } from './run-cli.ts';
 import { seedInterval } from '../src/seed-summary.ts';
 import type { SeedsSummary, StudyRow } from '../src/study.ts';
 
@@ -12,29 +11,14 @@ import type { SeedsSummary, StudyRow } from '../src/study.ts';
  * `rlsa study seeds` end to end on the synthetic data set: two full simulations (real processes and
  * gRPC), and a summary whose means and intervals are recomputed from the runs' own results.json.
  */
-const CLI = fileURLToPath(new URL('../../cli/bin/rlsa.mjs', import.meta.url));
 
-function run(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('rlsa study seeds (synthetic, real processes)', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'rlsa-study-')), 'study');
   let result: { code: number | null; stdout: string; stderr: string };
 
   beforeAll(async () => {
-    result = await run(
+    result = await runCli(
       ['study', 'seeds', '--values', '3,4', '--dataset', 'synthetic', '--model', 'mlp', '--epochs', '1', '--anchors', '32', '--probe-epochs', '3', '--probe-patience', '1', '--no-progress', '--out', out],
       280_000,
     );
@@ -72,14 +56,14 @@ describe('rlsa study seeds (synthetic, real processes)', () => {
 
 describe('rlsa study usage errors', () => {
   it('refuses a preset with several runs and no --scenario (exit 2, one line)', async () => {
-    const r = await run(['study', 'seeds', '--preset', 'paper-cifar100', '--no-progress'], 60_000);
+    const r = await runCli(['study', 'seeds', '--preset', 'paper-cifar100', '--no-progress'], 60_000);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('rlsa: a study sweeps one scenario: give --scenario with preset "paper-cifar100" (its runs: shared-samples, shared-classes, disjoint)');
   }, 70_000);
 
   it('refuses a malformed seed (exit 2, one line)', async () => {
     const never = join(mkdtempSync(join(tmpdir(), 'rlsa-study-bad-')), 'study');
-    const r = await run(['study', 'seeds', '--values', '1,x', '--dataset', 'synthetic', '--no-progress', '--out', never], 60_000);
+    const r = await runCli(['study', 'seeds', '--values', '1,x', '--dataset', 'synthetic', '--no-progress', '--out', never], 60_000);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('rlsa: study seeds: bad value "x" (an integer ≥ 0)');
     expect(existsSync(never)).toBe(false);
