@@ -113,3 +113,37 @@ export function lineSpec(title: string, data: readonly LineDatum[], options: { x
     },
   } as TopLevelSpec;
 }
+
+/** One space's mean over seeds with its interval, and the paper's value where there is one. */
+export interface IntervalDatum {
+  readonly group: string;
+  readonly mean: number;
+  readonly low: number;
+  readonly high: number;
+  readonly paper: number | null;
+}
+
+/**
+ * Means with interval bars (seeds studies): one row per group, the mean as a dot, the interval as a
+ * rule, the paper's value (where given) as a diamond.
+ */
+export function intervalSpec(title: string, data: readonly IntervalDatum[], options: { xTitle: string }): TopLevelSpec {
+  const rows = data.map((d) => ({ ...d }));
+  const y = { field: 'group', type: 'nominal', title: null, sort: null };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 360,
+    height: { step: 26 },
+    data: { values: rows },
+    layer: [
+      { mark: { type: 'rule', color: '#4c78a8', strokeWidth: 2 }, encoding: { y, x: { field: 'low', type: 'quantitative', title: options.xTitle, scale: { zero: false } }, x2: { field: 'high' } } },
+      { mark: { type: 'point', filled: true, color: '#4c78a8', size: 50 }, encoding: { y, x: { field: 'mean', type: 'quantitative' } } },
+      {
+        transform: [{ filter: 'datum.paper !== null' }],
+        mark: { type: 'point', shape: 'diamond', filled: true, color: '#f58518', size: 60 },
+        encoding: { y, x: { field: 'paper', type: 'quantitative' } },
+      },
+    ],
+  } as TopLevelSpec;
+}

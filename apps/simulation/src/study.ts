@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AnchorStrategy } from '@rlsa/core';
-import { lineSpec, renderSvg, type LineDatum } from './charts.ts';
+import { intervalSpec, lineSpec, renderSvg, type LineDatum } from './charts.ts';
 import { escapeHtml, htmlTable } from './report.ts';
 import { SPACE_LABELS, textTable, type SimulationResults } from './results.ts';
 import { SEED_CONFIDENCE, describeOverSeeds, metricOverSeeds, seedInterval, type MetricOverSeeds, type SeedInterval } from './seed-summary.ts';
@@ -245,23 +245,39 @@ export async function studyHtml(kind: StudyKind, base: SimulateOptions, rows: re
 <body><h1>RLSA study: ${escapeHtml(kind)}</h1>
 <p>${escapeHtml(`${base.scenario} on ${base.dataset}; models ${base.models.join(', ')}; ${base.epochs} epochs; seed ${base.seed}. Each row is one full simulation; its own report is in its run directory.`)}</p>
 ${htmlTable(`Sweep over ${kind}`, header, body, 'table-study')}
-${summary ? seedsSummaryHtml(summary) : ''}
+${summary ? await seedsSummaryHtml(summary) : ''}
 <figure id="plot-study-cka">${ckaSvg}</figure>
 <figure id="plot-study-accuracy">${accuracySvg}</figure>
 </body></html>
 `;
 }
 
-/** The seeds summary on the study page: its sentences, then each metric's per-space mean and interval. */
-function seedsSummaryHtml(summary: SeedsSummary): string {
-  const rows = [summary.probe_accuracy, summary.separability].flatMap((m) =>
+/**
+ * The seeds summary on the study page: its sentences, each metric's per-space mean and interval as a
+ * table, and as a plot of the intervals with the paper's values beside them.
+ */
+async function seedsSummaryHtml(summary: SeedsSummary): Promise<string> {
+  const metrics = [summary.probe_accuracy, summary.separability];
+  const metricLabel = (m: MetricOverSeeds): string => (m.metric === 'probe_accuracy' ? 'probe accuracy' : 'separability');
+  const paperOf = (m: MetricOverSeeds, name: string): number | null => summary.paper?.[m.metric][name] ?? null;
+  const rows = metrics.flatMap((m) =>
     m.order_of_means.map((name) => {
       const i = m.spaces[name]!;
-      const paperValue = summary.paper?.[m.metric][name];
-      return [m.metric === 'probe_accuracy' ? 'probe accuracy' : 'separability', SPACE_LABELS[name] ?? name, f(i.mean), f(i.sd), f(i.low), f(i.high), paperValue === undefined ? '–' : f(paperValue)];
+      return [metricLabel(m), SPACE_LABELS[name] ?? name, f(i.mean), f(i.sd), f(i.low), f(i.high), f(paperOf(m, name))];
+    }),
+  );
+  const plots = await Promise.all(
+    metrics.map(async (m) => {
+      const data = m.order_of_means.map((name) => {
+        const i = m.spaces[name]!;
+        return { group: SPACE_LABELS[name] ?? name, mean: i.mean, low: i.low ?? i.mean, high: i.high ?? i.mean, paper: paperOf(m, name) };
+      });
+      const title = `${metricLabel(m)}: mean over seeds with ${Math.round(100 * summary.confidence)} % interval${summary.paper ? ' (diamond: the paper)' : ''}`;
+      return `<figure id="plot-seeds-${m.metric.replace('_', '-')}">${await renderSvg(intervalSpec(title, data, { xTitle: metricLabel(m) }))}</figure>`;
     }),
   );
   return `<h2>Over ${summary.seeds.length} seeds</h2>
 <ul id="seeds-summary">${summary.lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
-${htmlTable(`Means over seeds ${summary.seeds.join(', ')} with ${Math.round(100 * summary.confidence)} % t intervals`, ['metric', 'space', 'mean', 'sd', 'low', 'high', 'paper'], rows, 'table-seeds')}`;
+${htmlTable(`Means over seeds ${summary.seeds.join(', ')} with ${Math.round(100 * summary.confidence)} % t intervals`, ['metric', 'space', 'mean', 'sd', 'low', 'high', 'paper'], rows, 'table-seeds')}
+${plots.join('\n')}`;
 }

@@ -93,6 +93,8 @@ describe('seeds study summary', () => {
     const html = await studyHtml('seeds', base, rows, seedsSummary(rows, paper));
     expect(html).toContain('<table id="table-seeds">');
     expect(html).toContain('<ul id="seeds-summary">');
+    expect(html).toMatch(/<figure id="plot-seeds-probe-accuracy"><svg[\s\S]*?<\/svg><\/figure>/);
+    expect(html).toMatch(/<figure id="plot-seeds-separability"><svg[\s\S]*?<\/svg><\/figure>/);
     expect(studyTable('seeds', rows).split('\n')[0]).toMatch(/^seed\s+CKA/);
   });
 });
