@@ -58,6 +58,8 @@ export interface MetricOverSeeds {
   readonly paper_order: readonly string[];
   /** Every pair the paper orders, with the paired gap over seeds. */
   readonly pairs: readonly PairOverSeeds[];
+  /** Seeds whose own run has every space in the paper's order (null without the paper's numbers). */
+  readonly seeds_in_paper_order: number | null;
 }
 
 /** One seed's values of a metric by space (null: not measured). */
@@ -98,7 +100,8 @@ export function metricOverSeeds(
       pairs.push({ higher, lower, gap, verdict });
     }
   }
-  return { metric, spaces, order_of_means: orderOfMeans, paper_order: paperOrder, pairs };
+  const inPaperOrder = perSeed.filter((seed) => byValueDescending(Object.fromEntries(paperOrder.map((name) => [name, seed[name] as number]))).join() === paperOrder.join()).length;
+  return { metric, spaces, order_of_means: orderOfMeans, paper_order: paperOrder, pairs, seeds_in_paper_order: paperOrder.length < 2 ? null : inPaperOrder };
 }
 
 const label = (name: string): string => SPACE_LABELS[name] ?? name;
@@ -114,6 +117,7 @@ export function describeOverSeeds(summary: MetricOverSeeds): string[] {
     ours.join() === summary.paper_order.join()
       ? `Mean ${what} over ${n} seeds is in the paper's order: ${ours.map(label).join(' > ')}.`
       : `Mean ${what} over ${n} seeds differs from the paper's order: ours ${ours.map(label).join(' > ')}; the paper's ${summary.paper_order.map(label).join(' > ')}.`,
+    `${summary.seeds_in_paper_order} of ${n} seeds have every space in the paper's order on their own.`,
   ];
   for (const pair of summary.pairs) {
     const ci = `${fmt(pair.gap.mean)} [${fmt(pair.gap.low)}, ${fmt(pair.gap.high)}]`;

@@ -65,6 +65,10 @@ describe('metricOverSeeds', () => {
     expect(verdictOf('end_to_end_absolute', 'merged')).toBe('paper');
     expect(verdictOf('naive', 'merged')).toBe('unresolved');
     expect(verdictOf('end_to_end', 'naive')).toBe('unresolved');
+    // Per seed (abs, rel, naive, merged): seeds 1, 2, 4 have naive above rel, seed 3 merged above naive;
+    // only seed 5 (.257 > .230 > .226 > .219) has the paper's whole order.
+    expect(summary.seeds_in_paper_order).toBe(1);
+    expect(metricOverSeeds('probe_accuracy', perSeed, { end_to_end_absolute: 2, merged: 1 }).seeds_in_paper_order).toBe(5);
   });
 
   it('finds the reverse order established when every seed reverses it', () => {
@@ -78,6 +82,7 @@ describe('metricOverSeeds', () => {
     expect(Object.keys(summary.spaces)).toEqual(['merged']);
     expect(summary.spaces['merged']!.mean).toBeCloseTo(0.55, 15);
     expect(summary.pairs).toEqual([]);
+    expect(summary.seeds_in_paper_order).toBeNull();
     expect(describeOverSeeds(summary)).toEqual(['Mean probe accuracy over 2 seeds: merged (RLSA) (no paper numbers to compare).']);
   });
 
@@ -85,6 +90,8 @@ describe('metricOverSeeds', () => {
     const summary = metricOverSeeds('probe_accuracy', perSeed, { end_to_end_absolute: 4, naive: 3, end_to_end: 2, merged: 1 });
     const lines = describeOverSeeds(summary);
     expect(lines[0]).toMatch(/^Mean probe accuracy over 5 seeds is in the paper's order: end-to-end \(absolute\) > naive \(jumble\) > end-to-end \(relative\) > merged \(RLSA\)\.$/);
+    // Order abs > naive > rel > merged: seeds 1, 2, 4 hold it; seeds 3 and 5 have rel above naive.
+    expect(lines[1]).toBe("3 of 5 seeds have every space in the paper's order on their own.");
     expect(lines).toContain(`naive (jumble) − merged (RLSA): 0.013 [-0.003, 0.030], not ordered by the seeds (the interval holds 0).`);
   });
 });
