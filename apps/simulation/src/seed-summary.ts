@@ -62,6 +62,9 @@ export interface MetricOverSeeds {
   readonly seeds_in_paper_order: number | null;
 }
 
+/** How each metric is named in sentences, tables and plot titles. */
+export const METRIC_LABELS: Readonly<Record<MetricOverSeeds['metric'], string>> = { probe_accuracy: 'probe accuracy', separability: 'separability' };
+
 /** One seed's values of a metric by space (null: not measured). */
 export type SeedValues = Readonly<Record<string, number | null>>;
 
@@ -109,7 +112,7 @@ const fmt = (v: number | null): string => (v === null ? '–' : v.toFixed(3));
 
 /** Sentences for the report: the order of the means against the paper's, and each pair's verdict. */
 export function describeOverSeeds(summary: MetricOverSeeds): string[] {
-  const what = summary.metric === 'probe_accuracy' ? 'probe accuracy' : 'separability';
+  const what = METRIC_LABELS[summary.metric];
   const n = Object.values(summary.spaces)[0]?.n ?? 0;
   if (summary.paper_order.length < 2) return [`Mean ${what} over ${n} seeds: ${summary.order_of_means.map(label).join(' > ')} (no paper numbers to compare).`];
   const ours = summary.order_of_means.filter((name) => summary.paper_order.includes(name));

@@ -4,7 +4,7 @@ import type { AnchorStrategy } from '@rlsa/core';
 import { intervalSpec, lineSpec, renderSvg, type LineDatum } from './charts.ts';
 import { escapeHtml, htmlTable } from './report.ts';
 import { SPACE_LABELS, textTable, type SimulationResults } from './results.ts';
-import { SEED_CONFIDENCE, describeOverSeeds, metricOverSeeds, seedInterval, type MetricOverSeeds, type SeedInterval } from './seed-summary.ts';
+import { METRIC_LABELS, SEED_CONFIDENCE, describeOverSeeds, metricOverSeeds, seedInterval, type MetricOverSeeds, type SeedInterval } from './seed-summary.ts';
 import { simulate, type SimulateOptions } from './simulate.ts';
 
 import { STUDY_KINDS, type StudyKind } from './presets.ts';
@@ -170,7 +170,7 @@ export function seedsSummary(rows: readonly StudyRow[], paper: SeedsSummary['pap
     `${done.length} of ${rows.length} seeds finished; means with ${Math.round(100 * SEED_CONFIDENCE)} % t intervals${paper ? `; the paper's numbers from ${paper.key}` : ''}.`,
     `CKA(merged, reference) ${interval(cka)}; CKA(naive, reference) ${interval(naive)}.`,
     ...[probeAccuracy, separability].flatMap((m) => [
-      `${m.metric === 'probe_accuracy' ? 'probe accuracy' : 'separability'}: ${m.order_of_means.map((name) => `${SPACE_LABELS[name] ?? name} ${interval(m.spaces[name]!)}`).join('; ')}.`,
+      `${METRIC_LABELS[m.metric]}: ${m.order_of_means.map((name) => `${SPACE_LABELS[name] ?? name} ${interval(m.spaces[name]!)}`).join('; ')}.`,
       ...describeOverSeeds(m),
     ]),
   ];
@@ -258,12 +258,11 @@ ${summary ? await seedsSummaryHtml(summary) : ''}
  */
 async function seedsSummaryHtml(summary: SeedsSummary): Promise<string> {
   const metrics = [summary.probe_accuracy, summary.separability];
-  const metricLabel = (m: MetricOverSeeds): string => (m.metric === 'probe_accuracy' ? 'probe accuracy' : 'separability');
   const paperOf = (m: MetricOverSeeds, name: string): number | null => summary.paper?.[m.metric][name] ?? null;
   const rows = metrics.flatMap((m) =>
     m.order_of_means.map((name) => {
       const i = m.spaces[name]!;
-      return [metricLabel(m), SPACE_LABELS[name] ?? name, f(i.mean), f(i.sd), f(i.low), f(i.high), f(paperOf(m, name))];
+      return [METRIC_LABELS[m.metric], SPACE_LABELS[name] ?? name, f(i.mean), f(i.sd), f(i.low), f(i.high), f(paperOf(m, name))];
     }),
   );
   const plots = await Promise.all(
@@ -272,8 +271,8 @@ async function seedsSummaryHtml(summary: SeedsSummary): Promise<string> {
         const i = m.spaces[name]!;
         return { group: SPACE_LABELS[name] ?? name, mean: i.mean, low: i.low ?? i.mean, high: i.high ?? i.mean, paper: paperOf(m, name) };
       });
-      const title = `${metricLabel(m)}: mean over seeds with ${Math.round(100 * summary.confidence)} % interval${summary.paper ? ' (diamond: the paper)' : ''}`;
-      return `<figure id="plot-seeds-${m.metric.replace('_', '-')}">${await renderSvg(intervalSpec(title, data, { xTitle: metricLabel(m) }))}</figure>`;
+      const title = `${METRIC_LABELS[m.metric]}: mean over seeds with ${Math.round(100 * summary.confidence)} % interval${summary.paper ? ' (diamond: the paper)' : ''}`;
+      return `<figure id="plot-seeds-${m.metric.replace('_', '-')}">${await renderSvg(intervalSpec(title, data, { xTitle: METRIC_LABELS[m.metric] }))}</figure>`;
     }),
   );
   return `<h2>Over ${summary.seeds.length} seeds</h2>
