@@ -1,3 +1,5 @@
+import { CodedError } from './coded-error.ts';
+
 /**
  * Why an operation of the numeric core refused its input. A closed set, so that the
  * edges (CLI, gRPC service) can map each to an exit status or a gRPC status code.
@@ -17,22 +19,7 @@ export type RlsaErrorCode =
   | 'failed_precondition';
 
 /** The one error type of the numeric core: a code from a closed set, a message for people, and a cause. */
-export class RlsaError extends Error {
+export class RlsaError extends CodedError<RlsaErrorCode> {
   override readonly name = 'RlsaError';
-
-  constructor(
-    /** Machine-readable reason, mapped to exit codes and gRPC statuses at the edges. */
-    readonly code: RlsaErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-
-  /** Wraps anything caught into an RlsaError, keeping RlsaErrors as they are. */
-  static from(reason: unknown, code: RlsaErrorCode = 'invalid_argument'): RlsaError {
-    if (reason instanceof RlsaError) return reason;
-    const message = reason instanceof Error ? reason.message : String(reason);
-    return new RlsaError(code, message, { cause: reason });
-  }
+  static override readonly defaultCode: RlsaErrorCode = 'invalid_argument';
 }

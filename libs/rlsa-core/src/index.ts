@@ -1,3 +1,4 @@
+export { CodedError, isUserFacing } from './coded-error.ts';
 export { RlsaError, type RlsaErrorCode } from './errors.ts';
 export { matrix, takeRows, type Matrix } from './matrix.ts';
 export { jsLinalg, type Linalg, type MatmulABtIntoOptions } from './linalg.ts';
