@@ -74,7 +74,7 @@ export default tseslint.config(
   },
   {
     // Specs of the core may read fixtures from disk; the core's sources may not.
-    files: ['libs/rlsa-core/**/*.spec.ts'],
+    files: ['libs/rlsa-core/test/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
 );
