@@ -3,7 +3,8 @@ import { checkLabels } from './labels.ts';
 import { permutation, seededRng, shuffleInPlace } from './random.ts';
 
 /** How the classes and samples of a dataset are split between K tasks (one per party). */
-export type Scenario = 'shared-samples' | 'shared-classes' | 'disjoint';
+export const SCENARIOS = ['shared-samples', 'shared-classes', 'disjoint'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
 
 export interface TaskPartition {
   readonly taskId: number;
@@ -30,8 +31,6 @@ export interface PartitionOptions {
   readonly sharedPercent?: number | undefined;
 }
 
-const SCENARIOS: readonly Scenario[] = ['shared-samples', 'shared-classes', 'disjoint'];
-
 /**
  * Seeded, deterministic split of the samples (labels[i] = class of sample i, in [0, C)) into K
  * tasks; `excluded` indices (the anchor pool) are never assigned.
@@ -46,7 +45,7 @@ const SCENARIOS: readonly Scenario[] = ['shared-samples', 'shared-classes', 'dis
  */
 export function partitionTasks(labels: ArrayLike<number>, options: PartitionOptions): TaskPartition[] {
   const { scenario, tasks: k, numClasses: c, seed } = options;
-  if (!SCENARIOS.includes(scenario)) throw new RlsaError('invalid_argument', `unknown scenario '${String(scenario)}' (expected ${SCENARIOS.join(', ')})`);
+  if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new RlsaError('invalid_argument', `unknown scenario '${String(scenario)}' (expected ${SCENARIOS.join(', ')})`);
   if (!Number.isInteger(k) || k < 1) throw new RlsaError('invalid_argument', `tasks must be a positive integer, got ${k}`);
   if (!Number.isInteger(c) || c < 1) throw new RlsaError('invalid_argument', `numClasses must be a positive integer, got ${c}`);
   const y = checkLabels(labels, labels.length, 'labels');

@@ -10,7 +10,8 @@ import { assertFinite, assertMatrix, assertNonEmpty, columnMeans, rowSlice, type
  * - `l1`: −‖x − a‖₁ = −Σ_d |x_d − a_d|.
  * Cosine and angular need non-zero rows; euclidean and l1 do not.
  */
-export type Similarity = 'cosine' | 'euclidean' | 'l1' | 'angular';
+export const SIMILARITIES = ['cosine', 'euclidean', 'l1', 'angular'] as const;
+export type Similarity = (typeof SIMILARITIES)[number];
 
 export interface RelativeProjectionOptions {
   /** Default `cosine`. */
@@ -23,7 +24,6 @@ export interface RelativeProjectionOptions {
   readonly blockRows?: number | undefined;
 }
 
-const SIMILARITIES: readonly Similarity[] = ['cosine', 'euclidean', 'l1', 'angular'];
 const DEFAULT_BLOCK_ROWS = 8192;
 /** Euclidean pairs with ‖x − a‖² below this fraction of ‖x‖² + ‖a‖² are recomputed directly (keeps ~1e-6 relative accuracy). */
 const NEAR_PAIR_RATIO = 1e-2;
@@ -53,7 +53,7 @@ export function relativeProjection(x: Matrix, anchors: Matrix, options: Relative
   assertMatrix(x, 'x');
   assertMatrix(anchors, 'anchors');
   const similarity = options.similarity ?? 'cosine';
-  if (!SIMILARITIES.includes(similarity)) {
+  if (!(SIMILARITIES as readonly string[]).includes(similarity)) {
     throw new RlsaError('invalid_argument', `unknown similarity '${String(similarity)}' (expected ${SIMILARITIES.join(', ')})`);
   }
   if (x.cols !== anchors.cols) {
