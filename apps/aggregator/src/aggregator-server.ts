@@ -11,7 +11,7 @@ import type {
   UntypedServiceImplementation,
   sendUnaryData,
 } from '@grpc/grpc-js';
-import { decodeMatrix } from '@rlsa/client';
+import { decodeMatrix } from '@rlsa/wire';
 import {
   AdminService,
   AggregatorService,

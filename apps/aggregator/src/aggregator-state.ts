@@ -1,6 +1,6 @@
 import { create, equals, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { decodeMatrix, encodeMatrix, encodingName } from '@rlsa/client';
-import type { DecodedMatrix, EncodingName } from '@rlsa/client';
+import { decodeMatrix, encodeMatrix, encodingName } from '@rlsa/wire';
+import type { DecodedMatrix, EncodingName } from '@rlsa/wire';
 import { RlsaError, linearCka } from '@rlsa/core';
 import {
   Encoding,

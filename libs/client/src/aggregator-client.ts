@@ -30,12 +30,10 @@ import type {
   UploadAck,
 } from '@rlsa/proto';
 import { AggregatorCallError } from './client-error.ts';
-import { decodeMatrix, encodeMatrix, encodingFromName } from './matrix-codec.ts';
-import type { DecodedMatrix, EncodingName } from './matrix-codec.ts';
+import { decodeMatrix, encodeMatrix, encodingFromName, nodeStatusView, roleFromName, runConfigMessage, runConfigView, runStatusView, spaceFromName } from '@rlsa/wire';
+import type { DecodedMatrix, EncodingName, NodeStatusView, RoleName, RunConfigInput, RunConfigView, RunStatusView, SpaceName } from '@rlsa/wire';
 import { uploadChunks } from './upload.ts';
 import type { UploadOptions, UploadResult } from './upload.ts';
-import { nodeStatusView, roleFromName, runConfigMessage, runConfigView, runStatusView, spaceFromName } from './views.ts';
-import type { NodeStatusView, RoleName, RunConfigInput, RunConfigView, RunStatusView, SpaceName } from './views.ts';
 
 export interface AggregatorClientOptions {
   /** 'host:port' */

@@ -13,6 +13,7 @@ export type {
 } from './aggregator-client.ts';
 export { AggregatorCallError, isServiceError } from './client-error.ts';
 export type { GrpcStatusName } from './client-error.ts';
+// The wire codec and views live in @rlsa/wire; re-exported for the packages that import them from here.
 export {
   ENCODING_NAMES,
   FLOAT16_RELATIVE_ERROR,
@@ -24,12 +25,6 @@ export {
   encodingName,
   float16ErrorBound,
   int8ErrorBound,
-} from './matrix-codec.ts';
-export type { DecodedMatrix, DenseMatrix, EncodingName } from './matrix-codec.ts';
-export { FLOAT16_MAX, float16BitsToFloat32, float32ToFloat16Bits } from '@rlsa/core';
-export { uploadChunks } from './upload.ts';
-export type { UploadAckEvent, UploadChunkInput, UploadOptions, UploadResult } from './upload.ts';
-export {
   nodeStatusView,
   roleFromName,
   roleName,
@@ -39,5 +34,19 @@ export {
   similarityFromName,
   similarityName,
   spaceFromName,
-} from './views.ts';
-export type { NodeStatusView, RoleName, RunConfigInput, RunConfigView, RunStatusView, SimilarityName, SpaceName } from './views.ts';
+} from '@rlsa/wire';
+export type {
+  DecodedMatrix,
+  DenseMatrix,
+  EncodingName,
+  NodeStatusView,
+  RoleName,
+  RunConfigInput,
+  RunConfigView,
+  RunStatusView,
+  SimilarityName,
+  SpaceName,
+} from '@rlsa/wire';
+export { FLOAT16_MAX, float16BitsToFloat32, float32ToFloat16Bits } from '@rlsa/core';
+export { uploadChunks } from './upload.ts';
+export type { UploadAckEvent, UploadChunkInput, UploadOptions, UploadResult } from './upload.ts';

@@ -3,11 +3,8 @@ import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { RlsaError } from '@rlsa/core';
 import type { UploadAck } from '@rlsa/proto';
 import { AggregatorCallError } from './client-error.ts';
-import { encodeMatrix } from './matrix-codec.ts';
-import { encodeUploadChunk } from './upload-chunk-encoder.ts';
-import type { DenseMatrix, EncodingName } from './matrix-codec.ts';
-import { spaceFromName } from './views.ts';
-import type { SpaceName } from './views.ts';
+import { encodeMatrix, encodeUploadChunk, spaceFromName } from '@rlsa/wire';
+import type { DenseMatrix, EncodingName, SpaceName } from '@rlsa/wire';
 
 /** One chunk of a node's space: `values.rows` rows, one sample id (and label, if known) per row. */
 export interface UploadChunkInput {

@@ -19,9 +19,8 @@ export interface DecodedMatrix {
 }
 
 /** The wire encodings by name, as flags and configs spell them. */
-export type EncodingName = 'float32' | 'float16' | 'int8';
-
-export const ENCODING_NAMES: readonly EncodingName[] = ['float32', 'float16', 'int8'];
+export const ENCODING_NAMES = ['float32', 'float16', 'int8'] as const;
+export type EncodingName = (typeof ENCODING_NAMES)[number];
 
 /**
  * Relative error bound of a float16 round trip for |x| in the normal range [2^-14, 65504]:
