@@ -178,7 +178,7 @@ export function createAggregatorClient(options: AggregatorClientOptions): Aggreg
     new Promise<T>((resolve, reject) => {
       const fn = client[method] as UnaryMethod;
       fn.call(client, request, metadata(settings), callOptions(settings), (error, value) => {
-        if (error !== null) reject(AggregatorCallError.from(error, label));
+        if (error !== null) reject(AggregatorCallError.fromCall(error, label));
         else resolve(value as T);
       });
     });
@@ -188,7 +188,7 @@ export function createAggregatorClient(options: AggregatorClientOptions): Aggreg
     try {
       for await (const chunk of stream) parts.push(chunk as MergedChunk);
     } catch (error: unknown) {
-      throw AggregatorCallError.from(error, label);
+      throw AggregatorCallError.fromCall(error, label);
     }
     return assembleRows(parts);
   };
@@ -306,7 +306,7 @@ export function createAggregatorClient(options: AggregatorClientOptions): Aggreg
           try {
             for await (const message of stream) yield runStatusView(message as RunStatus);
           } catch (error: unknown) {
-            const wrapped = AggregatorCallError.from(error, 'WatchRun');
+            const wrapped = AggregatorCallError.fromCall(error, 'WatchRun');
             // Cancelling (abort or leaving the loop) ends the stream quietly.
             if (wrapped.grpcCode !== status.CANCELLED) throw wrapped;
           } finally {

@@ -208,7 +208,7 @@ export async function uploadChunks(
         waitingDrain = false;
         void pump();
       });
-      call.on('error', (error: unknown) => finish(AggregatorCallError.from(error, 'Upload')));
+      call.on('error', (error: unknown) => finish(AggregatorCallError.fromCall(error, 'Upload')));
       call.on('status', (s: { code: number }) => {
         if (s.code !== status.OK) return; // 'error' reports it
         if (pending.length === 0 && sourceDone) finish();
