@@ -46,19 +46,19 @@ import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { AggregatorState } from './aggregator-state.ts';
 import type { ChunkOutcome } from './aggregator-state.ts';
-import { ChunkWriter } from './chunk-writer.ts';
+import { ChunkWriter } from './storage/chunk-writer.ts';
 import { Authenticator, authorizeNode, requireAdmin } from './auth.ts';
 import type { Principal, TokenEntry } from './auth.ts';
-import { CheckpointWorker } from './checkpoint-worker.ts';
+import { CheckpointWorker } from './storage/checkpoint-worker.ts';
 import { AggregatorError } from './errors.ts';
 import { toAggregatorError, toGrpcStatus } from './grpc-status.ts';
 import { widenHttp2Windows } from './http2-window.ts';
 import { AggregatorMetrics } from './metrics.ts';
 import { rlsaReflectionService } from './reflection.ts';
 import { nativeLinalgStatus } from '@rlsa/linalg-native';
-import { SlabPrefaulter } from './slab-prefaulter.ts';
-import { Storage } from './storage.ts';
-import type { Durability } from './storage.ts';
+import { SlabPrefaulter } from './merge/slab-prefaulter.ts';
+import { Storage } from './storage/storage.ts';
+import type { Durability } from './storage/schema.ts';
 
 /** Default largest request message: 64 MiB (a chunk of 16,384 rows × 1,024 float32 is 64 MiB). */
 export const DEFAULT_MAX_RECEIVE_BYTES = 64 * 1024 * 1024;

@@ -16,12 +16,13 @@ import {
 } from '@rlsa/proto';
 import type { JoinRequest, MergedChunk, ModelCard, NodeStatus, RunConfig, RunStatus, UploadChunk } from '@rlsa/proto';
 import type { Logger } from 'pino';
-import { bytesOf, int32FromBytes, uint32FromBytes } from './buffers.ts';
+import { bytesOf, int32FromBytes, uint32FromBytes } from './storage/buffers.ts';
 import { AggregatorError } from './errors.ts';
-import { MergedSums } from './merged-sums.ts';
-import type { ChunkSink } from './chunk-writer.ts';
-import type { SlabSource } from './slab-prefaulter.ts';
-import type { ChunkRow, Storage } from './storage.ts';
+import { MergedSums } from './merge/merged-sums.ts';
+import type { ChunkSink } from './storage/chunk-sink.ts';
+import type { SlabSource } from './merge/slab-prefaulter.ts';
+import type { ChunkRow } from './storage/schema.ts';
+import type { Storage } from './storage/storage.ts';
 
 /** Rows per uploaded chunk, at most (the row index of a sample's location is packed in 16 bits). */
 export const MAX_ROWS_PER_CHUNK = 65_536;
@@ -117,27 +118,16 @@ export class AggregatorState {
   /** Free buffers for decoded chunk values (a chunk's values live from validation to merge). */
   private readonly bufferPool: Float32Array[] = [];
 
-  private readonly sink: ChunkSink;
-
   /**
-   * `sink` commits chunks (a ChunkWriter worker in the server); by default they are inserted
-   * synchronously through `storage`. `slabs` prepares the merged sums' memory ahead (a
-   * SlabPrefaulter in the server); by default MergedSums allocates it.
+   * `sink` commits chunks (a ChunkWriter worker in the server). `slabs` prepares the merged sums'
+   * memory ahead (a SlabPrefaulter in the server); by default MergedSums allocates it.
    */
   constructor(
     private readonly storage: Storage,
     private readonly log: Logger,
-    sink?: ChunkSink,
+    private readonly sink: ChunkSink,
     private readonly slabs?: SlabSource,
   ) {
-    this.sink = sink ?? {
-      write: (row) => {
-        const started = process.hrtime.bigint();
-        storage.insertChunk(row);
-        return Promise.resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, data: row.data });
-      },
-      drain: () => Promise.resolve(),
-    };
     this.rebuild();
   }
 
@@ -181,10 +171,6 @@ export class AggregatorState {
     const run = this.addRunState(config, now);
     run.log.info({ anchors: config.anchorIds.length }, 'run created');
     return this.status(config.runId);
-  }
-
-  hasRun(runId: string): boolean {
-    return this.runs.has(runId);
   }
 
   listRuns(): RunStatus[] {
