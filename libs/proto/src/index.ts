@@ -2,3 +2,6 @@ export * from './gen/rlsa/v1/matrix_pb.ts';
 export * from './gen/rlsa/v1/run_pb.ts';
 export * from './gen/rlsa/v1/aggregator_pb.ts';
 export { grpcServiceDefinition } from './grpc-service.ts';
+export { addServiceToServer, grpcImplementation, tolerantServiceDefinition } from './grpc-server-adapter.ts';
+export type { CallStatus, ServiceEdge } from './grpc-server-adapter.ts';
+export type { BidiStreamingImpl, ClientStreamingImpl, HandlerContext, MethodImpl, ServerStreamingImpl, ServiceImpl, UnaryImpl } from './service-impl.ts';
