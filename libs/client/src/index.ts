@@ -13,6 +13,10 @@ export type {
 } from './aggregator-client.ts';
 export { AggregatorCallError, isServiceError } from './client-error.ts';
 export type { GrpcStatusName } from './client-error.ts';
+export { DEFAULT_UPLOAD_RETRY, NO_RETRY, RETRY_ON_UNAVAILABLE, TRANSIENT_STATUSES, backoffDelay, isRetryable, withRetry } from './retry.ts';
+export type { RetryPolicy } from './retry.ts';
+export { uploadChunks } from './upload.ts';
+export type { UploadAckEvent, UploadChunkInput, UploadOptions, UploadResult } from './upload.ts';
 // The wire codec and views live in @rlsa/wire; re-exported for the packages that import them from here.
 export {
   ENCODING_NAMES,
@@ -48,5 +52,3 @@ export type {
   SpaceName,
 } from '@rlsa/wire';
 export { FLOAT16_MAX, float16BitsToFloat32, float32ToFloat16Bits } from '@rlsa/core';
-export { uploadChunks } from './upload.ts';
-export type { UploadAckEvent, UploadChunkInput, UploadOptions, UploadResult } from './upload.ts';

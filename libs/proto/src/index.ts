@@ -5,3 +5,5 @@ export { grpcServiceDefinition } from './grpc-service.ts';
 export { addServiceToServer, grpcImplementation, tolerantServiceDefinition } from './grpc-server-adapter.ts';
 export type { CallStatus, ServiceEdge } from './grpc-server-adapter.ts';
 export type { BidiStreamingImpl, ClientStreamingImpl, HandlerContext, MethodImpl, ServerStreamingImpl, ServiceImpl, UnaryImpl } from './service-impl.ts';
+export { createServiceClient } from './grpc-client.ts';
+export type { BidiStreamingCall, CallSetup, MethodCall, ServerStreamingCall, ServiceClient, UnaryCall } from './grpc-client.ts';
