@@ -1,6 +1,6 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { ServerCredentials as Credentials } from '@grpc/grpc-js';
-import { AdminService, AggregatorService, addServiceToServer } from '@rlsa/proto';
+import { AdminService, AggregatorService, serviceUnit } from '@rlsa/proto';
 import type { RunConfig } from '@rlsa/proto';
 import type { Logger } from 'pino';
 import { openAggregatorCore } from './aggregator-core.ts';
@@ -128,10 +128,13 @@ function aggregatorServer(core: AggregatorCore, edgeDeps: Parameters<typeof aggr
     'grpc.max_send_message_length': -1,
   });
   const edge = aggregatorEdge(edgeDeps);
-  addServiceToServer(server, AggregatorService, new AggregatorRpc({ ...core, metrics: edgeDeps.metrics, log: edgeDeps.log }), edge);
-  addServiceToServer(server, AdminService, new AdminRpc(core.runs), edge);
-  health.addToServer(server);
-  rlsaReflectionService().addToServer(server);
+  const units = [
+    serviceUnit(AggregatorService, new AggregatorRpc({ ...core, metrics: edgeDeps.metrics, log: edgeDeps.log }), edge),
+    serviceUnit(AdminService, new AdminRpc(core.runs), edge),
+    health,
+    rlsaReflectionService(),
+  ];
+  for (const unit of units) unit.addToServer(server);
   return server;
 }
 

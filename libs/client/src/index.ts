@@ -17,38 +17,6 @@ export { DEFAULT_UPLOAD_RETRY, NO_RETRY, RETRY_ON_UNAVAILABLE, TRANSIENT_STATUSE
 export type { RetryPolicy } from './retry.ts';
 export { uploadChunks } from './upload.ts';
 export type { UploadAckEvent, UploadChunkInput, UploadOptions, UploadResult } from './upload.ts';
-// The wire codec and views live in @rlsa/wire; re-exported for the packages that import them from here.
-export {
-  ENCODING_NAMES,
-  FLOAT16_RELATIVE_ERROR,
-  FLOAT16_SUBNORMAL_ABSOLUTE_ERROR,
-  bytesPerValue,
-  decodeMatrix,
-  encodeMatrix,
-  encodingFromName,
-  encodingName,
-  float16ErrorBound,
-  int8ErrorBound,
-  nodeStatusView,
-  roleFromName,
-  roleName,
-  runConfigMessage,
-  runConfigView,
-  runStatusView,
-  similarityFromName,
-  similarityName,
-  spaceFromName,
-} from '@rlsa/wire';
-export type {
-  DecodedMatrix,
-  DenseMatrix,
-  EncodingName,
-  NodeStatusView,
-  RoleName,
-  RunConfigInput,
-  RunConfigView,
-  RunStatusView,
-  SimilarityName,
-  SpaceName,
-} from '@rlsa/wire';
+// The wire codec and views live in @rlsa/wire; re-exported whole for the packages that import them from here.
+export * from '@rlsa/wire';
 export { FLOAT16_MAX, float16BitsToFloat32, float32ToFloat16Bits } from '@rlsa/core';

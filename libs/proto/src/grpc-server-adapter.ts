@@ -76,6 +76,16 @@ export function addServiceToServer<S extends DescService, P>(server: Server, ser
   server.addService(tolerantServiceDefinition(service), grpcImplementation(service, impl, edge));
 }
 
+/** A service ready to register: what grpc-health-check's HealthImplementation and @grpc/reflection offer too. */
+export interface ServiceUnit {
+  addToServer(server: Server): void;
+}
+
+/** A typed implementation with its edge as a unit: built and tested without a port, registered by `addToServer`. */
+export function serviceUnit<S extends DescService, P>(service: S, impl: ServiceImpl<S, P>, edge: ServiceEdge<P>): ServiceUnit {
+  return { addToServer: (server) => addServiceToServer(server, service, impl, edge) };
+}
+
 /** The grpc-js handlers of a typed implementation (see `addServiceToServer`). */
 export function grpcImplementation<S extends DescService, P>(service: S, impl: ServiceImpl<S, P>, edge: ServiceEdge<P>): UntypedServiceImplementation {
   const handlers: UntypedServiceImplementation = {};

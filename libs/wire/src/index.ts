@@ -11,7 +11,7 @@ export {
   float16ErrorBound,
   int8ErrorBound,
 } from './matrix-codec.ts';
-export type { DecodedMatrix, DenseMatrix, EncodingName } from './matrix-codec.ts';
+export type { DecodedMatrix, DenseMatrix, EncodingName, MatrixFields } from './matrix-codec.ts';
 export { encodeUploadChunk } from './upload-chunk-encoder.ts';
 export type { UploadChunkFields } from './upload-chunk-encoder.ts';
 export {

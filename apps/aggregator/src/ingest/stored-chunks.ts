@@ -1,5 +1,4 @@
-import { create } from '@bufbuild/protobuf';
-import { Encoding, MatrixSchema } from '@rlsa/proto';
+import { Encoding } from '@rlsa/proto';
 import type { Matrix as WireMatrix } from '@rlsa/proto';
 import { decodeMatrix } from '@rlsa/wire';
 import type { DecodedMatrix } from '@rlsa/wire';
@@ -10,9 +9,7 @@ import type { ChunkRow } from '../storage/schema.ts';
 
 /** A stored chunk's values, decoded again. */
 export function decodeStored(row: ChunkRow): DecodedMatrix {
-  return decodeMatrix(
-    create(MatrixSchema, { rows: row.rows, cols: row.cols, encoding: row.encoding, data: row.data, rowScales: row.rowScales ?? new Uint8Array(0) }),
-  );
+  return decodeMatrix({ rows: row.rows, cols: row.cols, encoding: row.encoding, data: row.data, rowScales: row.rowScales ?? new Uint8Array(0) });
 }
 
 /** An incoming chunk's content in the stored form, to compare with what was stored for its seq. */
