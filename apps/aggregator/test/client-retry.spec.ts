@@ -13,7 +13,12 @@ describe('the client retries its idempotent calls per its policy', () => {
     const address = `127.0.0.1:${port}`;
     const request = { runId: 'r', nodeId: 'n', role: 'trainer' as const, model: { architecture: 'mlp', embeddingWidth: 8 }, anchorFingerprint: FINGERPRINT, relativeWidth: 4 };
     const once = createAggregatorClient({ address });
-    const patient = createAggregatorClient({ address, retry: { attempts: 40, initialDelayMs: 50, maxDelayMs: 200 } });
+    const heard: string[] = [];
+    const patient = createAggregatorClient({
+      address,
+      retry: { attempts: 40, initialDelayMs: 50, maxDelayMs: 200 },
+      onRetry: (event) => heard.push(`${event.method} ${(event.error as { code?: string }).code}`),
+    });
     try {
       await expect(once.join(request)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
       const joining = patient.join(request);
@@ -21,6 +26,8 @@ describe('the client retries its idempotent calls per its policy', () => {
       const second = await startTestAggregator({ dataDir: temp.dir, port });
       try {
         expect(await joining).toMatchObject({ lastRelativeSeq: -1, config: { runId: 'r' } });
+        expect(heard.length).toBeGreaterThanOrEqual(1);
+        expect(new Set(heard)).toEqual(new Set(['Join UNAVAILABLE']));
         // Not retried: a refusal that is not UNAVAILABLE comes back at once.
         await expect(patient.join({ ...request, relativeWidth: 5 })).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
       } finally {

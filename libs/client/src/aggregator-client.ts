@@ -39,6 +39,16 @@ export interface AggregatorClientOptions extends ConnectionOptions {
    * FinishUpload and WatchRun fail at once; uploads reconnect per DEFAULT_UPLOAD_RETRY.
    */
   retry?: RetryPolicy;
+  /** Hears each retried failure (for a log line): which call, why, the attempt about to be made and the delay before it. */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+export interface RetryEvent {
+  /** The RPC retried, e.g. 'Join', 'Upload'. */
+  method: string;
+  error: unknown;
+  attempt: number;
+  delayMs: number;
 }
 
 export interface JoinInput {
@@ -100,6 +110,8 @@ export interface AggregatorClient {
 
 const RPC = { ...AggregatorService.method, ...AdminService.method };
 
+type RetryHook = (error: unknown, attempt: number, delayMs: number) => void;
+
 /**
  * A typed client of the aggregator (AggregatorService and AdminService) over one channel.
  * Failed calls reject with `AggregatorCallError` (gRPC status name in `code`); the idempotent ones
@@ -108,10 +120,11 @@ const RPC = { ...AggregatorService.method, ...AdminService.method };
 export function createAggregatorClient(options: AggregatorClientOptions): AggregatorClient {
   const c = openConnection(options);
   const retry = options.retry ?? NO_RETRY;
+  const heard = (method: string) => (error: unknown, attempt: number, delayMs: number) => options.onRetry?.({ method, error, attempt, delayMs });
   return {
-    join: (request, settings) => withRetry(() => join(c, request, settings), retry),
-    upload: (upload) => uploadChunks(c.openUpload, upload, c.waitReady, options.retry ?? DEFAULT_UPLOAD_RETRY),
-    finish: (runId, nodeId, settings) => withRetry(() => finish(c, runId, nodeId, settings), retry),
+    join: (request, settings) => withRetry(() => join(c, request, settings), retry, heard(RPC.join.name)),
+    upload: (upload) => uploadChunks(c.openUpload, upload, c.waitReady, options.retry ?? DEFAULT_UPLOAD_RETRY, heard(RPC.upload.name)),
+    finish: (runId, nodeId, settings) => withRetry(() => finish(c, runId, nodeId, settings), retry, heard(RPC.finishUpload.name)),
     readMerged: (runId, read = {}) => readMerged(c, runId, read),
     readNodeSpace: (runId, nodeId, space = 'relative', read = {}) => {
       const request = create(ReadNodeSpaceRequestSchema, { runId, nodeId, space: spaceFromName(space), maxRowsPerChunk: read.maxRowsPerChunk ?? 0 });
@@ -119,7 +132,7 @@ export function createAggregatorClient(options: AggregatorClientOptions): Aggreg
     },
     evaluate: (runId, settings) => evaluate(c, runId, settings),
     nearest: (runId, query, k, settings) => nearest(c, runId, { query, k }, settings),
-    watchRun: (runId, watch = {}) => watchRun(c, runId, watch.signal, retry),
+    watchRun: (runId, watch = {}) => watchRun(c, runId, watch.signal, { policy: retry, onRetry: heard(RPC.watchRun.name) }),
     createRun: async (config, settings) =>
       runStatusView(await called(RPC.createRun.name, c.admin.createRun(create(CreateRunRequestSchema, { config: runConfigMessage(config) }), c.setup(settings)))),
     getRun: async (runId, settings) => runStatusView(await called(RPC.getRun.name, c.admin.getRun(create(GetRunRequestSchema, { runId }), c.setup(settings)))),
@@ -199,10 +212,10 @@ async function nearest(c: Connection, runId: string, { query, k }: { query: Near
 }
 
 /** WatchRun: opening it (until its first status) is retried per the policy; then one status per change until cancelled. */
-function watchRun(c: Connection, runId: string, signal: AbortSignal | undefined, retry: RetryPolicy): AsyncIterable<RunStatusView> {
+function watchRun(c: Connection, runId: string, signal: AbortSignal | undefined, retry: { policy: RetryPolicy; onRetry: RetryHook }): AsyncIterable<RunStatusView> {
   return {
     async *[Symbol.asyncIterator]() {
-      const opened = await withRetry(() => openWatch(c, runId), retry, undefined, undefined, signal);
+      const opened = await withRetry(() => openWatch(c, runId), retry.policy, retry.onRetry, undefined, signal);
       const onAbort = (): void => opened.stream.cancel();
       signal?.addEventListener('abort', onAbort);
       try {

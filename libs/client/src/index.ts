@@ -9,6 +9,7 @@ export type {
   JoinResult,
   NearestQuery,
   NeighborView,
+  RetryEvent,
   SpaceRows,
 } from './aggregator-client.ts';
 export { AggregatorCallError, isServiceError } from './client-error.ts';

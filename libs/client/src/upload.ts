@@ -86,6 +86,8 @@ export async function uploadChunks(
   waitReady?: (deadlineMs: number) => Promise<void>,
   /** The client's retry policy, under the upload's own `retry`. */
   clientRetry: RetryPolicy = DEFAULT_UPLOAD_RETRY,
+  /** Hears each reconnect's cause, attempt and delay. */
+  onReconnect?: (error: unknown, attempt: number, delayMs: number) => void,
 ): Promise<UploadResult> {
   const policy: RetryPolicy = { ...clientRetry, ...options.retry };
   const queue = new ChunkQueue(options);
@@ -95,8 +97,9 @@ export async function uploadChunks(
     if (n > 0) await waitReady?.(Date.now() + Math.max(policy.maxDelayMs, 1000));
     await new UploadAttempt(openStream(), queue, options, result).run();
   };
-  const onRetry = (): void => {
+  const onRetry = (error: unknown, n: number, delayMs: number): void => {
     result.reconnects += 1;
+    onReconnect?.(error, n, delayMs);
   };
   try {
     await withRetry(attempt, policy, onRetry, undefined, options.signal);
