@@ -1,3 +1,5 @@
+import { CodedError } from '@rlsa/core';
+
 /**
  * Why the aggregator refused a request. A closed set mirroring the gRPC status codes it
  * answers with; the mapping to gRPC happens only at the service edge (grpc-status.ts).
@@ -22,25 +24,11 @@ export type AggregatorErrorCode =
   /** A bug or an unexpected storage failure. */
   | 'internal';
 
-/** The aggregator's one error type: a code from a closed set, a message for people, and a cause. */
-export class AggregatorError extends Error {
+/**
+ * The aggregator's one error type: a code from a closed set, a message for people, and a cause.
+ * `internal` (a bug, an unexpected storage failure) is not user-facing: its stack is printed.
+ */
+export class AggregatorError extends CodedError<AggregatorErrorCode> {
   override readonly name = 'AggregatorError';
-  /** Lets the CLI print a startup mistake (bad config, unreadable tokens file) as one line. */
-  readonly userFacing = true;
-
-  constructor(
-    /** Machine-readable reason, mapped to a gRPC status at the edge. */
-    readonly code: AggregatorErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-
-  /** Wraps anything caught, keeping AggregatorErrors as they are. */
-  static from(reason: unknown, code: AggregatorErrorCode = 'internal'): AggregatorError {
-    if (reason instanceof AggregatorError) return reason;
-    const message = reason instanceof Error ? reason.message : String(reason);
-    return new AggregatorError(code, message, { cause: reason });
-  }
+  static override readonly defaultCode: AggregatorErrorCode = 'internal';
 }

@@ -1,5 +1,5 @@
-import { runConfigMessage } from '@rlsa/client';
-import type { EncodingName, RunConfigInput, SimilarityName } from '@rlsa/client';
+import { runConfigMessage } from '@rlsa/wire';
+import type { EncodingName, RunConfigInput, SimilarityName } from '@rlsa/wire';
 import type { RunConfig } from '@rlsa/proto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';

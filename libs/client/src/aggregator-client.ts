@@ -1,7 +1,6 @@
 import { create } from '@bufbuild/protobuf';
-import { Metadata, credentials, makeGenericClientConstructor, status } from '@grpc/grpc-js';
-import type { CallOptions, ChannelCredentials, ChannelOptions, Client, ClientDuplexStream, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
-import { RlsaError } from '@rlsa/core';
+import { status } from '@grpc/grpc-js';
+import type { ClientReadableStream } from '@grpc/grpc-js';
 import {
   AdminService,
   AggregatorService,
@@ -12,42 +11,44 @@ import {
   GetRunRequestSchema,
   JoinRequestSchema,
   ListRunsRequestSchema,
-  ModelCardSchema,
   NearestRequestSchema,
   ReadMergedRequestSchema,
   ReadNodeSpaceRequestSchema,
   WatchRunRequestSchema,
-  grpcServiceDefinition,
 } from '@rlsa/proto';
-import type {
-  EvaluateResponse,
-  FinishUploadResponse,
-  JoinResponse,
-  ListRunsResponse,
-  MergedChunk,
-  NearestResponse,
-  RunStatus,
-  UploadAck,
-} from '@rlsa/proto';
+import type { MergedChunk, RunStatus } from '@rlsa/proto';
+import { encodeMatrix, encodingFromName, modelCardMessage, nodeStatusView, roleFromName, runConfigMessage, runConfigView, runStatusView, spaceFromName } from '@rlsa/wire';
+import type { EncodingName, ModelCardView, NodeStatusView, RoleName, RunConfigInput, RunConfigView, RunStatusView, SpaceName } from '@rlsa/wire';
 import { AggregatorCallError } from './client-error.ts';
-import { decodeMatrix, encodeMatrix, encodingFromName } from './matrix-codec.ts';
-import type { DecodedMatrix, EncodingName } from './matrix-codec.ts';
+import { openConnection } from './connection.ts';
+import type { CallSettings, Connection, ConnectionOptions } from './connection.ts';
+import { DEFAULT_UPLOAD_RETRY, NO_RETRY, withRetry } from './retry.ts';
+import type { RetryPolicy } from './retry.ts';
+import { assembleRows } from './space-rows.ts';
+import type { SpaceRows } from './space-rows.ts';
 import { uploadChunks } from './upload.ts';
 import type { UploadOptions, UploadResult } from './upload.ts';
-import { nodeStatusView, roleFromName, runConfigMessage, runConfigView, runStatusView, spaceFromName } from './views.ts';
-import type { NodeStatusView, RoleName, RunConfigInput, RunConfigView, RunStatusView, SpaceName } from './views.ts';
 
-export interface AggregatorClientOptions {
-  /** 'host:port' */
-  address: string;
-  /** Bearer token sent as `authorization: Bearer <token>` on every call. */
-  token?: string;
-  /** TLS: `ca` to trust (default: system roots); `cert` + `key` for mTLS. Absent: plaintext. */
-  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
-  /** Largest message the client accepts (default 64 MiB). */
-  maxReceiveBytes?: number;
-  /** Extra grpc-js channel options. */
-  channelOptions?: ChannelOptions;
+export type { CallSettings } from './connection.ts';
+export type { SpaceRows } from './space-rows.ts';
+
+export interface AggregatorClientOptions extends ConnectionOptions {
+  /**
+   * The retry policy of the idempotent calls: Join, FinishUpload, opening WatchRun (until its first
+   * status) and an upload's reconnects (under the upload's own `retry`). Default: Join,
+   * FinishUpload and WatchRun fail at once; uploads reconnect per DEFAULT_UPLOAD_RETRY.
+   */
+  retry?: RetryPolicy;
+  /** Hears each retried failure (for a log line): which call, why, the attempt about to be made and the delay before it. */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+export interface RetryEvent {
+  /** The RPC retried, e.g. 'Join', 'Upload'. */
+  method: string;
+  error: unknown;
+  attempt: number;
+  delayMs: number;
 }
 
 export interface JoinInput {
@@ -55,7 +56,7 @@ export interface JoinInput {
   nodeId: string;
   taskId?: string;
   role: RoleName;
-  model: { architecture: string; embeddingWidth: number; taskAccuracy?: number };
+  model: ModelCardView;
   anchorFingerprint: string;
   /** Width of the relative vectors (the run's anchor count). */
   relativeWidth: number;
@@ -66,16 +67,6 @@ export interface JoinResult {
   /** Highest acknowledged seq per space, -1 when none: pass it as `startAfterSeq` to resume. */
   lastRelativeSeq: number;
   lastAbsoluteSeq: number;
-}
-
-/** A space read back: rows in ascending sample id order (or the order asked for). */
-export interface SpaceRows {
-  sampleIds: Uint32Array;
-  values: DecodedMatrix;
-  /** Trainer spaces averaged into each row (1 for a node's own space). */
-  counts: Uint32Array;
-  /** Label per row, -1 where unknown. */
-  labels: Int32Array;
 }
 
 export interface CkaScoreView {
@@ -100,16 +91,6 @@ export interface NeighborView {
 
 export type NearestQuery = { sampleId: number } | { vector: ArrayLike<number> };
 
-export interface CallSettings {
-  /** Deadline in milliseconds from now. */
-  timeoutMs?: number;
-  /**
-   * Wait for the connection (up to the deadline) instead of failing at once with UNAVAILABLE
-   * while the aggregator is unreachable, e.g. restarting. Use with `timeoutMs`.
-   */
-  waitForReady?: boolean;
-}
-
 export interface AggregatorClient {
   join(request: JoinInput, settings?: CallSettings): Promise<JoinResult>;
   /** Resumable upload with backpressure; see `UploadOptions`. */
@@ -127,258 +108,146 @@ export interface AggregatorClient {
   close(): void;
 }
 
-type Callback<T> = (error: ServiceError | null, value?: T) => void;
-type UnaryMethod = (request: unknown, metadata: Metadata, options: CallOptions, callback: Callback<unknown>) => void;
-type ServerStreamMethod = (request: unknown, metadata: Metadata, options: CallOptions) => ClientReadableStream<unknown>;
-type BidiMethod = (metadata: Metadata, options: CallOptions) => ClientDuplexStream<unknown, unknown>;
+const RPC = { ...AggregatorService.method, ...AdminService.method };
 
-const AggregatorClientCtor = makeGenericClientConstructor(grpcServiceDefinition(AggregatorService), 'AggregatorService');
-const AdminClientCtor = makeGenericClientConstructor(grpcServiceDefinition(AdminService), 'AdminService');
-/** Upload alone, taking pre-serialized chunks (each is encoded once and kept for a resend). */
-const UploadClientCtor = (() => {
-  const upload = grpcServiceDefinition(AggregatorService)['upload'];
-  if (upload === undefined) throw new Error('AggregatorService has no Upload method');
-  return makeGenericClientConstructor({ upload: { ...upload, requestSerialize: (bytes: Buffer) => bytes } }, 'AggregatorService');
-})();
+type RetryHook = (error: unknown, attempt: number, delayMs: number) => void;
 
 /**
  * A typed client of the aggregator (AggregatorService and AdminService) over one channel.
- * Failed calls reject with `AggregatorCallError` (gRPC status name in `code`).
+ * Failed calls reject with `AggregatorCallError` (gRPC status name in `code`); the idempotent ones
+ * are retried per `options.retry`.
  */
 export function createAggregatorClient(options: AggregatorClientOptions): AggregatorClient {
-  const channelCredentials = channelCredentialsFor(options.tls);
-  const channelOptions: ChannelOptions = {
-    'grpc.max_receive_message_length': options.maxReceiveBytes ?? 64 * 1024 * 1024,
-    'grpc.max_send_message_length': -1,
-    // Reconnect within seconds after an aggregator restart (grpc-js backs off up to 120 s by default).
-    'grpc.initial_reconnect_backoff_ms': 500,
-    'grpc.max_reconnect_backoff_ms': 5000,
-    ...options.channelOptions,
-  };
-  const aggregator = new AggregatorClientCtor(options.address, channelCredentials, channelOptions) as unknown as Client &
-    Record<string, UnaryMethod & ServerStreamMethod & BidiMethod>;
-  // The admin client shares the channel of the first one.
-  const admin = new AdminClientCtor(options.address, channelCredentials, {
-    ...channelOptions,
-    channelOverride: aggregator.getChannel(),
-  }) as unknown as Client & Record<string, UnaryMethod>;
-
-  const uploader = new UploadClientCtor(options.address, channelCredentials, {
-    ...channelOptions,
-    channelOverride: aggregator.getChannel(),
-  }) as unknown as Client & Record<string, BidiMethod>;
-
-  const metadata = (settings?: CallSettings): Metadata => {
-    const m = new Metadata(settings?.waitForReady === true ? { waitForReady: true } : {});
-    if (options.token !== undefined) m.set('authorization', `Bearer ${options.token}`);
-    return m;
-  };
-  const callOptions = (settings?: CallSettings): CallOptions =>
-    settings?.timeoutMs === undefined ? {} : { deadline: Date.now() + settings.timeoutMs };
-
-  const unary = <T>(client: Record<string, UnaryMethod>, method: string, label: string, request: unknown, settings?: CallSettings): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const fn = client[method] as UnaryMethod;
-      fn.call(client, request, metadata(settings), callOptions(settings), (error, value) => {
-        if (error !== null) reject(AggregatorCallError.from(error, label));
-        else resolve(value as T);
-      });
-    });
-
-  const collectRows = async (stream: ClientReadableStream<unknown>, label: string): Promise<SpaceRows> => {
-    const parts: MergedChunk[] = [];
-    try {
-      for await (const chunk of stream) parts.push(chunk as MergedChunk);
-    } catch (error: unknown) {
-      throw AggregatorCallError.from(error, label);
-    }
-    return assembleRows(parts);
-  };
-
+  const c = openConnection(options);
+  const retry = options.retry ?? NO_RETRY;
+  const heard = (method: string) => (error: unknown, attempt: number, delayMs: number) => options.onRetry?.({ method, error, attempt, delayMs });
   return {
-    async join(request, settings) {
-      const response = await unary<JoinResponse>(
-        aggregator,
-        'join',
-        'Join',
-        create(JoinRequestSchema, {
-          runId: request.runId,
-          nodeId: request.nodeId,
-          taskId: request.taskId ?? '',
-          role: roleFromName(request.role),
-          model: create(ModelCardSchema, {
-            architecture: request.model.architecture,
-            embeddingWidth: request.model.embeddingWidth,
-            ...(request.model.taskAccuracy !== undefined ? { taskAccuracy: request.model.taskAccuracy } : {}),
-          }),
-          anchorFingerprint: request.anchorFingerprint,
-          relativeWidth: request.relativeWidth,
-        }),
-        settings,
-      );
-      return {
-        config: runConfigView(response.config),
-        lastRelativeSeq: Number(response.lastRelativeSeq),
-        lastAbsoluteSeq: Number(response.lastAbsoluteSeq),
-      };
+    join: (request, settings) => withRetry(() => join(c, request, settings), retry, heard(RPC.join.name)),
+    upload: (upload) => uploadChunks(c.openUpload, upload, c.waitReady, options.retry ?? DEFAULT_UPLOAD_RETRY, heard(RPC.upload.name)),
+    finish: (runId, nodeId, settings) => withRetry(() => finish(c, runId, nodeId, settings), retry, heard(RPC.finishUpload.name)),
+    readMerged: (runId, read = {}) => readMerged(c, runId, read),
+    readNodeSpace: (runId, nodeId, space = 'relative', read = {}) => {
+      const request = create(ReadNodeSpaceRequestSchema, { runId, nodeId, space: spaceFromName(space), maxRowsPerChunk: read.maxRowsPerChunk ?? 0 });
+      return collectRows(c.aggregator.readNodeSpace(request, c.setup()), RPC.readNodeSpace.name);
     },
+    evaluate: (runId, settings) => evaluate(c, runId, settings),
+    nearest: (runId, query, k, settings) => nearest(c, runId, { query, k }, settings),
+    watchRun: (runId, watch = {}) => watchRun(c, runId, watch.signal, { policy: retry, onRetry: heard(RPC.watchRun.name) }),
+    createRun: async (config, settings) =>
+      runStatusView(await called(RPC.createRun.name, c.admin.createRun(create(CreateRunRequestSchema, { config: runConfigMessage(config) }), c.setup(settings)))),
+    getRun: async (runId, settings) => runStatusView(await called(RPC.getRun.name, c.admin.getRun(create(GetRunRequestSchema, { runId }), c.setup(settings)))),
+    listRuns: async (settings) => (await called(RPC.listRuns.name, c.admin.listRuns(create(ListRunsRequestSchema, {}), c.setup(settings)))).runs.map(runStatusView),
+    close: () => c.close(),
+  };
+}
 
-    upload(uploadOptions) {
-      const open = (): ClientDuplexStream<Buffer, UploadAck> =>
-        (uploader['upload'] as BidiMethod).call(uploader, metadata(), {}) as ClientDuplexStream<Buffer, UploadAck>;
-      const waitReady = (deadlineMs: number): Promise<void> =>
-        new Promise((resolve) => aggregator.waitForReady(deadlineMs, () => resolve()));
-      return uploadChunks(open, uploadOptions, waitReady);
-    },
+/** A call's result, its failure as an AggregatorCallError naming the RPC. */
+async function called<T>(method: string, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error: unknown) {
+    throw AggregatorCallError.fromCall(error, method);
+  }
+}
 
-    async finish(runId, nodeId, settings) {
-      const response = await unary<FinishUploadResponse>(
-        aggregator,
-        'finishUpload',
-        'FinishUpload',
-        create(FinishUploadRequestSchema, { runId, nodeId }),
-        settings,
-      );
-      if (response.node === undefined) throw new AggregatorCallError('INTERNAL', status.INTERNAL, 'no node status in the response', 'FinishUpload');
-      return nodeStatusView(response.node);
-    },
+async function join(c: Connection, request: JoinInput, settings?: CallSettings): Promise<JoinResult> {
+  const message = create(JoinRequestSchema, {
+    runId: request.runId,
+    nodeId: request.nodeId,
+    taskId: request.taskId ?? '',
+    role: roleFromName(request.role),
+    model: modelCardMessage(request.model),
+    anchorFingerprint: request.anchorFingerprint,
+    relativeWidth: request.relativeWidth,
+  });
+  const response = await called(RPC.join.name, c.aggregator.join(message, c.setup(settings)));
+  return { config: runConfigView(response.config), lastRelativeSeq: Number(response.lastRelativeSeq), lastAbsoluteSeq: Number(response.lastAbsoluteSeq) };
+}
 
-    readMerged(runId, readOptions = {}) {
-      const request = create(ReadMergedRequestSchema, {
-        runId,
-        sampleIds: readOptions.sampleIds === undefined ? [] : Array.from(readOptions.sampleIds),
-        encoding: readOptions.encoding === undefined ? Encoding.FLOAT32 : encodingFromName(readOptions.encoding),
-        maxRowsPerChunk: readOptions.maxRowsPerChunk ?? 0,
-      });
-      const stream = (aggregator['readMerged'] as ServerStreamMethod).call(aggregator, request, metadata(), {});
-      return collectRows(stream, 'ReadMerged');
-    },
+async function finish(c: Connection, runId: string, nodeId: string, settings?: CallSettings): Promise<NodeStatusView> {
+  const response = await called(RPC.finishUpload.name, c.aggregator.finishUpload(create(FinishUploadRequestSchema, { runId, nodeId }), c.setup(settings)));
+  if (response.node === undefined) throw new AggregatorCallError('INTERNAL', status.INTERNAL, 'no node status in the response', RPC.finishUpload.name);
+  return nodeStatusView(response.node);
+}
 
-    readNodeSpace(runId, nodeId, space = 'relative', readOptions = {}) {
-      const request = create(ReadNodeSpaceRequestSchema, {
-        runId,
-        nodeId,
-        space: spaceFromName(space),
-        maxRowsPerChunk: readOptions.maxRowsPerChunk ?? 0,
-      });
-      const stream = (aggregator['readNodeSpace'] as ServerStreamMethod).call(aggregator, request, metadata(), {});
-      return collectRows(stream, 'ReadNodeSpace');
-    },
+function readMerged(c: Connection, runId: string, read: { sampleIds?: ArrayLike<number>; encoding?: EncodingName; maxRowsPerChunk?: number }): Promise<SpaceRows> {
+  const request = create(ReadMergedRequestSchema, {
+    runId,
+    sampleIds: read.sampleIds === undefined ? [] : Array.from(read.sampleIds),
+    encoding: read.encoding === undefined ? Encoding.FLOAT32 : encodingFromName(read.encoding),
+    maxRowsPerChunk: read.maxRowsPerChunk ?? 0,
+  });
+  return collectRows(c.aggregator.readMerged(request, c.setup()), RPC.readMerged.name);
+}
 
-    async evaluate(runId, settings) {
-      const response = await unary<EvaluateResponse>(aggregator, 'evaluate', 'Evaluate', create(EvaluateRequestSchema, { runId }), settings);
-      return {
-        referenceNodeId: response.referenceNodeId,
-        scores: response.scores.map((s) => ({
-          subject: s.subject,
-          n: Number(s.n),
-          linearBiased: s.linearBiased,
-          linearDebiased: s.linearDebiased,
-        })),
-      };
-    },
+async function collectRows(stream: ClientReadableStream<MergedChunk>, method: string): Promise<SpaceRows> {
+  const parts: MergedChunk[] = [];
+  try {
+    for await (const chunk of stream) parts.push(chunk as MergedChunk);
+  } catch (error: unknown) {
+    throw AggregatorCallError.fromCall(error, method);
+  }
+  return assembleRows(parts);
+}
 
-    async nearest(runId, query, k, settings) {
-      const request =
-        'sampleId' in query
-          ? create(NearestRequestSchema, { runId, k, query: { case: 'sampleId', value: query.sampleId } })
-          : create(NearestRequestSchema, {
-              runId,
-              k,
-              query: {
-                case: 'vector',
-                value: encodeMatrix({ rows: 1, cols: query.vector.length, data: Float32Array.from(query.vector) }, 'float32'),
-              },
-            });
-      const response = await unary<NearestResponse>(aggregator, 'nearest', 'Nearest', request, settings);
-      return response.neighbors.map((n) => ({ sampleId: n.sampleId, similarity: n.similarity, label: n.label }));
-    },
+async function evaluate(c: Connection, runId: string, settings?: CallSettings): Promise<EvaluateResult> {
+  const response = await called(RPC.evaluate.name, c.aggregator.evaluate(create(EvaluateRequestSchema, { runId }), c.setup(settings)));
+  return {
+    referenceNodeId: response.referenceNodeId,
+    scores: response.scores.map((s) => ({ subject: s.subject, n: Number(s.n), linearBiased: s.linearBiased, linearDebiased: s.linearDebiased })),
+  };
+}
 
-    watchRun(runId, watchOptions = {}) {
-      return {
-        async *[Symbol.asyncIterator]() {
-          const stream = (aggregator['watchRun'] as ServerStreamMethod).call(
-            aggregator,
-            create(WatchRunRequestSchema, { runId }),
-            metadata(),
-            {},
-          );
-          const onAbort = (): void => stream.cancel();
-          watchOptions.signal?.addEventListener('abort', onAbort);
-          try {
-            for await (const message of stream) yield runStatusView(message as RunStatus);
-          } catch (error: unknown) {
-            const wrapped = AggregatorCallError.from(error, 'WatchRun');
-            // Cancelling (abort or leaving the loop) ends the stream quietly.
-            if (wrapped.grpcCode !== status.CANCELLED) throw wrapped;
-          } finally {
-            watchOptions.signal?.removeEventListener('abort', onAbort);
-            stream.cancel();
-          }
-        },
-      };
-    },
+async function nearest(c: Connection, runId: string, { query, k }: { query: NearestQuery; k: number }, settings?: CallSettings): Promise<NeighborView[]> {
+  const request =
+    'sampleId' in query
+      ? create(NearestRequestSchema, { runId, k, query: { case: 'sampleId', value: query.sampleId } })
+      : create(NearestRequestSchema, {
+          runId,
+          k,
+          query: { case: 'vector', value: encodeMatrix({ rows: 1, cols: query.vector.length, data: Float32Array.from(query.vector) }, 'float32') },
+        });
+  const response = await called(RPC.nearest.name, c.aggregator.nearest(request, c.setup(settings)));
+  return response.neighbors.map((n) => ({ sampleId: n.sampleId, similarity: n.similarity, label: n.label }));
+}
 
-    async createRun(config, settings) {
-      const run = await unary<RunStatus>(
-        admin,
-        'createRun',
-        'CreateRun',
-        create(CreateRunRequestSchema, { config: runConfigMessage(config) }),
-        settings,
-      );
-      return runStatusView(run);
-    },
-
-    async getRun(runId, settings) {
-      return runStatusView(await unary<RunStatus>(admin, 'getRun', 'GetRun', create(GetRunRequestSchema, { runId }), settings));
-    },
-
-    async listRuns(settings) {
-      const response = await unary<ListRunsResponse>(admin, 'listRuns', 'ListRuns', create(ListRunsRequestSchema, {}), settings);
-      return response.runs.map(runStatusView);
-    },
-
-    close() {
-      uploader.close();
-      admin.close();
-      aggregator.close();
+/** WatchRun: opening it (until its first status) is retried per the policy; then one status per change until cancelled. */
+function watchRun(c: Connection, runId: string, signal: AbortSignal | undefined, retry: { policy: RetryPolicy; onRetry: RetryHook }): AsyncIterable<RunStatusView> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      const opened = await withRetry(() => openWatch(c, runId), retry.policy, retry.onRetry, undefined, signal);
+      const onAbort = (): void => opened.stream.cancel();
+      signal?.addEventListener('abort', onAbort);
+      try {
+        if (signal?.aborted === true) return;
+        yield runStatusView(opened.first);
+        for (;;) {
+          const next = await opened.iterator.next();
+          if (next.done === true) return;
+          yield runStatusView(next.value as RunStatus);
+        }
+      } catch (error: unknown) {
+        const wrapped = AggregatorCallError.fromCall(error, RPC.watchRun.name);
+        // Cancelling (abort or leaving the loop) ends the stream quietly.
+        if (wrapped.grpcCode !== status.CANCELLED) throw wrapped;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        opened.stream.cancel();
+      }
     },
   };
 }
 
-function channelCredentialsFor(tls: AggregatorClientOptions['tls']): ChannelCredentials {
-  if (tls === undefined) return credentials.createInsecure();
-  if ((tls.cert === undefined) !== (tls.key === undefined)) {
-    throw new RlsaError('invalid_argument', 'mTLS needs both a client certificate and its key');
+/** Opens WatchRun and reads its first status (a failure cancels the stream). */
+async function openWatch(c: Connection, runId: string): Promise<{ stream: ClientReadableStream<RunStatus>; iterator: AsyncIterator<unknown>; first: RunStatus }> {
+  const stream = c.aggregator.watchRun(create(WatchRunRequestSchema, { runId }), c.setup());
+  const iterator = stream[Symbol.asyncIterator]();
+  try {
+    const first = await iterator.next();
+    if (first.done === true) throw new AggregatorCallError('INTERNAL', status.INTERNAL, 'the watch ended before its first status', RPC.watchRun.name);
+    return { stream, iterator, first: first.value as RunStatus };
+  } catch (error: unknown) {
+    stream.cancel();
+    throw AggregatorCallError.fromCall(error, RPC.watchRun.name);
   }
-  return credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
-}
-
-/** Concatenates streamed chunks into one set of rows. */
-function assembleRows(parts: readonly MergedChunk[]): SpaceRows {
-  let total = 0;
-  let cols = 0;
-  for (const part of parts) {
-    total += part.sampleIds.length;
-    if (part.values !== undefined && part.values.cols > 0) cols = part.values.cols;
-  }
-  const sampleIds = new Uint32Array(total);
-  const counts = new Uint32Array(total);
-  const labels = new Int32Array(total).fill(-1);
-  const data = new Float32Array(total * cols);
-  let offset = 0;
-  for (const part of parts) {
-    const n = part.sampleIds.length;
-    if (n === 0) continue;
-    if (part.values === undefined) throw new RlsaError('invalid_argument', 'a streamed chunk has sample ids but no values');
-    const values = decodeMatrix(part.values, { expectedCols: cols });
-    if (values.rows !== n) throw new RlsaError('shape_mismatch', `a streamed chunk has ${n} ids for ${values.rows} rows`);
-    sampleIds.set(part.sampleIds, offset);
-    if (part.contributors.length === n) counts.set(part.contributors, offset);
-    if (part.labels.length === n) labels.set(part.labels, offset);
-    data.set(values.data, offset * cols);
-    offset += n;
-  }
-  return { sampleIds, values: { rows: total, cols, data }, counts, labels };
 }

@@ -1,20 +1,22 @@
 import { status } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
+import { CodedError } from '@rlsa/core';
 
 /** gRPC status names, e.g. 'NOT_FOUND', 'PERMISSION_DENIED'. */
 export type GrpcStatusName = keyof typeof status;
 
 /**
- * A failed call to the aggregator: the gRPC status (numeric and by name) and the server's
- * details. `userFacing` lets the CLI print it as one line instead of a stack trace.
+ * A failed call to the aggregator: the gRPC status by name (`code`, the reason for programs) and
+ * number, and the server's details. Every status is the user's to read in one line (the CLI prints
+ * no stack): an INTERNAL from the server is the server's bug, not the caller's.
  */
-export class AggregatorCallError extends Error {
+export class AggregatorCallError extends CodedError<GrpcStatusName> {
   override readonly name = 'AggregatorCallError';
-  readonly userFacing = true;
+  static override readonly defaultCode: GrpcStatusName = 'UNKNOWN';
 
   constructor(
     /** Status name ('UNAVAILABLE', 'INVALID_ARGUMENT', ...): the reason, for programs. */
-    readonly code: GrpcStatusName,
+    code: GrpcStatusName,
     /** Numeric gRPC status code. */
     readonly grpcCode: number,
     /** The server's message. */
@@ -23,11 +25,16 @@ export class AggregatorCallError extends Error {
     readonly method: string,
     options?: { cause?: unknown },
   ) {
-    super(`${method}: ${code}: ${details}`, options);
+    super(code, `${method}: ${code}: ${details}`, options);
   }
 
-  /** Wraps a grpc-js ServiceError (or anything else) into an AggregatorCallError. */
-  static from(reason: unknown, method: string): AggregatorCallError {
+  /** Whether the message alone says what failed: always (a status from the server or the channel). */
+  override get userFacing(): boolean {
+    return true;
+  }
+
+  /** Wraps a grpc-js ServiceError (or anything else) thrown by call `method` into an AggregatorCallError. */
+  static fromCall(reason: unknown, method: string): AggregatorCallError {
     if (reason instanceof AggregatorCallError) return reason;
     if (isServiceError(reason)) {
       const name = (status[reason.code] ?? 'UNKNOWN') as GrpcStatusName;

@@ -9,35 +9,15 @@ export type {
   JoinResult,
   NearestQuery,
   NeighborView,
+  RetryEvent,
   SpaceRows,
 } from './aggregator-client.ts';
 export { AggregatorCallError, isServiceError } from './client-error.ts';
 export type { GrpcStatusName } from './client-error.ts';
-export {
-  ENCODING_NAMES,
-  FLOAT16_RELATIVE_ERROR,
-  FLOAT16_SUBNORMAL_ABSOLUTE_ERROR,
-  bytesPerValue,
-  decodeMatrix,
-  encodeMatrix,
-  encodingFromName,
-  encodingName,
-  float16ErrorBound,
-  int8ErrorBound,
-} from './matrix-codec.ts';
-export type { DecodedMatrix, DenseMatrix, EncodingName } from './matrix-codec.ts';
-export { FLOAT16_MAX, float16BitsToFloat32, float32ToFloat16Bits } from '@rlsa/core';
+export { DEFAULT_UPLOAD_RETRY, NO_RETRY, RETRY_ON_UNAVAILABLE, TRANSIENT_STATUSES, backoffDelay, isRetryable, withRetry } from './retry.ts';
+export type { RetryPolicy } from './retry.ts';
 export { uploadChunks } from './upload.ts';
 export type { UploadAckEvent, UploadChunkInput, UploadOptions, UploadResult } from './upload.ts';
-export {
-  nodeStatusView,
-  roleFromName,
-  roleName,
-  runConfigMessage,
-  runConfigView,
-  runStatusView,
-  similarityFromName,
-  similarityName,
-  spaceFromName,
-} from './views.ts';
-export type { NodeStatusView, RoleName, RunConfigInput, RunConfigView, RunStatusView, SimilarityName, SpaceName } from './views.ts';
+// The wire codec and views live in @rlsa/wire; re-exported whole for the packages that import them from here.
+export * from '@rlsa/wire';
+export { FLOAT16_MAX, float16BitsToFloat32, float32ToFloat16Bits } from '@rlsa/core';

@@ -2,12 +2,11 @@ import { status } from '@grpc/grpc-js';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { RlsaError } from '@rlsa/core';
 import type { UploadAck } from '@rlsa/proto';
+import { encodeMatrix, encodeUploadChunk, spaceFromName } from '@rlsa/wire';
+import type { DenseMatrix, EncodingName, SpaceName } from '@rlsa/wire';
 import { AggregatorCallError } from './client-error.ts';
-import { encodeMatrix } from './matrix-codec.ts';
-import { encodeUploadChunk } from './upload-chunk-encoder.ts';
-import type { DenseMatrix, EncodingName } from './matrix-codec.ts';
-import { spaceFromName } from './views.ts';
-import type { SpaceName } from './views.ts';
+import { DEFAULT_UPLOAD_RETRY, withRetry } from './retry.ts';
+import type { RetryPolicy } from './retry.ts';
 
 /** One chunk of a node's space: `values.rows` rows, one sample id (and label, if known) per row. */
 export interface UploadChunkInput {
@@ -44,11 +43,12 @@ export interface UploadOptions {
   /** Chunks sent but not yet acknowledged, at most (default 8): bounds memory on both ends. */
   maxInFlight?: number;
   /**
-   * Reconnect on UNAVAILABLE (aggregator restarting, network cut): the unacknowledged chunks are
-   * sent again on a new stream; the server acknowledges already-stored ones as duplicates.
-   * Default: 10 attempts, backoff 200 ms doubling to 5 s. `{ attempts: 0 }` fails at once.
+   * Reconnects (on UNAVAILABLE by default: aggregator restarting, network cut): the unacknowledged
+   * chunks are sent again on a new stream; the server acknowledges already-stored ones as
+   * duplicates. Over the client's policy, else DEFAULT_UPLOAD_RETRY (10 attempts, 200 ms up to
+   * 5 s, full jitter). `{ attempts: 0 }` fails at once.
    */
-  retry?: { attempts?: number; initialDelayMs?: number; maxDelayMs?: number };
+  retry?: Partial<RetryPolicy>;
   /** Stops the upload (rejects with CANCELLED). */
   signal?: AbortSignal;
 }
@@ -71,12 +71,12 @@ interface Pending {
   storage: Buffer;
 }
 
-const RETRYABLE = new Set<number>([status.UNAVAILABLE]);
-
 /**
  * Streams chunks with backpressure in both directions: `write()` returning false waits for
  * 'drain', and no more than `maxInFlight` chunks are outstanding without an acknowledgement.
- * Acknowledgements come in seq order, each after the server's transaction committed.
+ * Acknowledgements come in seq order, each after the server's transaction committed. A stream
+ * that fails with a status the retry policy names is opened again (after the channel is ready)
+ * and resumes after the last acknowledged chunk.
  */
 export async function uploadChunks(
   /** Opens an Upload stream that takes serialized UploadChunk messages. */
@@ -84,159 +84,214 @@ export async function uploadChunks(
   options: UploadOptions,
   /** Resolves when the channel is connected or the deadline (epoch ms) passed; used before reconnecting. */
   waitReady?: (deadlineMs: number) => Promise<void>,
+  /** The client's retry policy, under the upload's own `retry`. */
+  clientRetry: RetryPolicy = DEFAULT_UPLOAD_RETRY,
+  /** Hears each reconnect's cause, attempt and delay. */
+  onReconnect?: (error: unknown, attempt: number, delayMs: number) => void,
 ): Promise<UploadResult> {
-  const space = spaceFromName(options.space ?? 'relative');
-  const encoding = options.encoding ?? 'float32';
-  const startAfter = options.startAfterSeq ?? -1;
-  const maxInFlight = Math.max(1, options.maxInFlight ?? 8);
-  const attempts = options.retry?.attempts ?? 10;
-  const initialDelay = options.retry?.initialDelayMs ?? 200;
-  const maxDelay = options.retry?.maxDelayMs ?? 5000;
+  const policy: RetryPolicy = { ...clientRetry, ...options.retry };
+  const queue = new ChunkQueue(options);
+  const result: UploadResult = { lastSeq: queue.startAfter, rowsStored: 0, chunksAcknowledged: 0, duplicates: 0, reconnects: 0 };
+  const attempt = async (n: number): Promise<void> => {
+    // A fresh stream on a channel still in reconnect backoff would fail at once; wait for it.
+    if (n > 0) await waitReady?.(Date.now() + Math.max(policy.maxDelayMs, 1000));
+    await new UploadAttempt(openStream(), queue, options, result).run();
+  };
+  const onRetry = (error: unknown, n: number, delayMs: number): void => {
+    result.reconnects += 1;
+    onReconnect?.(error, n, delayMs);
+  };
+  try {
+    await withRetry(attempt, policy, onRetry, undefined, options.signal);
+    return result;
+  } catch (error: unknown) {
+    await queue.close();
+    throw error;
+  }
+}
 
-  const source = toAsyncIterator(options.chunks);
-  const pending: Pending[] = [];
-  // Buffers of acknowledged chunks, written over by the next ones: grpc-js copied them into its
-  // own frames long before the acknowledgement, and fresh megabytes cost page faults.
-  const spare: Buffer[] = [];
-  let nextSeq = 0;
-  let sourceDone = false;
-  const result: UploadResult = { lastSeq: startAfter, rowsStored: 0, chunksAcknowledged: 0, duplicates: 0, reconnects: 0 };
+/**
+ * The chunks of an upload between the source and the acknowledgements: encoded lazily, once,
+ * kept until acknowledged (a new stream sends them again); the buffers of acknowledged chunks
+ * are written over by the next ones (grpc-js copied them into its frames long before, and fresh
+ * megabytes cost page faults).
+ */
+class ChunkQueue {
+  readonly startAfter: number;
+  readonly maxInFlight: number;
+  /** Encoded, not yet acknowledged, in seq order. */
+  readonly pending: Pending[] = [];
+  sourceDone = false;
+  private readonly source: AsyncIterator<UploadChunkInput>;
+  private readonly spare: Buffer[] = [];
+  private nextSeq = 0;
 
-  const encodeNext = async (): Promise<Pending | undefined> => {
+  constructor(private readonly options: UploadOptions) {
+    this.startAfter = options.startAfterSeq ?? -1;
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 8);
+    this.source = toAsyncIterator(options.chunks);
+  }
+
+  /** Encodes the next chunk to send into `pending` (false when the source is done). */
+  async encodeNext(): Promise<boolean> {
     for (;;) {
-      const next = await source.next();
+      const next = await this.source.next();
       if (next.done === true) {
-        sourceDone = true;
-        return undefined;
+        this.sourceDone = true;
+        return false;
       }
       const chunk = next.value;
-      const seq = chunk.seq ?? nextSeq;
-      if (!Number.isSafeInteger(seq) || seq < nextSeq) {
-        throw new RlsaError('invalid_argument', `chunk seq ${seq} is not an integer ≥ ${nextSeq} (seqs increase without gaps)`);
+      const seq = chunk.seq ?? this.nextSeq;
+      if (!Number.isSafeInteger(seq) || seq < this.nextSeq) {
+        throw new RlsaError('invalid_argument', `chunk seq ${seq} is not an integer ≥ ${this.nextSeq} (seqs increase without gaps)`);
       }
-      nextSeq = seq + 1;
-      if (seq <= startAfter) continue;
-      if (chunk.sampleIds.length !== chunk.values.rows) {
-        throw new RlsaError('shape_mismatch', `chunk ${seq}: ${chunk.sampleIds.length} sample ids for ${chunk.values.rows} rows`);
-      }
-      if (chunk.labels !== undefined && chunk.labels.length > 0 && chunk.labels.length !== chunk.values.rows) {
-        throw new RlsaError('shape_mismatch', `chunk ${seq}: ${chunk.labels.length} labels for ${chunk.values.rows} rows`);
-      }
-      // One buffer, one copy of the values (encodeUploadChunk writes what toBinary would).
-      const reuse = spare.pop();
-      const message = encodeUploadChunk({
-        runId: options.runId,
-        nodeId: options.nodeId,
-        space,
+      this.nextSeq = seq + 1;
+      if (seq <= this.startAfter) continue;
+      this.pending.push(this.encode(seq, chunk));
+      return true;
+    }
+  }
+
+  /** Drops the chunks up to `seq` (acknowledged); returns how many. */
+  acknowledge(seq: number): number {
+    let removed = 0;
+    while (this.pending.length > 0 && (this.pending[0] as Pending).seq <= seq) {
+      const acknowledged = this.pending.shift() as Pending;
+      if (this.spare.length < this.maxInFlight) this.spare.push(acknowledged.storage);
+      removed += 1;
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    await this.source.return?.();
+  }
+
+  private encode(seq: number, chunk: UploadChunkInput): Pending {
+    if (chunk.sampleIds.length !== chunk.values.rows) {
+      throw new RlsaError('shape_mismatch', `chunk ${seq}: ${chunk.sampleIds.length} sample ids for ${chunk.values.rows} rows`);
+    }
+    if (chunk.labels !== undefined && chunk.labels.length > 0 && chunk.labels.length !== chunk.values.rows) {
+      throw new RlsaError('shape_mismatch', `chunk ${seq}: ${chunk.labels.length} labels for ${chunk.values.rows} rows`);
+    }
+    // One buffer, one copy of the values (encodeUploadChunk writes what toBinary would).
+    const reuse = this.spare.pop();
+    const message = encodeUploadChunk(
+      {
+        runId: this.options.runId,
+        nodeId: this.options.nodeId,
+        space: spaceFromName(this.options.space ?? 'relative'),
         seq,
         sampleIds: chunk.sampleIds,
-        values: encodeMatrix(chunk.values, encoding, { copy: false }),
+        values: encodeMatrix(chunk.values, this.options.encoding ?? 'float32', { copy: false }),
         labels: chunk.labels ?? [],
-      }, reuse);
-      const storage = reuse !== undefined && message.buffer === reuse.buffer ? reuse : message;
-      return { seq, message, storage };
-    }
-  };
+      },
+      reuse,
+    );
+    return { seq, message, storage: reuse !== undefined && message.buffer === reuse.buffer ? reuse : message };
+  }
+}
 
-  const runStream = (): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const call = openStream();
-      let settled = false;
-      let pumping = false;
-      let waitingDrain = false;
-      let halfClosed = false;
-      // Entries of `pending` written on this stream (a new stream re-sends them all).
-      let written = 0;
+/** One Upload stream: sends what is pending and what the source yields, until the source ends and every chunk is acknowledged. */
+class UploadAttempt {
+  private settled = false;
+  private pumping = false;
+  private waitingDrain = false;
+  private halfClosed = false;
+  /** Entries of `pending` written on this stream (a new stream sends them all again). */
+  private written = 0;
+  private resolve: () => void = () => undefined;
+  private reject: (error: unknown) => void = () => undefined;
+  private readonly onAbort = (): void => this.finish(new AggregatorCallError('CANCELLED', status.CANCELLED, 'upload aborted', 'Upload'));
 
-      const finish = (error?: unknown): void => {
-        if (settled) return;
-        settled = true;
-        options.signal?.removeEventListener('abort', onAbort);
-        if (error === undefined) resolve();
-        else {
-          call.cancel();
-          reject(error);
-        }
-      };
-      const onAbort = (): void => finish(new AggregatorCallError('CANCELLED', status.CANCELLED, 'upload aborted', 'Upload'));
-      if (options.signal?.aborted === true) return onAbort();
-      options.signal?.addEventListener('abort', onAbort);
+  constructor(
+    private readonly call: ClientDuplexStream<Buffer, UploadAck>,
+    private readonly queue: ChunkQueue,
+    private readonly options: UploadOptions,
+    private readonly result: UploadResult,
+  ) {}
 
-      const pump = async (): Promise<void> => {
-        if (pumping || settled) return;
-        pumping = true;
-        try {
-          while (!settled && !waitingDrain) {
-            if (written < pending.length) {
-              const entry = pending[written] as Pending;
-              written += 1;
-              if (!call.write(entry.message)) waitingDrain = true;
-              continue;
-            }
-            if (sourceDone) {
-              if (!halfClosed) {
-                halfClosed = true;
-                call.end();
-              }
-              break;
-            }
-            if (pending.length >= maxInFlight) break;
-            const entry = await encodeNext();
-            if (entry !== undefined) pending.push(entry);
-          }
-        } catch (error: unknown) {
-          finish(error);
-        } finally {
-          pumping = false;
-        }
-      };
-
-      call.on('data', (ack: UploadAck) => {
-        const seq = Number(ack.seq);
-        let removed = 0;
-        while (pending.length > 0 && (pending[0] as Pending).seq <= seq) {
-          const acknowledged = pending.shift() as Pending;
-          if (spare.length < maxInFlight) spare.push(acknowledged.storage);
-          removed += 1;
-        }
-        written = Math.max(0, written - removed);
-        result.lastSeq = Math.max(result.lastSeq, seq);
-        result.rowsStored = Number(ack.rowsStored);
-        result.chunksAcknowledged += 1;
-        if (ack.duplicate) result.duplicates += 1;
-        options.onAck?.({ seq, rowsStored: result.rowsStored, duplicate: ack.duplicate });
-        void pump();
-      });
-      call.on('drain', () => {
-        waitingDrain = false;
-        void pump();
-      });
-      call.on('error', (error: unknown) => finish(AggregatorCallError.from(error, 'Upload')));
-      call.on('status', (s: { code: number }) => {
-        if (s.code !== status.OK) return; // 'error' reports it
-        if (pending.length === 0 && sourceDone) finish();
-        else finish(new AggregatorCallError('INTERNAL', status.INTERNAL, `stream closed with ${pending.length} chunks unacknowledged`, 'Upload'));
-      });
-      void pump();
+  run(): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
     });
-
-  let delay = initialDelay;
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      await runStream();
-      return result;
-    } catch (error: unknown) {
-      const retryable = error instanceof AggregatorCallError && RETRYABLE.has(error.grpcCode) && options.signal?.aborted !== true;
-      if (!retryable || attempt >= attempts) {
-        await source.return?.();
-        throw error;
-      }
-      result.reconnects += 1;
-      await new Promise((r) => setTimeout(r, delay));
-      // A fresh stream on a channel still in reconnect backoff would fail at once; wait for it.
-      await waitReady?.(Date.now() + Math.max(maxDelay, 1000));
-      delay = Math.min(maxDelay, delay * 2);
+    if (this.options.signal?.aborted === true) {
+      this.onAbort();
+      return done;
     }
+    this.options.signal?.addEventListener('abort', this.onAbort);
+    this.call.on('data', (ack: UploadAck) => this.acknowledged(ack));
+    this.call.on('drain', () => {
+      this.waitingDrain = false;
+      void this.pump();
+    });
+    this.call.on('error', (error: unknown) => this.finish(AggregatorCallError.fromCall(error, 'Upload')));
+    this.call.on('status', (s: { code: number }) => {
+      if (s.code !== status.OK) return; // 'error' reports it
+      const unacknowledged = this.queue.pending.length;
+      if (unacknowledged === 0 && this.queue.sourceDone) this.finish();
+      else this.finish(new AggregatorCallError('INTERNAL', status.INTERNAL, `stream closed with ${unacknowledged} chunks unacknowledged`, 'Upload'));
+    });
+    void this.pump();
+    return done;
+  }
+
+  private finish(error?: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    if (error === undefined) {
+      this.resolve();
+      return;
+    }
+    this.call.cancel();
+    this.reject(error);
+  }
+
+  /** Writes pending chunks and encodes more while the window allows; half-closes once all are sent. */
+  private async pump(): Promise<void> {
+    if (this.pumping || this.settled) return;
+    this.pumping = true;
+    try {
+      const queue = this.queue;
+      while (!this.settled && !this.waitingDrain) {
+        if (this.written < queue.pending.length) {
+          const entry = queue.pending[this.written] as Pending;
+          this.written += 1;
+          if (!this.call.write(entry.message)) this.waitingDrain = true;
+        } else if (queue.sourceDone) {
+          this.halfClose();
+          break;
+        } else if (queue.pending.length >= queue.maxInFlight) {
+          break;
+        } else {
+          await queue.encodeNext();
+        }
+      }
+    } catch (error: unknown) {
+      this.finish(error);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private halfClose(): void {
+    if (this.halfClosed) return;
+    this.halfClosed = true;
+    this.call.end();
+  }
+
+  private acknowledged(ack: UploadAck): void {
+    const seq = Number(ack.seq);
+    this.written = Math.max(0, this.written - this.queue.acknowledge(seq));
+    const result = this.result;
+    result.lastSeq = Math.max(result.lastSeq, seq);
+    result.rowsStored = Number(ack.rowsStored);
+    result.chunksAcknowledged += 1;
+    if (ack.duplicate) result.duplicates += 1;
+    this.options.onAck?.({ seq, rowsStored: result.rowsStored, duplicate: ack.duplicate });
+    void this.pump();
   }
 }
 

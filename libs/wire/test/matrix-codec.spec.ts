@@ -7,9 +7,9 @@ import {
   decodeMatrix,
   encodeMatrix,
   float16ErrorBound,
-  float32ToFloat16Bits,
   int8ErrorBound,
 } from '../src/index.ts';
+import { float32ToFloat16Bits } from '@rlsa/core';
 
 function randomMatrix(rows: number, cols: number, seed: number, scale = 1): Float32Array {
   // Small LCG: deterministic values in [-scale, scale).

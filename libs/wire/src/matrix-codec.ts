@@ -4,6 +4,9 @@ import { Encoding, MatrixSchema } from '@rlsa/proto';
 import type { Matrix as WireMatrix } from '@rlsa/proto';
 import { FLOAT16_TABLE, float32ToFloat16Bits } from '@rlsa/core';
 
+/** The fields of an `rlsa.v1.Matrix` the decoder reads: a received message, or a stored row's columns. */
+export type MatrixFields = Pick<WireMatrix, 'rows' | 'cols' | 'encoding' | 'data' | 'rowScales'>;
+
 /** A dense row-major matrix, structurally the core's `Matrix`. */
 export interface DenseMatrix {
   readonly rows: number;
@@ -19,9 +22,8 @@ export interface DecodedMatrix {
 }
 
 /** The wire encodings by name, as flags and configs spell them. */
-export type EncodingName = 'float32' | 'float16' | 'int8';
-
-export const ENCODING_NAMES: readonly EncodingName[] = ['float32', 'float16', 'int8'];
+export const ENCODING_NAMES = ['float32', 'float16', 'int8'] as const;
+export type EncodingName = (typeof ENCODING_NAMES)[number];
 
 /**
  * Relative error bound of a float16 round trip for |x| in the normal range [2^-14, 65504]:
@@ -155,7 +157,7 @@ export function encodeMatrix(matrix: DenseMatrix, encoding: EncodingName = 'floa
  * long) the values are written into its start and `data` is a view of it: no allocation, but the
  * result is valid only until the scratch is reused.
  */
-export function decodeMatrix(wire: WireMatrix, options: { expectedCols?: number; maxValues?: number; scratch?: Float32Array } = {}): DecodedMatrix {
+export function decodeMatrix(wire: MatrixFields, options: { expectedCols?: number; maxValues?: number; scratch?: Float32Array } = {}): DecodedMatrix {
   assertLittleEndian();
   const { rows, cols, encoding } = wire;
   if (options.expectedCols !== undefined && cols !== options.expectedCols) {

@@ -1,4 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startThread } from '../worker-thread.ts';
+import type { PrefaultReply, PrefaultRequest, PrefaulterThreadData } from './slab-prefaulter-thread.ts';
 
 /** Where MergedSums gets the memory of a new slab of float64 sums. */
 export interface SlabSource {
@@ -12,24 +14,6 @@ export interface SlabSource {
 const DEFAULT_AHEAD = 2;
 /** Bytes of one arena: several slabs share one allocation, so that most of it lies in aligned 2 MB pages. */
 const DEFAULT_ARENA_BYTES = 64 * 1024 * 1024;
-
-// Plain JavaScript evaluated as a CommonJS worker (the worker has no TypeScript loader).
-// It allocates a zero-filled SharedArrayBuffer, asks for huge pages on it when the native addon
-// loads, and writes a zero into every 4 KB page, so that the kernel maps the pages here and not
-// in the event loop's first `+=` into a fresh slab.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-let addon = null;
-try { if (workerData.addonPath) addon = require(workerData.addonPath); } catch { addon = null; }
-parentPort.on('message', (message) => {
-  if (message.kind === 'stop') { parentPort.close(); return; }
-  const buffer = new SharedArrayBuffer(message.bytes);
-  const view = new Uint8Array(buffer);
-  if (addon !== null) addon.adviseHugePages(view);
-  for (let i = 0; i < message.bytes; i += 4096) view[i] = 0;
-  parentPort.postMessage({ slabBytes: message.slabBytes, buffer });
-});
-`;
 
 /**
  * Prepares the memory of the merged sums' next slabs in a worker thread. A slab of 1,024 rows of
@@ -63,8 +47,9 @@ export class SlabPrefaulter implements SlabSource {
   constructor(options: { ahead?: number; arenaBytes?: number; addonPath?: string | null } = {}) {
     this.ahead = options.ahead ?? DEFAULT_AHEAD;
     this.arenaBytes = options.arenaBytes ?? DEFAULT_ARENA_BYTES;
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { addonPath: options.addonPath ?? null } });
-    this.worker.on('message', (message: { slabBytes: number; buffer: SharedArrayBuffer }) => {
+    const data: PrefaulterThreadData = { addonPath: options.addonPath ?? null };
+    this.worker = startThread(new URL('./slab-prefaulter-thread.ts', import.meta.url), { ...data });
+    this.worker.on('message', (message: PrefaultReply) => {
       const slabBytes = message.slabBytes;
       this.requested.set(slabBytes, (this.requested.get(slabBytes) ?? 1) - 1);
       if (this.stopped) return;
@@ -121,7 +106,7 @@ export class SlabPrefaulter implements SlabSource {
     const arenaBytes = Math.max(1, Math.floor(this.arenaBytes / bytes)) * bytes;
     for (let i = waiting; i < this.ahead; i += 1) {
       this.requested.set(bytes, (this.requested.get(bytes) ?? 0) + 1);
-      this.worker.postMessage({ kind: 'request', bytes: arenaBytes, slabBytes: bytes });
+      this.worker.postMessage({ kind: 'request', bytes: arenaBytes, slabBytes: bytes } satisfies PrefaultRequest);
     }
   }
 }

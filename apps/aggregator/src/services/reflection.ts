@@ -1,7 +1,7 @@
 import { toBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import { ReflectionService } from '@grpc/reflection';
-import { file_rlsa_v1_aggregator, file_rlsa_v1_matrix, file_rlsa_v1_run } from '@rlsa/proto';
+import { AdminService, AggregatorService, file_rlsa_v1_aggregator, file_rlsa_v1_matrix, file_rlsa_v1_run } from '@rlsa/proto';
 
 /**
  * Server reflection for the rlsa.v1 services. @grpc/reflection reads only the
@@ -13,8 +13,8 @@ export function rlsaReflectionService(): ReflectionService {
     Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto)),
   );
   const definition = {
-    'rlsa.v1.AggregatorService': { fileDescriptorProtos: files },
-    'rlsa.v1.AdminService': { fileDescriptorProtos: files },
+    [AggregatorService.typeName]: { fileDescriptorProtos: files },
+    [AdminService.typeName]: { fileDescriptorProtos: files },
   } as unknown as ConstructorParameters<typeof ReflectionService>[0];
   return new ReflectionService(definition);
 }

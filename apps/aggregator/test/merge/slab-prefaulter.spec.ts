@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { nativeLinalgStatus } from '@rlsa/linalg-native';
-import { MergedSums } from '../src/merged-sums.ts';
-import { SlabPrefaulter } from '../src/slab-prefaulter.ts';
+import { MergedSums } from '../../src/merge/merged-sums.ts';
+import { SlabPrefaulter } from '../../src/merge/slab-prefaulter.ts';
 
 const prefaulters: SlabPrefaulter[] = [];
 afterEach(async () => {

@@ -1,4 +1,5 @@
 import { nativeAddFloat32ToFloat64, type AddFloat32ToFloat64 } from '@rlsa/linalg-native';
+import type { MergedSpace, MergeStrategy } from './merge-strategy.ts';
 import type { SlabSource } from './slab-prefaulter.ts';
 
 /** The addon's row accumulator (about twice the JS loop's speed on these memory-bound rows), or null. */
@@ -7,15 +8,20 @@ const NATIVE_ADD = nativeAddFloat32ToFloat64();
 /** Rows per slab: growth allocates one slab, never copies the existing sums. */
 const SLAB_ROWS = 1024;
 
+/** The mean merge rule (the paper's): the merged row of a sample is the mean of its trainer rows. */
+export function meanMerge(slabs?: SlabSource): MergeStrategy {
+  return { name: 'mean', create: (width) => new MergedSums(width, slabs) };
+}
+
 /**
- * The merged space of a run, held compactly: for each sample id, the float64 sum of the
+ * The mean merged space of a run, held compactly: for each sample id, the float64 sum of the
  * trainer rows received for it and their count (the number of trainer spaces containing it).
  * The merged row is sum / count (the per-sample mean over trainer spaces); no per-node copy
  * is kept in memory (the per-node rows live on disk).
  *
  * Memory: 8·width + 8 bytes per sample plus the id map, allocated in slabs of 1,024 rows.
  */
-export class MergedSums {
+export class MergedSums implements MergedSpace {
   private readonly slotOf = new Map<number, number>();
   private readonly sumSlabs: Float64Array[] = [];
   private readonly countSlabs: Uint32Array[] = [];
@@ -98,6 +104,15 @@ export class MergedSums {
     counts[local] = (counts[local] as number) + 1;
     const labels = this.labelSlabs[slab] as Int32Array;
     if ((labels[local] as number) < 0 && label >= 0) labels[local] = label;
+  }
+
+  read(sampleId: number, out: Float32Array, offset: number): { count: number; label: number } | undefined {
+    return this.readMean(sampleId, out, offset);
+  }
+
+  /** The sums: a sample's sum is its count times its mean, so it points along the merged row. */
+  forEachDirection(visit: (sampleId: number, direction: Float64Array, count: number, label: number) => void): void {
+    this.forEachSum(visit);
   }
 
   /** Every sample id, ascending. */

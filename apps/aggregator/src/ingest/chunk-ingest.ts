@@ -1,0 +1,243 @@
+import { Encoding } from '@rlsa/proto';
+import type { UploadChunk } from '@rlsa/proto';
+import { spaceFromName, spaceName } from '@rlsa/wire';
+import type { DecodedMatrix, SpaceName } from '@rlsa/wire';
+import { AggregatorError } from '../errors.ts';
+import type { NodeEntry } from '../ledger/run-ledger.ts';
+import type { Reservation, SpaceLedger } from '../ledger/space-ledger.ts';
+import type { RunDirectory, RunRecord } from '../runs/run-directory.ts';
+import { bytesOf } from '../storage/buffers.ts';
+import type { ChunkSink, Committed } from '../storage/chunk-sink.ts';
+import type { ChunkRow } from '../storage/schema.ts';
+import type { Storage } from '../storage/storage.ts';
+import { BufferPool } from './buffer-pool.ts';
+import { checkChunkShape, decodeChunk } from './chunk-checks.ts';
+import { StoredRows, sameChunk } from './stored-chunks.ts';
+import type { ChunkContent } from './stored-chunks.ts';
+
+/** What an accepted (or duplicate) chunk did, for the acknowledgement and the metrics. */
+export interface ChunkOutcome {
+  space: SpaceName;
+  seq: number;
+  /** Counted rows of the node's space after this chunk. */
+  rowsStored: number;
+  duplicate: boolean;
+  /** Rows newly counted by this chunk. */
+  rowsCounted: number;
+  payloadBytes: number;
+  /** Seconds spent in the SQLite commit (0 for a duplicate). */
+  commitSeconds: number;
+}
+
+/** The run, node and space a chunk is for. */
+interface Target {
+  run: RunRecord;
+  node: NodeEntry;
+  space: SpaceName;
+  ledger: SpaceLedger;
+  cols: number;
+}
+
+/** A committed chunk's rows as the memory takes them: `counted[i] = 0` for a sample the node sent before (null: all counted). */
+export interface ChunkRows {
+  sampleIds: ArrayLike<number>;
+  values: DecodedMatrix;
+  labels: ArrayLike<number>;
+  counted: Uint8Array | null;
+}
+
+/**
+ * Takes uploaded chunks: checks each completely in arrival order (the ledger's protocol, the
+ * chunk's shape and values), hands it to the sink, and once it is durable counts it in the ledger
+ * and merges it. A refusal changes nothing; a failed commit releases the chunk's reservations.
+ */
+export class ChunkIngest {
+  private readonly pool = new BufferPool();
+
+  constructor(
+    private readonly runs: RunDirectory,
+    private readonly storage: Pick<Storage, 'getChunk'>,
+    private readonly sink: ChunkSink,
+  ) {}
+
+  /** Resolves when every accepted chunk has been committed (or failed). */
+  drain(): Promise<void> {
+    return this.sink.drain();
+  }
+
+  /**
+   * Stores one chunk and merges it, or refuses it with nothing changed.
+   *
+   * - seq ≤ last stored: identical content → acknowledged as a duplicate, not counted again;
+   *   other content → ALREADY_EXISTS. seq > last + 1 → FAILED_PRECONDITION (a gap).
+   * - A sample this node stored before: same values (and label) → the row is kept but not
+   *   counted again; other values → ALREADY_EXISTS (a node's row for a sample is immutable;
+   *   not INVALID_ARGUMENT, because the chunk alone is well formed: it conflicts with state).
+   * - Shapes, encodings, NaN/Inf, duplicate ids within the chunk → INVALID_ARGUMENT.
+   * - A seq (or a sample of this node) whose chunk is still being committed → UNAVAILABLE:
+   *   resend it after (it will then be a duplicate, or refused as above).
+   * Checks happen at once, in arrival order; the returned promise resolves after the chunk
+   * committed (the sink), and only then is the chunk counted and merged.
+   */
+  uploadChunk(chunk: UploadChunk): Promise<ChunkOutcome> {
+    const target = this.target(chunk);
+    const seq = Number(chunk.seq);
+    const wire = chunk.values;
+    if (wire === undefined) throw new AggregatorError('invalid_argument', `chunk ${seq} has no values`);
+    const payloadBytes = wire.data.byteLength + wire.rowScales.byteLength + chunk.sampleIds.length * 4 + chunk.labels.length * 4;
+    const content: ChunkContent = {
+      wire,
+      sampleIds: bytesOf(Uint32Array.from(chunk.sampleIds)),
+      labels: chunk.labels.length === 0 ? null : bytesOf(Int32Array.from(chunk.labels)),
+    };
+    if (target.ledger.admitSeq(seq) === 'stored') return Promise.resolve(this.resent(target, seq, content, payloadBytes));
+    if (target.node.finished) throw new AggregatorError('failed_precondition', `node ${target.node.nodeId} finished its upload`);
+    const config = target.run.ledger.config;
+    checkChunkShape(chunk, wire, { runId: config.runId, seq, space: target.space, acceptedEncodings: config.acceptedEncodings, cols: target.cols });
+    // The decoded values live until the chunk is merged after its commit: buffers come from a pool.
+    const buffer = this.pool.take(wire.rows * target.cols);
+    try {
+      const values = decodeChunk(wire, target.cols, seq, buffer);
+      return this.accept(target, chunk, { seq, values, buffer, content, payloadBytes });
+    } catch (error: unknown) {
+      // Refused before it was handed to the sink: the buffer is free again.
+      this.pool.give(buffer);
+      throw error;
+    }
+  }
+
+  private target(chunk: UploadChunk): Target {
+    const run = this.runs.run(chunk.runId);
+    const node = run.ledger.node(chunk.nodeId);
+    const space = spaceName(chunk.space);
+    if (space === undefined) throw new AggregatorError('invalid_argument', 'space must be SPACE_KIND_RELATIVE or SPACE_KIND_ABSOLUTE');
+    if (space === 'absolute' && !run.ledger.config.allowAbsolute) {
+      throw new AggregatorError('failed_precondition', `run ${run.ledger.config.runId} does not accept absolute embeddings`);
+    }
+    return { run, node, space, ledger: node.spaces[space], cols: run.ledger.columns(node, space) };
+  }
+
+  /** A committed seq sent again: a duplicate when identical, ALREADY_EXISTS otherwise. */
+  private resent(target: Target, seq: number, content: ChunkContent, payloadBytes: number): ChunkOutcome {
+    const stored = this.storage.getChunk(target.run.ledger.config.runId, target.node.nodeId, spaceFromName(target.space), seq);
+    if (stored === undefined || !sameChunk(stored, content)) {
+      throw new AggregatorError('already_exists', `chunk ${seq} of node ${target.node.nodeId} was stored before with other content`);
+    }
+    return { space: target.space, seq, rowsStored: target.ledger.rows, duplicate: true, rowsCounted: 0, payloadBytes, commitSeconds: 0 };
+  }
+
+  /** Reserves the chunk in the ledger and hands it to the sink; counts and merges it once durable. */
+  private accept(target: Target, chunk: UploadChunk, accepted: Accepted): Promise<ChunkOutcome> {
+    const { seq, values, buffer, content, payloadBytes } = accepted;
+    const counted = this.countedRows(target, chunk, seq, values);
+    const countedRows = counted === null ? values.rows : counted.reduce((sum, c) => sum + c, 0);
+    const lend = content.wire.encoding === Encoding.FLOAT32;
+    const row = chunkRow(target, seq, content, values, lend, counted, countedRows);
+    // Accepted: the seq and the samples are reserved now, so that the chunks behind it can be
+    // checked while it is being committed.
+    const reservation = target.ledger.reserve(seq, chunk.sampleIds, counted);
+    // The callbacks below keep what they need, not `chunk` or `content`: their payload views the
+    // received message's buffer, which should die young (a megabyte per chunk kept until the
+    // commit was promoted to the old generation, costing a full GC every few dozen chunks).
+    const { sampleIds, labels } = chunk;
+    return this.sink.write(row, lend).then(
+      (committed) => {
+        const rows: ChunkRows = { sampleIds, labels, counted, values: lend ? lentValues(values, committed, seq) : values };
+        const outcome = this.committed(target, reservation, rows, { payloadBytes, commitSeconds: committed.seconds });
+        // Merged: the buffer (back from the writer when lent) is free for the next chunk.
+        if (buffer !== undefined) this.pool.give(lend ? new Float32Array(rows.values.data.buffer) : buffer);
+        return outcome;
+      },
+      (error: unknown) => {
+        // Not stored: release the reservations (a storage failure is fatal for later chunks too).
+        target.ledger.rollback(reservation);
+        // A lent buffer stayed with the writer.
+        if (!lend) this.pool.give(buffer);
+        throw error;
+      },
+    );
+  }
+
+  /** Committed: the ledger counts the chunk and the merged space takes its rows (nothing here can fail on valid input). */
+  private committed(target: Target, reservation: Reservation, rows: ChunkRows, sizes: { payloadBytes: number; commitSeconds: number }): ChunkOutcome {
+    target.ledger.commit(reservation);
+    mergeChunkRows(target.run, target.node, target.space, rows);
+    this.runs.changed(target.run);
+    const rowsCounted = reservation.sampleIds.length;
+    return { space: target.space, seq: reservation.seq, rowsStored: target.ledger.rows, duplicate: false, rowsCounted, ...sizes };
+  }
+
+  /**
+   * Which rows count: a sample this node stored before is kept but not counted again when its
+   * values and label are the same (ALREADY_EXISTS otherwise). Null when every row counts.
+   */
+  private countedRows(target: Target, chunk: UploadChunk, seq: number, values: DecodedMatrix): Uint8Array | null {
+    const earlier = target.ledger.earlierRows(seq, chunk.sampleIds);
+    if (earlier.length === 0) return null;
+    const runId = target.run.ledger.config.runId;
+    const nodeId = target.node.nodeId;
+    const stored = new StoredRows((storedSeq) => this.storage.getChunk(runId, nodeId, spaceFromName(target.space), storedSeq));
+    const counted = new Uint8Array(values.rows).fill(1);
+    for (const { row, sampleId, stored: ref } of earlier) {
+      const label = chunk.labels.length === 0 ? -1 : (chunk.labels[row] as number);
+      if (!stored.holds(ref, values.data, row * values.cols, label)) {
+        throw new AggregatorError('already_exists', `sample ${sampleId} was sent before by node ${nodeId} (chunk ${ref.seq}) with other values`);
+      }
+      counted[row] = 0;
+    }
+    return counted;
+  }
+}
+
+/** A chunk that passed every check, on its way to the sink. */
+interface Accepted {
+  seq: number;
+  values: DecodedMatrix;
+  /** The pool buffer `values` lives in (undefined: its own allocation). */
+  buffer: Float32Array | undefined;
+  content: ChunkContent;
+  payloadBytes: number;
+}
+
+/**
+ * Merges a committed chunk's counted rows into the run's merged space: only trainers' relative
+ * rows are merged (the reference is what the merged space is evaluated against).
+ */
+export function mergeChunkRows(run: RunRecord, node: NodeEntry, space: SpaceName, rows: ChunkRows): void {
+  if (space !== 'relative' || node.role !== 'trainer') return;
+  const { sampleIds, values, labels, counted } = rows;
+  for (let i = 0; i < values.rows; i += 1) {
+    if (counted !== null && counted[i] === 0) continue;
+    run.merged.add(sampleIds[i] as number, values.data, i, labels.length === 0 ? -1 : (labels[i] as number));
+  }
+}
+
+/** The row the sink stores: the payload as received (float32: the decoded, aligned copy, lent to the writer). */
+function chunkRow(target: Target, seq: number, content: ChunkContent, values: DecodedMatrix, lend: boolean, counted: Uint8Array | null, countedRows: number): ChunkRow {
+  const { wire } = content;
+  return {
+    runId: target.run.ledger.config.runId,
+    nodeId: target.node.nodeId,
+    space: spaceFromName(target.space),
+    seq,
+    rows: wire.rows,
+    cols: wire.cols,
+    encoding: wire.encoding,
+    sampleIds: content.sampleIds,
+    // float32: the decoded values are the received bytes (copied once, aligned), in a buffer of
+    // ours that is lent to the writer thread and comes back for the merge; other encodings are
+    // stored as received.
+    data: lend ? bytesOf(values.data) : bytesOf(wire.data),
+    rowScales: wire.encoding === Encoding.INT8 ? bytesOf(wire.rowScales) : null,
+    labels: content.labels,
+    counted: counted === null ? null : bytesOf(counted),
+    countedRows,
+  };
+}
+
+/** The values of a lent float32 chunk, in the buffer the writer gave back. */
+function lentValues(values: DecodedMatrix, committed: Committed, seq: number): DecodedMatrix {
+  const data = committed.data;
+  if (data === undefined) throw new AggregatorError('internal', `chunk ${seq}: the writer did not return its payload`);
+  return { rows: values.rows, cols: values.cols, data: new Float32Array(data.buffer, data.byteOffset, values.rows * values.cols) };
+}

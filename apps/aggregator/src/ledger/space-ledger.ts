@@ -1,0 +1,144 @@
+import { AggregatorError } from '../errors.ts';
+
+/** Where a node's row for a sample lives: row `row` of the node's chunk `seq` (of one space). */
+export interface ChunkRef {
+  readonly seq: number;
+  readonly row: number;
+}
+
+/** A row of an incoming chunk whose sample the node stored before, and where that earlier row is. */
+export interface EarlierRow {
+  /** Row of the incoming chunk. */
+  readonly row: number;
+  readonly sampleId: number;
+  readonly stored: ChunkRef;
+}
+
+/** A chunk accepted and being committed: its seq and the samples it reserved. */
+export interface Reservation {
+  readonly seq: number;
+  /** Samples this chunk counts (reserved while it commits). */
+  readonly sampleIds: readonly number[];
+}
+
+/**
+ * The upload protocol of one node's space (relative or absolute), synchronous and free of I/O:
+ * which seqs are committed and which accepted (being committed), which of the node's samples
+ * are stored where, and the reservations of the chunks in flight. Refusals are AggregatorErrors
+ * and change nothing.
+ *
+ * A chunk goes: `admitSeq` (stored before → the caller compares content; being committed →
+ * UNAVAILABLE; a gap → FAILED_PRECONDITION) → `earlierRows` (ids twice → INVALID_ARGUMENT; a
+ * sample whose chunk is still committing → UNAVAILABLE; the rest: rows to compare with what was
+ * stored) → `reserve` → `commit` once durable, or `rollback` when the commit failed.
+ */
+export class SpaceLedger {
+  /** Highest committed seq, -1 when none. */
+  private committedSeq = -1;
+  /** Highest accepted seq: committed or being committed. */
+  private acceptedSeq = -1;
+  private chunkCount = 0;
+  private rowCount = 0;
+  /** Each sample this node sent in this space: where its (first, counted) row is. */
+  private readonly owned = new Map<number, ChunkRef>();
+
+  constructor(
+    /** The node's id, for messages. */
+    private readonly nodeId: string,
+  ) {}
+
+  /** Highest committed seq, -1 when none: where a node resumes. */
+  get lastSeq(): number {
+    return this.committedSeq;
+  }
+
+  /** Committed chunks. */
+  get chunks(): number {
+    return this.chunkCount;
+  }
+
+  /** Counted rows of committed chunks (each sample once). */
+  get rows(): number {
+    return this.rowCount;
+  }
+
+  /** Where the node's row for `sampleId` is (committed or reserved), if it sent one. */
+  locate(sampleId: number): ChunkRef | undefined {
+    return this.owned.get(sampleId);
+  }
+
+  /**
+   * `stored` for a committed seq (sent again: the caller compares its content), `next` for the one
+   * after the last accepted; UNAVAILABLE for a seq still being committed (send it again later),
+   * FAILED_PRECONDITION for a gap.
+   */
+  admitSeq(seq: number): 'stored' | 'next' {
+    if (seq <= this.committedSeq) return 'stored';
+    if (seq <= this.acceptedSeq) throw new AggregatorError('unavailable', `chunk ${seq} of node ${this.nodeId} is being stored; send it again later`);
+    if (seq !== this.acceptedSeq + 1) {
+      throw new AggregatorError('failed_precondition', `chunk seq ${seq} leaves a gap: the next expected seq is ${this.acceptedSeq + 1}`);
+    }
+    return 'next';
+  }
+
+  /**
+   * The rows of chunk `seq` whose sample this node sent before, with where. INVALID_ARGUMENT for an
+   * id twice in the chunk; UNAVAILABLE for a sample whose chunk is still being committed (send
+   * chunk `seq` again later: its rows can then be compared).
+   */
+  earlierRows(seq: number, sampleIds: ArrayLike<number>): EarlierRow[] {
+    const seen = new Set<number>();
+    const earlier: EarlierRow[] = [];
+    for (let row = 0; row < sampleIds.length; row += 1) {
+      const sampleId = sampleIds[row] as number;
+      if (seen.has(sampleId)) throw new AggregatorError('invalid_argument', `sample id ${sampleId} appears twice in chunk ${seq}`);
+      seen.add(sampleId);
+      const stored = this.owned.get(sampleId);
+      if (stored === undefined) continue;
+      if (stored.seq > this.committedSeq) {
+        throw new AggregatorError(
+          'unavailable',
+          `sample ${sampleId} is in chunk ${stored.seq} of node ${this.nodeId}, still being stored; send chunk ${seq} again later`,
+        );
+      }
+      earlier.push({ row, sampleId, stored });
+    }
+    return earlier;
+  }
+
+  /**
+   * Accepts chunk `seq` (admitted as `next`): its seq and the samples it counts are reserved now,
+   * so that the chunks behind it are checked against them while it commits. `counted[i] = 0`
+   * marks a row whose sample the node stored before (not counted again); null: every row counts.
+   */
+  reserve(seq: number, sampleIds: ArrayLike<number>, counted: Uint8Array | null): Reservation {
+    const reserved: number[] = [];
+    for (let row = 0; row < sampleIds.length; row += 1) {
+      if (counted !== null && counted[row] === 0) continue;
+      const sampleId = sampleIds[row] as number;
+      this.owned.set(sampleId, { seq, row });
+      reserved.push(sampleId);
+    }
+    this.acceptedSeq = seq;
+    return { seq, sampleIds: reserved };
+  }
+
+  /** The reserved chunk is durable: it is stored, and its rows are counted. */
+  commit(reservation: Reservation): void {
+    this.committedSeq = reservation.seq;
+    this.acceptedSeq = Math.max(this.acceptedSeq, reservation.seq);
+    this.chunkCount += 1;
+    this.rowCount += reservation.sampleIds.length;
+  }
+
+  /** The reserved chunk was not stored: its samples and its seq are free again (the node resends it). */
+  rollback(reservation: Reservation): void {
+    for (const sampleId of reservation.sampleIds) this.owned.delete(sampleId);
+    this.acceptedSeq = Math.min(this.acceptedSeq, reservation.seq - 1);
+  }
+
+  /** Replays a chunk read back from storage (the rebuild at start): reserved and committed at once. */
+  replay(seq: number, sampleIds: ArrayLike<number>, counted: Uint8Array | null): void {
+    this.commit(this.reserve(seq, sampleIds, counted));
+  }
+}

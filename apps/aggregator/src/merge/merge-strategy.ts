@@ -1,0 +1,38 @@
+/**
+ * The merged space of one run: how trainer rows of the same sample become one row. The seam
+ * where a merge rule plugs in (the mean is `merged-sums.ts`; a weighted or trimmed mean, or a
+ * median, would each be one module implementing this), as flower's `Strategy` and disco's
+ * aggregators keep the rule apart from the transport.
+ */
+export interface MergedSpace {
+  /** Columns of every row (the run's anchors). */
+  readonly width: number;
+  /** Distinct samples with at least one contribution. */
+  readonly sampleCount: number;
+  /** Bytes of memory held for the merged rows (a metric). */
+  readonly bytes: number;
+  /**
+   * Adds row `row` of `values` (rows × width, row-major) as one trainer's contribution to
+   * `sampleId`. `label` < 0 means unknown; the first known label of a sample is kept.
+   */
+  add(sampleId: number, values: Float32Array, row: number, label: number): void;
+  has(sampleId: number): boolean;
+  /** Every sample id, ascending. */
+  sortedIds(): Uint32Array;
+  /**
+   * Writes the merged row of `sampleId` into out[offset .. offset+width) as float32 and returns
+   * its contributor count and label; undefined when the sample has no contribution.
+   */
+  read(sampleId: number, out: Float32Array, offset: number): { count: number; label: number } | undefined;
+  /**
+   * Calls `visit` for every sample with a vector along its merged row (any positive multiple of
+   * it, valid only during the call): what cosine searches need, without a division per sample.
+   */
+  forEachDirection(visit: (sampleId: number, direction: Float64Array, count: number, label: number) => void): void;
+}
+
+/** A merge rule: makes the merged space of a new run of `width` anchors. */
+export interface MergeStrategy {
+  readonly name: string;
+  create(width: number): MergedSpace;
+}

@@ -1,0 +1,85 @@
+import { RlsaError, linearCka } from '@rlsa/core';
+import type { MergedSpace } from '../merge/merge-strategy.ts';
+import type { SpaceData } from './node-space.ts';
+
+/** Linear CKA of one space against the reference on the samples both have. */
+export interface CkaResult {
+  /** 'merged' or a trainer's node id. */
+  subject: string;
+  /** Samples shared with the reference. */
+  n: number;
+  linearBiased: number;
+  linearDebiased: number;
+}
+
+/**
+ * Linear CKA (biased and debiased, core `linearCka`) of the merged space and of each trainer's
+ * relative space against the reference's relative space, on the samples each shares with the
+ * reference (n). A score is NaN when it is undefined there (n too small for the debiased
+ * estimator, or a constant space). Trainer spaces are pulled one at a time (at most one in memory).
+ */
+export function evaluateAgainstReference(reference: SpaceData, merged: MergedSpace, trainers: Iterable<{ nodeId: string; space: SpaceData }>): CkaResult[] {
+  const width = reference.cols;
+  const referenceRow = new Map<number, number>();
+  reference.sampleIds.forEach((id, row) => referenceRow.set(id, row));
+  const align = (ids: ArrayLike<number>, readX: (index: number, out: Float32Array, offset: number) => boolean): Aligned =>
+    alignWithReference(ids, readX, reference, referenceRow);
+  const scores: CkaResult[] = [];
+  // The merged space, over the reference's samples in the reference's order.
+  const mergedPairs = align(reference.sampleIds, (k, out, offset) => merged.read(reference.sampleIds[k] as number, out, offset) !== undefined);
+  scores.push({ subject: 'merged', ...ckaPair(mergedPairs, width) });
+  for (const { nodeId, space } of trainers) {
+    // A trainer's space, over its own rows in upload order.
+    const pairs = align(space.sampleIds, (k, out, offset) => {
+      out.set(space.values.subarray(k * width, (k + 1) * width), offset);
+      return true;
+    });
+    scores.push({ subject: nodeId, ...ckaPair(pairs, width) });
+  }
+  return scores;
+}
+
+/** Paired rows: x[i] (the evaluated space) and y[i] (the reference) for the same sample, n × width each. */
+interface Aligned {
+  x: Float32Array;
+  y: Float32Array;
+  n: number;
+}
+
+/**
+ * The alignment loop, written once: for each candidate id (in order) that the reference has and
+ * `readX` can fill, row n of x is the candidate's and row n of y the reference's.
+ */
+function alignWithReference(
+  ids: ArrayLike<number>,
+  readX: (index: number, out: Float32Array, offset: number) => boolean,
+  reference: SpaceData,
+  referenceRow: ReadonlyMap<number, number>,
+): Aligned {
+  const width = reference.cols;
+  const x = new Float32Array(ids.length * width);
+  const y = new Float32Array(ids.length * width);
+  let n = 0;
+  for (let k = 0; k < ids.length; k += 1) {
+    const r = referenceRow.get(ids[k] as number);
+    if (r === undefined || !readX(k, x, n * width)) continue;
+    y.set(reference.values.subarray(r * width, (r + 1) * width), n * width);
+    n += 1;
+  }
+  return { x: x.subarray(0, n * width), y: y.subarray(0, n * width), n };
+}
+
+function ckaPair({ x, y, n }: Aligned, width: number): { n: number; linearBiased: number; linearDebiased: number } {
+  const mx = { rows: n, cols: width, data: x };
+  const my = { rows: n, cols: width, data: y };
+  const safe = (debiased: boolean): number => {
+    if (n === 0) return Number.NaN;
+    try {
+      return linearCka(mx, my, { debiased });
+    } catch (error: unknown) {
+      if (error instanceof RlsaError) return Number.NaN;
+      throw error;
+    }
+  };
+  return { n, linearBiased: safe(false), linearDebiased: safe(true) };
+}

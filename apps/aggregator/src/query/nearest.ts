@@ -1,0 +1,69 @@
+import type { DecodedMatrix } from '@rlsa/wire';
+import { AggregatorError } from '../errors.ts';
+import type { MergedSpace } from '../merge/merge-strategy.ts';
+
+/** Neighbours per Nearest call, at most. */
+export const MAX_NEAREST_K = 1_000;
+/** Neighbours when the caller asks for 0. */
+const DEFAULT_NEAREST_K = 10;
+
+export interface NeighborResult {
+  sampleId: number;
+  similarity: number;
+  label: number;
+}
+
+/** A Nearest query: a merged sample (itself excluded from the answer), or a vector of the relative width. */
+export type NearestQuery = { sampleId: number } | { vector: DecodedMatrix };
+
+/**
+ * The k nearest merged samples by cosine similarity to the query, most similar first.
+ * Cosine is scale-invariant, so the merged space's directions serve (no division per sample).
+ * NOT_FOUND for a sample without contribution; INVALID_ARGUMENT for k above MAX_NEAREST_K, a
+ * vector of another shape, or a zero vector.
+ */
+export function nearestMerged(runId: string, merged: MergedSpace, query: NearestQuery, k: number): NeighborResult[] {
+  const count = k === 0 ? DEFAULT_NEAREST_K : k;
+  if (count > MAX_NEAREST_K) throw new AggregatorError('invalid_argument', `k = ${k} is above the limit of ${MAX_NEAREST_K}`);
+  const { q, exclude } = queryVector(runId, merged, query);
+  let qNorm = 0;
+  for (const v of q) qNorm += v * v;
+  qNorm = Math.sqrt(qNorm);
+  if (qNorm === 0) throw new AggregatorError('invalid_argument', 'the query vector has zero norm (cosine is undefined)');
+  const best: NeighborResult[] = [];
+  merged.forEachDirection((sampleId, direction, _count, label) => {
+    if (sampleId === exclude) return;
+    let dot = 0;
+    let norm = 0;
+    for (let c = 0; c < q.length; c += 1) {
+      const v = direction[c] as number;
+      dot += v * (q[c] as number);
+      norm += v * v;
+    }
+    if (norm === 0) return;
+    const similarity = dot / (Math.sqrt(norm) * qNorm);
+    if (best.length === count && similarity <= (best[best.length - 1] as NeighborResult).similarity) return;
+    let at = best.length;
+    while (at > 0 && (best[at - 1] as NeighborResult).similarity < similarity) at -= 1;
+    best.splice(at, 0, { sampleId, similarity, label });
+    if (best.length > count) best.pop();
+  });
+  return best;
+}
+
+/** The query as a float64 vector of the merged width, and the sample to leave out (-1: none). */
+function queryVector(runId: string, merged: MergedSpace, query: NearestQuery): { q: Float64Array; exclude: number } {
+  const width = merged.width;
+  const q = new Float64Array(width);
+  if ('sampleId' in query) {
+    const row = new Float32Array(width);
+    if (merged.read(query.sampleId, row, 0) === undefined) throw new AggregatorError('not_found', `sample ${query.sampleId} has no contribution in run ${runId}`);
+    q.set(row);
+    return { q, exclude: query.sampleId };
+  }
+  if (query.vector.rows !== 1 || query.vector.cols !== width) {
+    throw new AggregatorError('invalid_argument', `the query vector must be 1 × ${width}, got ${query.vector.rows} × ${query.vector.cols}`);
+  }
+  q.set(query.vector.data);
+  return { q, exclude: -1 };
+}

@@ -1,0 +1,65 @@
+import { spaceFromName } from '@rlsa/wire';
+import type { SpaceName } from '@rlsa/wire';
+import { decodeStored } from '../ingest/stored-chunks.ts';
+import { int32FromBytes, uint32FromBytes } from '../storage/buffers.ts';
+import type { Storage } from '../storage/storage.ts';
+
+/** Rows of a space: ids, values (rows × cols, row-major), labels (-1 unknown). */
+export interface SpaceData {
+  sampleIds: Uint32Array;
+  values: Float32Array;
+  cols: number;
+  labels: Int32Array;
+}
+
+/** What the queries read of storage: a node's chunks, a page at a time. */
+export type ChunkPages = Pick<Storage, 'chunksAfter'>;
+
+/** Chunks read per page: no SQLite iterator stays open across a yield. */
+const PAGE_CHUNKS = 16;
+
+/** A node's stored space, one chunk at a time: its counted rows (each sample once), in upload order. */
+export function* nodeSpaceParts(pages: ChunkPages, runId: string, nodeId: string, space: SpaceName): Generator<SpaceData> {
+  const kind = spaceFromName(space);
+  let after = -1;
+  for (;;) {
+    const page = pages.chunksAfter(runId, nodeId, kind, after, PAGE_CHUNKS);
+    if (page.length === 0) return;
+    for (const row of page) {
+      after = row.seq;
+      const values = decodeStored(row).data;
+      const ids = uint32FromBytes(row.sampleIds);
+      const labels = row.labels === null ? new Int32Array(row.rows).fill(-1) : int32FromBytes(row.labels);
+      if (row.counted === null) {
+        yield { sampleIds: ids, values, cols: row.cols, labels };
+        continue;
+      }
+      const keep: number[] = [];
+      for (let i = 0; i < row.rows; i += 1) if (row.counted[i] === 1) keep.push(i);
+      const keptValues = new Float32Array(keep.length * row.cols);
+      keep.forEach((i, j) => keptValues.set(values.subarray(i * row.cols, (i + 1) * row.cols), j * row.cols));
+      yield {
+        sampleIds: Uint32Array.from(keep, (i) => ids[i] as number),
+        values: keptValues,
+        cols: row.cols,
+        labels: Int32Array.from(keep, (i) => labels[i] as number),
+      };
+    }
+  }
+}
+
+/** A node's whole stored space in memory: `rows` counted rows of `cols` columns. */
+export function readNodeSpace(pages: ChunkPages, target: { runId: string; nodeId: string; space: SpaceName; rows: number; cols: number }): SpaceData {
+  const { rows, cols } = target;
+  const sampleIds = new Uint32Array(rows);
+  const values = new Float32Array(rows * cols);
+  const labels = new Int32Array(rows);
+  let offset = 0;
+  for (const part of nodeSpaceParts(pages, target.runId, target.nodeId, target.space)) {
+    sampleIds.set(part.sampleIds, offset);
+    values.set(part.values, offset * cols);
+    labels.set(part.labels, offset);
+    offset += part.sampleIds.length;
+  }
+  return { sampleIds, values, cols, labels };
+}

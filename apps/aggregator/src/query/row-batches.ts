@@ -1,0 +1,72 @@
+import { AggregatorError } from '../errors.ts';
+import type { MergedSpace } from '../merge/merge-strategy.ts';
+import type { SpaceData } from './node-space.ts';
+
+/** Rows streamed in one message, at most. */
+export const MAX_ROWS_PER_BATCH = 65_536;
+/** Target size of a streamed batch when the reader does not ask for a row count. */
+const BATCH_BYTES = 1 << 20;
+
+/** Rows of a space as one streamed message carries them. */
+export interface RowBatch {
+  sampleIds: Uint32Array;
+  /** rows × cols, row-major */
+  values: Float32Array;
+  cols: number;
+  /** Trainer rows averaged into each row (1 for a node's own space). */
+  counts: number[];
+  /** -1 where unknown */
+  labels: number[];
+}
+
+/** Rows per batch: the reader's `maxRows` (0: about a megabyte of float32), at most MAX_ROWS_PER_BATCH. */
+export function rowsPerBatch(maxRows: number, cols: number): number {
+  if (maxRows > 0) return Math.min(maxRows, MAX_ROWS_PER_BATCH);
+  return Math.max(1, Math.floor(BATCH_BYTES / (Math.max(1, cols) * 4)));
+}
+
+/**
+ * The merged space in batches of at most `maxRows` rows: all samples in ascending id order, or
+ * the given ids in the given order (NOT_FOUND, before any batch, if one has no contribution).
+ */
+export function mergedBatches(runId: string, merged: MergedSpace, sampleIds: readonly number[], maxRows: number): Iterable<RowBatch> {
+  for (const id of sampleIds) {
+    if (!merged.has(id)) throw new AggregatorError('not_found', `sample ${id} has no contribution in run ${runId}`);
+  }
+  const ids = sampleIds.length > 0 ? Uint32Array.from(sampleIds) : merged.sortedIds();
+  return batchesOf(merged, ids, rowsPerBatch(maxRows, merged.width));
+}
+
+function* batchesOf(merged: MergedSpace, ids: Uint32Array, rows: number): Generator<RowBatch> {
+  const width = merged.width;
+  for (let start = 0; start < ids.length; start += rows) {
+    const batch = ids.subarray(start, Math.min(ids.length, start + rows));
+    const values = new Float32Array(batch.length * width);
+    const counts: number[] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < batch.length; i += 1) {
+      const read = merged.read(batch[i] as number, values, i * width);
+      counts.push(read?.count ?? 0);
+      labels.push(read?.label ?? -1);
+    }
+    yield { sampleIds: batch, values, cols: width, counts, labels };
+  }
+}
+
+/** A node's space (parts read from storage) in batches of at most `maxRows` rows. */
+export function* spaceBatches(parts: Iterable<SpaceData>, maxRows: number): Generator<RowBatch> {
+  for (const part of parts) {
+    const rows = rowsPerBatch(maxRows, part.cols);
+    const n = part.sampleIds.length;
+    for (let start = 0; start < n; start += rows) {
+      const end = Math.min(n, start + rows);
+      yield {
+        sampleIds: part.sampleIds.subarray(start, end),
+        values: part.values.subarray(start * part.cols, end * part.cols),
+        cols: part.cols,
+        counts: new Array<number>(end - start).fill(1),
+        labels: Array.from(part.labels.subarray(start, end)),
+      };
+    }
+  }
+}

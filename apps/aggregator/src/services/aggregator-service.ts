@@ -1,0 +1,111 @@
+import type { AggregatorService, EvaluateRequest, EvaluateResponse, FinishUploadRequest, FinishUploadResponse, JoinRequest, JoinResponse } from '@rlsa/proto';
+import type { MergedChunk, NearestRequest, NearestResponse, ReadMergedRequest, ReadNodeSpaceRequest, RunStatus, UploadAck, UploadChunk, WatchRunRequest } from '@rlsa/proto';
+import { create } from '@bufbuild/protobuf';
+import { Encoding, FinishUploadResponseSchema } from '@rlsa/proto';
+import type { HandlerContext, ServiceImpl } from '@rlsa/proto';
+import { decodeMatrix, encodingName, modelCardView, roleName, spaceName } from '@rlsa/wire';
+import type { EncodingName, SpaceName } from '@rlsa/wire';
+import { authorizeNode, requireAdmin } from '../auth.ts';
+import type { Principal } from '../auth.ts';
+import { AggregatorError } from '../errors.ts';
+import type { JoinAttempt } from '../ledger/run-ledger.ts';
+import type { NearestQuery } from '../query/nearest.ts';
+import type { RunReads } from '../query/run-reads.ts';
+import { evaluateResponse, joinResponse, mergedChunk, nearestResponse, nodeStatusMessage, runStatusMessage } from './messages.ts';
+import { uploadStream } from './upload-stream.ts';
+import type { UploadDeps } from './upload-stream.ts';
+
+export interface AggregatorServiceDeps extends UploadDeps {
+  reads: RunReads;
+}
+
+/**
+ * rlsa.v1.AggregatorService: what trainer nodes and readers call. One typed handler per RPC
+ * (the compiler checks each against the descriptor); the work is the runs', the ingest's and the
+ * reads'; the messages are built here. Testable without a port: call a method with a context.
+ */
+export class AggregatorRpc implements ServiceImpl<typeof AggregatorService, Principal> {
+  constructor(private readonly deps: AggregatorServiceDeps) {}
+
+  async join(request: JoinRequest, context: HandlerContext<Principal>): Promise<JoinResponse> {
+    authorizeNode(context.principal, request.nodeId);
+    return joinResponse(this.deps.runs.join(request.runId, joinAttempt(request)));
+  }
+
+  upload(requests: AsyncIterable<UploadChunk>, context: HandlerContext<Principal>): AsyncIterable<UploadAck> {
+    return uploadStream(requests, context, this.deps);
+  }
+
+  async finishUpload(request: FinishUploadRequest, context: HandlerContext<Principal>): Promise<FinishUploadResponse> {
+    authorizeNode(context.principal, request.nodeId);
+    return create(FinishUploadResponseSchema, { node: nodeStatusMessage(this.deps.runs.finish(request.runId, request.nodeId)) });
+  }
+
+  async *readMerged(request: ReadMergedRequest): AsyncGenerator<MergedChunk> {
+    const encoding = outputEncoding(request.encoding);
+    for (const batch of this.deps.reads.merged(request.runId, request.sampleIds, request.maxRowsPerChunk)) yield mergedChunk(batch, encoding);
+  }
+
+  async *readNodeSpace(request: ReadNodeSpaceRequest, context: HandlerContext<Principal>): AsyncGenerator<MergedChunk> {
+    requireAdmin(context.principal, 'ReadNodeSpace');
+    const batches = this.deps.reads.nodeSpace(request.runId, request.nodeId, uploadedSpace(request.space), request.maxRowsPerChunk);
+    for (const batch of batches) yield mergedChunk(batch, 'float32');
+  }
+
+  async evaluate(request: EvaluateRequest): Promise<EvaluateResponse> {
+    return evaluateResponse(this.deps.reads.evaluate(request.runId));
+  }
+
+  async nearest(request: NearestRequest): Promise<NearestResponse> {
+    return nearestResponse(this.deps.reads.nearest(request.runId, nearestQuery(request), request.k));
+  }
+
+  /** The run's status now, then after each change (coalesced while the last one is not flushed); ends when the aggregator drains. */
+  async *watchRun(request: WatchRunRequest, context: HandlerContext<Principal>): AsyncGenerator<RunStatus> {
+    const { runs } = this.deps;
+    const watch = runs.run(request.runId).changes.watch(context.signal);
+    try {
+      yield runStatusMessage(runs.status(request.runId));
+      for await (const _ of watch) yield runStatusMessage(runs.status(request.runId));
+    } finally {
+      watch.close();
+    }
+  }
+}
+
+function joinAttempt(request: JoinRequest): JoinAttempt {
+  return {
+    nodeId: request.nodeId,
+    role: roleName(request.role),
+    taskId: request.taskId,
+    model: request.model === undefined ? undefined : modelCardView(request.model),
+    anchorFingerprint: request.anchorFingerprint,
+    relativeWidth: request.relativeWidth,
+  };
+}
+
+/** A read's encoding: unspecified is float32; an unknown value is INVALID_ARGUMENT. */
+function outputEncoding(encoding: Encoding): EncodingName {
+  if (encoding === Encoding.UNSPECIFIED) return 'float32';
+  try {
+    return encodingName(encoding);
+  } catch (error: unknown) {
+    throw AggregatorError.from(error, 'invalid_argument');
+  }
+}
+
+function uploadedSpace(kind: number): SpaceName {
+  const name = spaceName(kind);
+  if (name === undefined) throw new AggregatorError('invalid_argument', 'space must be SPACE_KIND_RELATIVE or SPACE_KIND_ABSOLUTE');
+  return name;
+}
+
+function nearestQuery(request: NearestRequest): NearestQuery {
+  if (request.query.case === 'sampleId') return { sampleId: request.query.value };
+  if (request.query.case !== 'vector') throw new AggregatorError('invalid_argument', 'a Nearest query needs a sample_id or a vector');
+  try {
+    return { vector: decodeMatrix(request.query.value) };
+  } catch (error: unknown) {
+    throw AggregatorError.from(error, 'invalid_argument');
+  }
+}

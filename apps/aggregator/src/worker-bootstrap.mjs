@@ -1,0 +1,11 @@
+// Bootstrap of the aggregator's worker threads: registers tsx's CommonJS hook (the TypeScript runs
+// from source, under `rlsa` as in vitest), then loads the thread's module, named by its URL in
+// `workerData.entry`. The CommonJS hook transforms in the thread itself; tsx's ESM `register()`
+// would start a loader thread per worker (about 16 MB more each, measured).
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { workerData } from 'node:worker_threads';
+import { register } from 'tsx/cjs/api';
+
+register();
+createRequire(import.meta.url)(fileURLToPath(workerData.entry));
