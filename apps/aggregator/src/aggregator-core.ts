@@ -8,6 +8,7 @@ import { SlabPrefaulter } from './merge/slab-prefaulter.ts';
 import { RunReads } from './query/run-reads.ts';
 import { rebuildFromStorage } from './runs/rebuild.ts';
 import { RunDirectory } from './runs/run-directory.ts';
+import { AnchorSetStore } from './storage/anchor-sets.ts';
 import { CheckpointWorker } from './storage/checkpoint-worker.ts';
 import type { CheckpointEvent } from './storage/checkpoint-worker.ts';
 import { ChunkWriter } from './storage/chunk-writer.ts';
@@ -15,11 +16,12 @@ import type { Durability } from './storage/schema.ts';
 import { Storage } from './storage/storage.ts';
 import type { Teardown } from './teardown.ts';
 
-/** The aggregator without its transport: the runs, the ingest and the reads, over one data directory. */
+/** The aggregator without its transport: the runs, the ingest, the reads and the anchor sets, over one data directory. */
 export interface AggregatorCore {
   readonly runs: RunDirectory;
   readonly ingest: ChunkIngest;
   readonly reads: RunReads;
+  readonly anchorSets: AnchorSetStore;
 }
 
 /**
@@ -38,9 +40,10 @@ export function openAggregatorCore(
   // of need, in huge pages where the native addon can ask for them.
   const native = nativeLinalgStatus();
   const prefaulter = teardown.add(new SlabPrefaulter({ addonPath: native.available ? native.path : null }), (p) => p.stop());
-  const runs = new RunDirectory(storage, meanMerge(prefaulter), log);
+  const anchorSets = new AnchorSetStore(options.dataDir);
+  const runs = new RunDirectory(storage, meanMerge(prefaulter), log, anchorSets);
   rebuildFromStorage(storage, runs, log);
   for (const run of options.runs) runs.createRun(runConfigView(run));
   teardown.add(new CheckpointWorker(storage.path, options.onCheckpoint), (c) => c.stop());
-  return { runs, ingest: new ChunkIngest(runs, storage, writer), reads: new RunReads(runs, storage) };
+  return { runs, ingest: new ChunkIngest(runs, storage, writer), reads: new RunReads(runs, storage), anchorSets };
 }

@@ -21,6 +21,8 @@ export type AggregatorErrorCode =
   | 'resource_exhausted'
   /** The server is draining or otherwise not taking this request now; retry elsewhere or later. */
   | 'unavailable'
+  /** A method the protocol declares that this aggregator does not implement yet. */
+  | 'unimplemented'
   /** A bug or an unexpected storage failure. */
   | 'internal';
 

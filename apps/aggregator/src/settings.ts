@@ -77,14 +77,14 @@ export function loadRunFile(path: string): RunConfig[] {
     const e = (entry ?? {}) as Record<string, unknown>;
     const where = `run file ${path}${list.length > 1 ? ` (run ${i})` : ''}`;
     if (typeof e['runId'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: runId must be a string`);
-    if (!Array.isArray(e['anchorIds']) || !e['anchorIds'].every((id) => Number.isInteger(id) && id >= 0 && id <= 0xffffffff)) {
-      throw new AggregatorError('failed_precondition', `${where}: anchorIds must be a list of uint32 sample ids`);
+    if (!Array.isArray(e['anchorIds']) || !e['anchorIds'].every((id) => Number.isSafeInteger(id) && id >= 0)) {
+      throw new AggregatorError('failed_precondition', `${where}: anchorIds must be a list of sample ids`);
     }
     if (typeof e['anchorFingerprint'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: anchorFingerprint must be a string`);
+    if (typeof e['dataset'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: dataset must name the built-in data set of the anchor ids`);
     const input: RunConfigInput = {
       runId: e['runId'],
-      anchorIds: e['anchorIds'] as number[],
-      anchorFingerprint: e['anchorFingerprint'],
+      anchors: { kind: 'builtin', dataset: e['dataset'], sampleIds: (e['anchorIds'] as number[]).map(BigInt), fingerprint: e['anchorFingerprint'] },
       ...(e['similarity'] !== undefined ? { similarity: e['similarity'] as SimilarityName } : {}),
       ...(e['acceptedEncodings'] !== undefined ? { acceptedEncodings: e['acceptedEncodings'] as EncodingName[] } : {}),
       ...(e['allowAbsolute'] !== undefined ? { allowAbsolute: e['allowAbsolute'] === true } : {}),

@@ -1,5 +1,5 @@
 import { createAggregatorClient } from '@rlsa/client';
-import type { AggregatorClient, AggregatorClientOptions, UploadChunkInput } from '@rlsa/client';
+import type { AggregatorClient, AggregatorClientOptions, AnchorsInput, UploadChunkInput } from '@rlsa/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,24 @@ import { startAggregator } from '../src/index.ts';
 import type { AggregatorHandle, AggregatorOptions } from '../src/index.ts';
 
 export const FINGERPRINT = 'a'.repeat(64);
+
+/** The built-in data set the test runs name (the aggregator only stores the name). */
+export const TEST_DATASET = 'synthetic';
+
+/** A run's anchors as samples of the test data set (rlsa.v2 BuiltinAnchors). */
+export function builtinAnchors(sampleIds: readonly number[], fingerprint = FINGERPRINT): AnchorsInput {
+  return { kind: 'builtin', dataset: TEST_DATASET, sampleIds: sampleIds.map(BigInt), fingerprint };
+}
+
+/** A wire id column (little-endian uint64 bytes) of `ids`, for hand-made messages. */
+export function idColumn(ids: readonly (number | bigint)[]): Uint8Array {
+  return new Uint8Array(BigUint64Array.from(ids, (id) => BigInt(id)).buffer);
+}
+
+/** Ids as bigints, to compare with the 64-bit ids the aggregator answers with. */
+export function bigIds(ids: Iterable<number>): bigint[] {
+  return Array.from(ids, BigInt);
+}
 
 /** A fresh temp dir, removed by the returned cleanup. */
 export function tempDir(prefix = 'rlsa-aggregator-'): { dir: string; remove: () => void } {

@@ -1,9 +1,9 @@
-import { roleName, spaceName } from '@rlsa/wire';
+import { roleName, sampleIdsFromBytes, spaceName } from '@rlsa/wire';
 import type { Logger } from 'pino';
 import { AggregatorError } from '../errors.ts';
 import { mergeChunkRows } from '../ingest/chunk-ingest.ts';
 import { decodeStored } from '../ingest/stored-chunks.ts';
-import { int32FromBytes, uint32FromBytes } from '../storage/buffers.ts';
+import { int32FromBytes } from '../storage/buffers.ts';
 import { decodeModelCard, decodeRunConfig } from '../storage/records.ts';
 import type { ChunkRow } from '../storage/schema.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -41,7 +41,7 @@ function replayChunk(runs: RunDirectory, row: ChunkRow): void {
   if (run === undefined || node === undefined || space === undefined) {
     throw new AggregatorError('internal', `stored chunk of unknown run/node/space ${row.runId}/${row.nodeId}/${row.space}`);
   }
-  const sampleIds = uint32FromBytes(row.sampleIds);
+  const sampleIds = sampleIdsFromBytes(row.sampleIds);
   node.spaces[space].replay(row.seq, sampleIds, row.counted);
   mergeChunkRows(run, node, space, { sampleIds, values: decodeStored(row), labels: row.labels === null ? [] : int32FromBytes(row.labels), counted: row.counted });
   run.updatedAtMs = Date.now();

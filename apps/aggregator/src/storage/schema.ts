@@ -14,7 +14,8 @@ import type { Database } from 'better-sqlite3';
  */
 export type Durability = 'normal' | 'full';
 
-export const SCHEMA_VERSION = 1;
+/** 2: rlsa.v2 (64-bit sample ids, v2 run configs); 1 (rlsa.v1) is refused, not migrated. */
+export const SCHEMA_VERSION = 2;
 
 /** One stored chunk: the payload exactly as received (decoded again when read). */
 export interface ChunkRow {
@@ -27,7 +28,7 @@ export interface ChunkRow {
   cols: number;
   /** Encoding */
   encoding: number;
-  /** rows × uint32 LE */
+  /** rows × uint64 LE (the wire's id column as received) */
   sampleIds: Buffer;
   data: Buffer;
   /** int8 only: rows × float32 LE */
@@ -41,7 +42,7 @@ export interface ChunkRow {
 
 export interface RunRow {
   runId: string;
-  /** rlsa.v1.RunConfig, binary */
+  /** rlsa.v2.RunConfig, binary */
   config: Buffer;
   createdAtMs: number;
 }
@@ -52,7 +53,7 @@ export interface NodeRow {
   /** NodeRole */
   role: number;
   taskId: string;
-  /** rlsa.v1.ModelCard, binary */
+  /** rlsa.v2.ModelCard, binary */
   model: Buffer;
   finished: boolean;
   joinedAtMs: number;

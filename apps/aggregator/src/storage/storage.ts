@@ -32,6 +32,9 @@ export class Storage {
     if (version > SCHEMA_VERSION) {
       throw new AggregatorError('failed_precondition', `${this.path} has schema version ${version}, newer than this aggregator (${SCHEMA_VERSION})`);
     }
+    if (version !== 0 && version < SCHEMA_VERSION) {
+      throw new AggregatorError('failed_precondition', `${this.path} was written by an rlsa.v1 aggregator (schema ${version}): rlsa.v2 changed sample ids and run configs; give a new --data-dir`);
+    }
     this.db.exec(CREATE_TABLES);
     const prepare = (name: StatementName): Statement => this.db.prepare(SQL[name]);
     this.statements = {
