@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // Registers the gradient functions (tfjs-core alone has none registered); the probe trains with them.
 import '@tensorflow/tfjs-layers';
 import type { Matrix } from '@rlsa/core';
-import { seededUniform, shuffleInPlace } from './random.ts';
+import { floatScaledIndex, randomFloat, seededRng, shuffleInPlace } from '@rlsa/core';
 
 /** Settings of the paper's linear-ish probe. */
 export interface ProbeOptions {
@@ -87,7 +87,7 @@ export async function trainProbe(
   const maxEpochs = options.maxEpochs ?? PROBE_DEFAULTS.maxEpochs;
   const patience = options.patience ?? PROBE_DEFAULTS.patience;
   const validationFraction = options.validationFraction ?? PROBE_DEFAULTS.validationFraction;
-  const random = seededUniform(options.seed ?? 0);
+  const rng = seededRng(Math.floor(options.seed ?? 0));
   const c = options.numClasses;
   const d = train.cols;
 
@@ -97,7 +97,7 @@ export async function trainProbe(
 
   // Seeded sample of at most maxTrainRows rows, then a seeded validation split.
   const order = Uint32Array.from({ length: train.rows }, (_, i) => i);
-  shuffleInPlace(order, random);
+  shuffleInPlace(order, rng, floatScaledIndex);
   const used = options.maxTrainRows ? order.subarray(0, Math.min(order.length, options.maxTrainRows)) : order;
   const validationCount = Math.max(1, Math.min(used.length - 1, Math.round(used.length * validationFraction)));
   const validationIndices = used.subarray(0, validationCount);
@@ -117,7 +117,7 @@ export async function trainProbe(
   const uniform = (shape: number[], bound: number): tf.Tensor => {
     const size = shape.reduce((a, b) => a * b, 1);
     const values = new Float32Array(size);
-    for (let i = 0; i < size; i++) values[i] = (2 * random() - 1) * bound;
+    for (let i = 0; i < size; i++) values[i] = (2 * randomFloat(rng) - 1) * bound;
     return tf.tensor(values, shape, 'float32');
   };
   const w1 = tf.variable(uniform([d, hidden], 1 / Math.sqrt(d)));
@@ -137,7 +137,7 @@ export async function trainProbe(
   try {
     const permutation = Uint32Array.from({ length: fitIndices.length }, (_, i) => i);
     for (epoch = 1; epoch <= maxEpochs; epoch++) {
-      shuffleInPlace(permutation, random);
+      shuffleInPlace(permutation, rng, floatScaledIndex);
       for (let start = 0; start < permutation.length; start += batchSize) {
         const batch = Int32Array.from(permutation.subarray(start, Math.min(start + batchSize, permutation.length)));
         tf.tidy(() => {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { selectAnchors, type AnchorStrategy, type Matrix, type Scenario } from '@rlsa/core';
+import { floatScaledIndex, seededRng, selectAnchors, shuffleInPlace, type AnchorStrategy, type Matrix, type Scenario } from '@rlsa/core';
 import { createAggregatorClient, type AggregatorClient, type SpaceRows } from '@rlsa/client';
 import { linalgForWork } from '@rlsa/linalg-tfjs';
 import {
@@ -28,7 +28,6 @@ import { instanceNormalize, PROBE_DEFAULTS, type ProbeResult } from './probe.ts'
 import { trainProbes } from './probe-pool.ts';
 import { lastMessage, parseListeningLine, ProcessGroup, SimulationError, waitForLine, type ManagedProcess } from './processes.ts';
 import { NodeProgress } from './progress.ts';
-import { seededUniform, shuffleInPlace } from './random.ts';
 import { RESULTS_SCHEMA, type CkaResult, type NodeResult, type SimulationResults, type SpaceResult } from './results.ts';
 
 /** Everything a simulation run needs; the CLI fills it from flags, presets and defaults. */
@@ -641,7 +640,7 @@ export function pcaViews(numClasses: number, classNames: readonly string[], seed
   const first = spaces[0]?.[1];
   const testIds = first ? Array.from(first.sampleIds).filter(isTestId) : [];
   const order = Uint32Array.from(testIds);
-  shuffleInPlace(order, seededUniform(seed));
+  shuffleInPlace(order, seededRng(Math.floor(seed)), floatScaledIndex);
   const chosen = new Set(order.subarray(0, Math.min(order.length, 1500)));
   return {
     numClasses,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { imageSize, normalizedImages, seededPermutation, seededRandom, shuffleInPlace, type ImageDataset } from '@rlsa/data';
+import { permutation, seededRng, shuffleInPlace } from '@rlsa/core';
+import { imageSize, normalizedImages, type ImageDataset } from '@rlsa/data';
 import { TrainerError } from './errors.ts';
 import { evaluateClassifier } from './tensors.ts';
 
@@ -63,7 +64,7 @@ export async function trainClassifier(
   const patience = options.patience ?? 3;
 
   // Seeded hold-out split.
-  const order = seededPermutation(trainIndices.length, seed);
+  const order = permutation(trainIndices.length, seededRng(seed));
   const valCount = trainIndices.length >= 20 ? Math.max(1, Math.round(fraction * trainIndices.length)) : 0;
   const valIndices = Uint32Array.from(order.subarray(0, valCount), (i) => trainIndices[i] as number).sort();
   const fitIndices = Uint32Array.from(order.subarray(valCount), (i) => trainIndices[i] as number);
@@ -76,7 +77,7 @@ export async function trainClassifier(
   const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
   const buffer = new Float32Array(batchSize * size);
   const labelBuffer = new Int32Array(batchSize);
-  const random = seededRandom(seed + 1);
+  const rng = seededRng(seed + 1);
   const batches = Math.ceil(fitIndices.length / batchSize);
 
   const reports: EpochReport[] = [];
@@ -88,7 +89,7 @@ export async function trainClassifier(
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const epochStart = performance.now();
-      shuffleInPlace(fitIndices, random);
+      shuffleInPlace(fitIndices, rng);
       let lossSum = 0;
       for (let b = 0; b < batches; b++) {
         const batch = fitIndices.subarray(b * batchSize, Math.min(fitIndices.length, (b + 1) * batchSize));
