@@ -17,6 +17,40 @@ const impureModules = [
   'http',
 ];
 
+/** Which project may import which (by tag): the architecture's layers. */
+const depConstraints = [
+  { sourceTag: 'scope:core', onlyDependOnLibsWithTags: [], bannedExternalImports: impureModules },
+  { sourceTag: 'scope:io', onlyDependOnLibsWithTags: ['scope:core'] },
+  { sourceTag: 'scope:proto', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:core', 'scope:io'] },
+  { sourceTag: 'scope:native', onlyDependOnLibsWithTags: ['scope:core'] },
+  { sourceTag: 'scope:tfjs', onlyDependOnLibsWithTags: ['scope:core', 'scope:tfjs', 'scope:native'] },
+  { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto'] },
+  { sourceTag: 'scope:aggregator', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:io', 'scope:client', 'scope:native', 'scope:options'] },
+  {
+    sourceTag: 'scope:trainer',
+    onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:io', 'scope:data', 'scope:tfjs', 'scope:native', 'scope:client', 'scope:options'],
+  },
+  {
+    sourceTag: 'scope:simulation',
+    onlyDependOnLibsWithTags: [
+      'scope:core',
+      'scope:proto',
+      'scope:io',
+      'scope:data',
+      'scope:tfjs',
+      'scope:native',
+      'scope:client',
+      'scope:trainer',
+      'scope:aggregator',
+      'scope:options',
+    ],
+  },
+  { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:core'] },
+  { sourceTag: 'scope:options', onlyDependOnLibsWithTags: ['scope:core'] },
+  { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['*'] },
+];
+
 export default tseslint.config(
   {
     ignores: ['**/node_modules/**', '**/dist/**', 'libs/proto/src/gen/**', 'runs/**', '.nx/**', 'coverage/**'],
@@ -38,38 +72,7 @@ export default tseslint.config(
         'error',
         {
           allow: [],
-          depConstraints: [
-            { sourceTag: 'scope:core', onlyDependOnLibsWithTags: [], bannedExternalImports: impureModules },
-            { sourceTag: 'scope:io', onlyDependOnLibsWithTags: ['scope:core'] },
-            { sourceTag: 'scope:proto', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:core', 'scope:io'] },
-            { sourceTag: 'scope:native', onlyDependOnLibsWithTags: ['scope:core'] },
-            { sourceTag: 'scope:tfjs', onlyDependOnLibsWithTags: ['scope:core', 'scope:tfjs', 'scope:native'] },
-            { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto'] },
-            { sourceTag: 'scope:aggregator', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:io', 'scope:client', 'scope:native', 'scope:options'] },
-            {
-              sourceTag: 'scope:trainer',
-              onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:io', 'scope:data', 'scope:tfjs', 'scope:native', 'scope:client', 'scope:options'],
-            },
-            {
-              sourceTag: 'scope:simulation',
-              onlyDependOnLibsWithTags: [
-                'scope:core',
-                'scope:proto',
-                'scope:io',
-                'scope:data',
-                'scope:tfjs',
-                'scope:native',
-                'scope:client',
-                'scope:trainer',
-                'scope:aggregator',
-                'scope:options',
-              ],
-            },
-            { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:core'] },
-            { sourceTag: 'scope:options', onlyDependOnLibsWithTags: ['scope:core'] },
-            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['*'] },
-          ],
+          depConstraints,
         },
       ],
     },
@@ -81,6 +84,11 @@ export default tseslint.config(
     files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
     ignores: ['libs/rlsa-core/**', 'libs/linalg-*/**', 'libs/tfjs-kernels/**', 'libs/proto/src/gen/**'],
     rules: { 'max-lines-per-function': ['warn', { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true }] },
+  },
+  {
+    // The trainer's specs run against a real aggregator process and wait for its readiness line.
+    files: ['apps/trainer-node/test/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', { allow: ['@rlsa/aggregator'], depConstraints }] },
   },
   {
     // Specs of the core may read fixtures from disk; the core's sources may not.

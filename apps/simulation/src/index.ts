@@ -9,5 +9,6 @@ export { trainProbe, instanceNormalize, PROBE_DEFAULTS, type ProbeOptions, type 
 export { trainProbes } from './probe-pool.ts';
 export { ckaVsReference, naiveSpace, pairWithReference, splitTrainTest, classMetrics, NAIVE_DEFINITION, type LabelledSpace } from './metrics.ts';
 export { ensureFashionMnist, FASHION_MNIST_PACKAGE } from './ensure-dataset.ts';
-export { ProcessGroup, SimulationError, parseListeningLine } from './processes.ts';
+export { ProcessGroup, parseListeningLine } from './processes.ts';
+export { SimulationError, type SimulationErrorCode } from './simulation-error.ts';
 export { PRESETS, DEFAULTS, type Preset } from './presets.ts';

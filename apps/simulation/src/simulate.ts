@@ -26,7 +26,8 @@ import { readPaperResults } from './paper-results.ts';
 import { pca2 } from './pca.ts';
 import { instanceNormalize, PROBE_DEFAULTS, type ProbeResult } from './probe.ts';
 import { trainProbes } from './probe-pool.ts';
-import { lastMessage, parseListeningLine, ProcessGroup, SimulationError, waitForLine, type ManagedProcess } from './processes.ts';
+import { lastMessage, parseListeningLine, ProcessGroup, waitForLine, type ManagedProcess } from './processes.ts';
+import { SimulationError } from './simulation-error.ts';
 import { NodeProgress } from './progress.ts';
 import { RESULTS_SCHEMA, type CkaResult, type NodeResult, type SimulationResults, type SpaceResult } from './results.ts';
 
@@ -114,7 +115,7 @@ class Phases {
 function abortPromise(signal: AbortSignal | undefined): Promise<never> {
   return new Promise<never>((_, reject) => {
     if (!signal) return;
-    const fail = (): void => reject(new SimulationError('interrupted: stopped the aggregator and the nodes', 'interrupted'));
+    const fail = (): void => reject(new SimulationError('interrupted', 'interrupted: stopped the aggregator and the nodes'));
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });
@@ -177,20 +178,20 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
   const logDir = join(outDir, 'logs');
   const nodeDir = join(outDir, 'nodes');
   for (const dir of [outDir, logDir, nodeDir]) mkdirSync(dir, { recursive: true });
-  if (options.nodes < 1) throw new SimulationError('--nodes must be at least 1', 'invalid_argument');
+  if (options.nodes < 1) throw new SimulationError('invalid_argument', '--nodes must be at least 1');
   if (options.scenario === 'shared-classes' && options.nodes !== 2) {
-    throw new SimulationError('the shared-classes scenario splits the samples of every class between exactly 2 nodes (--nodes 2)', 'invalid_argument');
+    throw new SimulationError('invalid_argument', 'the shared-classes scenario splits the samples of every class between exactly 2 nodes (--nodes 2)');
   }
   const modelOf = (k: number): string => options.models[options.models.length === 1 ? 0 : k] ?? options.models[0]!;
   if (options.models.length !== 1 && options.models.length !== options.nodes) {
-    throw new SimulationError(`--models lists ${options.models.length} models for ${options.nodes} nodes (give one, or one per node)`, 'invalid_argument');
+    throw new SimulationError('invalid_argument', `--models lists ${options.models.length} models for ${options.nodes} nodes (give one, or one per node)`);
   }
 
   // The data set here too: for the anchors, their fingerprint, the partition's classes and the labels.
   const dataset = loadDataset(options.dataset, options.dataDir !== undefined ? { dataDir: options.dataDir } : {});
   const poolIds = anchorPoolIds(dataset, { poolSize: POOL_SIZE });
   if (options.anchors > poolIds.length) {
-    throw new SimulationError(`--anchors ${options.anchors} exceeds the anchor pool of ${poolIds.length} samples`, 'invalid_argument');
+    throw new SimulationError('invalid_argument', `--anchors ${options.anchors} exceeds the anchor pool of ${poolIds.length} samples`);
   }
   const needsPixels = options.anchorStrategy === 'fps' || options.anchorStrategy === 'kmeans';
   const picked = selectAnchors(needsPixels ? poolMatrix(dataset, poolIds) : null, {
@@ -259,7 +260,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
     let stopping = false;
     const aggregatorDied = aggregator.exited.then(({ code, signal }) => {
       if (stopping) return new Promise<never>(() => undefined);
-      throw new SimulationError(`the aggregator exited (${signal ?? `code ${code}`}): ${lastMessage(aggregator)} (log: ${aggregator.logPath})`, 'process_failed');
+      throw new SimulationError('process_failed', `the aggregator exited (${signal ?? `code ${code}`}): ${lastMessage(aggregator)} (log: ${aggregator.logPath})`);
     });
     aggregatorDied.catch(() => undefined);
     phases.mark('aggregator_start');
@@ -345,7 +346,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
     const failures = specs.map((spec) =>
       spec.process!.exited.then(({ code, signal }) => {
         if (code !== 0) {
-          throw new SimulationError(`${spec.id} failed (${signal ?? `exit code ${code}`}): ${lastMessage(spec.process!)} (log: ${spec.process!.logPath})`, 'process_failed');
+          throw new SimulationError('process_failed', `${spec.id} failed (${signal ?? `exit code ${code}`}): ${lastMessage(spec.process!)} (log: ${spec.process!.logPath})`);
         }
       }),
     );
@@ -361,7 +362,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
     const status = await client.getRun(runId);
     const unfinished = specs.filter((s) => !status.nodes.some((n) => n.nodeId === s.id && n.finished));
     if (unfinished.length > 0) {
-      throw new SimulationError(`nodes exited without finishing their upload: ${unfinished.map((s) => s.id).join(', ')}`, 'process_failed');
+      throw new SimulationError('process_failed', `nodes exited without finishing their upload: ${unfinished.map((s) => s.id).join(', ')}`);
     }
     const trainers = specs.filter((s) => s.role === 'trainer');
     const c = client;
@@ -437,7 +438,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
     const testRows = referenceRelative.sampleIds.filter(isTestId).length;
     const { linalg } = await linalgForWork(testRows * 3 * 256 * 256);
     const ckaOrFail = (result: CkaResult | null, what: string): CkaResult => {
-      if (!result) throw new SimulationError(`${what}: fewer than 4 test samples in common with the reference`, 'process_failed');
+      if (!result) throw new SimulationError('process_failed', `${what}: fewer than 4 test samples in common with the reference`);
       return result;
     };
     const mergedCka = ckaOrFail(ckaVsReference(merged, referenceRelative, undefined, linalg), 'CKA(merged, reference)');
@@ -500,7 +501,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
     npy('reference_absolute.npy', f32(referenceAbsolute.values), [referenceAbsolute.values.rows, referenceAbsolute.values.cols]);
     npy('reference_sample_ids.npy', referenceRelative.sampleIds, [referenceRelative.sampleIds.length]);
     if (referenceAbsolute.sampleIds.some((id, i) => id !== referenceRelative.sampleIds[i])) {
-      throw new SimulationError('the reference’s absolute and relative spaces hold different samples', 'process_failed');
+      throw new SimulationError('process_failed', 'the reference’s absolute and relative spaces hold different samples');
     }
     trainers.forEach((spec, k) => {
       const space = nodeRelative[k]!;

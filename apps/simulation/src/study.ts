@@ -6,6 +6,7 @@ import { escapeHtml, htmlTable } from './report.ts';
 import { SPACE_LABELS, textTable, type SimulationResults } from './results.ts';
 import { METRIC_LABELS, SEED_CONFIDENCE, describeOverSeeds, metricOverSeeds, seedInterval, type MetricOverSeeds, type SeedInterval } from './seed-summary.ts';
 import { simulate, type SimulateOptions } from './simulate.ts';
+import { SimulationError } from './simulation-error.ts';
 
 import { STUDY_KINDS, type StudyKind } from './presets.ts';
 
@@ -79,22 +80,22 @@ export function settingsForValue(kind: StudyKind, value: string, base: SimulateO
     const [strategy, countText] = value.includes(':') ? value.split(':') : [base.anchorStrategy, value];
     const count = Number(countText);
     if (!STRATEGIES.includes(strategy as AnchorStrategy) || !Number.isInteger(count) || count < 1) {
-      throw Object.assign(new Error(`study anchors: bad value "${value}" (expected strategy:count, e.g. fps:128)`), { userFacing: true });
+      throw new SimulationError('invalid_argument', `study anchors: bad value "${value}" (expected strategy:count, e.g. fps:128)`);
     }
     return { anchorStrategy: strategy as AnchorStrategy, anchors: count };
   }
   if (kind === 'seeds') {
     const seed = Number(value);
-    if (!Number.isInteger(seed) || seed < 0) throw Object.assign(new Error(`study seeds: bad value "${value}" (an integer ≥ 0)`), { userFacing: true });
+    if (!Number.isInteger(seed) || seed < 0) throw new SimulationError('invalid_argument', `study seeds: bad value "${value}" (an integer ≥ 0)`);
     return { seed };
   }
   if (kind === 'nodes') {
     const nodes = Number(value);
-    if (!Number.isInteger(nodes) || nodes < 2) throw Object.assign(new Error(`study nodes: bad value "${value}" (an integer ≥ 2)`), { userFacing: true });
+    if (!Number.isInteger(nodes) || nodes < 2) throw new SimulationError('invalid_argument', `study nodes: bad value "${value}" (an integer ≥ 2)`);
     return { nodes };
   }
   const models = value.split('+').filter((m) => m.length > 0);
-  if (models.length === 0) throw Object.assign(new Error(`study architectures: bad value "${value}" (models joined by +)`), { userFacing: true });
+  if (models.length === 0) throw new SimulationError('invalid_argument', `study architectures: bad value "${value}" (models joined by +)`);
   return { models, nodes: models.length === 1 ? base.nodes : models.length };
 }
 

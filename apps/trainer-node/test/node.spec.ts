@@ -33,28 +33,38 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function options(runId: string, nodeId: string, extra: Partial<TrainerNodeOptions> = {}): TrainerNodeOptions {
+/** What the specs below change from one run to the next. */
+interface Overrides {
+  readonly role?: TrainerNodeOptions['node']['role'];
+  readonly task?: number;
+  readonly testSplit?: TrainerNodeOptions['partition']['testSplit'];
+  readonly epochs?: number;
+  readonly encoding?: TrainerNodeOptions['upload']['encoding'];
+  readonly chunkRows?: number;
+  readonly uploadAbsolute?: boolean;
+  readonly uploadReconnect?: TrainerNodeOptions['upload']['uploadReconnect'];
+  readonly onAck?: TrainerNodeOptions['upload']['onAck'];
+  readonly signal?: AbortSignal;
+  readonly progress?: TrainerNodeOptions['progress'];
+}
+
+function options(runId: string, nodeId: string, extra: Overrides = {}): TrainerNodeOptions {
   return {
-    aggregator: `127.0.0.1:${proxy.port}`,
-    runId,
-    nodeId,
-    dataset: 'synthetic',
-    data,
-    model: 'mlp-narrow',
-    role: 'trainer',
-    task: 0,
-    scenario: 'shared-classes',
-    tasks: 2,
-    seed: 42,
-    epochs: 2,
-    batchSize: 64,
-    backend: 'auto',
-    encoding: 'float32',
-    uploadAbsolute: false,
-    chunkRows: 40,
-    retry: { attempts: 6, initialDelayMs: 50, maxDelayMs: 400 },
-    progress: silentProgress,
-    ...extra,
+    node: { run: runId, nodeId, role: extra.role ?? 'trainer', task: extra.task ?? 0 },
+    data: { dataset: 'synthetic', loaded: data },
+    partition: { scenario: 'shared-classes', tasks: 2, seed: 42, testSplit: extra.testSplit ?? 'classes' },
+    training: { model: 'mlp-narrow', epochs: extra.epochs ?? 2, batchSize: 64, patience: 3, validationFraction: 0.1, learningRate: 1e-3, backend: 'auto' },
+    upload: {
+      encoding: extra.encoding ?? 'float32',
+      uploadAbsolute: extra.uploadAbsolute ?? false,
+      chunkRows: extra.chunkRows ?? 40,
+      retry: { attempts: 6, initialDelayMs: 50, maxDelayMs: 400 },
+      uploadReconnect: extra.uploadReconnect,
+      onAck: extra.onAck,
+      signal: extra.signal,
+    },
+    connection: { address: `127.0.0.1:${proxy.port}` },
+    progress: extra.progress ?? silentProgress,
   };
 }
 

@@ -28,3 +28,4 @@ export { addOptions, commanderOption, givenByUser, type AddOptionsSettings } fro
 export { readSettingsFile } from './settings-file.ts';
 export { resolveOptions, type SettingsLayer } from './resolve-options.ts';
 export { toArgv } from './to-argv.ts';
+export { checkValues } from './check-values.ts';

@@ -74,10 +74,9 @@ export function text<const O extends SpecOptions<string>>(flags: string, help: s
   return spec(flags, help, 'value', (value) => value, options);
 }
 
-/** An integer ≥ `min` (default: any integer). */
-export function integer<const O extends SpecOptions<number> & { readonly min?: number }>(flags: string, help: string, options?: O): OptionSpec<number, Present<O>> {
-  const min = options?.min;
-  return spec(flags, help, 'value', (value) => parseInteger(value, flags, min), options);
+/** An integer in [`min`, `max`] (default: any integer). */
+export function integer<const O extends SpecOptions<number> & { readonly min?: number; readonly max?: number }>(flags: string, help: string, options?: O): OptionSpec<number, Present<O>> {
+  return spec(flags, help, 'value', (value) => parseInteger(value, flags, options?.min, options?.max), options);
 }
 
 /** An integer ≥ `min`, or `all` (undefined: no limit). */
@@ -112,7 +111,7 @@ export function decimal<const O extends SpecOptions<number> & { readonly accept:
 /** One of `choices` (an `as const` list: the value's type is its union). */
 export function choice<const C extends readonly string[], const O extends SpecOptions<C[number]>>(flags: string, help: string, choices: C, options?: O): OptionSpec<C[number], Present<O>> {
   const parse = (value: string): C[number] => {
-    if (!choices.includes(value)) throw new UsageError('invalid_value', `${longFlag({ flags })} "${value}" is not one of ${choices.join(', ')}`);
+    if (!choices.includes(value)) throw new UsageError('invalid_value', `${longFlag({ flags })} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
     return value;
   };
   return spec(flags, help, 'value', parse, options, { choices });
@@ -140,10 +139,10 @@ export function settingsFile(flags: string, help: string): OptionSpec<string, fa
   return spec(flags, help, 'settings-file', (value) => value, { inSettingsFile: false });
 }
 
-function parseInteger(value: string, flags: string, min: number | undefined): number {
+function parseInteger(value: string, flags: string, min: number | undefined, max?: number): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || (min !== undefined && n < min)) {
-    const range = min === undefined ? 'an integer' : `an integer ≥ ${min}`;
+  if (value.trim() === '' || !Number.isInteger(n) || (min !== undefined && n < min) || (max !== undefined && n > max)) {
+    const range = min !== undefined && max !== undefined ? `an integer in ${min}..${max}` : min !== undefined ? `an integer ≥ ${min}` : 'an integer';
     throw new UsageError('invalid_value', `${longFlag({ flags })} must be ${range}, got ${JSON.stringify(value)}`);
   }
   return n;

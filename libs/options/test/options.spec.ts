@@ -122,7 +122,7 @@ describe('an option schema', () => {
     expect([refused.code, refused.message]).toEqual(['unknown_setting', `${unknown}: unknown setting "nmae"`]);
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'name: x\nshape: hexagon\n');
-    expect((await usageError(parse(['--config', bad]))).message).toBe(`${bad}: --shape "hexagon" is not one of circle, square`);
+    expect((await usageError(parse(['--config', bad]))).message).toBe(`${bad}: --shape must be one of circle, square, got "hexagon"`);
     const list = join(dir, 'list.yaml');
     writeFileSync(list, '- name\n');
     expect((await usageError(parse(['--config', list]))).code).toBe('bad_settings_file');

@@ -32,7 +32,7 @@ export function registerMergeCommand(program: Command): void {
         const x = readEmbeddings(path);
         const first = spaces[0];
         if (first !== undefined && x.rows !== first.x.rows) {
-          throw new UsageError(`${path} has ${x.rows} rows but ${first.path} has ${first.x.rows}: merge needs the same samples (rows) in every file`);
+          throw new UsageError('invalid_value', `${path} has ${x.rows} rows but ${first.path} has ${first.x.rows}: merge needs the same samples (rows) in every file`);
         }
         spaces.push({ path, x });
       }

@@ -59,7 +59,7 @@ export interface SimulateFlags {
 function intOption(name: string, min: number): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer ≥ ${min}, got "${value}"`);
+    if (!Number.isInteger(n) || n < min) throw new UsageError('invalid_value', `${name} must be an integer ≥ ${min}, got "${value}"`);
     return n;
   };
 }
@@ -204,10 +204,10 @@ export function presetRuns(
 ): { preset: Preset | undefined; runs: readonly PresetRun[]; paperResultsDir: string | null } {
   const preset = flags.preset === undefined ? undefined : PRESETS[flags.preset];
   if (flags.preset !== undefined && !preset) {
-    throw new UsageError(`unknown preset "${flags.preset}" (one of ${Object.keys(PRESETS).join(', ')})`);
+    throw new UsageError('invalid_value', `unknown preset "${flags.preset}" (one of ${Object.keys(PRESETS).join(', ')})`);
   }
   const runs = preset ? (given(cmd, 'scenario') ? preset.runs.filter((r) => (r.scenario ?? DEFAULTS.scenario) === flags.scenario) : preset.runs) : [{ label: flags.scenario }];
-  if (runs.length === 0) throw new UsageError(`preset "${flags.preset}" has no ${flags.scenario} run (its runs: ${preset!.runs.map((r) => r.label).join(', ')})`);
+  if (runs.length === 0) throw new UsageError('invalid_value', `preset "${flags.preset}" has no ${flags.scenario} run (its runs: ${preset!.runs.map((r) => r.label).join(', ')})`);
   const paperResultsDir = preset?.paper || given(cmd, 'paperResults') ? (flags.paperResults ?? null) : null;
   return { preset, runs, paperResultsDir };
 }

@@ -19,7 +19,7 @@ export function registerStudyCommand(program: Command): void {
     .option('--preset <name>', 'settings (and, for a paper preset, the paper\'s numbers) of one preset run: give --scenario when the preset has several')
     .option('--out <dir>', 'output directory (default runs/<timestamp>-study-<kind>)');
   addSimulationOptions(command).action(async (kind: string, flags: SimulateFlags & { values?: string }, cmd: Command) => {
-    if (!(STUDY_KINDS as readonly string[]).includes(kind)) throw new UsageError(`unknown study "${kind}" (one of ${STUDY_KINDS.join(', ')})`);
+    if (!(STUDY_KINDS as readonly string[]).includes(kind)) throw new UsageError('invalid_value', `unknown study "${kind}" (one of ${STUDY_KINDS.join(', ')})`);
     const progress = flags.progress && process.stderr.isTTY === true;
     const logger = rootLogger(flags.logLevel, progress);
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
@@ -27,7 +27,7 @@ export function registerStudyCommand(program: Command): void {
     // The shared-classes scenario is defined for 2 nodes only: the nodes study defaults to disjoint class blocks.
     const scenarioGiven = cmd.getOptionValueSource('scenario') === 'cli';
     const { preset, runs, paperResultsDir } = presetRuns(flags, cmd);
-    if (preset && runs.length > 1) throw new UsageError(`a study sweeps one scenario: give --scenario with preset "${preset.name}" (its runs: ${runs.map((r) => r.label).join(', ')})`);
+    if (preset && runs.length > 1) throw new UsageError('invalid_value', `a study sweeps one scenario: give --scenario with preset "${preset.name}" (its runs: ${runs.map((r) => r.label).join(', ')})`);
     const run = preset ? runs[0]! : kind === 'nodes' && !scenarioGiven ? { scenario: 'disjoint' as const } : {};
     const { ensureFashionMnist, study } = await import('@rlsa/simulation');
     await withInterrupts(async (signal) => {
