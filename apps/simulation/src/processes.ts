@@ -159,15 +159,3 @@ export function waitForLine<T>(p: ManagedProcess, match: (line: string) => T | u
     );
   });
 }
-
-/** Parses the aggregator's `"msg":"aggregator listening"` JSON line into its port. */
-export function parseListeningLine(line: string): number | undefined {
-  if (!line.includes('aggregator listening')) return undefined;
-  try {
-    const parsed = JSON.parse(line) as { msg?: unknown; port?: unknown };
-    if (parsed.msg === 'aggregator listening' && typeof parsed.port === 'number' && parsed.port > 0) return parsed.port;
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}

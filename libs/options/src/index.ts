@@ -19,6 +19,7 @@ export {
   envVariable,
   schemaEntries,
   type OptionGroup,
+  type OptionLayer,
   type OptionSchema,
   type OptionValues,
   type PartialOptionValues,
@@ -26,6 +27,6 @@ export {
 } from './option-schema.ts';
 export { addOptions, commanderOption, givenByUser, type AddOptionsSettings } from './commander-options.ts';
 export { readSettingsFile } from './settings-file.ts';
-export { resolveOptions, type SettingsLayer } from './resolve-options.ts';
+export { defaultValues, resolveOptions } from './resolve-options.ts';
 export { toArgv } from './to-argv.ts';
 export { checkValues } from './check-values.ts';

@@ -29,6 +29,16 @@ export type PartialOptionValues<S extends OptionSchema> = {
   readonly [G in keyof S]?: { readonly [K in keyof S[G]['options']]?: SpecValue<S[G]['options'][K]> | undefined };
 };
 
+type GroupOptions<S extends OptionSchema> = { [G in keyof S]: S[G]['options'] }[keyof S];
+type KeysOf<O> = O extends unknown ? keyof O : never;
+type ValueAt<O, K extends PropertyKey> = O extends { readonly [P in K]: infer Spec } ? SpecValue<Spec> : never;
+
+/**
+ * Values by option key, groups flattened (`{ epochs: 3, maxSamples: undefined }`): a layer below the
+ * command line, such as a preset's run. A key it holds is set, even to undefined.
+ */
+export type OptionLayer<S extends OptionSchema> = { readonly [K in KeysOf<GroupOptions<S>>]?: ValueAt<GroupOptions<S>, K> };
+
 /** One option with its key and group. */
 export interface SchemaEntry {
   readonly group: string;

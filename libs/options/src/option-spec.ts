@@ -129,7 +129,7 @@ export function toggle<const O extends Omit<SpecOptions<boolean>, 'default' | 'r
 
 /** Repeatable and comma-separated (`--run-file a,b --run-file c`): the values in order, empty by default. */
 export function list<const O extends Omit<SpecOptions<readonly string[]>, 'default'>>(flags: string, help: string, options?: O): OptionSpec<readonly string[], true> {
-  const parse = (value: string): readonly string[] => value.split(',').filter((v) => v !== '');
+  const parse = (value: string): readonly string[] => value.split(',').map((v) => v.trim()).filter((v) => v !== '');
   const empty: readonly string[] = [];
   return spec(flags, help, 'list', parse, { ...options, default: empty }) as OptionSpec<readonly string[], true>;
 }
