@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AGGREGATOR_COMMAND, AGGREGATOR_OPTIONS } from '@rlsa/aggregator/settings';
-import { parseListeningLine } from '@rlsa/aggregator';
+import { parseListeningLine } from '@rlsa/aggregator/readiness';
 import type { NodeRoleName } from '@rlsa/core';
 import { toArgv } from '@rlsa/options';
 import type { ModelName } from '@rlsa/trainer-node/model-specs';
