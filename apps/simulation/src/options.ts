@@ -3,9 +3,10 @@
 // every `rlsa` process loads it at start (`@rlsa/simulation/options`).
 import { ENCODING_NAMES } from '@rlsa/client';
 import { ANCHOR_STRATEGIES, SCENARIOS, type AnchorStrategy } from '@rlsa/core';
-import { DATASET_NAMES, TEST_SPLITS } from '@rlsa/data';
+import { DATASET_NAMES } from '@rlsa/data';
 import { choice, defaultValues, defineOptions, integer, limit, list, text, toggle, type OptionLayer, type OptionValues } from '@rlsa/options';
 import { BACKENDS } from '@rlsa/tfjs-kernels/backends';
+import { TRAINER_OPTIONS } from '@rlsa/trainer-node/options';
 
 /**
  * The run's settings by group. The defaults are the main job's: shared classes on Fashion-MNIST
@@ -27,17 +28,13 @@ export const SIMULATION_OPTIONS = defineOptions({
       scenario: choice('--scenario <name>', 'shared-samples | shared-classes | disjoint', SCENARIOS, { default: 'shared-classes' }),
       nodes: integer('--nodes <k>', 'trainer nodes (the reference comes on top)', { min: 1, default: 2 }),
       seed: integer('--seed <s>', 'seed of partitions, anchors, training and probes', { min: 0, default: 42 }),
-      shared: integer('--shared <S>', 'shared-samples: classes every task holds', { min: 0 }),
+      shared: TRAINER_OPTIONS.partition.options.shared,
       novel: integer('--novel <N>', 'shared-samples: classes of its own per task', { min: 0 }),
       sharedPercent: integer('--shared-percent <p>', "shared-classes: task 0's share of the first half of the classes", { min: 1 }),
       maxSamples: limit('--max-samples <n|all>', 'training samples per task at most (seeded, the same on every node)', { min: 1, default: 6000 }),
       maxTestSamples: limit('--max-test-samples <n|all>', 'test samples at most (a seeded subset, the same on every node)', { min: 1, defaultLabel: 'all' }),
-      testSplit: choice(
-        '--test-split <how>',
-        "test samples a trainer embeds: those of its task's classes, or its share of the test split cut like the training split (the paper's protocol)",
-        TEST_SPLITS,
-        { default: 'classes' },
-      ),
+      // As the node's own: the simulation passes it through.
+      testSplit: TRAINER_OPTIONS.partition.options.testSplit,
     },
   },
   training: {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAggregatorClient, float16ErrorBound, int8ErrorBound, type AggregatorClient } from '@rlsa/client';
+import type { NodeRoleName } from '@rlsa/core';
 import { anchorFingerprint, anchorPoolIds, nodeSamples, sampleIds, syntheticDataset, taskPartitions } from '@rlsa/data';
 import { runTrainerNode, silentProgress, TrainerError, type TrainerNodeOptions } from '../src/index.ts';
 import { startAggregatorProcess, startProxy, type AggregatorProcess, type CuttableProxy } from './helpers.ts';
@@ -69,7 +70,7 @@ function options(runId: string, nodeId: string, extra: Overrides = {}): TrainerN
 }
 
 /** The ids a node must upload: its task's training samples, then the test samples of its classes. */
-function expectedIds(role: 'trainer' | 'reference', task?: number): number[] {
+function expectedIds(role: NodeRoleName, task?: number): number[] {
   const partitions = taskPartitions(data, { scenario: 'shared-classes', tasks: 2, seed: 42, excluded: anchorPoolIds(data) });
   const s = nodeSamples(data, partitions, { role, ...(task !== undefined ? { task } : {}), seed: 42 });
   return [...sampleIds('train', s.trainIndices), ...sampleIds('test', s.testIndices)];

@@ -27,3 +27,4 @@ export {
   type NodeSamples,
   type PartitionOptions,
 } from './node-samples.ts';
+export { nodeSamplesOf, runPartition, type RunPartition, type RunPartitionSettings } from './run-partition.ts';

@@ -9,9 +9,9 @@ export interface PartitionOptions {
   readonly seed: number;
   /** Training indices never assigned to a task (the anchor pool). */
   readonly excluded: ArrayLike<number>;
-  readonly shared?: number;
-  readonly novel?: number;
-  readonly sharedPercent?: number;
+  readonly shared?: number | undefined;
+  readonly novel?: number | undefined;
+  readonly sharedPercent?: number | undefined;
 }
 
 /** How a trainer's test samples are chosen: those of its task's classes, or its share of the test split cut like the training split. */
@@ -38,11 +38,11 @@ export function testPartitions(dataset: ImageDataset, options: Omit<PartitionOpt
 export interface NodeSampleOptions {
   readonly role: NodeRoleName;
   /** The trainer's task (index into `partitions`); ignored for the reference. */
-  readonly task?: number;
+  readonly task?: number | undefined;
   /** Keep at most this many training samples per task (seeded; the same ones on every node). */
-  readonly maxSamples?: number;
+  readonly maxSamples?: number | undefined;
   /** Use only this many test samples of the whole test split (seeded; the same ones on every node), then filter by class. */
-  readonly maxTestSamples?: number;
+  readonly maxTestSamples?: number | undefined;
   readonly seed: number;
   /**
    * The test split cut into tasks (`testPartitions`): a trainer then embeds only its task's test

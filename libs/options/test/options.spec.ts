@@ -18,6 +18,8 @@ import {
   text,
   toArgv,
   toggle,
+  checkValues,
+  defaultValues,
   UsageError,
   type OptionValues,
   type PartialOptionValues,
@@ -181,5 +183,20 @@ describe('toArgv', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('checkValues and defaultValues', () => {
+  it('accept what the flags would give and refuse, with the flag’s message, what they would not', () => {
+    expect(() => checkValues(SCHEMA, { who: { name: 'n', shape: 'square' }, how: { count: 2, rate: 0.25, loud: true, file: ['a'] } })).not.toThrow();
+    expect(() => checkValues(SCHEMA, { who: { name: 'n', shape: 'hexagon' as never } })).toThrow('--shape must be one of circle, square, got "hexagon"');
+    expect(() => checkValues(SCHEMA, { who: { name: 'n' }, how: { count: 0 } })).toThrow('--count must be an integer ≥ 1, got "0"');
+    expect(() => checkValues(SCHEMA, { who: { name: 'n' }, how: { count: 1.5 } })).toThrow(UsageError);
+    expect(() => checkValues(SCHEMA, { how: { count: 2 } })).toThrow('--name is required');
+  });
+
+  it('gives the values of a command given nothing', async () => {
+    const { values } = await parse(['--name', 'x']);
+    expect(defaultValues(SCHEMA)).toEqual({ ...values, who: { ...values.who, name: undefined } });
   });
 });

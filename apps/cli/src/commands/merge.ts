@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
-import { meanOverSpaces, relativeProjection, takeRows, type Matrix, type Similarity, type Space } from '@rlsa/core';
+import { meanOverSpaces, relativeProjection, SIMILARITIES, takeRows, type Matrix, type Similarity, type Space } from '@rlsa/core';
 import { writeNpy } from '@rlsa/npy';
 import { UsageError } from '../user-error.ts';
 import { about, checkAnchorNorms, chooseLinalg, readAnchorIndices, readEmbeddings } from './offline-inputs.ts';
-import { SIMILARITIES } from './relative.ts';
 
 interface MergeOptions {
   anchorsIdx: string;

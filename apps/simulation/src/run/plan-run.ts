@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { selectAnchors, type Matrix, type TaskPartition } from '@rlsa/core';
-import { anchorFingerprint, anchorPoolIds, imageSize, loadDataset, nodeSamples, taskPartitions, testPartitions, type ImageDataset } from '@rlsa/data';
+import { anchorFingerprint, anchorPoolIds, imageSize, loadDataset, nodeSamplesOf, runPartition, type ImageDataset } from '@rlsa/data';
 import type { NodeRoleName } from '@rlsa/core';
 import type { SimulationRun } from '../options.ts';
 import { SimulationError } from '../simulation-error.ts';
@@ -91,28 +91,12 @@ export function planRun(run: SimulationRun, log: Logger): RunPlan {
   const poolIds = anchorPoolIds(dataset, { poolSize: POOL_SIZE });
   const anchorIds = pickAnchors(dataset, poolIds, run);
   const fingerprint = anchorFingerprint(dataset, anchorIds);
-  const partitionOptions = {
-    scenario: partition.scenario,
-    tasks: partition.nodes,
-    seed: partition.seed,
-    ...(partition.shared !== undefined ? { shared: partition.shared } : {}),
-    ...(partition.novel !== undefined ? { novel: partition.novel } : {}),
-    ...(partition.sharedPercent !== undefined ? { sharedPercent: partition.sharedPercent } : {}),
-  };
-  const partitions = taskPartitions(dataset, { ...partitionOptions, excluded: poolIds });
-  const testParts = partition.testSplit === 'partition' ? testPartitions(dataset, partitionOptions) : undefined;
+  const split = runPartition(dataset, { ...partition, tasks: partition.nodes }, poolIds);
   const expectedRows = (role: NodeRoleName, task?: number): number => {
-    const s = nodeSamples(dataset, partitions, {
-      role,
-      ...(task !== undefined ? { task } : {}),
-      ...(partition.maxSamples !== undefined ? { maxSamples: partition.maxSamples } : {}),
-      ...(partition.maxTestSamples !== undefined ? { maxTestSamples: partition.maxTestSamples } : {}),
-      testPartitions: testParts,
-      seed: partition.seed,
-    });
+    const s = nodeSamplesOf(dataset, split, { role, task });
     return s.trainIndices.length + s.testIndices.length;
   };
   const runId = `sim-${partition.scenario}-${Date.now().toString(36)}`;
   log.info({ runId, anchors: anchorIds.length, strategy: run.anchors.strategy, fingerprint }, 'prepared the run');
-  return { runId, dataset, poolIds, anchorIds, fingerprint, partitions, ...classGroups(partitions), expectedRows };
+  return { runId, dataset, poolIds, anchorIds, fingerprint, partitions: split.partitions, ...classGroups(split.partitions), expectedRows };
 }

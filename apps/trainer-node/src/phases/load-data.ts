@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { anchorPoolIds, loadDataset, nodeSamples, taskPartitions, testPartitions, type ImageDataset, type NodeSamples } from '@rlsa/data';
+import { anchorPoolIds, loadDataset, nodeSamplesOf, runPartition, type ImageDataset, type NodeSamples } from '@rlsa/data';
 import type { TrainerNodeOptions } from '../node-options.ts';
 
 /** What a node works on: its copy of the data set and its own samples of the run's partition. */
@@ -20,24 +20,8 @@ export function loadNodeData(options: Pick<TrainerNodeOptions, 'node' | 'data' |
   const dataset =
     data.loaded ??
     loadDataset(data.dataset, { ...(data.dataDir !== undefined ? { dataDir: data.dataDir } : {}), ...(data.synthetic !== undefined ? { synthetic: data.synthetic } : {}) });
-  const partitionOptions = {
-    scenario: partition.scenario,
-    tasks: partition.tasks,
-    seed: partition.seed,
-    ...(partition.shared !== undefined ? { shared: partition.shared } : {}),
-    ...(partition.novel !== undefined ? { novel: partition.novel } : {}),
-    ...(partition.sharedPercent !== undefined ? { sharedPercent: partition.sharedPercent } : {}),
-  };
-  const partitions = taskPartitions(dataset, { ...partitionOptions, excluded: anchorPoolIds(dataset) });
   const task = node.role === 'trainer' ? node.task : null;
-  const samples = nodeSamples(dataset, partitions, {
-    role: node.role,
-    ...(task !== null ? { task } : {}),
-    ...(partition.maxSamples !== undefined ? { maxSamples: partition.maxSamples } : {}),
-    ...(partition.maxTestSamples !== undefined ? { maxTestSamples: partition.maxTestSamples } : {}),
-    ...(partition.testSplit === 'partition' ? { testPartitions: testPartitions(dataset, partitionOptions) } : {}),
-    seed: partition.seed,
-  });
+  const samples = nodeSamplesOf(dataset, runPartition(dataset, partition, anchorPoolIds(dataset)), { role: node.role, task: task ?? undefined });
   log.info({ dataset: dataset.name, source: dataset.source, task, classes: samples.classes.length, train: samples.trainIndices.length, test: samples.testIndices.length }, 'data loaded');
   return { dataset, samples, task };
 }
