@@ -6,11 +6,26 @@ export { DEFAULT_RETRY, backoffDelay, isRetryable, withRetries, type RetryPolicy
 export { createProgress, silentProgress, type Progress } from './progress.ts';
 export {
   DEFAULT_CHUNK_ROWS,
-  nodeInitSeed,
-  readTokenFile,
-  runTrainerNode,
-  type NodeRoleName,
+  TRAINER_COMMAND,
+  TRAINER_OPTIONS,
+  trainerArgv,
+  type TrainerArgvSettings,
+  type TrainerSettings,
+} from './options.ts';
+export { connectionFromSettings, readTokenFile, type AggregatorConnection } from './connection.ts';
+export { nodeOptionsFromSettings, type NodeDataOptions, type NodeUploadOptions, type TrainerNodeOptions } from './node-options.ts';
+export {
+  readTrainerNodeResult,
+  writeTrainerNodeResult,
+  type NodeTimings,
   type SpaceUploadSummary,
-  type TrainerNodeOptions,
   type TrainerNodeResult,
-} from './run-node.ts';
+} from './results.ts';
+export { openAggregatorSession, type AggregatorSession, type SpaceRowsToUpload, type UploadProgress } from './aggregator-session.ts';
+export { loadNodeData, type NodeData } from './phases/load-data.ts';
+export { resolveRun, type ResolvedRun } from './phases/resolve-run.ts';
+export { nodeInitSeed, trainNodeModel, type TrainedModel } from './phases/train-model.ts';
+export { embedNode, type NodeEmbeddings } from './phases/embed.ts';
+export { projectOnAnchors } from './phases/project.ts';
+export { uploadNode, type ModelCard } from './phases/upload.ts';
+export { runTrainerNode } from './run-node.ts';

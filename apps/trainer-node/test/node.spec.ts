@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAggregatorClient, float16ErrorBound, int8ErrorBound, type AggregatorClient } from '@rlsa/client';
+import type { NodeRoleName } from '@rlsa/core';
 import { anchorFingerprint, anchorPoolIds, nodeSamples, sampleIds, syntheticDataset, taskPartitions } from '@rlsa/data';
 import { runTrainerNode, silentProgress, TrainerError, type TrainerNodeOptions } from '../src/index.ts';
 import { startAggregatorProcess, startProxy, type AggregatorProcess, type CuttableProxy } from './helpers.ts';
@@ -33,33 +34,43 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function options(runId: string, nodeId: string, extra: Partial<TrainerNodeOptions> = {}): TrainerNodeOptions {
+/** What the specs below change from one run to the next. */
+interface Overrides {
+  readonly role?: TrainerNodeOptions['node']['role'];
+  readonly task?: number;
+  readonly testSplit?: TrainerNodeOptions['partition']['testSplit'];
+  readonly epochs?: number;
+  readonly encoding?: TrainerNodeOptions['upload']['encoding'];
+  readonly chunkRows?: number;
+  readonly uploadAbsolute?: boolean;
+  readonly uploadReconnect?: TrainerNodeOptions['upload']['uploadReconnect'];
+  readonly onAck?: TrainerNodeOptions['upload']['onAck'];
+  readonly signal?: AbortSignal;
+  readonly progress?: TrainerNodeOptions['progress'];
+}
+
+function options(runId: string, nodeId: string, extra: Overrides = {}): TrainerNodeOptions {
   return {
-    aggregator: `127.0.0.1:${proxy.port}`,
-    runId,
-    nodeId,
-    dataset: 'synthetic',
-    data,
-    model: 'mlp-narrow',
-    role: 'trainer',
-    task: 0,
-    scenario: 'shared-classes',
-    tasks: 2,
-    seed: 42,
-    epochs: 2,
-    batchSize: 64,
-    backend: 'auto',
-    encoding: 'float32',
-    uploadAbsolute: false,
-    chunkRows: 40,
-    retry: { attempts: 6, initialDelayMs: 50, maxDelayMs: 400 },
-    progress: silentProgress,
-    ...extra,
+    node: { run: runId, nodeId, role: extra.role ?? 'trainer', task: extra.task ?? 0 },
+    data: { dataset: 'synthetic', loaded: data },
+    partition: { scenario: 'shared-classes', tasks: 2, seed: 42, testSplit: extra.testSplit ?? 'classes' },
+    training: { model: 'mlp-narrow', epochs: extra.epochs ?? 2, batchSize: 64, patience: 3, validationFraction: 0.1, learningRate: 1e-3, backend: 'auto' },
+    upload: {
+      encoding: extra.encoding ?? 'float32',
+      uploadAbsolute: extra.uploadAbsolute ?? false,
+      chunkRows: extra.chunkRows ?? 40,
+      retry: { attempts: 6, initialDelayMs: 50, maxDelayMs: 400 },
+      uploadReconnect: extra.uploadReconnect,
+      onAck: extra.onAck,
+      signal: extra.signal,
+    },
+    connection: { address: `127.0.0.1:${proxy.port}` },
+    progress: extra.progress ?? silentProgress,
   };
 }
 
 /** The ids a node must upload: its task's training samples, then the test samples of its classes. */
-function expectedIds(role: 'trainer' | 'reference', task?: number): number[] {
+function expectedIds(role: NodeRoleName, task?: number): number[] {
   const partitions = taskPartitions(data, { scenario: 'shared-classes', tasks: 2, seed: 42, excluded: anchorPoolIds(data) });
   const s = nodeSamples(data, partitions, { role, ...(task !== undefined ? { task } : {}), seed: 42 });
   return [...sampleIds('train', s.trainIndices), ...sampleIds('test', s.testIndices)];

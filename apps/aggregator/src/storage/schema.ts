@@ -12,7 +12,8 @@ import type { Database } from 'better-sqlite3';
  * loss or OS crash may lose the last commits. `full`: synchronous=FULL, fsync on every commit,
  * which also survives power loss, at a throughput cost.
  */
-export type Durability = 'normal' | 'full';
+export const DURABILITIES = ['normal', 'full'] as const;
+export type Durability = (typeof DURABILITIES)[number];
 
 export const SCHEMA_VERSION = 1;
 
