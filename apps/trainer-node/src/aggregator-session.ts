@@ -1,10 +1,19 @@
 import type { Logger } from 'pino';
-import { createAggregatorClient, type AggregatorClient, type EncodingName, type JoinInput, type JoinResult, type RunConfigView, type UploadChunkInput } from '@rlsa/client';
+import {
+  TRANSIENT_STATUSES,
+  createAggregatorClient,
+  type AggregatorClient,
+  type EncodingName,
+  type JoinInput,
+  type JoinResult,
+  type RetryPolicy,
+  type RunConfigView,
+  type UploadChunkInput,
+} from '@rlsa/client';
 import type { AggregatorConnection } from './connection.ts';
 import { TrainerError } from './errors.ts';
 import type { NodeUploadOptions } from './node-options.ts';
 import type { SpaceUploadSummary } from './results.ts';
-import { DEFAULT_RETRY, withRetries } from './retry.ts';
 
 /** One space's rows to upload: N sample ids, their labels and the N × cols values, row-major. */
 export interface SpaceRowsToUpload {
@@ -22,9 +31,10 @@ export interface UploadProgress {
 }
 
 /**
- * A node's conversation with its aggregator. The one place where the node's retry policy wraps the
- * client (back off on a transient status; for an upload, join again and resume after the last
- * acknowledged chunk): the client's own policy replaces it here when it owns retries.
+ * A node's conversation with its aggregator. Retrying belongs to the client (`@rlsa/client`, the one
+ * owner of retry policy): the node hands it its policy once, and the client backs off on transient
+ * statuses for Join, FinishUpload and opening WatchRun, and resumes an upload after its last
+ * acknowledged chunk.
  */
 export interface AggregatorSession {
   /** The run's config (anchors, similarity) from the first message of WatchRun, which any node may call. */
@@ -35,6 +45,9 @@ export interface AggregatorSession {
   finish(runId: string, nodeId: string): Promise<void>;
   close(): void;
 }
+
+/** The node's policy when none is given: 8 retries, 250 ms up to 8 s, on every transient status. */
+export const DEFAULT_NODE_RETRY: RetryPolicy = { attempts: 8, initialDelayMs: 250, maxDelayMs: 8000, retryOn: TRANSIENT_STATUSES };
 
 function* chunksOf(rows: SpaceRowsToUpload, chunkRows: number): Generator<UploadChunkInput> {
   const { ids, values, cols, labels } = rows;
@@ -54,54 +67,38 @@ async function firstRunConfig(client: AggregatorClient, runId: string): Promise<
   throw new TrainerError('unavailable', `the aggregator closed WatchRun(${runId}) without a status`);
 }
 
+async function uploadSpace(client: AggregatorClient, upload: NodeUploadOptions, log: Logger, join: JoinInput, rows: SpaceRowsToUpload, afterSeq: number, progress: UploadProgress): Promise<SpaceUploadSummary> {
+  const chunks = Math.ceil(rows.ids.length / upload.chunkRows);
+  progress.start(rows.space, chunks);
+  const result = await client.upload({
+    runId: join.runId,
+    nodeId: join.nodeId,
+    space: rows.space,
+    chunks: chunksOf(rows, upload.chunkRows),
+    encoding: upload.encoding satisfies EncodingName,
+    startAfterSeq: afterSeq,
+    ...(upload.signal !== undefined ? { signal: upload.signal } : {}),
+    onAck: (ack) => progress.acknowledged(rows.space, ack.seq, ack.rowsStored),
+  });
+  log.info({ space: rows.space, rows: result.rowsStored, lastSeq: result.lastSeq, reconnects: result.reconnects }, `uploaded the ${rows.space} space`);
+  return { rows: result.rowsStored, chunks, resumedAfterSeq: afterSeq, lastSeq: result.lastSeq, duplicates: result.duplicates, reconnects: result.reconnects };
+}
+
 /** Opens a session to `connection` with the node's upload settings (encoding, chunk rows, retry policy, hooks). */
 export function openAggregatorSession(connection: AggregatorConnection, upload: NodeUploadOptions, log: Logger): AggregatorSession {
   const client = createAggregatorClient({
     address: connection.address,
     ...(connection.token !== undefined ? { token: connection.token } : {}),
     ...(connection.tls !== undefined ? { tls: connection.tls } : {}),
+    retry: upload.retry ?? DEFAULT_NODE_RETRY,
+    onRetry: ({ method, error, attempt, delayMs }) => log.warn({ method, attempt, delayMs, err: (error as Error).message }, 'aggregator call failed; retrying'),
   });
-  const policy = upload.retry ?? DEFAULT_RETRY;
-  const onRetry = (error: unknown, attempt: number, delayMs: number): void => log.warn({ attempt, delayMs, err: (error as Error).message }, 'aggregator call failed; retrying');
-  const uploadSpace = async (join: JoinInput, rows: SpaceRowsToUpload, afterSeq: number, progress: UploadProgress): Promise<SpaceUploadSummary> => {
-    let startAfterSeq = afterSeq;
-    let retries = 0;
-    const chunks = Math.ceil(rows.ids.length / upload.chunkRows);
-    progress.start(rows.space, chunks);
-    const result = await withRetries(
-      async (attempt) => {
-        upload.signal?.throwIfAborted();
-        if (attempt > 0) {
-          retries++;
-          const again = await client.join(join);
-          startAfterSeq = rows.space === 'relative' ? again.lastRelativeSeq : again.lastAbsoluteSeq;
-          log.info({ space: rows.space, startAfterSeq }, 'resuming the upload after the last acknowledged chunk');
-        }
-        return client.upload({
-          runId: join.runId,
-          nodeId: join.nodeId,
-          space: rows.space,
-          chunks: chunksOf(rows, upload.chunkRows),
-          encoding: upload.encoding satisfies EncodingName,
-          startAfterSeq,
-          ...(upload.signal !== undefined ? { signal: upload.signal } : {}),
-          ...(upload.uploadReconnect !== undefined ? { retry: upload.uploadReconnect } : {}),
-          onAck: (ack) => progress.acknowledged(rows.space, ack.seq, ack.rowsStored),
-        });
-      },
-      policy,
-      onRetry,
-    );
-    log.info({ space: rows.space, rows: result.rowsStored, lastSeq: result.lastSeq, reconnects: result.reconnects, retries }, `uploaded the ${rows.space} space`);
-    return { rows: result.rowsStored, chunks, resumedAfterSeq: afterSeq, lastSeq: result.lastSeq, duplicates: result.duplicates, reconnects: result.reconnects, retries };
-  };
   return {
-    runConfig: (runId) =>
-      withRetries(() => firstRunConfig(client, runId), policy, (error, attempt, delayMs) => log.warn({ attempt, delayMs, err: (error as Error).message }, 'aggregator unavailable; retrying')),
-    join: (input) => withRetries(() => client.join(input), policy, onRetry),
-    uploadSpace,
+    runConfig: (runId) => firstRunConfig(client, runId),
+    join: (input) => client.join(input),
+    uploadSpace: (join, rows, afterSeq, progress) => uploadSpace(client, upload, log, join, rows, afterSeq, progress),
     finish: async (runId, nodeId) => {
-      await withRetries(() => client.finish(runId, nodeId), policy, onRetry);
+      await client.finish(runId, nodeId);
     },
     close: () => client.close(),
   };

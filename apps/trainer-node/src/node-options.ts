@@ -2,7 +2,7 @@ import type { ImageDataset, SyntheticOptions } from '@rlsa/data';
 import { connectionFromSettings, type AggregatorConnection } from './connection.ts';
 import type { TrainerSettings } from './options.ts';
 import type { Progress } from './progress.ts';
-import type { RetryPolicy } from './retry.ts';
+import type { RetryPolicy } from '@rlsa/client';
 
 /** The data a node reads: the settings' data set, or one given in process. */
 export type NodeDataOptions = TrainerSettings['data'] & {
@@ -14,13 +14,11 @@ export type NodeDataOptions = TrainerSettings['data'] & {
 
 /** How a node uploads: the settings, and the hooks in-process callers use. */
 export type NodeUploadOptions = TrainerSettings['upload'] & {
-  /** The node's own policy (back off, join again, resume after the last acknowledged chunk); default DEFAULT_RETRY. */
-  readonly retry?: RetryPolicy | undefined;
   /**
-   * The client's own reconnects inside one upload (on UNAVAILABLE) before the node's policy takes
-   * over. Default: the client's (10 attempts).
+   * The node's retry policy, handed to the client (the one owner of retries: Join, FinishUpload,
+   * opening WatchRun, an upload's reconnects); default DEFAULT_NODE_RETRY.
    */
-  readonly uploadReconnect?: { attempts?: number; initialDelayMs?: number; maxDelayMs?: number } | undefined;
+  readonly retry?: RetryPolicy | undefined;
   /** Called after each acknowledged chunk (tests use it to cut the connection mid-upload); must not throw. */
   readonly onAck?: ((space: 'relative' | 'absolute', seq: number) => void) | undefined;
   /** Stops the upload (the node then rejects); nothing is retried once it is aborted. */

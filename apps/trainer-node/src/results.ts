@@ -12,9 +12,8 @@ export interface SpaceUploadSummary {
   readonly resumedAfterSeq: number;
   readonly lastSeq: number;
   readonly duplicates: number;
+  /** Times the client reconnected and resumed after its last acknowledged chunk. */
   readonly reconnects: number;
-  /** Times the node re-joined and resumed after a failed upload. */
-  readonly retries: number;
 }
 
 /** Seconds each phase of a node took. */

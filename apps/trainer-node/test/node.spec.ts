@@ -43,7 +43,6 @@ interface Overrides {
   readonly encoding?: TrainerNodeOptions['upload']['encoding'];
   readonly chunkRows?: number;
   readonly uploadAbsolute?: boolean;
-  readonly uploadReconnect?: TrainerNodeOptions['upload']['uploadReconnect'];
   readonly onAck?: TrainerNodeOptions['upload']['onAck'];
   readonly signal?: AbortSignal;
   readonly progress?: TrainerNodeOptions['progress'];
@@ -60,7 +59,6 @@ function options(runId: string, nodeId: string, extra: Overrides = {}): TrainerN
       uploadAbsolute: extra.uploadAbsolute ?? false,
       chunkRows: extra.chunkRows ?? 40,
       retry: { attempts: 6, initialDelayMs: 50, maxDelayMs: 400 },
-      uploadReconnect: extra.uploadReconnect,
       onAck: extra.onAck,
       signal: extra.signal,
     },
@@ -77,54 +75,49 @@ function expectedIds(role: NodeRoleName, task?: number): number[] {
 }
 
 describe('a trainer node against a real aggregator over loopback', () => {
-  for (const mode of ['client reconnect', 'node re-join'] as const) {
-    it(`uploads its relative space in chunks and survives a connection cut mid-upload (${mode})`, async () => {
-      const runId = mode === 'client reconnect' ? 'cut' : 'cut-rejoin';
-      await admin.createRun({ runId, anchorIds, anchorFingerprint: fingerprint, similarity: 'cosine' });
-      let cutAt: number | undefined;
-      const cutsBefore = proxy.cuts;
-      const result = await runTrainerNode(
-        options(runId, 'node-0', {
-          // 'node re-join': the client gives up at once, so the node's own path runs: back off, Join, resume.
-          ...(mode === 'node re-join' ? { uploadReconnect: { attempts: 0 } } : {}),
-          onAck: (_space, seq) => {
-            if (seq === 3 && cutAt === undefined) {
-              cutAt = seq;
-              proxy.cut();
-            }
-          },
-        }),
-        logger,
-      );
-      const ids = expectedIds('trainer', 0);
-      expect(cutAt).toBe(3);
-      expect(proxy.cuts).toBe(cutsBefore + 1);
-      const up = result.upload!.relative;
-      expect(up.rows).toBe(ids.length);
-      expect(up.chunks).toBe(Math.ceil(ids.length / 40));
-      expect(up.lastSeq).toBe(up.chunks - 1);
-      if (mode === 'client reconnect') expect(up.reconnects).toBeGreaterThanOrEqual(1);
-      else expect(up.retries).toBeGreaterThanOrEqual(1);
-      expect(result.upload!.absolute).toBeUndefined();
-      expect(result.taskAccuracy).toBeGreaterThan(0.5);
+  it('uploads its relative space in chunks and survives a connection cut mid-upload (the client reconnects under the node policy)', async () => {
+    const runId = 'cut';
+    await admin.createRun({ runId, anchorIds, anchorFingerprint: fingerprint, similarity: 'cosine' });
+    let cutAt: number | undefined;
+    const cutsBefore = proxy.cuts;
+    const result = await runTrainerNode(
+      options(runId, 'node-0', {
+        onAck: (_space, seq) => {
+          if (seq === 3 && cutAt === undefined) {
+            cutAt = seq;
+            proxy.cut();
+          }
+        },
+      }),
+      logger,
+    );
+    const ids = expectedIds('trainer', 0);
+    expect(cutAt).toBe(3);
+    expect(proxy.cuts).toBe(cutsBefore + 1);
+    const up = result.upload!.relative;
+    expect(up.rows).toBe(ids.length);
+    expect(up.chunks).toBe(Math.ceil(ids.length / 40));
+    expect(up.lastSeq).toBe(up.chunks - 1);
+    expect(up.reconnects).toBeGreaterThanOrEqual(1);
+    expect(result.upload!.absolute).toBeUndefined();
+    expect(result.taskAccuracy).toBeGreaterThan(0.5);
 
-      const status = await admin.getRun(runId);
-      const node = status.nodes.find((n) => n.nodeId === 'node-0')!;
-      expect(node.finished).toBe(true);
-      expect(node.relativeRows).toBe(ids.length);
-      expect(node.absoluteRows).toBe(0);
-      expect(node.model?.architecture).toBe('mlp-narrow');
-      expect(node.model?.taskAccuracy).toBeCloseTo(result.taskAccuracy, 12);
+    const status = await admin.getRun(runId);
+    const node = status.nodes.find((n) => n.nodeId === 'node-0')!;
+    expect(node.finished).toBe(true);
+    expect(node.relativeRows).toBe(ids.length);
+    expect(node.absoluteRows).toBe(0);
+    expect(node.model?.architecture).toBe('mlp-narrow');
+    expect(node.model?.taskAccuracy).toBeCloseTo(result.taskAccuracy, 12);
 
-      const space = await admin.readNodeSpace(runId, 'node-0', 'relative');
-      expect(Array.from(space.sampleIds)).toEqual([...ids].sort((a, b) => a - b));
-      expect(space.values.cols).toBe(32);
-      // Cosine similarities, and the labels the node sent.
-      expect(Array.from(space.values.data).every((v) => v >= -1.0001 && v <= 1.0001)).toBe(true);
-      const labelOf = (id: number) => (id >= 1_000_000 ? data.test.labels[id - 1_000_000]! : data.train.labels[id]!);
-      expect(Array.from(space.labels)).toEqual(Array.from(space.sampleIds, labelOf));
-    });
-  }
+    const space = await admin.readNodeSpace(runId, 'node-0', 'relative');
+    expect(Array.from(space.sampleIds)).toEqual([...ids].sort((a, b) => a - b));
+    expect(space.values.cols).toBe(32);
+    // Cosine similarities, and the labels the node sent.
+    expect(Array.from(space.values.data).every((v) => v >= -1.0001 && v <= 1.0001)).toBe(true);
+    const labelOf = (id: number) => (id >= 1_000_000 ? data.test.labels[id - 1_000_000]! : data.train.labels[id]!);
+    expect(Array.from(space.labels)).toEqual(Array.from(space.sampleIds, labelOf));
+  });
 
   it('resumes after the last chunk Join reports acknowledged, and uploads absolute rows only when asked', async () => {
     await admin.createRun({ runId: 'resume', anchorIds, anchorFingerprint: fingerprint, allowAbsolute: true });
