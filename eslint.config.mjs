@@ -17,6 +17,42 @@ const impureModules = [
   'http',
 ];
 
+/** Which project may import which (by tag): the architecture's layers. */
+const depConstraints = [
+  { sourceTag: 'scope:core', onlyDependOnLibsWithTags: [], bannedExternalImports: impureModules },
+  { sourceTag: 'scope:io', onlyDependOnLibsWithTags: ['scope:core'] },
+  { sourceTag: 'scope:proto', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:core', 'scope:io'] },
+  { sourceTag: 'scope:native', onlyDependOnLibsWithTags: ['scope:core'] },
+  { sourceTag: 'scope:tfjs', onlyDependOnLibsWithTags: ['scope:core', 'scope:tfjs', 'scope:native'] },
+  { sourceTag: 'scope:wire', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto'] },
+  { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire'] },
+  { sourceTag: 'scope:aggregator', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:native', 'scope:options'] },
+  {
+    sourceTag: 'scope:trainer',
+    onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:data', 'scope:tfjs', 'scope:native', 'scope:client', 'scope:options'],
+  },
+  {
+    sourceTag: 'scope:simulation',
+    onlyDependOnLibsWithTags: [
+      'scope:core',
+      'scope:proto',
+      'scope:wire',
+      'scope:io',
+      'scope:data',
+      'scope:tfjs',
+      'scope:native',
+      'scope:client',
+      'scope:trainer',
+      'scope:aggregator',
+      'scope:options',
+    ],
+  },
+  { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:core'] },
+  { sourceTag: 'scope:options', onlyDependOnLibsWithTags: ['scope:core'] },
+  { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['*'] },
+];
+
 export default tseslint.config(
   {
     ignores: ['**/node_modules/**', '**/dist/**', 'libs/proto/src/gen/**', 'runs/**', '.nx/**', 'coverage/**'],
@@ -38,38 +74,7 @@ export default tseslint.config(
         'error',
         {
           allow: [],
-          depConstraints: [
-            { sourceTag: 'scope:core', onlyDependOnLibsWithTags: [], bannedExternalImports: impureModules },
-            { sourceTag: 'scope:io', onlyDependOnLibsWithTags: ['scope:core'] },
-            { sourceTag: 'scope:proto', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:core', 'scope:io'] },
-            { sourceTag: 'scope:native', onlyDependOnLibsWithTags: ['scope:core'] },
-            { sourceTag: 'scope:tfjs', onlyDependOnLibsWithTags: ['scope:core', 'scope:tfjs', 'scope:native'] },
-            { sourceTag: 'scope:wire', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto'] },
-            { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire'] },
-            { sourceTag: 'scope:aggregator', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:native'] },
-            {
-              sourceTag: 'scope:trainer',
-              onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:data', 'scope:tfjs', 'scope:native', 'scope:client'],
-            },
-            {
-              sourceTag: 'scope:simulation',
-              onlyDependOnLibsWithTags: [
-                'scope:core',
-                'scope:proto',
-                'scope:wire',
-                'scope:io',
-                'scope:data',
-                'scope:tfjs',
-                'scope:native',
-                'scope:client',
-                'scope:trainer',
-                'scope:aggregator',
-              ],
-            },
-            { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:core'] },
-            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['*'] },
-          ],
+          depConstraints,
         },
       ],
     },
@@ -86,6 +91,11 @@ export default tseslint.config(
     // The aggregator's specs drive it through @rlsa/client as nodes do; its sources do not depend on the client.
     files: ['apps/aggregator/test/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+  {
+    // The trainer's specs run against a real aggregator process and wait for its readiness line.
+    files: ['apps/trainer-node/test/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', { allow: ['@rlsa/aggregator'], depConstraints }] },
   },
   {
     // Specs of the core may read fixtures from disk; the core's sources may not.

@@ -2,7 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { loadRunFile, readConfigFile } from '@rlsa/aggregator';
+import { loadRunFile } from '@rlsa/aggregator';
+import { readSettingsFile } from '@rlsa/options';
+import { AGGREGATOR_COMMAND_OPTIONS } from '../../apps/cli/src/commands/aggregator.ts';
 import { runFileText } from '../scripts/make-run-file.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
@@ -103,7 +105,7 @@ describe('deployment files against the registered commands', () => {
     }
   });
 
-  it('the run files of the Compose file and the ConfigMap are the synthetic data set\'s current anchors and load in the aggregator', () => {
+  it('the run files of the Compose file and the ConfigMap are the synthetic data set\'s current anchors and load in the aggregator', async () => {
     const expected = runFileText({ dataset: 'synthetic', run: 'demo' });
     const composeRun = readFileSync(join(deploy, 'compose', 'run.yaml'), 'utf8');
     const configMap = kubernetesObjects().find((object) => object.kind === 'ConfigMap');
@@ -115,10 +117,10 @@ describe('deployment files against the registered commands', () => {
     try {
       writeFileSync(join(scratch, 'run.yaml'), expected);
       writeFileSync(join(scratch, 'config.yaml'), data['config.yaml'] ?? '');
-      const [run] = loadRunFile(join(scratch, 'run.yaml'));
+      const [run] = await loadRunFile(join(scratch, 'run.yaml'));
       expect(run?.runId).toBe('demo');
       expect(run?.anchorIds).toHaveLength(256);
-      expect(Object.keys(readConfigFile(join(scratch, 'config.yaml')))).toContain('healthPort');
+      expect(Object.keys(readSettingsFile(join(scratch, 'config.yaml'), AGGREGATOR_COMMAND_OPTIONS))).toContain('healthPort');
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }

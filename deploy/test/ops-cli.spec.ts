@@ -84,8 +84,7 @@ describe('rlsa pki and rlsa tokens, as an operator runs them', () => {
     await expect(connect('not-a-token').listRuns()).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     await expect(connect(nodeToken.trim()).listRuns()).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
 
-    const listening = aggregator.log.find((line) => line.includes('"msg":"aggregator listening"')) ?? '{}';
-    const healthPort = (JSON.parse(listening) as { healthPort?: number }).healthPort;
+    const healthPort = aggregator.listening.healthPort;
     expect(healthPort).toBeGreaterThan(0);
     const check = execFileSync(process.execPath, [join(import.meta.dirname, '..', 'docker', 'healthcheck.mjs'), 'aggregator'], {
       env: { ...process.env, RLSA_HEALTH_PORT: String(healthPort) },

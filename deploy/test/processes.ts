@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { LISTENING_MESSAGE, parseListeningLine, type ListeningAnnouncement } from '@rlsa/aggregator';
 
 /** The `rlsa` entry point, run by node directly (as the images and the systemd unit do). */
 export const RLSA_BIN = join(import.meta.dirname, '..', '..', 'apps', 'cli', 'bin', 'rlsa.mjs');
@@ -33,6 +34,8 @@ export function spawnRlsa(args: readonly string[], options: { netns?: string; en
 export interface RunningAggregator {
   readonly child: ChildProcess;
   readonly port: number;
+  /** Its listening line: host, ports, data directory. */
+  readonly listening: ListeningAnnouncement;
   /** Every log line so far (pino JSON). */
   readonly log: string[];
   /** SIGTERM, then wait for the exit; resolves with the exit code. */
@@ -40,7 +43,7 @@ export interface RunningAggregator {
 }
 
 /**
- * Starts `rlsa aggregator <args>` and resolves once it logs `"msg":"aggregator listening"` with its port;
+ * Starts `rlsa aggregator <args>` and resolves once it logs its listening line (`parseListeningLine`);
  * rejects with its output if it exits first.
  */
 export function startAggregator(args: readonly string[], options: { netns?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningAggregator> {
@@ -59,9 +62,10 @@ export function startAggregator(args: readonly string[], options: { netns?: stri
       pending = lines.pop() ?? '';
       for (const line of lines) {
         log.push(line);
-        if (!line.includes('"msg":"aggregator listening"')) continue;
-        const port = (JSON.parse(line) as { port: number }).port;
-        resolve({ child, port, log, stop });
+        const listening = parseListeningLine(line);
+        if (listening === undefined) continue;
+        clearTimeout(timer);
+        resolve({ child, port: listening.port, listening, log, stop });
       }
     };
     child.stdout?.on('data', onData);
@@ -69,14 +73,11 @@ export function startAggregator(args: readonly string[], options: { netns?: stri
     // It must log at info level or above for the "listening" line (do not pass --log-level warn).
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`aggregator did not log "aggregator listening" within 90 s:\n${log.join('\n')}\n${pending}`));
+      reject(new Error(`aggregator did not log "${LISTENING_MESSAGE}" within 90 s:\n${log.join('\n')}\n${pending}`));
     }, 90_000);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`aggregator exited (${code}) before listening:\n${log.join('\n')}\n${pending}`));
-    });
-    child.stdout?.on('data', () => {
-      if (log.some((line) => line.includes('"msg":"aggregator listening"'))) clearTimeout(timer);
     });
   });
 }

@@ -1,48 +1,75 @@
-import { runConfigMessage } from '@rlsa/wire';
-import type { EncodingName, RunConfigInput, SimilarityName } from '@rlsa/wire';
-import type { RunConfig } from '@rlsa/proto';
+// The aggregator's options, declared once. Kept light (no gRPC, SQLite or proto code at import):
+// the command line registers them at every start through `@rlsa/aggregator/settings`.
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
+import type { EncodingName, RunConfigInput, SimilarityName } from '@rlsa/wire';
+import { choice, decimal, defineOptions, integer, list, text, toggle, type OptionValues } from '@rlsa/options';
+import type { RunConfig } from '@rlsa/proto';
 import type { AggregatorOptions } from './aggregator-server.ts';
-import { loadTokensFile } from './auth.ts';
 import { AggregatorError } from './errors.ts';
+import { DURABILITIES } from './storage/schema.ts';
 
-/** `rlsa aggregator` settings after flags, RLSA_* env vars and the config file were merged. */
-export interface AggregatorSettings {
-  dataDir?: string | undefined;
-  host: string;
-  port: number;
-  metricsPort?: number | undefined;
-  healthPort?: number | undefined;
-  tokensFile?: string | undefined;
-  tlsCert?: string | undefined;
-  tlsKey?: string | undefined;
-  clientCa?: string | undefined;
-  insecure: boolean;
-  runFile: string[];
-  maxReceiveMb: number;
-  durability: 'normal' | 'full';
-  logLevel: string;
-}
+/** What `--durability` accepts (the storage's durability modes). */
+export { DURABILITIES };
 
-/** Keys a config file may hold: the camelCase flag names. */
-export const SETTING_KEYS: readonly (keyof AggregatorSettings)[] = [
-  'dataDir',
-  'host',
-  'port',
-  'metricsPort',
-  'healthPort',
-  'tokensFile',
-  'tlsCert',
-  'tlsKey',
-  'clientCa',
-  'insecure',
-  'runFile',
-  'maxReceiveMb',
-  'durability',
-  'logLevel',
-];
+/** The `rlsa` subcommand that runs the aggregator. */
+export const AGGREGATOR_COMMAND = 'aggregator';
+
+/** A TCP port, or 0 for a free one. */
+const port = { min: 0, max: 65535 } as const;
+
+/**
+ * `rlsa aggregator`'s options by group: each a flag, an RLSA_* variable and a settings-file key at
+ * once (precedence flag > env > file > default). `AggregatorSettings` is their resolved type.
+ */
+export const AGGREGATOR_OPTIONS = defineOptions({
+  storage: {
+    heading: 'Storage:',
+    options: {
+      dataDir: text('--data-dir <dir>', 'state directory (aggregator.sqlite, WAL)', { required: true }),
+      durability: choice(
+        '--durability <mode>',
+        'normal: acknowledged chunks survive a process crash (WAL, synchronous=NORMAL); full: also power loss (fsync per commit)',
+        DURABILITIES,
+        { default: 'normal' },
+      ),
+    },
+  },
+  network: {
+    heading: 'Network:',
+    options: {
+      host: text('--host <host>', 'address to listen on; plaintext only on loopback unless --insecure', { default: '127.0.0.1' }),
+      port: integer('--port <port>', 'gRPC port; 0 picks a free one (logged)', { ...port, default: 50051 }),
+      metricsPort: integer('--metrics-port <port>', 'serve Prometheus /metrics over HTTP on this port (0 = a free one); off when absent', port),
+      healthPort: integer('--health-port <port>', 'also serve grpc.health.v1 alone, plaintext, on this port (0 = a free one): for probes under mTLS', port),
+      maxReceiveMb: decimal('--max-receive-mb <mb>', 'largest request message in MiB (bigger chunks: RESOURCE_EXHAUSTED)', {
+        accept: (n) => n > 0,
+        expected: 'a positive number',
+        default: 64,
+      }),
+    },
+  },
+  security: {
+    heading: 'Security:',
+    options: {
+      tokensFile: text('--tokens-file <file>', 'bearer tokens (YAML/JSON: tokens: [{subject, role, sha256}]); without it auth is off'),
+      tlsCert: text('--tls-cert <file>', 'PEM server certificate (TLS)'),
+      tlsKey: text('--tls-key <file>', 'PEM server private key (TLS)'),
+      clientCa: text('--client-ca <file>', 'PEM CA for client certificates: turns on mTLS'),
+      insecure: toggle('--insecure', 'allow plaintext on a non-loopback address'),
+    },
+  },
+  runs: {
+    heading: 'Runs:',
+    options: {
+      runFile: list('--run-file <file>', 'create the run(s) in this YAML/JSON file at start (repeatable)'),
+    },
+  },
+});
+
+/** `rlsa aggregator` settings after flags, RLSA_* env vars and the config file were merged, by group. */
+export type AggregatorSettings = OptionValues<typeof AGGREGATOR_OPTIONS>;
 
 function parseFile(path: string, what: string): unknown {
   try {
@@ -52,44 +79,38 @@ function parseFile(path: string, what: string): unknown {
   }
 }
 
-/** Reads a YAML/JSON config file: an object whose keys are camelCase flag names. */
-export function readConfigFile(path: string): Partial<Record<keyof AggregatorSettings, unknown>> {
-  const parsed = parseFile(path, 'config file');
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new AggregatorError('failed_precondition', `config file ${path} must hold an object of settings`);
+/** One run of a run file as the client's input, or why not. */
+function runInput(entry: unknown, where: string): RunConfigInput {
+  const e = (entry ?? {}) as Record<string, unknown>;
+  if (typeof e['runId'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: runId must be a string`);
+  if (!Array.isArray(e['anchorIds']) || !e['anchorIds'].every((id) => Number.isSafeInteger(id) && id >= 0)) {
+    throw new AggregatorError('failed_precondition', `${where}: anchorIds must be a list of sample ids`);
   }
-  for (const key of Object.keys(parsed)) {
-    if (!(SETTING_KEYS as readonly string[]).includes(key)) {
-      throw new AggregatorError('failed_precondition', `config file ${path}: unknown setting ${key} (known: ${SETTING_KEYS.join(', ')})`);
-    }
-  }
-  return parsed as Partial<Record<keyof AggregatorSettings, unknown>>;
+  if (typeof e['anchorFingerprint'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: anchorFingerprint must be a string`);
+  if (typeof e['dataset'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: dataset must name the built-in data set of the anchor ids`);
+  return {
+    runId: e['runId'],
+    anchors: { kind: 'builtin', dataset: e['dataset'], sampleIds: (e['anchorIds'] as number[]).map(BigInt), fingerprint: e['anchorFingerprint'] },
+    ...(e['similarity'] !== undefined ? { similarity: e['similarity'] as SimilarityName } : {}),
+    ...(e['acceptedEncodings'] !== undefined ? { acceptedEncodings: e['acceptedEncodings'] as EncodingName[] } : {}),
+    ...(e['allowAbsolute'] !== undefined ? { allowAbsolute: e['allowAbsolute'] === true } : {}),
+    ...(e['center'] !== undefined ? { center: e['center'] === true } : {}),
+  };
 }
 
 /**
- * Reads a run file (YAML or JSON): one run `{ runId, anchorIds, anchorFingerprint, similarity?,
- * acceptedEncodings?, allowAbsolute?, center? }`, a list of them, or `{ runs: [...] }`.
+ * Reads a run file (YAML or JSON): one run `{ runId, dataset, anchorIds, anchorFingerprint,
+ * similarity?, acceptedEncodings?, allowAbsolute?, center? }` (anchors: samples of a built-in data
+ * set), a list of them, or `{ runs: [...] }`.
+ * Async: the proto messages are built by the client's views, loaded only when a run file is read.
  */
-export function loadRunFile(path: string): RunConfig[] {
+export async function loadRunFile(path: string): Promise<RunConfig[]> {
+  const { runConfigMessage } = await import('@rlsa/wire');
   const parsed = parseFile(path, 'run file');
-  const list: unknown[] = Array.isArray(parsed) ? parsed : Array.isArray((parsed as { runs?: unknown })?.runs) ? ((parsed as { runs: unknown[] }).runs) : [parsed];
+  const list: unknown[] = Array.isArray(parsed) ? parsed : Array.isArray((parsed as { runs?: unknown })?.runs) ? (parsed as { runs: unknown[] }).runs : [parsed];
   return list.map((entry, i) => {
-    const e = (entry ?? {}) as Record<string, unknown>;
     const where = `run file ${path}${list.length > 1 ? ` (run ${i})` : ''}`;
-    if (typeof e['runId'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: runId must be a string`);
-    if (!Array.isArray(e['anchorIds']) || !e['anchorIds'].every((id) => Number.isSafeInteger(id) && id >= 0)) {
-      throw new AggregatorError('failed_precondition', `${where}: anchorIds must be a list of sample ids`);
-    }
-    if (typeof e['anchorFingerprint'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: anchorFingerprint must be a string`);
-    if (typeof e['dataset'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: dataset must name the built-in data set of the anchor ids`);
-    const input: RunConfigInput = {
-      runId: e['runId'],
-      anchors: { kind: 'builtin', dataset: e['dataset'], sampleIds: (e['anchorIds'] as number[]).map(BigInt), fingerprint: e['anchorFingerprint'] },
-      ...(e['similarity'] !== undefined ? { similarity: e['similarity'] as SimilarityName } : {}),
-      ...(e['acceptedEncodings'] !== undefined ? { acceptedEncodings: e['acceptedEncodings'] as EncodingName[] } : {}),
-      ...(e['allowAbsolute'] !== undefined ? { allowAbsolute: e['allowAbsolute'] === true } : {}),
-      ...(e['center'] !== undefined ? { center: e['center'] === true } : {}),
-    };
+    const input = runInput(entry, where);
     try {
       return runConfigMessage(input);
     } catch (error: unknown) {
@@ -106,48 +127,36 @@ function readPem(path: string, what: string): Buffer {
   }
 }
 
-/** Turns merged settings into server options: reads the tokens, TLS and run files. */
-export function aggregatorOptionsFromSettings(settings: AggregatorSettings, logger: Logger): AggregatorOptions {
-  if (settings.dataDir === undefined || settings.dataDir === '') {
-    throw new AggregatorError('failed_precondition', '--data-dir is required (or RLSA_DATA_DIR, or dataDir in the config file)');
-  }
-  if (!Number.isInteger(settings.port) || settings.port < 0 || settings.port > 65535) throw new AggregatorError('failed_precondition', `--port ${settings.port} is not a port`);
-  if (settings.metricsPort !== undefined && (!Number.isInteger(settings.metricsPort) || settings.metricsPort < 0 || settings.metricsPort > 65535)) {
-    throw new AggregatorError('failed_precondition', `--metrics-port ${settings.metricsPort} is not a port`);
-  }
-  if (settings.healthPort !== undefined && (!Number.isInteger(settings.healthPort) || settings.healthPort < 0 || settings.healthPort > 65535)) {
-    throw new AggregatorError('failed_precondition', `--health-port ${settings.healthPort} is not a port`);
-  }
-  if (!(settings.maxReceiveMb > 0)) throw new AggregatorError('failed_precondition', `--max-receive-mb ${settings.maxReceiveMb} must be positive`);
-  if (settings.durability !== 'normal' && settings.durability !== 'full') {
-    throw new AggregatorError('failed_precondition', `--durability ${String(settings.durability)} must be normal or full`);
-  }
-  if ((settings.tlsCert === undefined) !== (settings.tlsKey === undefined)) {
-    throw new AggregatorError('failed_precondition', '--tls-cert and --tls-key go together');
-  }
-  if (settings.clientCa !== undefined && settings.tlsCert === undefined) {
-    throw new AggregatorError('failed_precondition', '--client-ca (mTLS) needs --tls-cert and --tls-key');
-  }
-  const tls =
-    settings.tlsCert !== undefined && settings.tlsKey !== undefined
-      ? {
-          cert: readPem(settings.tlsCert, 'TLS certificate'),
-          key: readPem(settings.tlsKey, 'TLS key'),
-          ...(settings.clientCa !== undefined ? { clientCa: readPem(settings.clientCa, 'client CA') } : {}),
-        }
-      : undefined;
+/** The server's TLS material from the settings (none without --tls-cert), refusing a half-given pair. */
+function tlsFromSettings(security: AggregatorSettings['security']): AggregatorOptions['tls'] {
+  if ((security.tlsCert === undefined) !== (security.tlsKey === undefined)) throw new AggregatorError('failed_precondition', '--tls-cert and --tls-key go together');
+  if (security.clientCa !== undefined && security.tlsCert === undefined) throw new AggregatorError('failed_precondition', '--client-ca (mTLS) needs --tls-cert and --tls-key');
+  if (security.tlsCert === undefined || security.tlsKey === undefined) return undefined;
   return {
-    dataDir: settings.dataDir,
-    host: settings.host,
-    port: settings.port,
-    ...(settings.metricsPort !== undefined ? { metricsPort: settings.metricsPort } : {}),
-    ...(settings.healthPort !== undefined ? { healthPort: settings.healthPort } : {}),
-    ...(settings.tokensFile !== undefined ? { tokens: loadTokensFile(settings.tokensFile) } : {}),
+    cert: readPem(security.tlsCert, 'TLS certificate'),
+    key: readPem(security.tlsKey, 'TLS key'),
+    ...(security.clientCa !== undefined ? { clientCa: readPem(security.clientCa, 'client CA') } : {}),
+  };
+}
+
+/** Turns resolved settings into server options: reads the tokens, TLS and run files. */
+export async function aggregatorOptionsFromSettings(settings: AggregatorSettings, logger: Logger): Promise<AggregatorOptions> {
+  const { storage, network, security, runs } = settings;
+  const tls = tlsFromSettings(security);
+  const runConfigs = (await Promise.all(runs.runFile.map(loadRunFile))).flat();
+  const { loadTokensFile } = await import('./auth.ts');
+  return {
+    dataDir: storage.dataDir,
+    host: network.host,
+    port: network.port,
+    ...(network.metricsPort !== undefined ? { metricsPort: network.metricsPort } : {}),
+    ...(network.healthPort !== undefined ? { healthPort: network.healthPort } : {}),
+    ...(security.tokensFile !== undefined ? { tokens: loadTokensFile(security.tokensFile) } : {}),
     ...(tls !== undefined ? { tls } : {}),
-    insecure: settings.insecure,
-    runs: settings.runFile.flatMap(loadRunFile),
-    maxReceiveBytes: Math.round(settings.maxReceiveMb * 1024 * 1024),
-    durability: settings.durability,
+    insecure: security.insecure,
+    runs: runConfigs,
+    maxReceiveBytes: Math.round(network.maxReceiveMb * 1024 * 1024),
+    durability: storage.durability,
     logger,
   };
 }

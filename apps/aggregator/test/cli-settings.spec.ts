@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseListeningLine, type ListeningAnnouncement } from '../src/readiness.ts';
 import { FINGERPRINT, tempDir } from './helpers.ts';
 import { CLI, REPO_ROOT } from './process-helpers.ts';
 
@@ -30,13 +31,12 @@ describe('rlsa aggregator settings: flags over RLSA_* env over the config file',
     const runFile = join(temp.dir, 'run.json');
     writeFileSync(runFile, JSON.stringify({ runId: 'from-file', dataset: 'synthetic', anchorIds: [7, 8, 9], anchorFingerprint: FINGERPRINT, similarity: 'cosine', acceptedEncodings: ['float16', 'int8'], allowAbsolute: true }));
     const child = run(['aggregator', '--config', config, '--host', '127.0.0.1'], { RLSA_METRICS_PORT: '0', RLSA_RUN_FILE: runFile });
-    let line: { host: string; port: number; metricsPort: number | null; healthPort: number | null } | undefined;
+    let line: ListeningAnnouncement | undefined;
     for (let i = 0; i < 600 && line === undefined; i += 1) {
-      const match = child.out().match(/^(\{.*"msg":"aggregator listening".*\})$/m);
-      if (match !== null) line = JSON.parse(match[1] as string);
-      else await new Promise((resolve) => setTimeout(resolve, 100));
+      line = child.out().split('\n').map(parseListeningLine).find((found) => found !== undefined);
+      if (line === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    expect(line).toMatchObject({ host: '127.0.0.1', metricsPort: expect.any(Number), healthPort: expect.any(Number) });
+    expect(line).toMatchObject({ host: '127.0.0.1', metricsPort: expect.any(Number), healthPort: expect.any(Number), dataDir: join(temp.dir, 'data') });
     const client = createAggregatorClient({ address: `127.0.0.1:${line?.port}` });
     const runStatus = await client.getRun('from-file');
     expect(runStatus.config).toMatchObject({ anchors: { kind: 'builtin', dataset: 'synthetic', sampleIds: [7n, 8n, 9n], fingerprint: FINGERPRINT }, acceptedEncodings: ['float16', 'int8'], allowAbsolute: true, similarity: 'cosine' });
@@ -50,7 +50,7 @@ describe('rlsa aggregator settings: flags over RLSA_* env over the config file',
     writeFileSync(config, `dataDir: ${join(temp.dir, 'data2')}\nprot: 5\n`);
     const [result, missing] = await Promise.all([run(['aggregator', '--config', config], {}).done, run(['aggregator', '--port', '0'], {}).done]);
     expect(result.code).toBe(2);
-    expect(result.err.trim()).toMatch(/^rlsa: config file .* unknown setting prot/);
+    expect(result.err).toBe(`rlsa: ${config}: unknown setting "prot"\n`);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('--data-dir is required');
   });

@@ -1,10 +1,11 @@
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.ts';
-import { exitWithUsageError, isUserError } from './user-error.ts';
+import { exitWithInternalError, exitWithUsageError, isUserError } from './user-error.ts';
 
 /**
  * The `rlsa` command line. Each subcommand lives in `commands/<name>.ts` and registers
- * itself on the program (`program.ts`); a user's mistake ends with exit status 2 and one line on stderr.
+ * itself on the program (`program.ts`); a user's mistake ends with exit status 2 and one line on stderr,
+ * a bug with exit status 1 and its stack.
  */
 const program = buildProgram();
 
@@ -16,5 +17,5 @@ try {
     process.exit(error.exitCode === 0 ? 0 : 2);
   }
   if (isUserError(error)) exitWithUsageError(error);
-  throw error;
+  exitWithInternalError(error);
 }

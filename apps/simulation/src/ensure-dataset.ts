@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FASHION_MNIST_DEFAULT_DIR } from '@rlsa/data';
-import { SimulationError } from './processes.ts';
+import { SimulationError } from './simulation-error.ts';
 
 /** The Debian package that installs Fashion-MNIST into FASHION_MNIST_DEFAULT_DIR. */
 export const FASHION_MNIST_PACKAGE = 'dataset-fashion-mnist';
@@ -26,11 +26,11 @@ export function ensureFashionMnist(dir: string | undefined, log: (message: strin
   const target = dir ?? FASHION_MNIST_DEFAULT_DIR;
   if (hasFashionMnist(target)) return;
   if (target !== FASHION_MNIST_DEFAULT_DIR) {
-    throw new SimulationError(`Fashion-MNIST IDX files not found in ${target} (expected train-images-idx3-ubyte[.gz] and the others)`, 'dataset_missing');
+    throw new SimulationError('dataset_missing', `Fashion-MNIST IDX files not found in ${target} (expected train-images-idx3-ubyte[.gz] and the others)`);
   }
   const instruction = `Fashion-MNIST is not installed in ${target}: run \`sudo apt-get install -y ${FASHION_MNIST_PACKAGE}\` (Debian), or pass --data-dir DIR with its IDX files`;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot || !commandExists('apt-get')) throw new SimulationError(instruction, 'dataset_missing');
+  if (!isRoot || !commandExists('apt-get')) throw new SimulationError('dataset_missing', instruction);
   const install = (): boolean => {
     log(`installing ${FASHION_MNIST_PACKAGE} with apt-get`);
     return spawnSync('apt-get', ['install', '-y', FASHION_MNIST_PACKAGE], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
@@ -40,5 +40,5 @@ export function ensureFashionMnist(dir: string | undefined, log: (message: strin
     spawnSync('apt-get', ['update'], { stdio: ['ignore', 'inherit', 'inherit'] });
     install();
   }
-  if (!hasFashionMnist(target)) throw new SimulationError(`${instruction} (the automatic install failed)`, 'dataset_missing');
+  if (!hasFashionMnist(target)) throw new SimulationError('dataset_missing', `${instruction} (the automatic install failed)`);
 }

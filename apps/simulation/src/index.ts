@@ -1,4 +1,7 @@
-export { simulate, pcaViews, type SimulateOptions, type SimulationOutput } from './simulate.ts';
+export { simulate, type SimulateOptions, type SimulationOutput } from './simulate.ts';
+export { pcaViews } from './pca-views.ts';
+export { setupNotes } from './setup-notes.ts';
+export { DEFAULTS, SIMULATION_OPTIONS, simulationRun, withChanges, type RunChanges, type SimulationLayer, type SimulationRun, type SimulationSettings } from './options.ts';
 export { study, STUDY_KINDS, type StudyKind, type StudyOptions, type StudyOutput, type StudyRow } from './study.ts';
 export { formatSummary, textTable, RESULTS_SCHEMA, SPACE_LABELS, type SimulationResults, type SpaceResult, type CkaResult, type NodeResult, type PaperComparison } from './results.ts';
 export { renderReport, paperDifferences, escapeHtml, htmlTable, type ReportViews } from './report.ts';
@@ -9,5 +12,6 @@ export { trainProbe, instanceNormalize, PROBE_DEFAULTS, type ProbeOptions, type 
 export { trainProbes } from './probe-pool.ts';
 export { ckaVsReference, naiveSpace, pairWithReference, splitTrainTest, classMetrics, NAIVE_DEFINITION, type LabelledSpace } from './metrics.ts';
 export { ensureFashionMnist, FASHION_MNIST_PACKAGE } from './ensure-dataset.ts';
-export { ProcessGroup, SimulationError, parseListeningLine } from './processes.ts';
-export { PRESETS, DEFAULTS, type Preset } from './presets.ts';
+export { ProcessGroup } from './processes.ts';
+export { SimulationError, type SimulationErrorCode } from './simulation-error.ts';
+export { PRESETS, type Preset } from './presets.ts';

@@ -1,56 +1,29 @@
-import type { SimulateOptions } from './simulate.ts';
+import type { SimulationLayer } from './options.ts';
 
-/** The settings a user chooses (flags); the rest of SimulateOptions is wiring. */
-export type SimulateSettings = Omit<SimulateOptions, 'out' | 'cliEntry' | 'logger' | 'progress' | 'signal' | 'preset' | 'paperResultsDir'>;
-
-/**
- * The main job's defaults: shared classes on Fashion-MNIST with 2 nodes, sized to finish within
- * 3 minutes on a 2-core machine with CKA(merged, reference) ≥ 0.7 (measured numbers in the README).
- * The MLP trains fast on the wasm backend; a per-task sample cap bounds training time while every
- * test sample is still embedded and evaluated; the probe is capped too (its settings otherwise the paper's).
- */
-export const DEFAULTS: SimulateSettings = {
-  scenario: 'shared-classes',
-  dataset: 'fashion-mnist',
-  dataDir: undefined,
-  nodes: 2,
-  models: ['mlp'],
-  referenceModel: undefined,
-  epochs: 3,
-  batchSize: 128,
-  maxSamples: 6000,
-  maxTestSamples: undefined,
-  anchors: 256,
-  anchorStrategy: 'random',
-  shared: undefined,
-  novel: undefined,
-  sharedPercent: undefined,
-  testSplit: 'classes',
-  seed: 42,
-  backend: 'auto',
-  encoding: 'float32',
-  probe: { enabled: true, maxEpochs: 25, patience: 10, maxTrainRows: 4000 },
-};
+export { DEFAULTS, type SimulationRun } from './options.ts';
 
 /** A named set of runs; each run's settings override the defaults, flags given by the user override both. */
 export interface Preset {
   readonly name: string;
   readonly description: string;
-  readonly runs: readonly (Partial<SimulateSettings> & { readonly label: string })[];
+  readonly runs: readonly (SimulationLayer & { readonly label: string })[];
   /** Where the paper's numbers apply. */
   readonly paper: boolean;
 }
 
-const PAPER_COMMON: Partial<SimulateSettings> = {
+const PAPER_COMMON: SimulationLayer = {
   dataset: 'cifar100',
-  models: ['vanilla-cnn'],
+  model: 'vanilla-cnn',
   nodes: 2,
   epochs: 20,
   maxSamples: undefined,
   maxTestSamples: undefined,
   anchors: 256,
   anchorStrategy: 'random',
-  probe: { enabled: true, maxEpochs: 100, patience: 10, maxTrainRows: null },
+  probe: true,
+  probeEpochs: 100,
+  probePatience: 10,
+  probeMaxTrain: undefined,
 };
 
 export const PRESETS: Readonly<Record<string, Preset>> = {
@@ -74,5 +47,6 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
   },
 };
 
-export type StudyKind = 'anchors' | 'nodes' | 'architectures' | 'seeds';
-export const STUDY_KINDS: readonly StudyKind[] = ['anchors', 'nodes', 'architectures', 'seeds'];
+/** The sweeps `rlsa study` runs. */
+export const STUDY_KINDS = ['anchors', 'nodes', 'architectures', 'seeds'] as const;
+export type StudyKind = (typeof STUDY_KINDS)[number];

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { SimulationError } from './simulation-error.ts';
 
 /** A process the simulation started: its stdout and stderr go to `<logDir>/<name>.log`. */
 export interface ManagedProcess {
@@ -12,19 +13,6 @@ export interface ManagedProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The last non-empty lines it printed (stdout and stderr), newest last. */
   readonly tail: string[];
-}
-
-/** A failure of a process the simulation depends on; `userFacing` so that the CLI prints one line. */
-export class SimulationError extends Error {
-  override readonly name = 'SimulationError';
-  readonly userFacing = true;
-  constructor(
-    message: string,
-    readonly code: 'process_failed' | 'timeout' | 'interrupted' | 'dataset_missing' | 'invalid_argument',
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /**
@@ -161,25 +149,13 @@ export function waitForLine<T>(p: ManagedProcess, match: (line: string) => T | u
     p.child.stdout?.on('data', onData);
     p.child.stderr?.on('data', onData);
     const timer = setTimeout(
-      () => finish(() => reject(new SimulationError(`${p.name} did not become ready within ${Math.round(timeoutMs / 1000)} s (log: ${p.logPath})`, 'timeout'))),
+      () => finish(() => reject(new SimulationError('timeout', `${p.name} did not become ready within ${Math.round(timeoutMs / 1000)} s (log: ${p.logPath})`))),
       timeoutMs,
     );
     void p.exited.then(({ code, signal }) =>
       finish(() =>
-        reject(new SimulationError(`${p.name} exited (${signal ?? `code ${code}`}) before it was ready: ${lastMessage(p)} (log: ${p.logPath})`, 'process_failed')),
+        reject(new SimulationError('process_failed', `${p.name} exited (${signal ?? `code ${code}`}) before it was ready: ${lastMessage(p)} (log: ${p.logPath})`)),
       ),
     );
   });
-}
-
-/** Parses the aggregator's `"msg":"aggregator listening"` JSON line into its port. */
-export function parseListeningLine(line: string): number | undefined {
-  if (!line.includes('aggregator listening')) return undefined;
-  try {
-    const parsed = JSON.parse(line) as { msg?: unknown; port?: unknown };
-    if (parsed.msg === 'aggregator listening' && typeof parsed.port === 'number' && parsed.port > 0) return parsed.port;
-  } catch {
-    return undefined;
-  }
-  return undefined;
 }

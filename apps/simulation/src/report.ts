@@ -25,14 +25,16 @@ export interface ReportViews {
   readonly classNames?: readonly string[];
 }
 
-/**
- * The self-contained HTML report of one run: run settings, nodes, CKA, each space's probe accuracy,
- * centroid accuracy and separability (the paper's numbers beside ours where a preset reproduces the
- * paper), wall times, and SVG plots drawn by Vega-Lite in Node (no script, no network).
- */
-export async function renderReport(results: SimulationResults, views: ReportViews): Promise<string> {
-  const paper = results.paper;
-  const settings: string[][] = [
+/** A table of the report: caption, header, rows and its id. */
+interface ReportTable {
+  readonly caption: string;
+  readonly header: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+  readonly id: string;
+}
+
+function runTable(results: SimulationResults): ReportTable {
+  const rows: string[][] = [
     ['scenario', results.scenario],
     ['dataset', `${results.dataset}${results.data_dir ? ` (${results.data_dir})` : ''}`],
     ['preset', results.preset ?? '–'],
@@ -46,7 +48,11 @@ export async function renderReport(results: SimulationResults, views: ReportView
     ['run id', results.run_id],
     ['created', results.created_at],
   ];
-  const nodes = results.nodes.map((n) => [
+  return { caption: 'Run', header: ['setting', 'value'], rows, id: 'table-run' };
+}
+
+function nodesTable(results: SimulationResults): ReportTable {
+  const rows = results.nodes.map((n) => [
     n.node_id,
     n.role,
     n.task === null ? 'all' : String(n.task),
@@ -58,17 +64,26 @@ export async function renderReport(results: SimulationResults, views: ReportView
     n.backend ?? '–',
     n.seconds === null ? '–' : n.seconds.toFixed(1),
   ]);
+  return { caption: 'Nodes', header: ['node', 'role', 'task', 'model', 'embedding width', 'classes', 'rows uploaded', 'task accuracy', 'backend', 'seconds'], rows, id: 'table-nodes' };
+}
+
+function ckaTable(results: SimulationResults): ReportTable {
+  const paper = results.paper;
   const ckaRow = (name: string, c: CkaResult | null, paperValue: number | null | undefined): string[] | null =>
     c ? [name, fmt(c.linear), fmt(c.linear_debiased), String(c.n), ...(paper ? [fmt(paperValue)] : [])] : null;
-  const ckaRows = [
+  const rows = [
     ckaRow('merged vs reference', results.cka.merged_vs_reference, paper?.cka_merged_vs_reference),
     ckaRow('merged vs reference, shared classes', results.cka.merged_vs_reference_shared_classes, paper?.cka_shared_classes),
     ckaRow('merged vs reference, task-specific classes', results.cka.merged_vs_reference_task_specific_classes, paper?.cka_task_specific_classes),
     ckaRow('naive vs reference', results.cka.naive_vs_reference, null),
     ...results.cka.nodes_vs_reference.map((c) => ckaRow(`${c.node_id} (alone) vs reference`, c, null)),
   ].filter((r): r is string[] => r !== null);
-  const evaluateRows = results.cka.aggregator_evaluate.map((c) => [c.subject, fmt(c.linear), fmt(c.linear_debiased), String(c.n)]);
-  const spaceRows = results.spaces.map((s) => [
+  return { caption: 'CKA against the reference (test samples)', header: ['comparison', 'linear', 'debiased', 'n', ...(paper ? ['paper: linear'] : [])], rows, id: 'table-cka' };
+}
+
+function spacesTable(results: SimulationResults): ReportTable {
+  const paper = results.paper;
+  const rows = results.spaces.map((s) => [
     SPACE_LABELS[s.name] ?? s.name,
     String(s.width),
     `${s.train_rows} / ${s.test_rows}`,
@@ -79,7 +94,7 @@ export async function renderReport(results: SimulationResults, views: ReportView
     ...(paper ? [fmt(paper.separability[s.name])] : []),
     s.probe_epochs === null ? '–' : String(s.probe_epochs),
   ]);
-  const spaceHeader = [
+  const header = [
     'space',
     'width',
     'train / test rows',
@@ -90,32 +105,55 @@ export async function renderReport(results: SimulationResults, views: ReportView
     ...(paper ? ['paper: separability'] : []),
     'probe epochs',
   ];
-  const timings = Object.entries(results.timings_s).map(([phase, s]) => [phase, s.toFixed(1)]);
+  return { caption: 'Spaces', header, rows, id: 'table-spaces' };
+}
 
-  const series = (name: string): string => name;
-  const ckaBars: BarDatum[] = [];
-  const pushBar = (list: BarDatum[], group: string, s: string, value: number | null | undefined): void => {
-    if (value !== null && value !== undefined && Number.isFinite(value)) list.push({ group, series: s, value });
-  };
-  pushBar(ckaBars, 'merged', series('ours, linear'), results.cka.merged_vs_reference.linear);
-  pushBar(ckaBars, 'merged', series('ours, debiased'), results.cka.merged_vs_reference.linear_debiased);
-  pushBar(ckaBars, 'merged', series('paper, linear'), paper?.cka_merged_vs_reference);
-  if (results.cka.merged_vs_reference_shared_classes) {
-    pushBar(ckaBars, 'shared classes', 'ours, linear', results.cka.merged_vs_reference_shared_classes.linear);
-    pushBar(ckaBars, 'shared classes', 'ours, debiased', results.cka.merged_vs_reference_shared_classes.linear_debiased);
-    pushBar(ckaBars, 'shared classes', 'paper, linear', paper?.cka_shared_classes);
+/** Every table of the report, in page order (the aggregator's Evaluate only when it answered). */
+function reportTables(results: SimulationResults): ReportTable[] {
+  const evaluateRows = results.cka.aggregator_evaluate.map((c) => [c.subject, fmt(c.linear), fmt(c.linear_debiased), String(c.n)]);
+  const timings = Object.entries(results.timings_s).map(([phase, s]) => [phase, s.toFixed(1)]);
+  return [
+    runTable(results),
+    nodesTable(results),
+    ckaTable(results),
+    spacesTable(results),
+    ...(evaluateRows.length > 0
+      ? [{ caption: "The aggregator's Evaluate (all samples shared with the reference)", header: ['subject', 'linear', 'debiased', 'n'], rows: evaluateRows, id: 'table-evaluate' }]
+      : []),
+    { caption: 'Wall time per phase (seconds)', header: ['phase', 'seconds'], rows: timings, id: 'table-timings' },
+  ];
+}
+
+/** Adds a bar when the value is a finite number (absent paper values are left out). */
+function pushBar(list: BarDatum[], group: string, series: string, value: number | null | undefined): void {
+  if (value !== null && value !== undefined && Number.isFinite(value)) list.push({ group, series, value });
+}
+
+/** The bars of the CKA plot: ours (linear and debiased) and the paper's, per comparison. */
+function ckaBars(results: SimulationResults): BarDatum[] {
+  const { cka, paper } = results;
+  const bars: BarDatum[] = [];
+  const groups: [string, CkaResult | null, number | null | undefined][] = [
+    ['merged', cka.merged_vs_reference, paper?.cka_merged_vs_reference],
+    ['shared classes', cka.merged_vs_reference_shared_classes, paper?.cka_shared_classes],
+    ['task-specific', cka.merged_vs_reference_task_specific_classes, paper?.cka_task_specific_classes],
+  ];
+  for (const [group, ours, paperValue] of groups) {
+    if (!ours) continue;
+    pushBar(bars, group, 'ours, linear', ours.linear);
+    pushBar(bars, group, 'ours, debiased', ours.linear_debiased);
+    pushBar(bars, group, 'paper, linear', paperValue);
   }
-  if (results.cka.merged_vs_reference_task_specific_classes) {
-    pushBar(ckaBars, 'task-specific', 'ours, linear', results.cka.merged_vs_reference_task_specific_classes.linear);
-    pushBar(ckaBars, 'task-specific', 'ours, debiased', results.cka.merged_vs_reference_task_specific_classes.linear_debiased);
-    pushBar(ckaBars, 'task-specific', 'paper, linear', paper?.cka_task_specific_classes);
+  for (const [group, ours] of [['naive', cka.naive_vs_reference] as const, ...cka.nodes_vs_reference.map((node) => [node.node_id, node] as const)]) {
+    pushBar(bars, group, 'ours, linear', ours.linear);
+    pushBar(bars, group, 'ours, debiased', ours.linear_debiased);
   }
-  pushBar(ckaBars, 'naive', 'ours, linear', results.cka.naive_vs_reference.linear);
-  pushBar(ckaBars, 'naive', 'ours, debiased', results.cka.naive_vs_reference.linear_debiased);
-  for (const node of results.cka.nodes_vs_reference) {
-    pushBar(ckaBars, node.node_id, 'ours, linear', node.linear);
-    pushBar(ckaBars, node.node_id, 'ours, debiased', node.linear_debiased);
-  }
+  return bars;
+}
+
+/** The report's SVG plots: the PCA views, CKA, accuracy and separability bars. */
+async function reportPlots(results: SimulationResults, views: ReportViews): Promise<{ id: string; title: string; svg: string }[]> {
+  const paper = results.paper;
   const accuracyBars: BarDatum[] = [];
   const separabilityBars: BarDatum[] = [];
   for (const s of results.spaces) {
@@ -126,29 +164,27 @@ export async function renderReport(results: SimulationResults, views: ReportView
     pushBar(separabilityBars, label, 'ours', s.separability);
     pushBar(separabilityBars, label, 'paper', paper?.separability[s.name]);
   }
-
   const plots: { id: string; title: string; svg: string }[] = [];
   if (views.pca.length > 0) {
-    const svg = await renderSvg(
-      pcaSpec(
-        views.pca.map((p) => ({ title: `${p.title} (PC1 ${(100 * p.explained[0]).toFixed(0)}%, PC2 ${(100 * p.explained[1]).toFixed(0)}%)`, points: p.points })),
-        views.numClasses,
-        views.classNames,
-      ),
-    );
-    plots.push({ id: 'plot-pca', title: 'PCA of the test samples, coloured by class', svg });
+    const panels = views.pca.map((p) => ({ title: `${p.title} (PC1 ${(100 * p.explained[0]).toFixed(0)}%, PC2 ${(100 * p.explained[1]).toFixed(0)}%)`, points: p.points }));
+    plots.push({ id: 'plot-pca', title: 'PCA of the test samples, coloured by class', svg: await renderSvg(pcaSpec(panels, views.numClasses, views.classNames)) });
   }
-  plots.push({ id: 'plot-cka', title: 'Linear CKA against the reference', svg: await renderSvg(barSpec('CKA vs reference', ckaBars, { yTitle: 'CKA', domain: [0, 1] })) });
+  plots.push({ id: 'plot-cka', title: 'Linear CKA against the reference', svg: await renderSvg(barSpec('CKA vs reference', ckaBars(results), { yTitle: 'CKA', domain: [0, 1] })) });
   plots.push({ id: 'plot-accuracy', title: 'Accuracy on the test samples', svg: await renderSvg(barSpec('Accuracy', accuracyBars, { yTitle: 'accuracy', domain: [0, 1] })) });
   plots.push({ id: 'plot-separability', title: 'Separability on the test samples', svg: await renderSvg(barSpec('Separability', separabilityBars, { yTitle: 'separability' })) });
+  return plots;
+}
 
+/** What the numbers mean, the run's caveats, and where the paper's column comes from (or why there is none). */
+function reportNotes(results: SimulationResults): string[] {
+  const paper = results.paper;
   const notes: string[] = [
     `CKA is linear CKA on ${results.cka.evaluated_on}; “linear” uses the biased HSIC estimator, as the paper; “debiased” the unbiased one.`,
     `Naive baseline: ${results.cka.naive_vs_reference.definition}`,
     `Probe: ${results.probe.architecture}; ${results.probe.optimizer}, batch ${results.probe.batch_size}, at most ${results.probe.max_epochs} epochs, early stopping with patience ${results.probe.patience} on a ${Math.round(100 * results.probe.validation_fraction)}% validation split of the training rows${results.probe.max_train_rows ? `, at most ${results.probe.max_train_rows} training rows (seeded sample)` : ''}; trained on training-sample embeddings, tested on test-sample embeddings.`,
     'Separability (the paper’s): mean over class pairs of the distance between class means divided by the mean of the two classes’ average distances to their means; on the test rows.',
+    ...results.notes,
   ];
-  notes.push(...results.notes);
   if (paper) {
     notes.push(
       `Paper column: the numbers published with the paper (${paper.key}), read from ${paper.source}; they are the paper's, not ours. The paper's “original” separability is that of the end-to-end model's absolute space (as its analysis scripts compute it), so it is shown beside our end-to-end absolute space.`,
@@ -157,26 +193,36 @@ export async function renderReport(results: SimulationResults, views: ReportView
   } else if (results.paper_note) {
     notes.push(`No paper column: ${results.paper_note}.`);
   }
+  return notes;
+}
 
-  const style = `body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
+const REPORT_STYLE = `body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;font-variant-numeric:tabular-nums}
 caption{font-weight:bold;text-align:left;padding:4px 0}figure{margin:1.5em 0}figcaption{font-weight:bold}svg{max-width:100%;height:auto}
 li{margin:.3em 0}`;
+
+/**
+ * The self-contained HTML report of one run: run settings, nodes, CKA, each space's probe accuracy,
+ * centroid accuracy and separability (the paper's numbers beside ours where a preset reproduces the
+ * paper), wall times, and SVG plots drawn by Vega-Lite in Node (no script, no network).
+ */
+export async function renderReport(results: SimulationResults, views: ReportViews): Promise<string> {
+  const plots = await reportPlots(results, views);
+  const title = `RLSA simulation: ${escapeHtml(results.scenario)} on ${escapeHtml(results.dataset)}`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>RLSA simulation: ${escapeHtml(results.scenario)} on ${escapeHtml(results.dataset)}</title>
-<style>${style}</style></head>
+<html lang="en"><head><meta charset="utf-8"><title>${title}</title>
+<style>${REPORT_STYLE}</style></head>
 <body>
-<h1>RLSA simulation: ${escapeHtml(results.scenario)} on ${escapeHtml(results.dataset)}</h1>
+<h1>${title}</h1>
 <p>CKA(merged, reference) = <strong>${fmt(results.cka.merged_vs_reference.linear)}</strong> (debiased ${fmt(results.cka.merged_vs_reference.linear_debiased)}); naive: ${fmt(results.cka.naive_vs_reference.linear)}.</p>
-${htmlTable('Run', ['setting', 'value'], settings, 'table-run')}
-${htmlTable('Nodes', ['node', 'role', 'task', 'model', 'embedding width', 'classes', 'rows uploaded', 'task accuracy', 'backend', 'seconds'], nodes, 'table-nodes')}
-${htmlTable('CKA against the reference (test samples)', ['comparison', 'linear', 'debiased', 'n', ...(paper ? ['paper: linear'] : [])], ckaRows, 'table-cka')}
-${htmlTable('Spaces', spaceHeader, spaceRows, 'table-spaces')}
-${evaluateRows.length > 0 ? htmlTable("The aggregator's Evaluate (all samples shared with the reference)", ['subject', 'linear', 'debiased', 'n'], evaluateRows, 'table-evaluate') : ''}
-${htmlTable('Wall time per phase (seconds)', ['phase', 'seconds'], timings, 'table-timings')}
+${reportTables(results)
+  .map((t) => htmlTable(t.caption, t.header, t.rows, t.id))
+  .join('\n')}
 ${plots.map((p) => `<figure id="${p.id}"><figcaption>${escapeHtml(p.title)}</figcaption>\n${p.svg}\n</figure>`).join('\n')}
 <h2>Notes</h2>
-<ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('\n')}</ul>
+<ul>${reportNotes(results)
+    .map((n) => `<li>${escapeHtml(n)}</li>`)
+    .join('\n')}</ul>
 </body></html>
 `;
 }

@@ -1,3 +1,5 @@
+import type { NodeRoleName, Scenario } from '@rlsa/core';
+
 /**
  * The schema of `results.json`, the one file a simulation run is judged by.
  *
@@ -38,7 +40,7 @@ export interface SpaceResult {
 
 export interface NodeResult {
   readonly node_id: string;
-  readonly role: 'trainer' | 'reference';
+  readonly role: NodeRoleName;
   readonly task: number | null;
   readonly model: string;
   readonly embedding_width: number | null;
@@ -53,7 +55,7 @@ export interface NodeResult {
 export interface PaperComparison {
   /** Where the numbers come from (file names inside the paper-results directory). */
   readonly source: string;
-  readonly experiment: 'shared-samples' | 'shared-classes' | 'disjoint';
+  readonly experiment: Scenario;
   readonly backbone: string;
   readonly key: string;
   readonly cka_merged_vs_reference: number | null;
@@ -69,7 +71,7 @@ export interface SimulationResults {
   readonly schema: typeof RESULTS_SCHEMA;
   readonly created_at: string;
   readonly preset: string | null;
-  readonly scenario: 'shared-samples' | 'shared-classes' | 'disjoint';
+  readonly scenario: Scenario;
   readonly dataset: string;
   readonly data_dir: string | null;
   readonly seed: number;

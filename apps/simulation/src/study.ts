@@ -1,11 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { AnchorStrategy } from '@rlsa/core';
+import { ANCHOR_STRATEGIES, type AnchorStrategy } from '@rlsa/core';
 import { intervalSpec, lineSpec, renderSvg, type LineDatum } from './charts.ts';
 import { escapeHtml, htmlTable } from './report.ts';
 import { SPACE_LABELS, textTable, type SimulationResults } from './results.ts';
 import { METRIC_LABELS, SEED_CONFIDENCE, describeOverSeeds, metricOverSeeds, seedInterval, type MetricOverSeeds, type SeedInterval } from './seed-summary.ts';
+import { withChanges, type RunChanges } from './options.ts';
 import { simulate, type SimulateOptions } from './simulate.ts';
+import { SimulationError } from './simulation-error.ts';
 
 import { STUDY_KINDS, type StudyKind } from './presets.ts';
 
@@ -22,13 +24,11 @@ export const STUDY_DEFAULT_VALUES: Readonly<Record<StudyKind, readonly string[]>
   seeds: ['1', '2', '3', '4', '5'],
 };
 
-const STRATEGIES: readonly AnchorStrategy[] = ['random', 'stratified', 'fps', 'kmeans'];
-
 export interface StudyOptions {
   readonly kind: StudyKind;
   /** Swept values (see STUDY_DEFAULT_VALUES for the syntax); default: STUDY_DEFAULT_VALUES[kind]. */
   readonly values?: readonly string[] | undefined;
-  /** Settings of every run; the swept setting is overridden per run. `out` is the study's directory. */
+  /** Settings of every run; the swept setting is overridden per run. `output.out` is the study's directory. */
   readonly base: SimulateOptions;
 }
 
@@ -74,28 +74,28 @@ export interface StudyOutput {
 }
 
 /** The run settings one swept value stands for. Throws on a malformed value. */
-export function settingsForValue(kind: StudyKind, value: string, base: SimulateOptions): Partial<SimulateOptions> {
+export function settingsForValue(kind: StudyKind, value: string, base: SimulateOptions): RunChanges {
   if (kind === 'anchors') {
-    const [strategy, countText] = value.includes(':') ? value.split(':') : [base.anchorStrategy, value];
+    const [strategy, countText] = value.includes(':') ? value.split(':') : [base.anchors.strategy, value];
     const count = Number(countText);
-    if (!STRATEGIES.includes(strategy as AnchorStrategy) || !Number.isInteger(count) || count < 1) {
-      throw Object.assign(new Error(`study anchors: bad value "${value}" (expected strategy:count, e.g. fps:128)`), { userFacing: true });
+    if (!(ANCHOR_STRATEGIES as readonly string[]).includes(strategy ?? '') || !Number.isInteger(count) || count < 1) {
+      throw new SimulationError('invalid_argument', `study anchors: bad value "${value}" (expected strategy:count, e.g. fps:128)`);
     }
-    return { anchorStrategy: strategy as AnchorStrategy, anchors: count };
+    return { anchors: { strategy: strategy as AnchorStrategy, count } };
   }
   if (kind === 'seeds') {
     const seed = Number(value);
-    if (!Number.isInteger(seed) || seed < 0) throw Object.assign(new Error(`study seeds: bad value "${value}" (an integer ≥ 0)`), { userFacing: true });
-    return { seed };
+    if (!Number.isInteger(seed) || seed < 0) throw new SimulationError('invalid_argument', `study seeds: bad value "${value}" (an integer ≥ 0)`);
+    return { partition: { seed } };
   }
   if (kind === 'nodes') {
     const nodes = Number(value);
-    if (!Number.isInteger(nodes) || nodes < 2) throw Object.assign(new Error(`study nodes: bad value "${value}" (an integer ≥ 2)`), { userFacing: true });
-    return { nodes };
+    if (!Number.isInteger(nodes) || nodes < 2) throw new SimulationError('invalid_argument', `study nodes: bad value "${value}" (an integer ≥ 2)`);
+    return { partition: { nodes } };
   }
   const models = value.split('+').filter((m) => m.length > 0);
-  if (models.length === 0) throw Object.assign(new Error(`study architectures: bad value "${value}" (models joined by +)`), { userFacing: true });
-  return { models, nodes: models.length === 1 ? base.nodes : models.length };
+  if (models.length === 0) throw new SimulationError('invalid_argument', `study architectures: bad value "${value}" (models joined by +)`);
+  return { training: { models }, partition: { nodes: models.length === 1 ? base.partition.nodes : models.length } };
 }
 
 const safeName = (value: string): string => value.replace(/[^A-Za-z0-9.+_-]+/g, '_');
@@ -108,7 +108,7 @@ const safeName = (value: string): string => value.replace(/[^A-Za-z0-9.+_-]+/g, 
  */
 export async function study(options: StudyOptions): Promise<StudyOutput> {
   const values = options.values && options.values.length > 0 ? options.values : STUDY_DEFAULT_VALUES[options.kind];
-  const outDir = resolve(options.base.out);
+  const outDir = resolve(options.base.output.out);
   // Every value is checked before anything is written: a malformed one leaves no directory behind.
   const settings = values.map((v) => settingsForValue(options.kind, v, options.base));
   mkdirSync(outDir, { recursive: true });
@@ -116,15 +116,16 @@ export async function study(options: StudyOptions): Promise<StudyOutput> {
   let paper: SeedsSummary['paper'] = null;
   for (const [i, value] of values.entries()) {
     const out = join(outDir, `${i}-${safeName(value)}`);
-    options.base.logger.info({ study: options.kind, value, out }, 'study run starting');
+    options.base.processes.logger.info({ study: options.kind, value, out }, 'study run starting');
     let results: SimulationResults | null = null;
     let error: string | null = null;
     try {
-      results = (await simulate({ ...options.base, ...settings[i], out })).results;
+      const run = withChanges(options.base, settings[i]!);
+      results = (await simulate({ ...run, output: { ...run.output, out } })).results;
     } catch (e: unknown) {
-      if (options.base.signal?.aborted) throw e;
+      if (options.base.processes.signal?.aborted) throw e;
       error = e instanceof Error ? e.message : String(e);
-      options.base.logger.error({ study: options.kind, value, err: error }, 'study run failed');
+      options.base.processes.logger.error({ study: options.kind, value, err: error }, 'study run failed');
     }
     const space = (name: string) => results?.spaces.find((s) => s.name === name) ?? null;
     if (results?.paper && !paper) paper = { probe_accuracy: results.paper.probe_accuracy, separability: results.paper.separability, key: results.paper.key };
@@ -147,7 +148,7 @@ export async function study(options: StudyOptions): Promise<StudyOutput> {
   }
   const summary = options.kind === 'seeds' ? seedsSummary(rows, paper) : null;
   const table = summary ? `${studyTable(options.kind, rows)}\n\n${summary.lines.join('\n')}` : studyTable(options.kind, rows);
-  writeFileSync(join(outDir, 'study.json'), `${JSON.stringify({ kind: options.kind, scenario: options.base.scenario, dataset: options.base.dataset, rows, summary }, null, 2)}\n`);
+  writeFileSync(join(outDir, 'study.json'), `${JSON.stringify({ kind: options.kind, scenario: options.base.partition.scenario, dataset: options.base.data.dataset, rows, summary }, null, 2)}\n`);
   writeFileSync(join(outDir, 'study.txt'), `${table}\n`);
   writeFileSync(join(outDir, 'study.html'), await studyHtml(options.kind, options.base, rows, summary));
   return { rows, summary, outDir, table };
@@ -243,7 +244,7 @@ export async function studyHtml(kind: StudyKind, base: SimulateOptions, rows: re
 <html lang="en"><head><meta charset="utf-8"><title>RLSA study: ${escapeHtml(kind)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:3px 8px;font-variant-numeric:tabular-nums}caption{font-weight:bold;text-align:left}svg{max-width:100%;height:auto}</style></head>
 <body><h1>RLSA study: ${escapeHtml(kind)}</h1>
-<p>${escapeHtml(`${base.scenario} on ${base.dataset}; models ${base.models.join(', ')}; ${base.epochs} epochs; seed ${base.seed}. Each row is one full simulation; its own report is in its run directory.`)}</p>
+<p>${escapeHtml(`${base.partition.scenario} on ${base.data.dataset}; models ${base.training.models.join(', ')}; ${base.training.epochs} epochs; seed ${base.partition.seed}. Each row is one full simulation; its own report is in its run directory.`)}</p>
 ${htmlTable(`Sweep over ${kind}`, header, body, 'table-study')}
 ${summary ? await seedsSummaryHtml(summary) : ''}
 <figure id="plot-study-cka">${ckaSvg}</figure>

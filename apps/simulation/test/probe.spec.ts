@@ -2,11 +2,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initTfjsBackend } from '@rlsa/tfjs-kernels';
 import { instanceNormalize, trainProbe } from '../src/probe.ts';
 import { trainProbes } from '../src/probe-pool.ts';
-import { seededUniform } from '../src/random.ts';
+import { randomFloat, seededRng } from '@rlsa/core';
 
 /** Gaussian blobs: class c centred at 3·e_c in `dims` dimensions, unit noise; seeded. */
 function blobs(n: number, classes: number, dims: number, seed: number) {
-  const random = seededUniform(seed);
+  const rng = seededRng(seed);
+  const random = (): number => randomFloat(rng);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const data = new Float32Array(n * dims);
   const labels = new Int32Array(n);
@@ -53,7 +54,8 @@ describe('trainProbe', () => {
   it('stays near chance on labels unrelated to the inputs, and stops early', async () => {
     const train = blobs(600, 4, 12, 3);
     const test = blobs(400, 4, 12, 4);
-    const random = seededUniform(99);
+    const rng = seededRng(99);
+    const random = (): number => randomFloat(rng);
     const shuffled = Int32Array.from(train.labels, () => Math.floor(random() * 4));
     const testShuffled = Int32Array.from(test.labels, () => Math.floor(random() * 4));
     const r = await trainProbe(train.x, shuffled, test.x, testShuffled, { numClasses: 4, seed: 1, maxEpochs: 100, patience: 5 });

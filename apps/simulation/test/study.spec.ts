@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { DEFAULTS } from '../src/presets.ts';
+import { DEFAULTS } from '../src/options.ts';
 import type { SimulateOptions } from '../src/simulate.ts';
 import { seedsSummary, settingsForValue, studyHtml, studyTable, type StudyRow } from '../src/study.ts';
 
-const base: SimulateOptions = { ...DEFAULTS, out: '/tmp/x', cliEntry: '/x', logger: pino({ level: 'silent' }), progress: false };
+const base: SimulateOptions = { ...DEFAULTS, output: { out: '/tmp/x' }, processes: { cliEntry: '/x', logger: pino({ level: 'silent' }), progress: false } };
 
 const row = (value: string, cka: number | null, error: string | null = null): StudyRow => ({
   value,
@@ -25,11 +25,11 @@ const row = (value: string, cka: number | null, error: string | null = null): St
 
 describe('settingsForValue', () => {
   it('reads strategy:count for anchors, a count for nodes, models joined by + for architectures', () => {
-    expect(settingsForValue('anchors', 'fps:128', base)).toEqual({ anchorStrategy: 'fps', anchors: 128 });
-    expect(settingsForValue('anchors', '64', base)).toEqual({ anchorStrategy: 'random', anchors: 64 });
-    expect(settingsForValue('nodes', '5', base)).toEqual({ nodes: 5 });
-    expect(settingsForValue('architectures', 'mlp+vanilla-cnn', base)).toEqual({ models: ['mlp', 'vanilla-cnn'], nodes: 2 });
-    expect(settingsForValue('seeds', '7', base)).toEqual({ seed: 7 });
+    expect(settingsForValue('anchors', 'fps:128', base)).toEqual({ anchors: { strategy: 'fps', count: 128 } });
+    expect(settingsForValue('anchors', '64', base)).toEqual({ anchors: { strategy: 'random', count: 64 } });
+    expect(settingsForValue('nodes', '5', base)).toEqual({ partition: { nodes: 5 } });
+    expect(settingsForValue('architectures', 'mlp+vanilla-cnn', base)).toEqual({ training: { models: ['mlp', 'vanilla-cnn'] }, partition: { nodes: 2 } });
+    expect(settingsForValue('seeds', '7', base)).toEqual({ partition: { seed: 7 } });
   });
 
   it('refuses malformed values with a user-facing error', () => {

@@ -1,3 +1,5 @@
+import { CodedError } from '@rlsa/core';
+
 /** Why a trainer node stopped. A closed set, so that the CLI and the simulation can tell a bad flag from a network failure. */
 export type TrainerErrorCode =
   /** A setting is out of its domain (unknown model, task beyond the scenario, bad encoding). */
@@ -9,17 +11,7 @@ export type TrainerErrorCode =
   /** Training produced non-finite values. */
   | 'training_failed';
 
-/** The one error type of the trainer node: a code, a message for people and a cause. */
-export class TrainerError extends Error {
+/** The one error type of the trainer node: a code, a message for people (the CLI prints one line, exit 2) and a cause. */
+export class TrainerError extends CodedError<TrainerErrorCode> {
   override readonly name = 'TrainerError';
-  /** Read by the CLI: printed in one line, exit status 2. */
-  readonly userFacing = true;
-
-  constructor(
-    readonly code: TrainerErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }

@@ -2,15 +2,30 @@ export { TrainerError, type TrainerErrorCode } from './errors.ts';
 export { EMBEDDING_LAYER, MODEL_NAMES, MODEL_SPECS, buildModel, embeddingModel, embeddingWidth, isModelName, type ModelName } from './models.ts';
 export { trainClassifier, type EpochReport, type TrainHooks, type TrainOptions, type TrainResult } from './training.ts';
 export { PREDICT_BATCH, evaluateClassifier, logitMetrics, predictOutputs, predictRows } from './tensors.ts';
-export { DEFAULT_RETRY, backoffDelay, isRetryable, withRetries, type RetryPolicy } from './retry.ts';
+export { DEFAULT_NODE_RETRY } from './aggregator-session.ts';
 export { createProgress, silentProgress, type Progress } from './progress.ts';
 export {
   DEFAULT_CHUNK_ROWS,
-  nodeInitSeed,
-  readTokenFile,
-  runTrainerNode,
-  type NodeRoleName,
+  TRAINER_COMMAND,
+  TRAINER_OPTIONS,
+  trainerArgv,
+  type TrainerArgvSettings,
+  type TrainerSettings,
+} from './options.ts';
+export { connectionFromSettings, readTokenFile, type AggregatorConnection } from './connection.ts';
+export { nodeOptionsFromSettings, type NodeDataOptions, type NodeUploadOptions, type TrainerNodeOptions } from './node-options.ts';
+export {
+  readTrainerNodeResult,
+  writeTrainerNodeResult,
+  type NodeTimings,
   type SpaceUploadSummary,
-  type TrainerNodeOptions,
   type TrainerNodeResult,
-} from './run-node.ts';
+} from './results.ts';
+export { openAggregatorSession, type AggregatorSession, type SpaceRowsToUpload, type UploadProgress } from './aggregator-session.ts';
+export { loadNodeData, type NodeData } from './phases/load-data.ts';
+export { resolveRun, type ResolvedRun } from './phases/resolve-run.ts';
+export { nodeInitSeed, trainNodeModel, type TrainedModel } from './phases/train-model.ts';
+export { embedNode, type NodeEmbeddings } from './phases/embed.ts';
+export { projectOnAnchors } from './phases/project.ts';
+export { uploadNode, type ModelCard } from './phases/upload.ts';
+export { runTrainerNode } from './run-node.ts';

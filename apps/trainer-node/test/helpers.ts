@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { parseListeningLine } from '@rlsa/aggregator';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../../apps/cli/bin/rlsa.mjs', import.meta.url));
@@ -28,8 +29,8 @@ export function startAggregatorProcess(dataDir: string, timeoutMs = 45_000): Pro
     const onData = (data: Buffer): void => {
       out += data.toString('utf8');
       for (const line of out.split('\n')) {
-        if (!line.includes('"aggregator listening"')) continue;
-        const port = (JSON.parse(line) as { port: number }).port;
+        const port = parseListeningLine(line)?.port;
+        if (port === undefined) continue;
         clearTimeout(timer);
         resolve({
           port,

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initTfjsBackend } from '@rlsa/tfjs-kernels';
 import { MODEL_NAMES, TrainerError, buildModel, embeddingModel, embeddingWidth, logitMetrics } from '../src/index.ts';
-import { backoffDelay, withRetries } from '../src/retry.ts';
 
 beforeAll(async () => {
   await initTfjsBackend('auto');
@@ -86,42 +85,5 @@ describe('logitMetrics', () => {
     const { loss, accuracy } = logitMetrics(logits, 2, [1, 1]);
     expect(loss).toBeCloseTo((-Math.log(0.75) - Math.log(0.5)) / 2, 6);
     expect(accuracy).toBe(0.5);
-  });
-});
-
-describe('retries', () => {
-  it('full jitter: delay uniform in [0, min(max, initial·2^attempt)]', () => {
-    const policy = { attempts: 5, initialDelayMs: 100, maxDelayMs: 1000 };
-    expect(backoffDelay(0, policy, () => 0.999999)).toBe(100);
-    expect(backoffDelay(3, policy, () => 0.5)).toBe(400);
-    expect(backoffDelay(10, policy, () => 0.999999)).toBe(1000);
-    expect(backoffDelay(2, policy, () => 0)).toBe(0);
-  });
-
-  it('retries transient gRPC statuses, not the others, and gives up after the attempts', async () => {
-    const unavailable = Object.assign(new Error('down'), { code: 'UNAVAILABLE' });
-    const refused = Object.assign(new Error('no'), { code: 'FAILED_PRECONDITION' });
-    const policy = { attempts: 3, initialDelayMs: 1, maxDelayMs: 2 };
-    const noSleep = () => Promise.resolve();
-    let calls = 0;
-    const retried: number[] = [];
-    const value = await withRetries(
-      async () => {
-        calls++;
-        if (calls < 3) throw unavailable;
-        return 'ok';
-      },
-      policy,
-      (_e, attempt) => retried.push(attempt),
-      noSleep,
-    );
-    expect(value).toBe('ok');
-    expect(retried).toEqual([1, 2]);
-    calls = 0;
-    await expect(withRetries(async () => { calls++; throw refused; }, policy, undefined, noSleep)).rejects.toBe(refused);
-    expect(calls).toBe(1);
-    calls = 0;
-    await expect(withRetries(async () => { calls++; throw unavailable; }, policy, undefined, noSleep)).rejects.toBe(unavailable);
-    expect(calls).toBe(4);
   });
 });

@@ -1,9 +1,10 @@
 /** Data sets the project reads. */
-export type DatasetName = 'fashion-mnist' | 'cifar100' | 'cifar10' | 'synthetic';
+export const DATASET_NAMES = ['fashion-mnist', 'cifar100', 'cifar10', 'synthetic'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
 
-export const DATASET_NAMES: readonly DatasetName[] = ['fashion-mnist', 'cifar100', 'cifar10', 'synthetic'];
-
-export type Split = 'train' | 'test';
+/** The two splits of a data set. */
+export const SPLITS = ['train', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
 
 /** One split of an image data set, pixels as bytes (what the files hold; normalised on the way into a model). */
 export interface ImageSplit {

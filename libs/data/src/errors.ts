@@ -1,3 +1,5 @@
+import { CodedError } from '@rlsa/core';
+
 /**
  * Why a data set could not be read. A closed set so that the CLI and the simulation can tell
  * a missing download from a damaged file.
@@ -16,21 +18,18 @@ export type DataErrorCode =
 
 /**
  * The one error type of @rlsa/data: a code, the file it concerns (when there is one) and a cause.
- * `userFacing` tells the CLI to print the message in one line instead of a stack trace.
+ * Every code is the user's to fix (wrong --data-dir, damaged download): the CLI prints one line.
  */
-export class DataError extends Error {
+export class DataError extends CodedError<DataErrorCode> {
   override readonly name = 'DataError';
-  /** Read by the CLI: a data problem is the user's to fix (wrong --data-dir, damaged download). */
-  readonly userFacing = true;
 
   constructor(
-    /** Machine-readable reason. */
-    readonly code: DataErrorCode,
+    code: DataErrorCode,
     message: string,
     /** The file (or directory) the error is about, when there is one. */
     readonly file?: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, options);
   }
 }

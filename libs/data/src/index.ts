@@ -1,5 +1,5 @@
 export { DataError, type DataErrorCode } from './errors.ts';
-export { DATASET_NAMES, imageSize, type DatasetName, type ImageDataset, type ImageSplit, type Split } from './dataset.ts';
+export { DATASET_NAMES, SPLITS, imageSize, type DatasetName, type ImageDataset, type ImageSplit, type Split } from './dataset.ts';
 export { encodeIdx, parseIdx, readIdx, type IdxArray } from './idx.ts';
 export { FASHION_MNIST_CLASS_NAMES, FASHION_MNIST_DEFAULT_DIR, loadFashionMnist } from './fashion-mnist.ts';
 export { CIFAR10_DEFAULT_DIR, CIFAR_IMAGE_BYTES, defaultCifar100Dir, encodeCifarRecords, loadCifar10, loadCifar100 } from './cifar.ts';
@@ -23,9 +23,8 @@ export {
   testPartitions,
   TEST_SPLITS,
   type TestSplit,
-  type NodeRole,
   type NodeSampleOptions,
   type NodeSamples,
   type PartitionOptions,
 } from './node-samples.ts';
-export { seededPermutation, seededRandom, shuffleInPlace, type SeededRandom } from './seeded-random.ts';
+export { nodeSamplesOf, runPartition, type RunPartition, type RunPartitionSettings } from './run-partition.ts';

@@ -1,7 +1,6 @@
-import { partitionTasks, type Scenario, type TaskPartition } from '@rlsa/core';
+import { partitionTasks, permutation, seededRng, type NodeRoleName, type Scenario, type TaskPartition } from '@rlsa/core';
 import type { ImageDataset } from './dataset.ts';
 import { DataError } from './errors.ts';
-import { seededPermutation } from './seeded-random.ts';
 
 export interface PartitionOptions {
   readonly scenario: Scenario;
@@ -10,14 +9,14 @@ export interface PartitionOptions {
   readonly seed: number;
   /** Training indices never assigned to a task (the anchor pool). */
   readonly excluded: ArrayLike<number>;
-  readonly shared?: number;
-  readonly novel?: number;
-  readonly sharedPercent?: number;
+  readonly shared?: number | undefined;
+  readonly novel?: number | undefined;
+  readonly sharedPercent?: number | undefined;
 }
 
-/** How a trainer's test samples are chosen. */
-export type TestSplit = 'classes' | 'partition';
-export const TEST_SPLITS: readonly TestSplit[] = ['classes', 'partition'];
+/** How a trainer's test samples are chosen: those of its task's classes, or its share of the test split cut like the training split. */
+export const TEST_SPLITS = ['classes', 'partition'] as const;
+export type TestSplit = (typeof TEST_SPLITS)[number];
 
 /** The scenario's task partitions of the training split: core `partitionTasks` on the training labels. */
 export function taskPartitions(dataset: ImageDataset, options: PartitionOptions): TaskPartition[] {
@@ -36,16 +35,14 @@ export function testPartitions(dataset: ImageDataset, options: Omit<PartitionOpt
   return partitionTasks(dataset.test.labels, { ...options, excluded: undefined, numClasses: dataset.numClasses });
 }
 
-export type NodeRole = 'trainer' | 'reference';
-
 export interface NodeSampleOptions {
-  readonly role: NodeRole;
+  readonly role: NodeRoleName;
   /** The trainer's task (index into `partitions`); ignored for the reference. */
-  readonly task?: number;
+  readonly task?: number | undefined;
   /** Keep at most this many training samples per task (seeded; the same ones on every node). */
-  readonly maxSamples?: number;
+  readonly maxSamples?: number | undefined;
   /** Use only this many test samples of the whole test split (seeded; the same ones on every node), then filter by class. */
-  readonly maxTestSamples?: number;
+  readonly maxTestSamples?: number | undefined;
   readonly seed: number;
   /**
    * The test split cut into tasks (`testPartitions`): a trainer then embeds only its task's test
@@ -69,7 +66,7 @@ const SUBSAMPLE_SALT = 0x5eed5;
 
 /** Rank of each index in a seeded permutation: lower rank = kept first when subsampling. */
 function ranks(n: number, seed: number): Uint32Array {
-  const perm = seededPermutation(n, seed ^ SUBSAMPLE_SALT);
+  const perm = permutation(n, seededRng(seed ^ SUBSAMPLE_SALT));
   const rank = new Uint32Array(n);
   for (let r = 0; r < n; r++) rank[perm[r] as number] = r;
   return rank;
@@ -118,7 +115,7 @@ export function nodeSamples(dataset: ImageDataset, partitions: readonly TaskPart
 
   let testCandidates: Uint32Array;
   if (options.maxTestSamples !== undefined && options.maxTestSamples < dataset.test.count) {
-    const perm = seededPermutation(dataset.test.count, options.seed ^ SUBSAMPLE_SALT);
+    const perm = permutation(dataset.test.count, seededRng(options.seed ^ SUBSAMPLE_SALT));
     testCandidates = perm.slice(0, options.maxTestSamples).sort();
   } else {
     testCandidates = Uint32Array.from({ length: dataset.test.count }, (_, i) => i);

@@ -1,6 +1,6 @@
+import { normalSampler, randomFloat, randomInt, seededRng, type Rng } from '@rlsa/core';
 import type { ImageDataset, ImageSplit } from './dataset.ts';
 import { DataError } from './errors.ts';
-import { seededRandom, type SeededRandom } from './seeded-random.ts';
 
 export interface SyntheticOptions {
   /** Number of classes (default 10, at most 255). */
@@ -17,14 +17,14 @@ export interface SyntheticOptions {
 }
 
 /** Three random plane waves per class and channel, summed and scaled into [-1, 1]. */
-function prototype(random: SeededRandom, h: number, w: number, c: number): Float32Array {
+function prototype(rng: Rng, h: number, w: number, c: number): Float32Array {
   const proto = new Float32Array(h * w * c);
   for (let ch = 0; ch < c; ch++) {
     const waves = Array.from({ length: 3 }, () => ({
-      fy: 0.5 + random.next() * 2.5,
-      fx: 0.5 + random.next() * 2.5,
-      phase: random.next() * 2 * Math.PI,
-      amp: 0.5 + random.next(),
+      fy: 0.5 + randomFloat(rng) * 2.5,
+      fx: 0.5 + randomFloat(rng) * 2.5,
+      phase: randomFloat(rng) * 2 * Math.PI,
+      amp: 0.5 + randomFloat(rng),
     }));
     const total = waves.reduce((s, wv) => s + wv.amp, 0);
     for (let y = 0; y < h; y++) {
@@ -38,21 +38,21 @@ function prototype(random: SeededRandom, h: number, w: number, c: number): Float
   return proto;
 }
 
-function sampleSplit(protos: readonly Float32Array[], count: number, noise: number, random: SeededRandom): ImageSplit {
+function sampleSplit(protos: readonly Float32Array[], count: number, noise: number, rng: Rng, normal: () => number): ImageSplit {
   const size = (protos[0] as Float32Array).length;
   const k = protos.length;
   const images = new Uint8Array(count * size);
   const labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
     // Classes drawn uniformly at random (seeded).
-    const label = random.int(k);
+    const label = randomInt(rng, 0, k - 1);
     labels[i] = label;
     const proto = protos[label] as Float32Array;
     // A per-image contrast and brightness jitter so that no single pixel identifies the class.
-    const contrast = 70 + random.next() * 50;
-    const brightness = 128 + (random.next() - 0.5) * 40;
+    const contrast = 70 + randomFloat(rng) * 50;
+    const brightness = 128 + (randomFloat(rng) - 0.5) * 40;
     for (let p = 0; p < size; p++) {
-      const v = brightness + contrast * (proto[p] as number) + noise * random.normal();
+      const v = brightness + contrast * (proto[p] as number) + noise * normal();
       images[i * size + p] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
     }
   }
@@ -82,10 +82,12 @@ export function syntheticDataset(options: SyntheticOptions = {}): ImageDataset {
     throw new DataError('invalid_argument', 'synthetic data: trainCount and testCount must be positive integers');
   }
   const [h, w, c] = shape;
-  const random = seededRandom(seed);
-  const protos = Array.from({ length: numClasses }, () => prototype(random, h, w, c));
-  const train = sampleSplit(protos, trainCount, noise, random);
-  const test = sampleSplit(protos, testCount, noise, random);
+  const rng = seededRng(Math.floor(seed));
+  // One normal sampler over the same stream for both splits: its spare draw carries over.
+  const normal = normalSampler(rng);
+  const protos = Array.from({ length: numClasses }, () => prototype(rng, h, w, c));
+  const train = sampleSplit(protos, trainCount, noise, rng, normal);
+  const test = sampleSplit(protos, testCount, noise, rng, normal);
   return {
     name: 'synthetic',
     shape: [h, w, c],

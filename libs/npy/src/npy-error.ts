@@ -1,3 +1,5 @@
+import { CodedError } from '@rlsa/core';
+
 /**
  * Why an NPY file or buffer was refused. A closed set, so that the command line can say
  * exactly what is wrong and services can map each to a status.
@@ -25,20 +27,14 @@ export type NpyErrorCode =
   | 'invalid_argument';
 
 /** The one error type of @rlsa/npy: a code, a message that names the file, the file, and a cause. */
-export class NpyError extends Error {
+export class NpyError extends CodedError<NpyErrorCode> {
   override readonly name = 'NpyError';
-  /** A user's file is at fault, not the program: the CLI prints the message on one line and exits 2. */
-  readonly userFacing = true;
   /** The file (or buffer name) the error is about, when known. */
   readonly source: string | undefined;
 
-  constructor(
-    /** Machine-readable reason. */
-    readonly code: NpyErrorCode,
-    message: string,
-    options?: { source?: string; cause?: unknown },
-  ) {
-    super(options?.source === undefined ? message : `${options.source}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
+  /** Every code is a user's file at fault, not the program: the CLI prints the message on one line and exits 2. */
+  constructor(code: NpyErrorCode, message: string, options?: { source?: string; cause?: unknown }) {
+    super(code, options?.source === undefined ? message : `${options.source}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.source = options?.source;
   }
 }

@@ -1,3 +1,5 @@
+import { CodedError } from '@rlsa/core';
+
 /**
  * Why an operator command (pki, tokens, backup) refused or failed. A closed set, so that the
  * CLI can turn every one into a one-line message and exit status 2.
@@ -16,18 +18,7 @@ export type OpsErrorCode =
   /** SQLite refused the online backup or the restore. */
   | 'backup_failed';
 
-/** The one error type of @rlsa/ops: a code from a closed set, a message for operators, and a cause. */
-export class OpsError extends Error {
+/** The one error type of @rlsa/ops: a code from a closed set, a message for operators (one line, exit 2), and a cause. */
+export class OpsError extends CodedError<OpsErrorCode> {
   override readonly name = 'OpsError';
-  /** The CLI prints these as one line (`rlsa: ...`) and exits 2 rather than showing a stack trace. */
-  readonly userFacing = true;
-
-  constructor(
-    /** Machine-readable reason; the tests assert it. */
-    readonly code: OpsErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }

@@ -15,7 +15,8 @@ import { permutation, randomFloat, randomInt, seededRng, shuffleInPlace, type Rn
  *   assignments stop changing), then each centroid, in order, snapped to the nearest pool
  *   sample not taken yet, so the anchors are real and distinct samples.
  */
-export type AnchorStrategy = 'random' | 'stratified' | 'fps' | 'kmeans';
+export const ANCHOR_STRATEGIES = ['random', 'stratified', 'fps', 'kmeans'] as const;
+export type AnchorStrategy = (typeof ANCHOR_STRATEGIES)[number];
 
 export interface SelectAnchorsOptions {
   /** Number of anchors, 1 ≤ count ≤ pool size. */
@@ -32,7 +33,6 @@ export interface SelectAnchorsOptions {
 }
 
 export const KMEANS_MAX_ITERATIONS = 50;
-const STRATEGIES: readonly AnchorStrategy[] = ['random', 'stratified', 'fps', 'kmeans'];
 
 /**
  * Picks `count` anchors from a held-out pool (P×D, or null when the strategy needs no
@@ -40,7 +40,7 @@ const STRATEGIES: readonly AnchorStrategy[] = ['random', 'stratified', 'fps', 'k
  */
 export function selectAnchors(pool: Matrix | null, options: SelectAnchorsOptions): Uint32Array {
   const { count, strategy, seed } = options;
-  if (!STRATEGIES.includes(strategy)) throw new RlsaError('invalid_argument', `unknown anchor strategy '${String(strategy)}' (expected ${STRATEGIES.join(', ')})`);
+  if (!(ANCHOR_STRATEGIES as readonly string[]).includes(strategy)) throw new RlsaError('invalid_argument', `unknown anchor strategy '${String(strategy)}' (expected ${ANCHOR_STRATEGIES.join(', ')})`);
   if (pool !== null) {
     assertMatrix(pool, 'pool');
     assertFinite(pool, 'pool');

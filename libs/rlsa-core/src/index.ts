@@ -13,7 +13,18 @@ export { RBF_CKA_MAX_ROWS, rbfCka, type RbfCkaOptions } from './rbf-cka.ts';
 export { separability } from './separability.ts';
 export { mutualKnnAlignment } from './mutual-knn-alignment.ts';
 export { nearestCentroidAccuracy } from './nearest-centroid.ts';
-export { anchorPool, KMEANS_MAX_ITERATIONS, selectAnchors, type AnchorStrategy, type SelectAnchorsOptions } from './anchor-selection.ts';
+export { ANCHOR_STRATEGIES, anchorPool, KMEANS_MAX_ITERATIONS, selectAnchors, type AnchorStrategy, type SelectAnchorsOptions } from './anchor-selection.ts';
 export { partitionTasks, SCENARIOS, type PartitionOptions, type Scenario, type TaskPartition } from './partition-tasks.ts';
-export { permutation, randomFloat, randomInt, seededRng, shuffleInPlace, type Rng } from './random.ts';
+export {
+  floatScaledIndex,
+  normalSampler,
+  permutation,
+  randomFloat,
+  randomInt,
+  seededRng,
+  shuffleInPlace,
+  uniformIndex,
+  type IndexDraw,
+  type Rng,
+} from './random.ts';
 export { FLOAT16_MAX, FLOAT16_TABLE, float16BitsToFloat32, float32ToFloat16Bits } from './float16.ts';

@@ -1,3 +1,5 @@
+import { CodedError } from '@rlsa/core';
+
 /**
  * Why choosing a tfjs backend or running one of the project's kernels failed. A closed set,
  * so the CLI can print one line and exit 2 and the trainer can map it to a status.
@@ -10,18 +12,7 @@ export type TfjsKernelsErrorCode =
   /** An argument is out of its domain (unknown preference, bad thread count, unknown kernel, NCHW filter gradient). */
   | 'invalid_argument';
 
-/** The one error type of @rlsa/tfjs-kernels: a code from a closed set, a message for people, and a cause. */
-export class TfjsKernelsError extends Error {
+/** The one error type of @rlsa/tfjs-kernels: a code from a closed set, a message for people, and a cause (all user-facing: a wrong `--backend`). */
+export class TfjsKernelsError extends CodedError<TfjsKernelsErrorCode> {
   override readonly name = 'TfjsKernelsError';
-  /** A mistake of the user (wrong `--backend`), so the CLI prints one line instead of a stack. */
-  readonly userFacing = true;
-
-  constructor(
-    /** Machine-readable reason. */
-    readonly code: TfjsKernelsErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }

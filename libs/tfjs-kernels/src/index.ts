@@ -1,4 +1,5 @@
 export { TfjsKernelsError, type TfjsKernelsErrorCode } from './errors.ts';
+export { BACKENDS } from './backends.ts';
 export {
   BACKEND_PREFERENCES,
   currentTfjsBackend,

@@ -6,14 +6,9 @@ import { useFusedSiluGradients } from './fused-silu.ts';
 import { SILU_GRAD } from './kernels/SiluGrad.ts';
 import { useLazyConvInputGradients } from './lazy-conv-input-gradient.ts';
 import { registerWasmTrainingKernels, type KernelSelection } from './register-wasm-kernels.ts';
+import { BACKENDS as BACKEND_PREFERENCES, type BackendName, type BackendPreference } from './backends.ts';
 
-/** What the caller asked for: `auto` tries node, then wasm, then cpu. */
-export type BackendPreference = 'auto' | 'node' | 'wasm' | 'cpu';
-
-/** The backend in use, in the vocabulary of `--backend` (`node` is tfjs's `tensorflow` backend). */
-export type BackendName = 'node' | 'wasm' | 'cpu';
-
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'node', 'wasm', 'cpu'];
+export { BACKEND_PREFERENCES, type BackendName, type BackendPreference };
 
 export interface InitTfjsBackendOptions {
   /**

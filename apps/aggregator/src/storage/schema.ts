@@ -12,7 +12,8 @@ import type { Database } from 'better-sqlite3';
  * loss or OS crash may lose the last commits. `full`: synchronous=FULL, fsync on every commit,
  * which also survives power loss, at a throughput cost.
  */
-export type Durability = 'normal' | 'full';
+export const DURABILITIES = ['normal', 'full'] as const;
+export type Durability = (typeof DURABILITIES)[number];
 
 /** 2: rlsa.v2 (64-bit sample ids, v2 run configs); 1 (rlsa.v1) is refused, not migrated. */
 export const SCHEMA_VERSION = 2;

@@ -27,7 +27,7 @@ export function registerCkaCommand(program: Command): void {
     .action(async (xPath: string, yPath: string, options: CkaOptions) => {
       const x = readEmbeddings(xPath);
       const y = readEmbeddings(yPath);
-      if (x.rows !== y.rows) throw new UsageError(`${yPath} has ${y.rows} rows but ${xPath} has ${x.rows}: CKA compares the same samples`);
+      if (x.rows !== y.rows) throw new UsageError('invalid_value', `${yPath} has ${y.rows} rows but ${xPath} has ${x.rows}: CKA compares the same samples`);
       const source = `${xPath}, ${yPath}`;
       let cka: number;
       if (options.kernel === 'rbf') {

@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
-import { meanOverSpaces, relativeProjection, takeRows, type Matrix, type Similarity, type Space } from '@rlsa/core';
+import { meanOverSpaces, relativeProjection, SIMILARITIES, takeRows, type Matrix, type Similarity, type Space } from '@rlsa/core';
 import { writeNpy } from '@rlsa/npy';
 import { UsageError } from '../user-error.ts';
 import { about, checkAnchorNorms, chooseLinalg, readAnchorIndices, readEmbeddings } from './offline-inputs.ts';
-import { SIMILARITIES } from './relative.ts';
 
 interface MergeOptions {
   anchorsIdx: string;
@@ -32,7 +31,7 @@ export function registerMergeCommand(program: Command): void {
         const x = readEmbeddings(path);
         const first = spaces[0];
         if (first !== undefined && x.rows !== first.x.rows) {
-          throw new UsageError(`${path} has ${x.rows} rows but ${first.path} has ${first.x.rows}: merge needs the same samples (rows) in every file`);
+          throw new UsageError('invalid_value', `${path} has ${x.rows} rows but ${first.path} has ${first.x.rows}: merge needs the same samples (rows) in every file`);
         }
         spaces.push({ path, x });
       }

@@ -16,7 +16,7 @@ export function readEmbeddings(path: string): Matrix {
 /** Anchor row indices into a matrix of `rows` rows: a non-empty 1-D integer array, each in [0, rows). */
 export function readAnchorIndices(path: string, rows: number, rowsOf: string): Int32Array | Float64Array {
   const idx = readIntegers(path, { limit: rows, what: `anchor indices (rows of ${rowsOf}, which has ${rows})` });
-  if (idx.length === 0) throw new UsageError(`${path}: no anchor indices`);
+  if (idx.length === 0) throw new UsageError('invalid_value', `${path}: no anchor indices`);
   return idx;
 }
 
@@ -36,7 +36,7 @@ export function checkAnchorNorms(anchors: Matrix, idx: ArrayLike<number>, path: 
     for (let c = 0; c < cols; c++) sq += (data[i * cols + c]! - mean[c]!) ** 2;
     if (!(sq > 0)) {
       const after = center ? ' after centering on the anchor mean' : '';
-      throw new UsageError(`${path}: anchor ${i} (row ${idx[i]}) has zero norm${after}; ${similarity} similarity needs a direction`);
+      throw new UsageError('invalid_value', `${path}: anchor ${i} (row ${idx[i]}) has zero norm${after}; ${similarity} similarity needs a direction`);
     }
   }
 }
@@ -59,7 +59,7 @@ export function about<T>(source: string, compute: () => T): T {
 export async function chooseLinalg(multiplyAdds: number): Promise<ChosenLinalg> {
   const choice = process.env['RLSA_LINALG'] ?? 'auto';
   if (choice !== 'auto' && choice !== 'js' && choice !== 'native' && choice !== 'tfjs' && choice !== 'onnx') {
-    throw new UsageError(`RLSA_LINALG must be auto, js, native, tfjs or onnx, got '${choice}'`);
+    throw new UsageError('invalid_value', `RLSA_LINALG must be auto, js, native, tfjs or onnx, got '${choice}'`);
   }
   // Same threshold as TFJS_MIN_WORK of @rlsa/linalg-tfjs, checked here to avoid importing it.
   if (choice === 'js' || (choice === 'auto' && multiplyAdds < SMALL_WORK)) return { linalg: jsLinalg, name: 'js', threads: 1 };

@@ -1,9 +1,7 @@
 import { Command, Option } from 'commander';
-import { relativeProjection, takeRows, type Similarity } from '@rlsa/core';
+import { relativeProjection, SIMILARITIES, takeRows, type Similarity } from '@rlsa/core';
 import { writeNpy } from '@rlsa/npy';
 import { about, checkAnchorNorms, chooseLinalg, readAnchorIndices, readEmbeddings } from './offline-inputs.ts';
-
-export const SIMILARITIES: readonly Similarity[] = ['cosine', 'euclidean', 'l1', 'angular'];
 
 interface RelativeOptions {
   anchorsIdx: string;

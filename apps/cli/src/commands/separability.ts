@@ -14,7 +14,7 @@ function parseSubset(value: string): number[] {
   const parts = value.split(',').map((s) => s.trim());
   const classes = parts.map(Number);
   if (parts.some((p) => p === '') || !classes.every(Number.isSafeInteger)) {
-    throw new UsageError(`--subset must be a comma-separated list of integer class labels, got '${value}'`);
+    throw new UsageError('invalid_value', `--subset must be a comma-separated list of integer class labels, got '${value}'`);
   }
   return [...new Set(classes)];
 }
@@ -34,7 +34,7 @@ export function registerSeparabilityCommand(program: Command): void {
     .action((xPath: string, options: SeparabilityOptions) => {
       const x = readEmbeddings(xPath);
       const labels = readIntegers(options.labels, { what: 'labels' });
-      if (labels.length !== x.rows) throw new UsageError(`${options.labels} has ${labels.length} labels but ${xPath} has ${x.rows} rows`);
+      if (labels.length !== x.rows) throw new UsageError('invalid_value', `${options.labels} has ${labels.length} labels but ${xPath} has ${x.rows} rows`);
       const subset = options.subset ?? null;
       const result = about(xPath, () => separability(x, labels, subset === null ? {} : { subset }));
       printJson({ score: result.score, pairs: result.pairs, n: x.rows, classes: new Set(labels).size, subset });

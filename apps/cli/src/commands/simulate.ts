@@ -1,12 +1,14 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
-import { TEST_SPLITS, type TestSplit } from '@rlsa/data';
+import { addOptions, choice, defineOptions, givenByUser, resolveOptions, text, toggle, type OptionSchema } from '@rlsa/options';
 import type { SimulateOptions } from '@rlsa/simulation';
-// Only the light settings module at start-up: every `rlsa` process (the aggregator and nodes the
+// Only the light settings modules at start-up: every `rlsa` process (the aggregator and nodes the
 // simulation starts, too) loads this file, and the simulation pulls in tfjs and vega.
+import { SIMULATION_OPTIONS, simulationRun, type SimulationLayer, type SimulationRun } from '@rlsa/simulation/options';
 import { DEFAULTS, PRESETS, type Preset } from '@rlsa/simulation/presets';
+import { LOG_LEVELS } from '../process-options.ts';
 import { UsageError } from '../user-error.ts';
 
 /** The `rlsa` entry script: the simulation starts the aggregator and the nodes with it. */
@@ -16,153 +18,53 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..'
 /** Where this workspace keeps the paper's published results (outside the repository). */
 export const DEFAULT_PAPER_RESULTS = resolve(REPO_ROOT, '../shared/reference/latent-aggregation-paper-results');
 
-const SCENARIOS = ['shared-samples', 'shared-classes', 'disjoint'] as const;
-const DATASETS = ['fashion-mnist', 'cifar100', 'cifar10', 'synthetic'] as const;
-const STRATEGIES = ['random', 'stratified', 'fps', 'kmeans'] as const;
-const BACKENDS = ['auto', 'node', 'wasm', 'cpu'] as const;
-const ENCODINGS = ['float32', 'float16', 'int8'] as const;
+/** How `simulate` and `study` report: the paper's numbers, the log level, progress bars. */
+export const REPORTING_OPTIONS = {
+  paperResults: text('--paper-results <dir>', "the paper's published results (shown beside ours for paper presets)", { default: DEFAULT_PAPER_RESULTS }),
+  logLevel: choice('--log-level <level>', 'pino level (default: info, or warn under progress bars)', LOG_LEVELS),
+  progress: toggle('--no-progress', 'no progress bars even on a terminal (pino logs instead)'),
+};
 
-/** Raw flag values as commander parses them (strings; numbers parsed by `intOption`). */
-export interface SimulateFlags {
-  scenario: (typeof SCENARIOS)[number];
-  dataset: (typeof DATASETS)[number];
-  dataDir?: string;
-  nodes: number;
-  model: string;
-  models?: string;
-  referenceModel?: string;
-  epochs: number;
-  batchSize: number;
-  maxSamples: string;
-  maxTestSamples: string;
-  anchors: number;
-  anchorStrategy: (typeof STRATEGIES)[number];
-  shared?: number;
-  novel?: number;
-  sharedPercent?: number;
-  testSplit: TestSplit;
-  seed: number;
-  out?: string;
-  backend: (typeof BACKENDS)[number];
-  encoding: (typeof ENCODINGS)[number];
-  probe: boolean;
-  probeEpochs: number;
-  probePatience: number;
-  probeMaxTrain: string;
-  paperResults?: string;
-  preset?: string;
-  logLevel?: string;
-  progress: boolean;
-  json: boolean;
-}
+/** `rlsa simulate`'s options: the run's settings and its output. */
+export const SIMULATE_COMMAND_OPTIONS = defineOptions({
+  ...SIMULATION_OPTIONS,
+  output: {
+    heading: 'Output:',
+    options: {
+      preset: text('--preset <name>', `a named set of runs: ${Object.keys(PRESETS).join(', ')}`),
+      out: text('--out <dir>', 'output directory (default runs/<timestamp>-<scenario>)'),
+      json: toggle('--json', 'print results.json instead of the summary table'),
+      ...REPORTING_OPTIONS,
+    },
+  },
+});
 
-function intOption(name: string, min: number): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer ≥ ${min}, got "${value}"`);
-    return n;
-  };
-}
-
-/** `all` or a positive integer. */
-function limit(name: string, value: string): number | undefined {
-  if (value === 'all') return undefined;
-  return intOption(name, 1)(value);
-}
-
-/** Adds the options shared by `rlsa simulate` and `rlsa study` to a command. */
-export function addSimulationOptions(command: Command): Command {
-  const d = DEFAULTS;
-  return command
-    .addOption(new Option('--scenario <name>', 'shared-samples | shared-classes | disjoint').choices(SCENARIOS).default(d.scenario))
-    .addOption(new Option('--dataset <name>', 'data set').choices(DATASETS).default(d.dataset))
-    .option('--data-dir <dir>', "the data set's files (default: its standard location)")
-    .option('--nodes <k>', 'trainer nodes (the reference comes on top)', intOption('--nodes', 1), d.nodes)
-    .option('--model <name>', 'model of every node (mlp, vanilla-cnn, or a variant)', d.models[0])
-    .option('--models <m1,m2,...>', 'one model per trainer node (mixed architectures)')
-    .option('--reference-model <name>', "the reference node's model (default: the first trainer's)")
-    .option('--epochs <n>', 'training epochs per node', intOption('--epochs', 1), d.epochs)
-    .option('--batch-size <n>', 'training batch size', intOption('--batch-size', 1), d.batchSize)
-    .option('--max-samples <n|all>', 'training samples per task at most (seeded, the same on every node)', String(d.maxSamples ?? 'all'))
-    .option('--max-test-samples <n|all>', 'test samples at most (a seeded subset, the same on every node)', String(d.maxTestSamples ?? 'all'))
-    .option('--anchors <n>', 'anchor count (the relative width)', intOption('--anchors', 1), d.anchors)
-    .addOption(new Option('--anchor-strategy <name>', 'how anchors are picked from the pool').choices(STRATEGIES).default(d.anchorStrategy))
-    .option('--shared <S>', 'shared-samples: classes every task holds', intOption('--shared', 0))
-    .option('--novel <N>', 'shared-samples: classes of its own per task', intOption('--novel', 0))
-    .option('--shared-percent <p>', "shared-classes: task 0's share of the first half of the classes", intOption('--shared-percent', 1))
-    .addOption(
-      new Option('--test-split <how>', "test samples a trainer embeds: those of its task's classes, or its share of the test split cut like the training split (the paper's protocol)")
-        .choices(TEST_SPLITS)
-        .default(d.testSplit),
-    )
-    .option('--seed <s>', 'seed of partitions, anchors, training and probes', intOption('--seed', 0), d.seed)
-    .addOption(new Option('--backend <name>', 'tfjs backend of the nodes and the probe').choices(BACKENDS).default(d.backend))
-    .addOption(new Option('--encoding <name>', 'upload encoding of the nodes').choices(ENCODINGS).default(d.encoding))
-    .option('--no-probe', "skip the paper's probe (accuracy columns stay empty)")
-    .option('--probe-epochs <n>', 'probe epochs at most (the paper: 100)', intOption('--probe-epochs', 1), d.probe.maxEpochs)
-    .option('--probe-patience <n>', 'probe early-stopping patience', intOption('--probe-patience', 1), d.probe.patience)
-    .option('--probe-max-train <n|all>', 'probe training rows at most (seeded sample)', String(d.probe.maxTrainRows ?? 'all'))
-    .option('--paper-results <dir>', "the paper's published results (shown beside ours for paper presets)", DEFAULT_PAPER_RESULTS)
-    .option('--log-level <level>', 'pino level (default: info, or warn under progress bars)')
-    .option('--no-progress', 'no progress bars even on a terminal (pino logs instead)');
-}
-
-/** The flags the user actually gave (on the command line), so that presets fill only the others. */
-function given(command: Command, name: string): boolean {
-  const source = command.getOptionValueSource(name);
-  return source === 'cli' || source === 'env' || source === 'config';
-}
+/** A preset's run (or, without a preset, the one run of the flags) and its label. */
+type PresetRun = Preset['runs'][number];
 
 /**
- * SimulateOptions from defaults, then a preset run's settings, then the flags the user gave.
+ * The runs `--preset` stands for (without it, one run of `--scenario`), and where the paper's numbers are
+ * read from (a paper preset, or `--paper-results` given). With `--scenario`, only the preset's runs of
+ * that scenario. Throws a UsageError for an unknown preset or a scenario it has no run of.
  */
-export function optionsFromFlags(
-  flags: SimulateFlags,
-  command: Command,
-  run: Partial<SimulateOptions>,
-  wiring: Pick<SimulateOptions, 'out' | 'cliEntry' | 'logger' | 'progress' | 'signal' | 'preset' | 'paperResultsDir'>,
-): SimulateOptions {
-  const pickFlag = <T>(name: keyof SimulateFlags, fromPreset: T | undefined, fromFlag: T, fallback: T): T =>
-    given(command, name) ? fromFlag : fromPreset !== undefined ? fromPreset : fallback;
-  const models = flags.models
-    ? flags.models.split(',').map((m) => m.trim()).filter((m) => m.length > 0)
-    : given(command, 'model')
-      ? [flags.model]
-      : (run.models ?? DEFAULTS.models);
-  const nodes = flags.models && !given(command, 'nodes') ? models.length : pickFlag('nodes', run.nodes, flags.nodes, DEFAULTS.nodes);
-  const presetProbe = run.probe ?? DEFAULTS.probe;
-  return {
-    scenario: pickFlag('scenario', run.scenario, flags.scenario, DEFAULTS.scenario),
-    dataset: pickFlag('dataset', run.dataset, flags.dataset, DEFAULTS.dataset),
-    dataDir: flags.dataDir ?? run.dataDir,
-    nodes,
-    models,
-    referenceModel: flags.referenceModel ?? run.referenceModel,
-    epochs: pickFlag('epochs', run.epochs, flags.epochs, DEFAULTS.epochs),
-    batchSize: pickFlag('batchSize', run.batchSize, flags.batchSize, DEFAULTS.batchSize),
-    maxSamples: given(command, 'maxSamples') ? limit('--max-samples', flags.maxSamples) : 'maxSamples' in run ? run.maxSamples : DEFAULTS.maxSamples,
-    maxTestSamples: given(command, 'maxTestSamples')
-      ? limit('--max-test-samples', flags.maxTestSamples)
-      : 'maxTestSamples' in run
-        ? run.maxTestSamples
-        : DEFAULTS.maxTestSamples,
-    anchors: pickFlag('anchors', run.anchors, flags.anchors, DEFAULTS.anchors),
-    anchorStrategy: pickFlag('anchorStrategy', run.anchorStrategy, flags.anchorStrategy, DEFAULTS.anchorStrategy),
-    shared: flags.shared ?? run.shared,
-    novel: flags.novel ?? run.novel,
-    sharedPercent: flags.sharedPercent ?? run.sharedPercent,
-    testSplit: pickFlag('testSplit', run.testSplit, flags.testSplit, DEFAULTS.testSplit),
-    seed: pickFlag('seed', run.seed, flags.seed, DEFAULTS.seed),
-    backend: pickFlag('backend', run.backend, flags.backend, DEFAULTS.backend),
-    encoding: pickFlag('encoding', run.encoding, flags.encoding, DEFAULTS.encoding),
-    probe: {
-      enabled: flags.probe,
-      maxEpochs: given(command, 'probeEpochs') ? flags.probeEpochs : presetProbe.maxEpochs,
-      patience: given(command, 'probePatience') ? flags.probePatience : presetProbe.patience,
-      maxTrainRows: given(command, 'probeMaxTrain') ? (limit('--probe-max-train', flags.probeMaxTrain) ?? null) : presetProbe.maxTrainRows,
-    },
-    ...wiring,
-  };
+export function presetRuns(
+  cmd: Command,
+  given: { readonly preset?: string | undefined; readonly scenario: string; readonly paperResults: string },
+): { preset: Preset | undefined; runs: readonly PresetRun[]; paperResultsDir: string | null } {
+  const preset = given.preset === undefined ? undefined : PRESETS[given.preset];
+  if (given.preset !== undefined && !preset) {
+    throw new UsageError('invalid_value', `unknown preset "${given.preset}" (one of ${Object.keys(PRESETS).join(', ')})`);
+  }
+  const scenarioOf = (r: PresetRun): string => r.scenario ?? DEFAULTS.partition.scenario;
+  const runs = preset ? (givenByUser(cmd, 'scenario') ? preset.runs.filter((r) => scenarioOf(r) === given.scenario) : preset.runs) : [{ label: given.scenario }];
+  if (runs.length === 0) throw new UsageError('invalid_value', `preset "${given.preset}" has no ${given.scenario} run (its runs: ${preset!.runs.map((r) => r.label).join(', ')})`);
+  const paperResultsDir = preset?.paper || givenByUser(cmd, 'paperResults') ? given.paperResults : null;
+  return { preset, runs, paperResultsDir };
+}
+
+/** The run's settings: the flags the user gave over `layer` (a preset's run) over the defaults. */
+export function runFromCommand(cmd: Command, schema: typeof SIMULATION_OPTIONS & OptionSchema, layer: SimulationLayer): SimulationRun {
+  return simulationRun(resolveOptions(cmd, schema, [layer]), givenByUser(cmd, 'nodes'));
 }
 
 /** The process's root logger: pino JSON on stderr (stdout carries the summary). */
@@ -193,28 +95,7 @@ export async function withInterrupts<T>(body: (signal: AbortSignal) => Promise<T
   }
 }
 
-/**
- * The runs `--preset` stands for (without it, one run of `--scenario`), and where the paper's numbers are
- * read from (a paper preset, or `--paper-results` given). With `--scenario`, only the preset's runs of
- * that scenario. Throws a UsageError for an unknown preset or a scenario it has no run of.
- */
-export function presetRuns(
-  flags: Pick<SimulateFlags, 'preset' | 'scenario' | 'paperResults'>,
-  cmd: Command,
-): { preset: Preset | undefined; runs: readonly PresetRun[]; paperResultsDir: string | null } {
-  const preset = flags.preset === undefined ? undefined : PRESETS[flags.preset];
-  if (flags.preset !== undefined && !preset) {
-    throw new UsageError(`unknown preset "${flags.preset}" (one of ${Object.keys(PRESETS).join(', ')})`);
-  }
-  const runs = preset ? (given(cmd, 'scenario') ? preset.runs.filter((r) => (r.scenario ?? DEFAULTS.scenario) === flags.scenario) : preset.runs) : [{ label: flags.scenario }];
-  if (runs.length === 0) throw new UsageError(`preset "${flags.preset}" has no ${flags.scenario} run (its runs: ${preset!.runs.map((r) => r.label).join(', ')})`);
-  const paperResultsDir = preset?.paper || given(cmd, 'paperResults') ? (flags.paperResults ?? null) : null;
-  return { preset, runs, paperResultsDir };
-}
-
-type PresetRun = Preset['runs'][number];
-
-function timestamp(): string {
+export function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
 }
 
@@ -225,34 +106,25 @@ function timestamp(): string {
 export function registerSimulateCommand(program: Command): void {
   const command = program
     .command('simulate')
-    .description('run an aggregator, K trainer nodes and a reference end to end and report how close the merged space comes to the reference')
-    .option('--preset <name>', `a named set of runs: ${Object.keys(PRESETS).join(', ')}`)
-    .option('--out <dir>', 'output directory (default runs/<timestamp>-<scenario>)')
-    .option('--json', 'print results.json instead of the summary table', false);
-  addSimulationOptions(command).action(async (flags: SimulateFlags, cmd: Command) => {
-    const { preset, runs, paperResultsDir } = presetRuns(flags, cmd);
-    const progress = flags.progress && process.stderr.isTTY === true;
-    const logger = rootLogger(flags.logLevel, progress);
+    .description('run an aggregator, K trainer nodes and a reference end to end and report how close the merged space comes to the reference');
+  // No RLSA_* variables: those in the user's shell are meant for a long-running aggregator or node.
+  addOptions(command, SIMULATE_COMMAND_OPTIONS, { environment: false }).action(async (_flags: unknown, cmd: Command) => {
+    const { output, partition } = resolveOptions(cmd, SIMULATE_COMMAND_OPTIONS);
+    const { preset, runs, paperResultsDir } = presetRuns(cmd, { preset: output.preset, scenario: partition.scenario, paperResults: output.paperResults });
+    const progress = output.progress && process.stderr.isTTY === true;
+    const logger = rootLogger(output.logLevel, progress);
     const { ensureFashionMnist, formatSummary, simulate } = await import('@rlsa/simulation');
     await withInterrupts(async (signal) => {
       const stamp = timestamp();
       for (const run of runs) {
-        const scenario = given(cmd, 'scenario') ? flags.scenario : (run.scenario ?? DEFAULTS.scenario);
-        const base = flags.out ?? join('runs', preset ? `${stamp}-${preset.name}` : `${stamp}-${scenario}`);
+        const settings = runFromCommand(cmd, SIMULATE_COMMAND_OPTIONS, run);
+        const base = output.out ?? join('runs', preset ? `${stamp}-${preset.name}` : `${stamp}-${settings.partition.scenario}`);
         const out = preset && runs.length > 1 ? join(base, run.label) : base;
-        const options = optionsFromFlags(flags, cmd, run, {
-          out,
-          cliEntry: CLI_ENTRY,
-          logger,
-          progress,
-          signal,
-          preset: preset?.name ?? null,
-          paperResultsDir,
-        });
-        if (options.dataset === 'fashion-mnist') ensureFashionMnist(options.dataDir, (m) => logger.warn(m));
-        if (progress) process.stderr.write(`${run.label}: ${options.nodes} nodes + reference on ${options.dataset}, output in ${out}\n`);
+        const options: SimulateOptions = { ...settings, output: { out, preset: preset?.name ?? null, paperResultsDir }, processes: { cliEntry: CLI_ENTRY, logger, progress, signal } };
+        if (settings.data.dataset === 'fashion-mnist') ensureFashionMnist(settings.data.dataDir, (m) => logger.warn(m));
+        if (progress) process.stderr.write(`${run.label}: ${settings.partition.nodes} nodes + reference on ${settings.data.dataset}, output in ${out}\n`);
         const { results, outDir } = await simulate(options);
-        if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+        if (output.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
         else process.stdout.write(`${formatSummary(results)}\n\nreport: ${join(outDir, 'report.html')}\n\n`);
       }
     });
