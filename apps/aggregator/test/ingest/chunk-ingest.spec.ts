@@ -155,4 +155,20 @@ describe('ChunkIngest against a fake chunk sink', () => {
     expect(sink.waiting).toBe(0);
     expect(runs.status('r').nodes.map((n) => n.relativeRows)).toEqual([0, 0, 0]);
   });
+
+  it('a node is seen when a chunk of it is accepted or acknowledged again, not when one is refused', async () => {
+    const seen = (): number => node('a')?.lastSeenMs ?? -1;
+    const joined = seen();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await refusal(async () => ingest.uploadChunk(chunk('a', 1, { 1: [1, 2] })));
+    expect(seen()).toBe(joined);
+    const accepted = ingest.uploadChunk(chunk('a', 0, { 1: [1, 2] }));
+    expect(seen()).toBeGreaterThan(joined);
+    sink.commitNext();
+    await accepted;
+    const first = seen();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await ingest.uploadChunk(chunk('a', 0, { 1: [1, 2] }));
+    expect(seen()).toBeGreaterThan(first);
+  });
 });
