@@ -181,7 +181,7 @@ function* nodeChunks(node: number, pool: Float32Array[]): Generator<UploadChunkI
 async function runAggregator(pool: Float32Array[]): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'rlsa-bench-'));
   const runFile = join(dir, 'run.yaml');
-  writeFileSync(runFile, `runId: bench\nanchorIds: [${Array.from({ length: COLS }, (_, i) => 10_000_000 + i).join(', ')}]\nanchorFingerprint: bench\n`);
+  writeFileSync(runFile, `runId: bench\ndataset: synthetic\nanchorIds: [${Array.from({ length: COLS }, (_, i) => 10_000_000 + i).join(', ')}]\nanchorFingerprint: bench\n`);
   const aggregator = await startChild(
     // RLSA_BENCH_PROFILE_DIR: write a V8 CPU profile of the aggregator there.
     [...(process.env['RLSA_BENCH_PROFILE_DIR'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env['RLSA_BENCH_PROFILE_DIR']}`]), CLI, 'aggregator', '--data-dir', join(dir, 'data'), '--port', '0', '--run-file', runFile, '--durability', String(args.durability), '--max-receive-mb', '64'],
@@ -309,10 +309,10 @@ async function runRaw(messageBytes: number[]): Promise<RawRound> {
 
 async function main(): Promise<void> {
   const pool = payloads(8);
-  // Byte size of each UploadChunk message on the wire: values + packed ids + framing (measured once).
+  // Byte size of each UploadChunk message on the wire: values + ids (8 bytes each) + framing (measured once).
   const { create, toBinary } = await import('@bufbuild/protobuf');
   const { UploadChunkSchema, SpaceKind } = await import('@rlsa/proto');
-  const { encodeMatrix } = await import('@rlsa/client');
+  const { encodeMatrix, sampleIdBytes, toSampleIds } = await import('@rlsa/client');
   const messageBytes: number[] = [];
   for (let k = 0; k < NODES; k += 1) {
     for (const chunk of nodeChunks(k, pool)) {
@@ -324,7 +324,7 @@ async function main(): Promise<void> {
             nodeId: `node-${k}`,
             space: SpaceKind.RELATIVE,
             seq: 1000n,
-            sampleIds: Array.from(chunk.sampleIds),
+            sampleIds: sampleIdBytes(toSampleIds(chunk.sampleIds)),
             values: encodeMatrix(chunk.values),
           }),
         ).byteLength,

@@ -12,7 +12,7 @@ export {
   int8ErrorBound,
 } from './matrix-codec.ts';
 export type { DecodedMatrix, DenseMatrix, EncodingName, MatrixFields } from './matrix-codec.ts';
-export { MAX_SAMPLE_ID, SAMPLE_ID_BYTES, sampleIdBytes, sampleIdOf, sampleIdWords, sampleIdsFromBytes, toSampleId, toSampleIds } from './sample-ids.ts';
+export { MAX_SAMPLE_ID, SAMPLE_ID_BYTES, sampleIdBytes, sampleIdOf, sampleIdWords, sampleIdsFromBytes, toBuiltinIds, toSampleId, toSampleIds } from './sample-ids.ts';
 export type { SampleIdInput, SampleIdsInput } from './sample-ids.ts';
 export { encodeUploadChunk } from './upload-chunk-encoder.ts';
 export type { UploadChunkFields } from './upload-chunk-encoder.ts';

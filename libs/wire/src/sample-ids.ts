@@ -44,6 +44,21 @@ export function toSampleIds(ids: SampleIdsInput): BigUint64Array {
   return out;
 }
 
+/**
+ * 64-bit ids that are a built-in data set's (all below 2³², as train index i -> i, test index
+ * j -> 10⁶ + j) as a Uint32Array, read through their halves; `invalid_argument` naming the first
+ * id that is not.
+ */
+export function toBuiltinIds(ids: BigUint64Array): Uint32Array {
+  const words = sampleIdWords(ids);
+  const out = new Uint32Array(ids.length);
+  for (let i = 0; i < ids.length; i += 1) {
+    if (words[2 * i + 1] !== 0) throw new RlsaError('invalid_argument', `sample id ${ids[i]} at row ${i} is not a built-in data set's id (< 2^32)`);
+    out[i] = words[2 * i] as number;
+  }
+  return out;
+}
+
 /** One id as a bigint; `invalid_argument` when it is not an integer in [0, 2⁶⁴). */
 export function toSampleId(id: SampleIdInput): bigint {
   if (typeof id === 'number') {

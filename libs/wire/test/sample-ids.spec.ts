@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_SAMPLE_ID, sampleIdBytes, sampleIdOf, sampleIdWords, sampleIdsFromBytes, toSampleId, toSampleIds } from '../src/sample-ids.ts';
+import { MAX_SAMPLE_ID, sampleIdBytes, sampleIdOf, sampleIdWords, sampleIdsFromBytes, toBuiltinIds, toSampleId, toSampleIds } from '../src/sample-ids.ts';
 
 /** The little-endian bytes of `ids`, written one by one with DataView (an independent encoder). */
 function littleEndian(ids: readonly bigint[]): Uint8Array {
@@ -50,6 +50,12 @@ describe('sample id columns', () => {
     const wide = BigUint64Array.from([2n ** 60n]);
     expect(toSampleIds(wide)).toBe(wide);
     expect([...toSampleIds([5n, MAX_SAMPLE_ID])]).toEqual([5n, MAX_SAMPLE_ID]);
+  });
+
+  it("narrows a built-in data set's ids back to 32 bits, refusing any id of 2^32 or more", () => {
+    const built = Uint32Array.from([0, 7, 1_000_000, 0xffffffff]);
+    expect(toBuiltinIds(toSampleIds(built))).toEqual(built);
+    expect(() => toBuiltinIds(BigUint64Array.from([1n, 2n ** 32n]))).toThrow(expect.objectContaining({ code: 'invalid_argument', message: expect.stringMatching(/4294967296 at row 1/) }));
   });
 
   // Moved from upload-chunk-encoder.spec.ts (the encoder took number ids then): ids out of range are refused.
