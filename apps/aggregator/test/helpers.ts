@@ -109,3 +109,16 @@ export function chunksOf(space: TestSpace, rows: number): UploadChunkInput[] {
 export function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
+
+/** Cosine similarity of two vectors, in float64: the reference the nearest-neighbour specs compare with. */
+export function cosine(p: readonly number[], q: readonly number[]): number {
+  let dot = 0;
+  let np = 0;
+  let nq = 0;
+  p.forEach((v, i) => {
+    dot += v * (q[i] as number);
+    np += v * v;
+    nq += (q[i] as number) ** 2;
+  });
+  return dot / Math.sqrt(np * nq);
+}

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FINGERPRINT, TEST_DATASET, bigIds, builtinAnchors, chunksOf, range, startTestAggregator, tempDir, testSpace } from './helpers.ts';
+import { FINGERPRINT, TEST_DATASET, bigIds, builtinAnchors, chunksOf, cosine, range, startTestAggregator, tempDir, testSpace } from './helpers.ts';
 import { CLI, REPO_ROOT } from './process-helpers.ts';
 import type { TestAggregator } from './helpers.ts';
 
@@ -135,17 +135,6 @@ describe('two trainers and a reference upload', () => {
       [trainerA, trainerB].map((s) => ({ sampleIds: s.sampleIds, values: { rows: s.sampleIds.length, cols: WIDTH, data: s.values } })),
     );
     const row = (i: number) => Array.from(expected.values.data.subarray(i * WIDTH, (i + 1) * WIDTH));
-    const cosine = (p: number[], q: number[]) => {
-      let dot = 0;
-      let np = 0;
-      let nq = 0;
-      p.forEach((v, i) => {
-        dot += v * (q[i] as number);
-        np += v * v;
-        nq += (q[i] as number) ** 2;
-      });
-      return dot / Math.sqrt(np * nq);
-    };
     const brute = range(0, 120)
       .filter((i) => i !== 50)
       .map((i) => ({ sampleId: i, similarity: cosine(row(50), row(i)) }))

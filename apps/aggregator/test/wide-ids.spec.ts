@@ -1,6 +1,6 @@
 import type { AggregatorClient, SpaceRows, UploadChunkInput } from '@rlsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FINGERPRINT, builtinAnchors, randomValues, range, startTestAggregator } from './helpers.ts';
+import { FINGERPRINT, builtinAnchors, cosine, randomValues, range, startTestAggregator } from './helpers.ts';
 import type { TestAggregator } from './helpers.ts';
 
 const WIDTH = 6;
@@ -105,17 +105,6 @@ describe('64-bit sample ids above 2^53, end to end on real gRPC', () => {
   });
 
   it('Nearest takes and gives 64-bit ids: by a sample above 2^53 (left out of its own answer) and by a vector', async () => {
-    const cosine = (p: number[], q: number[]): number => {
-      let dot = 0;
-      let np = 0;
-      let nq = 0;
-      p.forEach((v, i) => {
-        dot += v * (q[i] as number);
-        np += v * v;
-        nq += (q[i] as number) ** 2;
-      });
-      return dot / Math.sqrt(np * nq);
-    };
     const query = 2n ** 53n + 1n;
     const meanOf = (id: bigint): number[] => (expected.get(id) as { mean: number[] }).mean.map(Math.fround);
     const brute = ascending
