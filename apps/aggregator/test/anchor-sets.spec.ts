@@ -127,6 +127,21 @@ describe('anchor sets stored by the aggregator (real gRPC, tokens)', () => {
     const after = statSync(join(agg.dataDir, 'anchor-sets', FINGERPRINT));
     expect([after.ino, after.size, after.mtimeMs]).toEqual([before.ino, before.size, before.mtimeMs]);
     expect(storedFiles()).toEqual([FINGERPRINT, `${FINGERPRINT}.summary`]);
+    // The same fingerprint with another summary is the uploader's mistake.
+    await expect(admin().uploadAnchorSet({ fingerprint: FINGERPRINT, summary: { ...SUMMARY, count: 201 }, bytes: ENCODED, chunkBytes: 256 << 10 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: expect.stringMatching(/stored with another summary/),
+    });
+    // A source that fails mid-way cancels the upload: nothing is stored, no partial file stays.
+    const other = Uint8Array.from(randomBytes(600_000));
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield other.subarray(0, 300_000);
+      throw new Error('disk read failed');
+    }
+    const fingerprint = createHash('sha256').update(other).digest('hex');
+    await expect(admin().uploadAnchorSet({ fingerprint, summary: { ...SUMMARY, size: other.length }, bytes: failing(), chunkBytes: 100_000 })).rejects.toThrow('disk read failed');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(storedFiles()).toEqual([FINGERPRINT, `${FINGERPRINT}.summary`]);
   });
 
   it('a message over the limit is refused (RESOURCE_EXHAUSTED) and stores nothing new', async () => {

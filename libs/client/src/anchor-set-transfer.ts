@@ -74,12 +74,19 @@ export async function uploadAnchorSet(c: Connection, upload: AnchorSetUpload, se
   );
   const header = { fingerprint: upload.fingerprint, summary: anchorSetSummaryMessage(upload.summary) };
   let offset = 0;
-  for await (const data of pieces(upload.bytes, upload.chunkBytes ?? DEFAULT_ANCHOR_SET_CHUNK_BYTES)) {
-    if (answered) break;
-    const message = create(UploadAnchorSetRequestSchema, { ...(offset === 0 ? header : {}), chunk: { offset: BigInt(offset), data } });
-    offset += data.byteLength;
-    if (!requests.write(message)) await drainedOrSettled(requests, settled);
-    upload.onProgress?.({ bytes: offset, total: upload.summary.size });
+  try {
+    for await (const data of pieces(upload.bytes, upload.chunkBytes ?? DEFAULT_ANCHOR_SET_CHUNK_BYTES)) {
+      if (answered) break;
+      const message = create(UploadAnchorSetRequestSchema, { ...(offset === 0 ? header : {}), chunk: { offset: BigInt(offset), data } });
+      offset += data.byteLength;
+      if (!requests.write(message)) await drainedOrSettled(requests, settled);
+      upload.onProgress?.({ bytes: offset, total: upload.summary.size });
+    }
+  } catch (error: unknown) {
+    // The source failed: the aggregator stores nothing of a cancelled upload.
+    requests.cancel();
+    await settled;
+    throw error;
   }
   if (offset === 0 && !answered) requests.write(create(UploadAnchorSetRequestSchema, header));
   requests.end();

@@ -1,5 +1,5 @@
-import { create } from '@bufbuild/protobuf';
-import { ListRunsResponseSchema, UploadAnchorSetResponseSchema } from '@rlsa/proto';
+import { create, equals } from '@bufbuild/protobuf';
+import { AnchorSetSummarySchema, ListRunsResponseSchema, UploadAnchorSetResponseSchema } from '@rlsa/proto';
 import type {
   AdminService,
   CloseRunRequest,
@@ -58,8 +58,8 @@ export class AdminRpc implements ServiceImpl<typeof AdminService, Principal> {
 
   /**
    * The first message names the set (fingerprint, summary); a set stored before is answered at
-   * once (created: false) without reading the rest; otherwise the pieces are stored and verified
-   * when complete (see `AnchorSetStore.store`).
+   * once (created: false) without reading the rest (INVALID_ARGUMENT when the summary differs from
+   * the stored one); otherwise the pieces are stored and verified when complete (`AnchorSetStore.store`).
    */
   async uploadAnchorSet(requests: AsyncIterable<UploadAnchorSetRequest>, context: HandlerContext<Principal>): Promise<UploadAnchorSetResponse> {
     requireAdmin(context.principal, 'UploadAnchorSet');
@@ -69,7 +69,13 @@ export class AdminRpc implements ServiceImpl<typeof AdminService, Principal> {
     const { fingerprint, summary } = anchorSetHeader(first.value);
     const answer = (created: boolean): UploadAnchorSetResponse =>
       create(UploadAnchorSetResponseSchema, { fingerprint, summary: anchorSetSummaryMessage(summary), created });
-    if (this.deps.anchorSets.summary(fingerprint) !== undefined) return answer(false);
+    const stored = this.deps.anchorSets.summary(fingerprint);
+    if (stored !== undefined) {
+      if (!equals(AnchorSetSummarySchema, anchorSetSummaryMessage(stored), anchorSetSummaryMessage(summary))) {
+        throw new AggregatorError('invalid_argument', `anchor set ${fingerprint.slice(0, 16)}… is stored with another summary`);
+      }
+      return answer(false);
+    }
     await this.deps.anchorSets.store(fingerprint, summary, anchorSetPieces(first.value, iterator));
     return answer(true);
   }
