@@ -1,6 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { PaperComparison } from './results.ts';
+
+/**
+ * The paper's published results as shipped in this repository (`apps/simulation/paper-results`,
+ * copied unchanged from crisostomi/latent-aggregation with their attribution): the default
+ * directory of `rlsa simulate --paper-results`.
+ */
+export const PAPER_RESULTS_DIR = fileURLToPath(new URL('../paper-results', import.meta.url));
 
 /**
  * Reads the numbers the paper published (crisostomi/latent-aggregation, `paper_results/`) for one
