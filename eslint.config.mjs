@@ -67,6 +67,10 @@ export default tseslint.config(
             },
             { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['*'] },
+            // Outside the product: benchmarks, deployment tests, workspace scripts.
+            { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['*'] },
+            { sourceTag: 'scope:deploy', onlyDependOnLibsWithTags: ['*'] },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
           ],
         },
       ],

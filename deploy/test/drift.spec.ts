@@ -6,7 +6,7 @@ import { loadRunFile, readConfigFile } from '@rlsa/aggregator';
 import { runFileText } from '../scripts/make-run-file.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
-import { buildProgram } from '../../apps/cli/src/program.ts';
+import { buildProgram } from '@rlsa/cli/program';
 import {
   composeSettings,
   dockerfileSettings,
