@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DocsTableError } from '../../docs-tables/docs-table-error.ts';
 import { documentPaths, generateDocuments } from '../../docs-tables/generate.ts';
+import { caught } from './caught.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -19,16 +19,6 @@ function workspace(doc: string): string {
 }
 
 const DOC = '# Guide\n\n<!-- table:simulation-cka results/main-job.json -->\n<!-- /table -->\n\nafter\n';
-
-async function refusal(root: string): Promise<DocsTableError> {
-  try {
-    await generateDocuments(root);
-  } catch (error: unknown) {
-    if (error instanceof DocsTableError) return error;
-    throw error;
-  }
-  throw new Error('no refusal');
-}
 
 describe('generateDocuments', () => {
   it('reads README.md, bench/README.md and every Markdown file under docs/', () => {
@@ -56,11 +46,11 @@ describe('generateDocuments', () => {
   });
 
   it('refuses an unknown kind and a missing source, naming the document and line', async () => {
-    const unknown = await refusal(workspace('<!-- table:no-such-kind results/main-job.json -->\n<!-- /table -->\n'));
+    const unknown = await caught(() => generateDocuments(workspace('<!-- table:no-such-kind results/main-job.json -->\n<!-- /table -->\n')));
     expect(unknown.code).toBe('unknown_table');
     expect(unknown.message).toMatch(/^docs\/guide\.md:1: unknown table kind no-such-kind \(known: simulation-nodes, /);
 
-    const missing = await refusal(workspace('\n<!-- table:simulation-cka results/gone.json -->\n<!-- /table -->\n'));
+    const missing = await caught(() => generateDocuments(workspace('\n<!-- table:simulation-cka results/gone.json -->\n<!-- /table -->\n')));
     expect(missing.code).toBe('bad_source');
     expect(missing.message).toBe('docs/guide.md:2: table:simulation-cka: docs/results/gone.json: no such file');
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DocsTableError } from '../../docs-tables/docs-table-error.ts';
 import { findTableBlocks, replaceTableBlocks } from '../../docs-tables/markers.ts';
+import { caught } from './caught.ts';
 
 const DOC = [
   '# Title',
@@ -13,16 +13,6 @@ const DOC = [
   '<!-- /table -->',
   '',
 ].join('\n');
-
-function refusal(text: string): DocsTableError {
-  try {
-    findTableBlocks(text, 'docs/x.md');
-  } catch (error: unknown) {
-    if (error instanceof DocsTableError) return error;
-    throw error;
-  }
-  throw new Error('no refusal');
-}
 
 describe('table markers', () => {
   it('finds each block with its kind, source and line', () => {
@@ -56,7 +46,7 @@ describe('table markers', () => {
     expect(replaceTableBlocks(out, findTableBlocks(out, 'docs/x.md'), (block) => `| ${block.kind} |\n|---|`)).toBe(out);
   });
 
-  it('refuses malformed blocks, naming the file and line', () => {
+  it('refuses malformed blocks, naming the file and line', async () => {
     const cases: [string, RegExp][] = [
       ['<!-- table:a x.json -->\n<!-- table:b y.json -->\n<!-- /table -->', /^docs\/x\.md:2: a table block opens inside the one opened on line 1$/],
       ['text\n<!-- table:a x.json -->\n| row |', /^docs\/x\.md:2: table block is not closed/],
@@ -65,7 +55,7 @@ describe('table markers', () => {
       ['<!-- table:A_B x.json -->\n<!-- /table -->', /^docs\/x\.md:1: not a table marker/],
     ];
     for (const [text, message] of cases) {
-      const error = refusal(text);
+      const error = await caught(() => findTableBlocks(text, 'docs/x.md'));
       expect(error.code).toBe('malformed_marker');
       expect(error.userFacing).toBe(true);
       expect(error.message).toMatch(message);
