@@ -1,6 +1,7 @@
 import { benchAggregator, benchCore, benchTrain, benchTrainKernels } from './bench-tables.ts';
 import { paperPublished } from './paper-tables.ts';
 import { simulationCka, simulationNodes, simulationSpaces, simulationTimings } from './simulation-tables.ts';
+import { studyRows, studySeeds } from './study-tables.ts';
 import { workspaceProjects } from './workspace-tables.ts';
 
 /** A kind of generated table: what it reads and how it renders (Markdown, from one source path). */
@@ -16,6 +17,8 @@ export const TABLES = {
   'simulation-cka': { source: 'results.json of rlsa simulate', render: simulationCka },
   'simulation-spaces': { source: 'results.json of rlsa simulate', render: simulationSpaces },
   'simulation-timings': { source: 'results.json of rlsa simulate', render: simulationTimings },
+  'study-rows': { source: 'study.json of rlsa study', render: studyRows },
+  'study-seeds': { source: 'study.json of rlsa study seeds', render: studySeeds },
   'paper-published': { source: "the paper's results directory (apps/simulation/paper-results)", render: paperPublished },
   'bench-core': { source: 'the JSON of npm run bench:core', render: benchCore },
   'bench-aggregator': { source: 'the JSON of npm run bench:aggregator', render: benchAggregator },

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SimulationResults } from '@rlsa/simulation';
@@ -111,5 +112,48 @@ describe('workspace projects', () => {
     }
     expect(row(table, '`@rlsa/core`')[3]).toBe('nothing');
     expect(row(table, '`@rlsa/cli`')[3]).toBe('any');
+  });
+});
+
+describe('study tables', () => {
+  // Written by: rlsa study seeds --values 3,4,5 --dataset synthetic --model mlp --epochs 1 --anchors 32
+  //   --probe-epochs 3 --probe-patience 1 --out <dir> (its study.json; the rows' out dirs made relative).
+  const STUDY = join(ROOT, 'scripts/test/fixtures/study-seeds.json');
+  const study = json<{ rows: { value: string; cka_linear: number; seconds: number }[]; summary: { lines: string[] } }>(STUDY);
+
+  it('rows: one per seed, from study.json', async () => {
+    const table = await TABLES['study-rows'].render(STUDY);
+    for (const r of study.rows) {
+      const cells = row(table, r.value);
+      expect(cells[1]).toBe(r.cka_linear.toFixed(3));
+      expect(cells[8]).toBe(r.seconds.toFixed(1));
+    }
+  });
+
+  it("seeds: each mean and interval as the study's own summary states it", async () => {
+    const table = await TABLES['study-seeds'].render(STUDY);
+    const lines = study.summary.lines.join('\n');
+    for (const line of table.split('\n').slice(2)) {
+      const [label, value] = line.slice(2, -2).split(' | ') as [string, string];
+      const space = label.includes(': ') ? label.split(': ')[1]! : label;
+      expect(lines, label).toContain(`${space} ${value}`);
+    }
+  });
+
+  it("seeds against a paper preset: each pair's gap and whether the seeds establish the paper's order", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rlsa-study-'));
+    const withPairs = json<Record<string, Record<string, Record<string, unknown>>>>(STUDY);
+    const gap = (mean: number, low: number, high: number) => ({ n: 3, mean, sd: 0.01, low, high });
+    withPairs['summary']!['probe_accuracy']!['pairs'] = [
+      { higher: 'merged', lower: 'naive', gap: gap(0.375, 0.3, 0.45), verdict: 'paper' },
+      { higher: 'end_to_end', lower: 'merged', gap: gap(-0.008, -0.02, 0.004), verdict: 'unresolved' },
+    ];
+    withPairs['summary']!['probe_accuracy']!['seeds_in_paper_order'] = 2;
+    const path = join(dir, 'study.json');
+    writeFileSync(path, JSON.stringify(withPairs));
+    const table = await TABLES['study-seeds'].render(path);
+    expect(table).toContain("| probe accuracy | merged (RLSA) > naive (jumble) | 0.375 [0.300, 0.450] | established in the paper's order |");
+    expect(table).toContain('| probe accuracy | end-to-end (relative) > merged (RLSA) | -0.008 [-0.020, 0.004] | not ordered by the seeds |');
+    expect(table).toContain("| probe accuracy | every pair in the paper's order | 2 of 3 seeds |  |");
   });
 });
