@@ -51,6 +51,10 @@ const depConstraints = [
   { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:core'] },
   { sourceTag: 'scope:options', onlyDependOnLibsWithTags: ['scope:core'] },
   { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['*'] },
+  // Outside the product: benchmarks, deployment tests, workspace scripts.
+  { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['*'] },
+  { sourceTag: 'scope:deploy', onlyDependOnLibsWithTags: ['*'] },
+  { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
 ];
 
 export default tseslint.config(

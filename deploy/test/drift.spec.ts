@@ -8,7 +8,7 @@ import { AGGREGATOR_COMMAND_OPTIONS } from '../../apps/cli/src/commands/aggregat
 import { runFileText } from '../scripts/make-run-file.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
-import { buildProgram } from '../../apps/cli/src/program.ts';
+import { buildProgram } from '@rlsa/cli/program';
 import {
   composeSettings,
   dockerfileSettings,

@@ -6,7 +6,7 @@ export { study, STUDY_KINDS, type StudyKind, type StudyOptions, type StudyOutput
 export { formatSummary, textTable, RESULTS_SCHEMA, SPACE_LABELS, type SimulationResults, type SpaceResult, type CkaResult, type NodeResult, type PaperComparison } from './results.ts';
 export { renderReport, paperDifferences, escapeHtml, htmlTable, type ReportViews } from './report.ts';
 export { renderSvg, pcaSpec, barSpec, lineSpec } from './charts.ts';
-export { readPaperResults } from './paper-results.ts';
+export { readPaperResults, PAPER_RESULTS_DIR } from './paper-results.ts';
 export { pca2, type Pca2 } from './pca.ts';
 export { trainProbe, instanceNormalize, PROBE_DEFAULTS, type ProbeOptions, type ProbeResult } from './probe.ts';
 export { trainProbes } from './probe-pool.ts';
