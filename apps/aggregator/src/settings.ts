@@ -2,10 +2,7 @@
 // the command line registers them at every start through `@rlsa/aggregator/settings`.
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import YAML from 'yaml';
-import type { EncodingName, RunConfigInput, SimilarityName } from '@rlsa/wire';
 import { choice, decimal, defineOptions, integer, list, text, toggle, type OptionValues } from '@rlsa/options';
-import type { RunConfig } from '@rlsa/proto';
 import type { AggregatorOptions } from './aggregator-server.ts';
 import { AggregatorError } from './errors.ts';
 import { DURABILITIES } from './storage/schema.ts';
@@ -71,53 +68,6 @@ export const AGGREGATOR_OPTIONS = defineOptions({
 /** `rlsa aggregator` settings after flags, RLSA_* env vars and the config file were merged, by group. */
 export type AggregatorSettings = OptionValues<typeof AGGREGATOR_OPTIONS>;
 
-function parseFile(path: string, what: string): unknown {
-  try {
-    return YAML.parse(readFileSync(path, 'utf8'));
-  } catch (error: unknown) {
-    throw new AggregatorError('failed_precondition', `cannot read ${what} ${path}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/** One run of a run file as the client's input, or why not. */
-function runInput(entry: unknown, where: string): RunConfigInput {
-  const e = (entry ?? {}) as Record<string, unknown>;
-  if (typeof e['runId'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: runId must be a string`);
-  if (!Array.isArray(e['anchorIds']) || !e['anchorIds'].every((id) => Number.isInteger(id) && id >= 0 && id <= 0xffffffff)) {
-    throw new AggregatorError('failed_precondition', `${where}: anchorIds must be a list of uint32 sample ids`);
-  }
-  if (typeof e['anchorFingerprint'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: anchorFingerprint must be a string`);
-  return {
-    runId: e['runId'],
-    anchorIds: e['anchorIds'] as number[],
-    anchorFingerprint: e['anchorFingerprint'],
-    ...(e['similarity'] !== undefined ? { similarity: e['similarity'] as SimilarityName } : {}),
-    ...(e['acceptedEncodings'] !== undefined ? { acceptedEncodings: e['acceptedEncodings'] as EncodingName[] } : {}),
-    ...(e['allowAbsolute'] !== undefined ? { allowAbsolute: e['allowAbsolute'] === true } : {}),
-    ...(e['center'] !== undefined ? { center: e['center'] === true } : {}),
-  };
-}
-
-/**
- * Reads a run file (YAML or JSON): one run `{ runId, anchorIds, anchorFingerprint, similarity?,
- * acceptedEncodings?, allowAbsolute?, center? }`, a list of them, or `{ runs: [...] }`.
- * Async: the proto messages are built by the client's views, loaded only when a run file is read.
- */
-export async function loadRunFile(path: string): Promise<RunConfig[]> {
-  const { runConfigMessage } = await import('@rlsa/wire');
-  const parsed = parseFile(path, 'run file');
-  const list: unknown[] = Array.isArray(parsed) ? parsed : Array.isArray((parsed as { runs?: unknown })?.runs) ? (parsed as { runs: unknown[] }).runs : [parsed];
-  return list.map((entry, i) => {
-    const where = `run file ${path}${list.length > 1 ? ` (run ${i})` : ''}`;
-    const input = runInput(entry, where);
-    try {
-      return runConfigMessage(input);
-    } catch (error: unknown) {
-      throw new AggregatorError('failed_precondition', `${where}: ${(error as Error).message}`, { cause: error });
-    }
-  });
-}
-
 function readPem(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
@@ -142,6 +92,8 @@ function tlsFromSettings(security: AggregatorSettings['security']): AggregatorOp
 export async function aggregatorOptionsFromSettings(settings: AggregatorSettings, logger: Logger): Promise<AggregatorOptions> {
   const { storage, network, security, runs } = settings;
   const tls = tlsFromSettings(security);
+  // The run file's messages need the wire views (proto code): loaded only when a run file is given.
+  const { loadRunFile } = await import('./run-file.ts');
   const runConfigs = (await Promise.all(runs.runFile.map(loadRunFile))).flat();
   const { loadTokensFile } = await import('./auth.ts');
   return {
