@@ -2,7 +2,16 @@
   "targets": [
     {
       "target_name": "rlsa_linalg_native",
-      "sources": ["src/native/binding.c", "src/native/gemm.c"],
+      "sources": [
+        "src/native/binding.c",
+        "src/native/binding-train.c",
+        "src/native/napi-args.c",
+        "src/native/gemm.c",
+        "src/native/tile.c",
+        "src/native/pool.c",
+        "src/native/conv.c",
+        "src/native/matmul.c"
+      ],
       "cflags": ["-O3", "-std=gnu11", "-pthread", "-fno-math-errno"],
       "cflags!": ["-O2", "-O0"],
       "ldflags": ["-pthread"],

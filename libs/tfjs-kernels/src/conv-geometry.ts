@@ -35,3 +35,25 @@ export function conv2DGeometry(info: tf.backend_util.Conv2DInfo): Conv2DGeometry
     padLeft: info.padInfo.left,
   };
 }
+
+/**
+ * The geometry in the native kernels' order (`ConvGeometry` of @rlsa/linalg-native):
+ * [batch, inH, inW, inC, outH, outW, outC, fh, fw, strideH, strideW, padTop, padLeft].
+ */
+export function geometryArray(g: Conv2DGeometry): Int32Array {
+  return Int32Array.of(
+    g.batch,
+    g.inHeight,
+    g.inWidth,
+    g.inChannels,
+    g.outHeight,
+    g.outWidth,
+    g.outChannels,
+    g.filterHeight,
+    g.filterWidth,
+    g.strideHeight,
+    g.strideWidth,
+    g.padTop,
+    g.padLeft,
+  );
+}

@@ -7,6 +7,7 @@ export {
   type BackendName,
   type BackendPreference,
   type InitTfjsBackendOptions,
+  type NativeKernelsInfo,
   type TfjsBackendInfo,
 } from './init-backend.ts';
 export {
@@ -18,3 +19,4 @@ export {
 export { useLazyConvInputGradients } from './lazy-conv-input-gradient.ts';
 export { useFusedSiluGradients } from './fused-silu.ts';
 export { setSimdKernelsEnabled } from './simd/simd-kernels.ts';
+export { NATIVE_KERNEL_NAMES, registerNativeTrainingKernels, restoreReplacedByNative } from './native/register-native-kernels.ts';
