@@ -10,9 +10,10 @@
         "src/native/tile.c",
         "src/native/pool.c",
         "src/native/conv.c",
-        "src/native/matmul.c"
+        "src/native/matmul.c",
+        "src/native/elementwise.c"
       ],
-      "cflags": ["-O3", "-std=gnu11", "-pthread", "-fno-math-errno"],
+      "cflags": ["-O3", "-std=gnu11", "-pthread", "-fno-math-errno", "-fno-trapping-math"],
       "cflags!": ["-O2", "-O0"],
       "ldflags": ["-pthread"],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -45,6 +45,11 @@ export interface NativeAddon {
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array, threads: number, level: SimdLevel): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array, threads: number, level: SimdLevel): void;
   matmul(a: Float32Array, b: Float32Array, bias: Float32Array | null, c: Float32Array, dims: Int32Array, threads: number, level: SimdLevel): void;
+  silu(x: Float32Array, y: Float32Array | null, s: Float32Array, threads: number, level: SimdLevel): void;
+  siluGrad(dy: Float32Array, s: Float32Array, x: Float32Array, dx: Float32Array, threads: number, level: SimdLevel): void;
+  maxPool(x: Float32Array, y: Float32Array, geometry: Int32Array, threads: number, level: SimdLevel): void;
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array, threads: number, level: SimdLevel): void;
+  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array, threads: number, level: SimdLevel): void;
 }
 
 /** Whether the addon loads here, and why not. */

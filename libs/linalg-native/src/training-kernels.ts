@@ -41,6 +41,22 @@ export interface NativeTrainingKernels {
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: ConvGeometry): void;
   /** c[i] (m×n) = op(a[i]) · op(b[i]) + bias (bias [n] or null; op = transpose when asked), see MatmulDims. */
   matmul(a: Float32Array, b: Float32Array, bias: Float32Array | null, c: Float32Array, dims: MatmulDims): void;
+  /**
+   * s = sigmoid(x) = 1 / (1 + e^−x) and y = x·s (SiLU; y may be null): e^x by Cephes' expf
+   * polynomial (within 2 ulp), inputs clamped to [−87.3, 88.3].
+   */
+  silu(x: Float32Array, y: Float32Array | null, s: Float32Array): void;
+  /** dx = dy · s · (1 + x · (1 − s)): the SiLU gradient from the saved sigmoid s. */
+  siluGrad(dy: Float32Array, s: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /**
+   * Max pooling: y = the largest value of each window (NaN and padding ignored; −∞ for an empty
+   * window). The geometry is a convolution's with the window as the filter and inC = outC.
+   */
+  maxPool(x: Float32Array, y: Float32Array, geometry: ConvGeometry): void;
+  /** Its gradient: each window's dy added at its first largest value (row-major), as tfjs's cpu backend. */
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: ConvGeometry): void;
+  /** out[c] = Σ_r x[r, c] for x [rows, cols]: float64 sums over 8 fixed ranges of rows, added in order. */
+  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
 }
 
 /**
@@ -63,5 +79,10 @@ function bindKernels(addon: NativeAddon, threads: number, level: SimdLevel): Nat
     conv2dBackpropInput: (dy, filter, dx, geometry) => callNative(() => addon.conv2dBackpropInput(dy, filter, dx, geometry, threads, level)),
     conv2dBackpropFilter: (x, dy, dw, geometry) => callNative(() => addon.conv2dBackpropFilter(x, dy, dw, geometry, threads, level)),
     matmul: (a, b, bias, c, dims) => callNative(() => addon.matmul(a, b, bias, c, dims, threads, level)),
+    silu: (x, y, s) => callNative(() => addon.silu(x, y, s, threads, level)),
+    siluGrad: (dy, s, x, dx) => callNative(() => addon.siluGrad(dy, s, x, dx, threads, level)),
+    maxPool: (x, y, geometry) => callNative(() => addon.maxPool(x, y, geometry, threads, level)),
+    maxPoolGrad: (x, dy, dx, geometry) => callNative(() => addon.maxPoolGrad(x, dy, dx, geometry, threads, level)),
+    sumRows: (x, rows, cols, out) => callNative(() => addon.sumRows(x, rows, cols, out, threads, level)),
   };
 }

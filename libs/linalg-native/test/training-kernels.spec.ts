@@ -181,6 +181,91 @@ describe.skipIf(!available)(`native training kernels${available ? '' : ` (skippe
     });
   }
 
+  describe('elementwise, pooling and sums', () => {
+    for (const level of levels) {
+      const native = nativeTrainingKernels({ level, threads: 3 })!;
+
+      it(`${level}: SiLU and its sigmoid within float32 rounding of e^x in float64, and its gradient`, () => {
+        // Past the clamp (±100), around 0, NaN, and 3·10⁵ values over [-30, 30) (several chunks, three threads).
+        const x = Float32Array.from([-100, -88, -20, -1e-8, 0, 1e-8, 0.5, 20, 88, 100, Number.NaN, ...randomValues(300_000, 7).map((v) => 30 * v)]);
+        const y = new Float32Array(x.length);
+        const s = new Float32Array(x.length);
+        native.silu(x, y, s);
+        const sOnly = new Float32Array(x.length);
+        native.silu(x, null, sOnly);
+        expect(sOnly).toEqual(s);
+        expect([s[9], s[4]]).toEqual([1, 0.5]);
+        expect(s[0]).toBeLessThan(1e-38); // clamped at −87.3: e^87.3 is the largest normal e^x used
+        expect(Number.isNaN(s[10]!) && Number.isNaN(y[10]!)).toBe(true);
+        const dy = randomValues(x.length, 8);
+        const dx = new Float32Array(x.length);
+        native.siluGrad(dy, s, x, dx);
+        for (let i = 0; i < x.length; i++) {
+          if (i === 10) continue;
+          const sig = 1 / (1 + Math.exp(-x[i]!));
+          // A few ulp of the float32 result (e^x within 2 ulp, then a division and a product), and below
+          // the clamp (x < −87.3, where sigmoid(x) < 2⁻¹²⁶, the smallest normal float) within 1e-38.
+          if (!(Math.abs(s[i]! - sig) <= 4e-7 * sig + 1e-38)) expect.fail(`sigmoid(${x[i]}) = ${s[i]}, expected ${sig}`);
+          if (!(Math.abs(y[i]! - x[i]! * sig) <= 4e-7 * Math.abs(x[i]! * sig) + 1e-36)) expect.fail(`silu(${x[i]}) = ${y[i]}, expected ${x[i]! * sig}`);
+          const g = dy[i]! * s[i]! * (1 + x[i]! * (1 - s[i]!));
+          if (!(Math.abs(dx[i]! - g) <= 1e-6 * Math.max(1, Math.abs(g)))) expect.fail(`silu gradient at ${x[i]}: ${dx[i]}, expected ${g}`);
+        }
+      });
+
+      it(`${level}: max pooling and its gradient as tfjs's cpu backend defines them (overlap, padding, NaN, −∞)`, () => {
+        for (const c of [
+          { x: [2, 8, 8, 32], f: [2, 2, 32, 32], stride: [2, 2], pad: 'valid' },
+          { x: [3, 7, 5, 5], f: [3, 3, 5, 5], stride: [1, 1], pad: 'same' },
+          { x: [1, 9, 6, 3], f: [3, 2, 3, 3], stride: [2, 3], pad: 'same' },
+        ] as Conv[]) {
+          const g = geometry(c);
+          const [n, h, w, ch, oh, ow, , fh, fw, sh, sw, pt, pl] = Array.from(g) as number[] as number[];
+          const x = randomValues(n! * h! * w! * ch!, 9).map((v) => Math.round(4 * v) / 4); // ties: the first maximum wins
+          x[0] = Number.NaN;
+          x.fill(-Infinity, ch! * w!, 2 * ch! * w!); // a row of −∞
+          const dy = randomValues(n! * oh! * ow! * ch!, 10);
+          const wantY = new Float32Array(dy.length);
+          const wantDx = new Float64Array(x.length);
+          for (let b = 0; b < n!; b++)
+            for (let oy = 0; oy < oh!; oy++)
+              for (let ox = 0; ox < ow!; ox++)
+                for (let k = 0; k < ch!; k++) {
+                  let best = -Infinity;
+                  let at = -1;
+                  for (let ky = 0; ky < fh!; ky++)
+                    for (let kx = 0; kx < fw!; kx++) {
+                      const iy = oy * sh! + ky - pt!;
+                      const ix = ox * sw! + kx - pl!;
+                      if (iy < 0 || iy >= h! || ix < 0 || ix >= w!) continue;
+                      const e = ((b * h! + iy) * w! + ix) * ch! + k;
+                      if (x[e]! > best) [best, at] = [x[e]!, e];
+                    }
+                  const o = ((b * oh! + oy) * ow! + ox) * ch! + k;
+                  wantY[o] = best;
+                  if (at >= 0) wantDx[at] = wantDx[at]! + dy[o]!;
+                }
+          const y = new Float32Array(dy.length);
+          const dx = new Float32Array(x.length).fill(Number.NaN);
+          native.maxPool(x, y, g);
+          native.maxPoolGrad(x, dy, dx, g);
+          expect(y).toEqual(wantY);
+          expectAllClose(dx, wantDx, 1);
+        }
+      });
+
+      it(`${level}: sums rows in float64 over fixed ranges (bias gradients), any shape`, () => {
+        for (const [rows, cols] of [[1, 1], [3, 5], [7, 1], [128 * 32 * 32, 32], [1000, 77]] as const) {
+          const x = randomValues(rows * cols, rows + cols);
+          const want = new Float64Array(cols);
+          for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) want[c] = want[c]! + x[r * cols + c]!;
+          const out = new Float32Array(cols).fill(Number.NaN);
+          native.sumRows(x, rows, cols, out);
+          expectAllClose(out, want, Math.sqrt(rows) * 1e-2);
+        }
+      });
+    }
+  });
+
   it('gives the same filter gradient, bit for bit, on any number of threads', () => {
     const c: Conv = { x: [16, 16, 16, 32], f: [5, 5, 32, 64], stride: [1, 1], pad: 'same' };
     const g = geometry(c);

@@ -9,6 +9,11 @@
  *     geometry: Int32Array [batch, inH, inW, inC, outH, outW, outC, fh, fw, strideH, strideW, padTop, padLeft]
  *   matmul(a, b, bias | null, c, dims, threads, level)
  *     dims: Int32Array [batch, batchA, batchB, m, n, k, transposeA, transposeB]
+ *   silu(x, y | null, s, threads, level)            s = sigmoid(x), y = x·s
+ *   siluGrad(dy, s, x, dx, threads, level)          dx = dy·s·(1 + x·(1 − s))
+ *   maxPool(x, y, geometry, threads, level)         geometry as above, the window as the filter, inC = outC
+ *   maxPoolGrad(x, dy, dx, geometry, threads, level)
+ *   sumRows(x, rows, cols, out, threads, level)     out[c] = Σ_r x[r, c]
  *
  * Errors are coded as in binding.c (ERR_RLSA_NATIVE_SHAPE for sizes, ERR_RLSA_NATIVE_ARGUMENT for
  * a bad geometry, ERR_RLSA_NATIVE_MEMORY when scratch memory cannot be allocated).
@@ -19,6 +24,7 @@
 #include <stdio.h>
 
 #include "conv.h"
+#include "elementwise.h"
 #include "matmul.h"
 #include "napi-args.h"
 
@@ -137,12 +143,95 @@ static napi_value matmul(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value silu(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!get_args(env, info, 5, argv, "silu")) return NULL;
+  typed_view x, y, sg;
+  int threads;
+  rl_level level;
+  if (!get_float_array(env, argv[0], "x", 0, napi_float32_array, &x) || !get_f32(env, argv[1], "y", 1, x.length, &y) ||
+      !get_f32(env, argv[2], "s", 0, x.length, &sg) || !get_threads_level(env, argv[3], argv[4], &threads, &level))
+    return NULL;
+  rl_silu(x.data, y.data, sg.data, x.length, threads, level);
+  return NULL;
+}
+
+static napi_value silu_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!get_args(env, info, 6, argv, "siluGrad")) return NULL;
+  typed_view dy, sg, x, dx;
+  int threads;
+  rl_level level;
+  if (!get_float_array(env, argv[0], "dy", 0, napi_float32_array, &dy) || !get_f32(env, argv[1], "s", 0, dy.length, &sg) ||
+      !get_f32(env, argv[2], "x", 0, dy.length, &x) || !get_f32(env, argv[3], "dx", 0, dy.length, &dx) ||
+      !get_threads_level(env, argv[4], argv[5], &threads, &level))
+    return NULL;
+  rl_silu_grad(dy.data, sg.data, x.data, dx.data, dy.length, threads, level);
+  return NULL;
+}
+
+static int get_pool_geometry(napi_env env, napi_value value, rl_conv_geometry *g) {
+  if (!get_geometry(env, value, g)) return 0;
+  if (g->in_c != g->out_c) {
+    napi_throw_range_error(env, CODE_ARGUMENT, "a pooling geometry has as many output channels as input channels");
+    return 0;
+  }
+  return 1;
+}
+
+static napi_value max_pool(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!get_args(env, info, 5, argv, "maxPool")) return NULL;
+  rl_conv_geometry g;
+  typed_view x, y;
+  int threads;
+  rl_level level;
+  if (!get_pool_geometry(env, argv[2], &g) || !get_f32(env, argv[0], "x", 0, x_size(&g), &x) || !get_f32(env, argv[1], "y", 0, y_size(&g), &y) ||
+      !get_threads_level(env, argv[3], argv[4], &threads, &level))
+    return NULL;
+  rl_max_pool(&g, x.data, y.data, threads, level);
+  return NULL;
+}
+
+static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!get_args(env, info, 6, argv, "maxPoolGrad")) return NULL;
+  rl_conv_geometry g;
+  typed_view x, dy, dx;
+  int threads;
+  rl_level level;
+  if (!get_pool_geometry(env, argv[3], &g) || !get_f32(env, argv[0], "x", 0, x_size(&g), &x) || !get_f32(env, argv[1], "dy", 0, y_size(&g), &dy) ||
+      !get_f32(env, argv[2], "dx", 0, x_size(&g), &dx) || !get_threads_level(env, argv[4], argv[5], &threads, &level))
+    return NULL;
+  if (rl_max_pool_grad(&g, x.data, dy.data, dx.data, threads, level) != 0) return memory_error(env, "maxPoolGrad");
+  return NULL;
+}
+
+static napi_value sum_rows(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!get_args(env, info, 6, argv, "sumRows")) return NULL;
+  typed_view x, out;
+  size_t rows, cols;
+  int threads;
+  rl_level level;
+  if (!get_size(env, argv[1], "rows", &rows) || !get_size(env, argv[2], "cols", &cols) || !get_f32(env, argv[0], "x", 0, rows * cols, &x) ||
+      !get_f32(env, argv[3], "out", 0, cols, &out) || !get_threads_level(env, argv[4], argv[5], &threads, &level))
+    return NULL;
+  if (rl_sum_rows(x.data, rows, cols, out.data, threads, level) != 0) return memory_error(env, "sumRows");
+  return NULL;
+}
+
 void rl_define_training_kernels(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"conv2dForward", NULL, conv2d_forward, NULL, NULL, NULL, napi_enumerable, NULL},
       {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_enumerable, NULL},
       {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_enumerable, NULL},
       {"matmul", NULL, matmul, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"silu", NULL, silu, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"siluGrad", NULL, silu_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"maxPool", NULL, max_pool, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sumRows", NULL, sum_rows, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

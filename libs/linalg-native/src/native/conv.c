@@ -44,55 +44,66 @@ int rl_conv_check(const rl_conv_geometry *g) {
 static long min_l(long a, long b) { return a < b ? a : b; }
 static long max_l(long a, long b) { return a > b ? a : b; }
 
-/* Floor division for a positive divisor (C's / truncates toward zero). */
-static long floor_div(long a, long b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+/* Short runs (a filter row of a few channels) are copied inline: a libc call costs more than the copy. */
+static inline void copy_floats(float *restrict d, const float *restrict s, long n) {
+  if (n > 32) {
+    memcpy(d, s, (size_t)n * sizeof(float));
+    return;
+  }
+  for (long i = 0; i < n; i++) d[i] = s[i];
+}
 
-/** dst[0 .. len) = taps [t0, t0 + len) of the im2col row of output pixel m. */
-static void im2col_window(const im2col_view *v, long m, long t0, long len, float *restrict dst) {
+static inline void zero_floats(float *restrict d, long n) {
+  if (n > 32) {
+    memset(d, 0, (size_t)n * sizeof(float));
+    return;
+  }
+  for (long i = 0; i < n; i++) d[i] = 0.0f;
+}
+
+/** The source's spaced coordinate → its pixel index, or -1 when it falls outside or between spaced pixels. */
+static inline long unspace(long spaced, long space, long size) {
+  if (spaced < 0) return -1;
+  if (space == 1) return spaced < size ? spaced : -1;
+  const long i = spaced / space;
+  return i * space == spaced && i < size ? i : -1;
+}
+
+/** dst[0 .. K) = the im2col row of output pixel m (K = fh·fw·c taps). */
+static void im2col_row(const im2col_view *v, long m, float *restrict dst) {
   const long c = v->src_c, run = v->fw * c;
   const long plane = v->out_h * v->out_w;
   const long n = m / plane, rest = m - n * plane;
   const long oy = rest / v->out_w, ox = rest - oy * v->out_w;
   const float *image = v->src + n * v->src_h * v->src_w * c;
-  const long end = t0 + len;
-  for (long t = t0; t < end;) {
-    const long ky = t / run;
-    const long seg_end = min_l(end, (ky + 1) * run);
-    float *d = dst + (t - t0);
-    const long iy_spaced = oy * v->stride_h + ky - v->pad_top;
-    const long iy = floor_div(iy_spaced, v->space_h);
-    if (iy_spaced < 0 || iy * v->space_h != iy_spaced || iy >= v->src_h) {
-      memset(d, 0, (size_t)(seg_end - t) * sizeof(float));
-      t = seg_end;
+  const long x0 = ox * v->stride_w - v->pad_left; /* spaced x of kx = 0 */
+  /* With unit spacing, filter row taps u = kx·c + ci read row[x0·c + u] for u in [lo, hi): the same for every ky. */
+  const long lo = max_l(0, -x0 * c), hi = min_l(run, (v->src_w - x0) * c);
+  for (long ky = 0; ky < v->fh; ky++, dst += run) {
+    const long iy = unspace(oy * v->stride_h + ky - v->pad_top, v->space_h, v->src_h);
+    if (iy < 0) {
+      zero_floats(dst, run);
       continue;
     }
     const float *row = image + iy * v->src_w * c;
-    const long u0 = t - ky * run, u1 = seg_end - ky * run; /* taps within the filter row: kx·c + ci */
-    const long x0 = ox * v->stride_w - v->pad_left;          /* spaced x of kx = 0 */
     if (v->space_w == 1) {
-      /* tap u reads row[x0·c + u] when 0 ≤ x0·c + u < src_w·c */
-      const long lo = max_l(u0, -x0 * c), hi = min_l(u1, (v->src_w - x0) * c);
       if (hi <= lo) {
-        memset(d, 0, (size_t)(u1 - u0) * sizeof(float));
-      } else {
-        if (lo > u0) memset(d, 0, (size_t)(lo - u0) * sizeof(float));
-        memcpy(d + (lo - u0), row + x0 * c + lo, (size_t)(hi - lo) * sizeof(float));
-        if (u1 > hi) memset(d + (hi - u0), 0, (size_t)(u1 - hi) * sizeof(float));
+        zero_floats(dst, run);
+        continue;
       }
-    } else {
-      for (long u = u0; u < u1;) {
-        const long kx = u / c, ci0 = u - kx * c, count = min_l(c - ci0, u1 - u);
-        const long ix_spaced = x0 + kx, ix = floor_div(ix_spaced, v->space_w);
-        float *dd = d + (u - u0);
-        if (ix_spaced < 0 || ix * v->space_w != ix_spaced || ix >= v->src_w) {
-          memset(dd, 0, (size_t)count * sizeof(float));
-        } else {
-          memcpy(dd, row + ix * c + ci0, (size_t)count * sizeof(float));
-        }
-        u += count;
+      if (lo > 0) zero_floats(dst, lo);
+      copy_floats(dst + lo, row + x0 * c + lo, hi - lo);
+      if (run > hi) zero_floats(dst + hi, run - hi);
+      continue;
+    }
+    for (long kx = 0; kx < v->fw; kx++) {
+      const long ix = unspace(x0 + kx, v->space_w, v->src_w);
+      if (ix < 0) {
+        zero_floats(dst + kx * c, c);
+      } else {
+        copy_floats(dst + kx * c, row + ix * c, c);
       }
     }
-    t = seg_end;
   }
 }
 
@@ -137,11 +148,11 @@ static void forward_task(void *ctx, size_t task, int worker) {
   const long first = (long)task * job->panels_per_task, last = min_l(mpanels, first + job->panels_per_task);
   for (long ip = first; ip < last; ip++) {
     const long i0 = ip * k.mr, ib = min_l(k.mr, job->M - i0);
-    for (long r = 0; r < ib; r++) im2col_window(job->v, i0 + r, 0, job->K, panel + r * job->lda);
+    for (long r = 0; r < ib; r++) im2col_row(job->v, i0 + r, panel + r * job->lda);
     for (long r = ib; r < k.mr; r++) memset(panel + r * job->lda, 0, (size_t)job->K * sizeof(float));
     for (long jp = 0; jp < npanels; jp++) {
       const long j0 = jp * k.nr, jb = min_l(k.nr, job->N - j0);
-      k.kernel(job->K, panel, job->lda, 1, job->wpack + jp * job->K * k.nr, tile);
+      k.kernel(job->K, panel, job->lda, 1, job->wpack + jp * job->K * k.nr, k.nr, tile);
       for (long r = 0; r < ib; r++) {
         float *y = job->out + (i0 + r) * job->N + j0;
         const float *t = tile + r * k.nr;
@@ -211,62 +222,93 @@ int rl_conv2d_backprop_input(const rl_conv_geometry *g, const float *dy, const f
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* dWᵀ = dyᵀ · im2col(x)                                                                        */
+/* dW = im2col(x)ᵀ · dy                                                                          */
 /* ------------------------------------------------------------------------------------------ */
 
+/*
+ * By blocks of RL_CONV_KC pixels: the block's im2col rows are written once into a row-major buffer
+ * (kc × kpad, zero past K), then both operands are read in place. The tile's rows are taps and its
+ * columns output channels (S = the buffer's columns, V = dy's rows), or the other way round,
+ * whichever wastes fewer tile lanes on this shape (K = 75, N = 32: taps as rows; K = 800, N = 64:
+ * also; K = 32, N = 12: channels as rows).
+ */
 typedef struct {
   const im2col_view *v;
   rl_tile_kernel k;
   long M, K, N; /* pixels, taps, output channels */
   const float *dy;
   long blocks, tasks;
-  double *acc;     /* per task: N×K (co, tap) float64 sums */
-  float **scratch; /* per worker: one packed panel of im2col columns, a transposed dy tail, a tile */
+  int taps_rows; /* tile rows are taps (else output channels) */
+  long kpad;     /* row length of the im2col buffer */
+  long npad;     /* row length of a padded copy of dy (taps_rows and N % NR ≠ 0), else 0 */
+  long tail;     /* rows of dy's last channel panel (channels as rows and N % MR ≠ 0), else 0 */
+  double *acc;   /* per task: K×N (taps as rows) or N×K float64 sums */
+  float **scratch;
 } filter_job;
+
+/* Per worker: the im2col buffer, then a padded dy block or a transposed tail of dy, then a tile. */
+static size_t filter_scratch_floats(const filter_job *job) {
+  return (size_t)(RL_CONV_KC * job->kpad + RL_CONV_KC * job->npad + job->k.mr * RL_CONV_KC + job->k.mr * job->k.nr);
+}
+
+static void filter_accumulate(double *acc, long ld, long i0, long ib, long j0, long jb, const float *tile, int nr) {
+  for (long r = 0; r < ib; r++) {
+    double *a = acc + (i0 + r) * ld + j0;
+    const float *t = tile + r * nr;
+    for (long c = 0; c < jb; c++) a[c] += (double)t[c];
+  }
+}
+
+static void filter_block(const filter_job *job, long m0, long kc, float *buf, float *extra, float *tile, double *acc) {
+  const rl_tile_kernel k = job->k;
+  const long K = job->K, N = job->N;
+  for (long p = 0; p < kc; p++) im2col_row(job->v, m0 + p, buf + p * job->kpad);
+  const float *dyb = job->dy + m0 * N;
+  if (job->taps_rows) {
+    long ldb = N;
+    if (job->npad) {
+      for (long p = 0; p < kc; p++) memcpy(extra + p * job->npad, dyb + p * N, (size_t)N * sizeof(float));
+      dyb = extra;
+      ldb = job->npad;
+    }
+    for (long j0 = 0; j0 < N; j0 += k.nr)
+      for (long i0 = 0; i0 < K; i0 += k.mr) {
+        k.kernel(kc, buf + i0, 1, job->kpad, dyb + j0, ldb, tile);
+        filter_accumulate(acc, N, i0, min_l(k.mr, K - i0), j0, min_l(k.nr, N - j0), tile, k.nr);
+      }
+    return;
+  }
+  if (job->tail) {
+    /* The last channel panel's rows past N would read the next pixel's values: copy the rows that exist. */
+    const long c0 = N - job->tail;
+    for (long r = 0; r < k.mr; r++)
+      for (long p = 0; p < kc; p++) extra[r * RL_CONV_KC + p] = r < job->tail ? dyb[p * N + c0 + r] : 0.0f;
+  }
+  for (long j0 = 0; j0 < K; j0 += k.nr)
+    for (long i0 = 0; i0 < N; i0 += k.mr) {
+      if (job->tail && i0 + k.mr > N) {
+        k.kernel(kc, extra, RL_CONV_KC, 1, buf + j0, job->kpad, tile);
+      } else {
+        k.kernel(kc, dyb + i0, 1, N, buf + j0, job->kpad, tile);
+      }
+      filter_accumulate(acc, K, i0, min_l(k.mr, N - i0), j0, min_l(k.nr, K - j0), tile, k.nr);
+    }
+}
 
 static void filter_task(void *ctx, size_t task, int worker) {
   const filter_job *job = ctx;
-  const rl_tile_kernel k = job->k;
-  const long K = job->K, N = job->N;
-  const long jpanels = (K + k.nr - 1) / k.nr, ipanels = (N + k.mr - 1) / k.mr;
-  float *vpanel = job->scratch[worker];
-  float *tail = vpanel + RL_CONV_KC * k.nr;
-  float *tile = tail + k.mr * RL_CONV_KC;
-  double *acc = job->acc + (size_t)task * N * K;
+  float *buf = job->scratch[worker];
+  float *extra = buf + RL_CONV_KC * job->kpad;
+  float *tile = extra + RL_CONV_KC * job->npad + job->k.mr * RL_CONV_KC;
+  double *acc = job->acc + (size_t)task * job->N * job->K;
   const long b0 = job->blocks * (long)task / job->tasks, b1 = job->blocks * ((long)task + 1) / job->tasks;
-  const long tail_rows = N % k.mr; /* rows of the last dyᵀ panel that exist, 0 if it is full */
   for (long blk = b0; blk < b1; blk++) {
-    const long m0 = blk * RL_CONV_KC, kc = min_l(RL_CONV_KC, job->M - m0);
-    const float *dyb = job->dy + m0 * N;
-    if (tail_rows) {
-      /* The last panel's rows past N would read the next pixel's values: copy the rows that exist. */
-      const long c0 = N - tail_rows;
-      for (long r = 0; r < k.mr; r++)
-        for (long p = 0; p < kc; p++) tail[r * RL_CONV_KC + p] = r < tail_rows ? dyb[p * N + c0 + r] : 0.0f;
-    }
-    for (long jp = 0; jp < jpanels; jp++) {
-      /* One panel of NR im2col columns over this block's pixels, used by every dyᵀ panel while it is in cache. */
-      const long j0 = jp * k.nr, jb = min_l(k.nr, K - j0);
-      for (long p = 0; p < kc; p++) {
-        im2col_window(job->v, m0 + p, j0, jb, vpanel + p * k.nr);
-        if (jb < k.nr) memset(vpanel + p * k.nr + jb, 0, (size_t)(k.nr - jb) * sizeof(float));
-      }
-      for (long ip = 0; ip < ipanels; ip++) {
-        const long i0 = ip * k.mr, ib = min_l(k.mr, N - i0);
-        if (tail_rows && ip == ipanels - 1) {
-          k.kernel(kc, tail, RL_CONV_KC, 1, vpanel, tile);
-        } else {
-          k.kernel(kc, dyb + i0, 1, N, vpanel, tile);
-        }
-        for (long r = 0; r < ib; r++) {
-          double *a = acc + (i0 + r) * K + j0;
-          const float *t = tile + r * k.nr;
-          for (long c = 0; c < jb; c++) a[c] += (double)t[c];
-        }
-      }
-    }
+    const long m0 = blk * RL_CONV_KC;
+    filter_block(job, m0, min_l(RL_CONV_KC, job->M - m0), buf, extra, tile, acc);
   }
 }
+
+static long round_up(long v, long to) { return (v + to - 1) / to * to; }
 
 int rl_conv2d_backprop_filter(const rl_conv_geometry *g, const float *x, const float *dy, float *dw, int threads, rl_level level) {
   const rl_tile_kernel k = rl_tile_kernel_for(level);
@@ -275,24 +317,31 @@ int rl_conv2d_backprop_filter(const rl_conv_geometry *g, const float *x, const f
   const long M = g->batch * g->out_h * g->out_w, K = g->fh * g->fw * g->in_c, N = g->out_c;
   const long blocks = (M + RL_CONV_KC - 1) / RL_CONV_KC;
   const long tasks = blocks < RL_CONV_REDUCTION_TASKS ? blocks : RL_CONV_REDUCTION_TASKS;
-  double *acc = calloc((size_t)(tasks * N * K), sizeof(double));
-  if (!acc) return -1;
+  /* Tile lanes computed per orientation (the rest are padding): take the smaller. */
+  const int taps_rows = round_up(K, k.mr) * round_up(N, k.nr) <= round_up(N, k.mr) * round_up(K, k.nr);
+  filter_job job = {&v, k, M, K, N, dy, blocks, tasks, taps_rows,
+                    taps_rows ? round_up(round_up(K, k.mr), 16) : round_up(K, k.nr),
+                    taps_rows && N % k.nr ? round_up(N, k.nr) : 0,
+                    !taps_rows ? N % k.mr : 0, NULL, NULL};
+  job.acc = calloc((size_t)(tasks * N * K), sizeof(double));
   const int workers = rl_pool_workers((size_t)tasks, threads);
-  float **scratch = rl_alloc_scratch(workers, (size_t)(RL_CONV_KC * k.nr + k.mr * RL_CONV_KC + k.mr * k.nr));
-  if (!scratch) {
-    free(acc);
+  job.scratch = job.acc ? rl_alloc_scratch(workers, filter_scratch_floats(&job)) : NULL;
+  if (!job.scratch) {
+    free(job.acc);
     return -1;
   }
-  filter_job job = {&v, k, M, K, N, dy, blocks, tasks, acc, scratch};
+  /* Zero once: the im2col rows fill [0, K) only, the padded dy copy [0, N) only. */
+  for (int w = 0; w < workers; w++) memset(job.scratch[w], 0, filter_scratch_floats(&job) * sizeof(float));
   rl_parallel_for((size_t)tasks, workers, filter_task, &job);
-  /* dw[tap][co] = Σ_task acc[task][co][tap], in task order */
-  for (long co = 0; co < N; co++)
-    for (long t = 0; t < K; t++) {
-      double s = 0.0;
-      for (long task = 0; task < tasks; task++) s += acc[(task * N + co) * K + t];
-      dw[t * N + co] = (float)s;
+  /* dw[tap][co] = Σ_task acc[task][tap][co] (or [co][tap]), in task order */
+  for (long t = 0; t < K; t++)
+    for (long co = 0; co < N; co++) {
+      const long at = taps_rows ? t * N + co : co * K + t;
+      double sum = 0.0;
+      for (long task = 0; task < tasks; task++) sum += job.acc[task * N * K + at];
+      dw[t * N + co] = (float)sum;
     }
-  rl_free_scratch(scratch, workers);
-  free(acc);
+  rl_free_scratch(job.scratch, workers);
+  free(job.acc);
   return 0;
 }

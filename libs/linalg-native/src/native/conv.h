@@ -35,7 +35,7 @@ int rl_conv2d_backprop_input(const rl_conv_geometry *g, const float *dy, const f
  */
 int rl_conv2d_backprop_filter(const rl_conv_geometry *g, const float *x, const float *dy, float *dw, int threads, rl_level level);
 
-#define RL_CONV_KC 512
+#define RL_CONV_KC 256
 #define RL_CONV_REDUCTION_TASKS 8
 
 #endif

@@ -83,7 +83,7 @@ static void matmul_task(void *ctx, size_t task, int worker) {
     }
     for (long jp = 0; jp < npanels; jp++) {
       const long j0 = jp * k.nr, jb = min_l(k.nr, n - j0);
-      k.kernel(kd, left, lrs, lps, bp + jp * kd * k.nr, tile);
+      k.kernel(kd, left, lrs, lps, bp + jp * kd * k.nr, k.nr, tile);
       for (long r = 0; r < ib; r++) {
         float *y = c + (i0 + r) * n + j0;
         const float *t = tile + r * k.nr;

@@ -14,7 +14,7 @@
 #if RL_X86
 /* 12×32: 24 zmm accumulators, two vector loads and twelve broadcasts per step. */
 __attribute__((target("avx512f,avx2,fma"))) static void tile_avx512(long kc, const float *a, long rs, long ps, const float *b,
-                                                                    float *tile) {
+                                                                    long ldb, float *tile) {
   __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
   __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
   __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
@@ -24,8 +24,8 @@ __attribute__((target("avx512f,avx2,fma"))) static void tile_avx512(long kc, con
   /* Three row pointers, rows at 0..3 row strides from each: twelve rows from few registers. */
   const float *a0 = a, *a4 = a + 4 * rs, *a8 = a + 8 * rs;
   for (long p = 0; p < kc; p++) {
-    const __m512 b0 = _mm512_load_ps(b);
-    const __m512 b1 = _mm512_load_ps(b + 16);
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
     __m512 x;
 #define RL_ROW(ptr, i, r0, r1)            \
   x = _mm512_set1_ps((ptr)[(i) * rs]);    \
@@ -47,7 +47,7 @@ __attribute__((target("avx512f,avx2,fma"))) static void tile_avx512(long kc, con
     a0 += ps;
     a4 += ps;
     a8 += ps;
-    b += 32;
+    b += ldb;
   }
 #define RL_ST(i, r0, r1)                 \
   _mm512_store_ps(tile + (i) * 32, r0);  \
@@ -68,14 +68,14 @@ __attribute__((target("avx512f,avx2,fma"))) static void tile_avx512(long kc, con
 }
 
 /* 6×16: 12 ymm accumulators. */
-__attribute__((target("avx2,fma"))) static void tile_avx2(long kc, const float *a, long rs, long ps, const float *b, float *tile) {
+__attribute__((target("avx2,fma"))) static void tile_avx2(long kc, const float *a, long rs, long ps, const float *b, long ldb, float *tile) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
   const float *a0 = a, *a3 = a + 3 * rs;
   for (long p = 0; p < kc; p++) {
-    const __m256 b0 = _mm256_load_ps(b);
-    const __m256 b1 = _mm256_load_ps(b + 8);
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = _mm256_loadu_ps(b + 8);
     __m256 x;
 #define RL_ROW(ptr, i, r0, r1)                   \
   x = _mm256_broadcast_ss((ptr) + (i) * rs);     \
@@ -90,7 +90,7 @@ __attribute__((target("avx2,fma"))) static void tile_avx2(long kc, const float *
 #undef RL_ROW
     a0 += ps;
     a3 += ps;
-    b += 16;
+    b += ldb;
   }
 #define RL_ST(i, r0, r1)                 \
   _mm256_store_ps(tile + (i) * 16, r0);  \
@@ -106,7 +106,7 @@ __attribute__((target("avx2,fma"))) static void tile_avx2(long kc, const float *
 #endif
 
 /* 4×8 in plain C (any CPU). */
-static void tile_portable(long kc, const float *a, long rs, long ps, const float *b, float *tile) {
+static void tile_portable(long kc, const float *a, long rs, long ps, const float *b, long ldb, float *tile) {
   float c[4][8];
   memset(c, 0, sizeof c);
   for (long p = 0; p < kc; p++) {
@@ -115,7 +115,7 @@ static void tile_portable(long kc, const float *a, long rs, long ps, const float
       for (int j = 0; j < 8; j++) c[i][j] += x * b[j];
     }
     a += ps;
-    b += 8;
+    b += ldb;
   }
   memcpy(tile, c, sizeof c);
 }

@@ -2,12 +2,13 @@
  * Register-tile micro-kernels with a strided left operand, for the training kernels (convolutions
  * and dense products, src/native/conv.c and matmul.c).
  *
- *   tile[i][j] = Σ_{p < kc} a[i·rs + p·ps] · b[p·NR + j]      (i < MR, j < NR; tile row stride NR)
+ *   tile[i][j] = Σ_{p < kc} a[i·rs + p·ps] · b[p·ldb + j]      (i < MR, j < NR; tile row stride NR)
  *
  * The left operand is read in place through two strides: rows of a row-major matrix (rs = its row
  * length, ps = 1: an im2col panel, or A of A·B) or columns of one (rs = 1, ps = its row length: dy
  * in a filter gradient, or Aᵀ of Aᵀ·B), so it needs no packing; each of its values is broadcast.
- * The right operand is packed: kc rows of NR floats, 64-byte aligned. The kernels are bound by
+ * The right operand is kc rows of NR floats, ldb apart: packed panels (ldb = NR), or a row-major
+ * matrix read in place (dy, or an im2col block), any alignment. The kernels are bound by
  * their multiply-adds (one per NR/16 lanes per tile row per step), not by their loads, so the
  * strided reads cost nothing measurable.
  */
@@ -16,7 +17,7 @@
 
 #include "gemm.h"
 
-typedef void (*rl_tile_fn)(long kc, const float *a, long rs, long ps, const float *b, float *tile);
+typedef void (*rl_tile_fn)(long kc, const float *a, long rs, long ps, const float *b, long ldb, float *tile);
 
 typedef struct {
   int mr;

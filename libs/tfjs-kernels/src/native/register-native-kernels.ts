@@ -6,6 +6,9 @@ import { nativeConv2D, nativeFusedConv2D } from './conv2d.ts';
 import { nativeConv2DBackpropFilter } from './conv2d-backprop-filter.ts';
 import { nativeConv2DBackpropInput } from './conv2d-backprop-input.ts';
 import { nativeBatchMatMul, nativeFusedMatMul } from './mat-mul.ts';
+import { nativeMaxPool, nativeMaxPoolGrad } from './max-pool.ts';
+import { nativeSilu, nativeSiluGrad } from './silu.ts';
+import { nativeSum } from './sum.ts';
 import type { NativeKernel } from './native-kernel.ts';
 
 /** The kernels the native addon computes on the wasm backend, in registration order. */
@@ -16,6 +19,11 @@ export const NATIVE_KERNELS: readonly NativeKernel[] = [
   nativeConv2DBackpropFilter,
   nativeBatchMatMul,
   nativeFusedMatMul,
+  nativeSilu,
+  nativeSiluGrad,
+  nativeMaxPool,
+  nativeMaxPoolGrad,
+  nativeSum,
 ];
 
 /** Names of the native kernels. */

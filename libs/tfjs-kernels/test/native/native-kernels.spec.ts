@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nativeLinalgStatus, nativeTrainingKernels } from '@rlsa/linalg-native';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { useFusedSiluGradients } from '../../src/fused-silu.ts';
 import { NATIVE_KERNEL_NAMES } from '../../src/native/register-native-kernels.ts';
 import { countingKernels, FLOAT32_TOLERANCE, maxScaledError, runOn, seededTensor, setUpBackends } from '../testing/compare-backends.ts';
 
@@ -31,7 +33,9 @@ describe.skipIf(!available)('the native kernels on the wasm backend', () => {
   });
 
   it('are registered for wasm over the project wasm kernels', () => {
-    expect(NATIVE_KERNEL_NAMES).toEqual(['FusedConv2D', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul']);
+    expect(NATIVE_KERNEL_NAMES).toEqual([
+      'FusedConv2D', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'RlsaSilu', 'RlsaSiluGrad', 'MaxPool', 'MaxPoolGrad', 'Sum',
+    ]);
     for (const name of NATIVE_KERNEL_NAMES) expect(tf.getKernel(name, 'wasm')).toBeDefined();
   });
 
@@ -82,7 +86,41 @@ describe.skipIf(!available)('the native kernels on the wasm backend', () => {
     for (let i = 0; i < expected.length; i++) expect(maxScaledError(actual[i]!, expected[i]!), `output ${i}`).toBeLessThan(FLOAT32_TOLERANCE);
   });
 
-  it('leave the cases they do not cover (an activation, dilation, batches broadcast both ways) to the kernels they replaced, with the same values', async () => {
+  it("pool, take the SiLU (tfjs-layers' swish, fused) and sum bias gradients as the cpu backend does, with gradients", async () => {
+    const swish = tfl.layers.activation({ activation: 'swish' });
+    const run = () => {
+      const x = tf.mul(seededTensor([3, 8, 6, 5], 23), 4) as tf.Tensor4D;
+      const pooled = (t: tf.Tensor4D) => tf.maxPool(t, 2, 2, 'valid');
+      const overlapping = (t: tf.Tensor4D) => tf.maxPool(t, 3, 1, 'same');
+      const silu = (t: tf.Tensor) => swish.apply(t) as tf.Tensor;
+      const dy = seededTensor([3, 8, 6, 5], 24);
+      return [
+        pooled(x),
+        tf.grad((t: tf.Tensor) => tf.sum(tf.mul(pooled(t as tf.Tensor4D), 1.5)))(x),
+        overlapping(x),
+        tf.grad((t: tf.Tensor) => tf.sum(overlapping(t as tf.Tensor4D)))(x),
+        silu(x),
+        tf.grad((t: tf.Tensor) => tf.sum(tf.mul(silu(t), dy)))(x),
+        tf.sum(x, [0, 1, 2]),
+        tf.sum(x, [0, 1], true),
+        tf.sum(x),
+      ];
+    };
+    const expected = await runOn('cpu', run);
+    const restore = useFusedSiluGradients();
+    try {
+      const before = ['maxPool', 'maxPoolGrad', 'silu', 'siluGrad', 'sumRows'].map(calls);
+      const actual = await runOn('wasm', run);
+      const ran = ['maxPool', 'maxPoolGrad', 'silu', 'siluGrad', 'sumRows'].map((n, i) => calls(n) - before[i]!);
+      expect(ran.slice(0, 4)).toEqual([4, 2, 2, 1]);
+      expect(ran[4]).toBeGreaterThanOrEqual(3);
+      for (let i = 0; i < expected.length; i++) expect(maxScaledError(actual[i]!, expected[i]!), `output ${i}`).toBeLessThan(FLOAT32_TOLERANCE);
+    } finally {
+      restore?.();
+    }
+  });
+
+  it('leave the cases they do not cover (an activation, dilation, batches broadcast both ways, a middle axis) to the kernels they replaced, with the same values', async () => {
     const run = () => {
       const x = seededTensor([2, 9, 9, 3], 16) as tf.Tensor4D;
       const filter = seededTensor([3, 3, 3, 4], 17) as tf.Tensor4D;
@@ -91,12 +129,13 @@ describe.skipIf(!available)('the native kernels on the wasm backend', () => {
         tf.conv2d(x, filter, 1, 'same', 'NHWC', 2),
         tf.fused.matMul({ a: seededTensor([5, 6], 19) as tf.Tensor2D, b: seededTensor([6, 3], 20) as tf.Tensor2D, activation: 'relu' }),
         tf.matMul(seededTensor([2, 1, 7, 9], 21), seededTensor([1, 3, 9, 5], 22)),
+        tf.sum(seededTensor([4, 5, 6], 25), 1),
       ];
     };
     const expected = await runOn('cpu', run);
-    const before = [calls('conv2d'), calls('matmul')];
+    const before = [calls('conv2d'), calls('matmul'), calls('sumRows')];
     const actual = await runOn('wasm', run);
-    expect([calls('conv2d'), calls('matmul')]).toEqual(before);
+    expect([calls('conv2d'), calls('matmul'), calls('sumRows')]).toEqual(before);
     for (let i = 0; i < expected.length; i++) expect(maxScaledError(actual[i]!, expected[i]!), `output ${i}`).toBeLessThan(FLOAT32_TOLERANCE);
   });
 });
