@@ -239,7 +239,7 @@ export async function runTrainerNode(options: TrainerNodeOptions, logger: Logger
   const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
 
   const backend = await initTfjsBackend(options.backend);
-  log.info({ backend: backend.backend, threads: backend.threads, kernels: backend.kernels.length, skipped: backend.skipped }, `tfjs backend: ${backend.backend}`);
+  log.info({ backend: backend.backend, threads: backend.threads, kernels: backend.kernels.length, native: backend.native, skipped: backend.skipped }, `tfjs backend: ${backend.backend}`);
 
   // Data, partition, this node's samples.
   const loadStart = performance.now();

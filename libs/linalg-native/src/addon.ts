@@ -64,9 +64,17 @@ const STATUS_PATH = path.join(packageRoot, 'build', 'addon-status.json');
 
 let cached: { addon: NativeAddon; status: NativeStatus } | { addon: null; status: NativeStatus } | null = null;
 
-/** Loads the addon once; never throws (an unavailable addon is a status, not an error). */
+/**
+ * Loads the addon once; never throws (an unavailable addon is a status, not an error).
+ * RLSA_NATIVE_DISABLE=1 in the environment makes it unavailable, as if it had not been built
+ * (every caller then takes its fallback: to compare both, or to rule the native code out).
+ */
 export function loadAddon(): { addon: NativeAddon | null; status: NativeStatus } {
   if (cached !== null) return cached;
+  if (process.env['RLSA_NATIVE_DISABLE'] === '1') {
+    cached = { addon: null, status: { available: false, reason: 'turned off by RLSA_NATIVE_DISABLE=1' } };
+    return cached;
+  }
   if (!existsSync(ADDON_PATH)) {
     cached = { addon: null, status: { available: false, reason: `the addon was not built (${buildReason()})` } };
     return cached;

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it, vi } from 'vitest';
 import { initTfjsBackend } from '../src/init-backend.ts';
@@ -28,5 +31,28 @@ describe('initTfjsBackend on wasm without the native addon', () => {
     const expected = await Promise.all(tf.tidy(vanillaLossAndGrads).map(async (t) => (await t.data()) as Float32Array));
     expect(actual).toHaveLength(9);
     for (let i = 0; i < expected.length; i++) expect(maxScaledError(actual[i]!, expected[i]!), `output ${i}`).toBeLessThan(FLOAT32_TOLERANCE);
+  });
+});
+
+describe('RLSA_NATIVE_DISABLE=1 (a real process, the real addon loader)', () => {
+  it('turns the native kernels off: the wasm kernels are registered instead, and the reason is reported', () => {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+    const script = [
+      "import { initTfjsBackend } from '@rlsa/tfjs-kernels';",
+      "import * as tf from '@tensorflow/tfjs-core';",
+      "const info = await initTfjsBackend('wasm');",
+      "const names = ['FusedConv2D', 'Conv2DBackpropFilter'].map((n) => tf.getKernel(n, 'wasm')?.kernelFunc.name);",
+      'console.log(JSON.stringify({ native: info.native, threads: info.threads, names }));',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: root,
+      env: { ...process.env, RLSA_NATIVE_DISABLE: '1' },
+      encoding: 'utf8',
+    });
+    const report = JSON.parse(out.trim().split('\n').pop()!) as { native: unknown; threads: number; names: string[] };
+    expect(report.native).toEqual({ active: false, reason: '@rlsa/linalg-native is unavailable: turned off by RLSA_NATIVE_DISABLE=1' });
+    expect(report.threads).toBe(1);
+    // The stock fused convolution and the project's wasm filter gradient, not the native kernels' closure.
+    expect(report.names).toEqual(['fusedConv2d', 'conv2DBackpropFilter']);
   });
 });
