@@ -179,6 +179,50 @@ RL_LEVEL_VARIANTS(max_pool_grad,
                    int32_t *restrict at),
                   (g, x, dy, dx, best, at))
 
+/*
+ * Windows that tile the image exactly (stride = window, no padding, every pixel in one window: the
+ * VanillaCNN's 2×2 pools): each pixel of dx is written once, dy where its tap won and 0 elsewhere,
+ * so dx needs no clearing and no read-modify-write.
+ */
+RL_INLINE void max_pool_grad_tiled_body(const rl_conv_geometry *g, const float *restrict x, const float *restrict dy, float *restrict dx,
+                                        float *restrict best, int32_t *restrict at) {
+  const long C = g->in_c, W = g->in_w;
+  for (long oy = 0; oy < g->out_h; oy++)
+    for (long ox = 0; ox < g->out_w; ox++) {
+      for (long c = 0; c < C; c++) {
+        best[c] = -INFINITY;
+        at[c] = -1;
+      }
+      for (long ky = 0; ky < g->fh; ky++)
+        for (long kx = 0; kx < g->fw; kx++) {
+          const int32_t tap = (int32_t)(ky * g->fw + kx);
+          const float *restrict v = x + ((oy * g->fh + ky) * W + ox * g->fw + kx) * C;
+          for (long c = 0; c < C; c++) {
+            const int wins = v[c] > best[c];
+            best[c] = wins ? v[c] : best[c];
+            at[c] = wins ? tap : at[c];
+          }
+        }
+      const float *restrict d = dy + (oy * g->out_w + ox) * C;
+      for (long ky = 0; ky < g->fh; ky++)
+        for (long kx = 0; kx < g->fw; kx++) {
+          const int32_t tap = (int32_t)(ky * g->fw + kx);
+          float *restrict p = dx + ((oy * g->fh + ky) * W + ox * g->fw + kx) * C;
+          for (long c = 0; c < C; c++) p[c] = at[c] == tap ? d[c] : 0.0f;
+        }
+    }
+}
+RL_LEVEL_VARIANTS(max_pool_grad_tiled,
+                  (const rl_conv_geometry *g, const float *restrict x, const float *restrict dy, float *restrict dx, float *restrict best,
+                   int32_t *restrict at),
+                  (g, x, dy, dx, best, at))
+
+/** Whether the windows tile the image exactly: stride = window, no padding, out·window = in. */
+static int windows_tile(const rl_conv_geometry *g) {
+  return g->stride_h == g->fh && g->stride_w == g->fw && g->pad_top == 0 && g->pad_left == 0 && g->out_h * g->fh == g->in_h &&
+         g->out_w * g->fw == g->in_w;
+}
+
 typedef struct {
   const rl_conv_geometry *g;
   rl_level level;
@@ -202,7 +246,11 @@ static void max_pool_grad_task(void *ctx, size_t image, int worker) {
   const size_t in = (size_t)(g->in_h * g->in_w * g->in_c), out = (size_t)(g->out_h * g->out_w * g->in_c);
   float *best = job->best + (size_t)worker * (size_t)g->in_c;
   int32_t *at = job->at + (size_t)worker * (size_t)g->in_c;
-  RL_CHOOSE(max_pool_grad, job->level)(g, job->x + image * in, job->dy + image * out, job->out + image * in, best, at);
+  if (windows_tile(g)) {
+    RL_CHOOSE(max_pool_grad_tiled, job->level)(g, job->x + image * in, job->dy + image * out, job->out + image * in, best, at);
+  } else {
+    RL_CHOOSE(max_pool_grad, job->level)(g, job->x + image * in, job->dy + image * out, job->out + image * in, best, at);
+  }
 }
 
 void rl_max_pool(const rl_conv_geometry *g, const float *x, float *y, int threads, rl_level level) {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NativeTrainingKernels } from '@rlsa/linalg-native';
-import { conv2DGeometry, geometryArray } from '../conv-geometry.ts';
+import { conv2DGeometry, geometryArray, nhwcConvInfo } from '../conv-geometry.ts';
 import { heapF32, type WasmKernelArgs } from '../wasm-kernel-utils.ts';
 import { isEmpty, isFloat32, type NativeKernel } from './native-kernel.ts';
 
@@ -14,16 +14,7 @@ function conv2dBackpropFilter(native: NativeTrainingKernels, backend: BackendWas
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !isFloat32(x, dy) || isEmpty(x, dy)) return undefined;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs);
   const dw = backend.makeOutput([...attrs.filterShape], 'float32');
   native.conv2dBackpropFilter(heapF32(backend, x), heapF32(backend, dy), heapF32(backend, dw), geometryArray(conv2DGeometry(info)));
   return dw;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NativeTrainingKernels } from '@rlsa/linalg-native';
-import { conv2DGeometry, geometryArray } from '../conv-geometry.ts';
+import { conv2DGeometry, geometryArray, nhwcConvInfo } from '../conv-geometry.ts';
 import { heapF32, type WasmKernelArgs } from '../wasm-kernel-utils.ts';
 import { isEmpty, isFloat32, type NativeKernel } from './native-kernel.ts';
 
@@ -14,16 +14,7 @@ function conv2dBackpropInput(native: NativeTrainingKernels, backend: BackendWasm
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
   if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !isFloat32(dy, filter) || isEmpty(dy, filter)) return undefined;
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = nhwcConvInfo(attrs.inputShape, filter.shape, attrs);
   const dx = backend.makeOutput([...attrs.inputShape], 'float32');
   native.conv2dBackpropInput(heapF32(backend, dy), heapF32(backend, filter), heapF32(backend, dx), geometryArray(conv2DGeometry(info)));
   return dx;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NativeTrainingKernels } from '@rlsa/linalg-native';
-import { conv2DGeometry, geometryArray } from '../conv-geometry.ts';
+import { conv2DGeometry, geometryArray, nhwcConvInfo } from '../conv-geometry.ts';
 import { heapF32, type WasmKernelArgs } from '../wasm-kernel-utils.ts';
 import { isEmpty, isFloat32, type NativeKernel } from './native-kernel.ts';
 
@@ -27,16 +27,7 @@ function conv2dNative(native: NativeTrainingKernels, backend: BackendWasm, args:
   const activation = attrs.activation ?? 'linear';
   if (activation !== 'linear' || preluActivationWeights !== undefined || !isFloat32(x, filter) || isEmpty(x, filter)) return undefined;
   if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !undilated(attrs.dilations)) return undefined;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = nhwcConvInfo(x.shape, filter.shape, attrs);
   const b = channelBias(bias, info.outChannels);
   if (b === undefined) return undefined;
   const y = backend.makeOutput(info.outShape, 'float32');
