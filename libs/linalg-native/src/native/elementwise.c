@@ -131,35 +131,46 @@ RL_INLINE void max_pool_body(const rl_conv_geometry *g, const float *restrict x,
 RL_LEVEL_VARIANTS(max_pool, (const rl_conv_geometry *g, const float *restrict x, float *restrict y), (g, x, y))
 
 /*
- * best/at: per-channel scratch (C floats, C ints). The winning tap of each channel is found first,
- * then every tap of the window adds dy where it won (0 elsewhere): both loops run along the
- * channels, so they vectorise, and overlapping windows add up as the cpu backend's sum does.
+ * The winning tap of every channel of window (oy, ox): the first strict maximum in row-major tap
+ * order (NaN never wins), -1 for a window with no value above −∞. best/at: C floats and C ints.
+ * The loop runs along the channels, so it vectorises.
  */
-RL_INLINE void max_pool_grad_body(const rl_conv_geometry *g, const float *restrict x, const float *restrict dy, float *restrict dx,
+RL_INLINE void window_argmax(const rl_conv_geometry *g, const float *restrict x, long oy, long ox, float *restrict best, int32_t *restrict at) {
+  const long C = g->in_c, W = g->in_w;
+  for (long c = 0; c < C; c++) {
+    best[c] = -INFINITY;
+    at[c] = -1;
+  }
+  for (long ky = 0; ky < g->fh; ky++) {
+    const long iy = oy * g->stride_h + ky - g->pad_top;
+    if (iy < 0 || iy >= g->in_h) continue;
+    for (long kx = 0; kx < g->fw; kx++) {
+      const long ix = ox * g->stride_w + kx - g->pad_left;
+      if (ix < 0 || ix >= W) continue;
+      const int32_t tap = (int32_t)(ky * g->fw + kx);
+      const float *restrict v = x + (iy * W + ix) * C;
+      for (long c = 0; c < C; c++) {
+        const int wins = v[c] > best[c];
+        best[c] = wins ? v[c] : best[c];
+        at[c] = wins ? tap : at[c];
+      }
+    }
+  }
+}
+
+/*
+ * Every tap of each window adds dy where it won (0 elsewhere): overlapping windows add up as the
+ * cpu backend's sum does. Where the windows tile the image exactly (stride = window, no padding,
+ * every pixel in one window: the VanillaCNN's 2×2 pools), each pixel is written once instead, so
+ * dx needs no clearing and no read-modify-write.
+ */
+RL_INLINE void max_pool_grad_body(const rl_conv_geometry *g, int tiled, const float *restrict x, const float *restrict dy, float *restrict dx,
                                   float *restrict best, int32_t *restrict at) {
   const long C = g->in_c, W = g->in_w;
-  memset(dx, 0, (size_t)(g->in_h * W * C) * sizeof(float));
+  if (!tiled) memset(dx, 0, (size_t)(g->in_h * W * C) * sizeof(float));
   for (long oy = 0; oy < g->out_h; oy++)
     for (long ox = 0; ox < g->out_w; ox++) {
-      for (long c = 0; c < C; c++) {
-        best[c] = -INFINITY;
-        at[c] = -1;
-      }
-      for (long ky = 0; ky < g->fh; ky++) {
-        const long iy = oy * g->stride_h + ky - g->pad_top;
-        if (iy < 0 || iy >= g->in_h) continue;
-        for (long kx = 0; kx < g->fw; kx++) {
-          const long ix = ox * g->stride_w + kx - g->pad_left;
-          if (ix < 0 || ix >= W) continue;
-          const int32_t tap = (int32_t)(ky * g->fw + kx);
-          const float *restrict v = x + (iy * W + ix) * C;
-          for (long c = 0; c < C; c++) {
-            const int wins = v[c] > best[c]; /* NaN never wins */
-            best[c] = wins ? v[c] : best[c];
-            at[c] = wins ? tap : at[c];
-          }
-        }
-      }
+      window_argmax(g, x, oy, ox, best, at);
       const float *restrict d = dy + (oy * g->out_w + ox) * C;
       for (long ky = 0; ky < g->fh; ky++) {
         const long iy = oy * g->stride_h + ky - g->pad_top;
@@ -169,53 +180,19 @@ RL_INLINE void max_pool_grad_body(const rl_conv_geometry *g, const float *restri
           if (ix < 0 || ix >= W) continue;
           const int32_t tap = (int32_t)(ky * g->fw + kx);
           float *restrict p = dx + (iy * W + ix) * C;
-          for (long c = 0; c < C; c++) p[c] += at[c] == tap ? d[c] : 0.0f;
+          if (tiled) {
+            for (long c = 0; c < C; c++) p[c] = at[c] == tap ? d[c] : 0.0f;
+          } else {
+            for (long c = 0; c < C; c++) p[c] += at[c] == tap ? d[c] : 0.0f;
+          }
         }
       }
     }
 }
 RL_LEVEL_VARIANTS(max_pool_grad,
-                  (const rl_conv_geometry *g, const float *restrict x, const float *restrict dy, float *restrict dx, float *restrict best,
-                   int32_t *restrict at),
-                  (g, x, dy, dx, best, at))
-
-/*
- * Windows that tile the image exactly (stride = window, no padding, every pixel in one window: the
- * VanillaCNN's 2×2 pools): each pixel of dx is written once, dy where its tap won and 0 elsewhere,
- * so dx needs no clearing and no read-modify-write.
- */
-RL_INLINE void max_pool_grad_tiled_body(const rl_conv_geometry *g, const float *restrict x, const float *restrict dy, float *restrict dx,
-                                        float *restrict best, int32_t *restrict at) {
-  const long C = g->in_c, W = g->in_w;
-  for (long oy = 0; oy < g->out_h; oy++)
-    for (long ox = 0; ox < g->out_w; ox++) {
-      for (long c = 0; c < C; c++) {
-        best[c] = -INFINITY;
-        at[c] = -1;
-      }
-      for (long ky = 0; ky < g->fh; ky++)
-        for (long kx = 0; kx < g->fw; kx++) {
-          const int32_t tap = (int32_t)(ky * g->fw + kx);
-          const float *restrict v = x + ((oy * g->fh + ky) * W + ox * g->fw + kx) * C;
-          for (long c = 0; c < C; c++) {
-            const int wins = v[c] > best[c];
-            best[c] = wins ? v[c] : best[c];
-            at[c] = wins ? tap : at[c];
-          }
-        }
-      const float *restrict d = dy + (oy * g->out_w + ox) * C;
-      for (long ky = 0; ky < g->fh; ky++)
-        for (long kx = 0; kx < g->fw; kx++) {
-          const int32_t tap = (int32_t)(ky * g->fw + kx);
-          float *restrict p = dx + ((oy * g->fh + ky) * W + ox * g->fw + kx) * C;
-          for (long c = 0; c < C; c++) p[c] = at[c] == tap ? d[c] : 0.0f;
-        }
-    }
-}
-RL_LEVEL_VARIANTS(max_pool_grad_tiled,
-                  (const rl_conv_geometry *g, const float *restrict x, const float *restrict dy, float *restrict dx, float *restrict best,
-                   int32_t *restrict at),
-                  (g, x, dy, dx, best, at))
+                  (const rl_conv_geometry *g, int tiled, const float *restrict x, const float *restrict dy, float *restrict dx,
+                   float *restrict best, int32_t *restrict at),
+                  (g, tiled, x, dy, dx, best, at))
 
 /** Whether the windows tile the image exactly: stride = window, no padding, out·window = in. */
 static int windows_tile(const rl_conv_geometry *g) {
@@ -246,11 +223,7 @@ static void max_pool_grad_task(void *ctx, size_t image, int worker) {
   const size_t in = (size_t)(g->in_h * g->in_w * g->in_c), out = (size_t)(g->out_h * g->out_w * g->in_c);
   float *best = job->best + (size_t)worker * (size_t)g->in_c;
   int32_t *at = job->at + (size_t)worker * (size_t)g->in_c;
-  if (windows_tile(g)) {
-    RL_CHOOSE(max_pool_grad_tiled, job->level)(g, job->x + image * in, job->dy + image * out, job->out + image * in, best, at);
-  } else {
-    RL_CHOOSE(max_pool_grad, job->level)(g, job->x + image * in, job->dy + image * out, job->out + image * in, best, at);
-  }
+  RL_CHOOSE(max_pool_grad, job->level)(g, windows_tile(g), job->x + image * in, job->dy + image * out, job->out + image * in, best, at);
 }
 
 void rl_max_pool(const rl_conv_geometry *g, const float *x, float *y, int threads, rl_level level) {
