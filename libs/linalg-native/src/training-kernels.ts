@@ -15,7 +15,7 @@ export const CONV_GEOMETRY_LENGTH = 13;
 export type MatmulDims = Int32Array;
 
 export interface NativeTrainingKernelOptions {
-  /** Threads per call (default: RLSA_NATIVE_THREADS, else the CPUs available; at most 64). */
+  /** Threads per call, at most (default: RLSA_NATIVE_THREADS, else the CPUs available; at most 64); small calls use fewer (one per ~8·10⁶ multiply-adds or ~2.6·10⁵ elements), since waking a thread on a loaded machine can cost more than the work. */
   readonly threads?: number;
   /** SIMD path (default: RLSA_NATIVE_SIMD, else the best this CPU supports). */
   readonly level?: SimdLevel;

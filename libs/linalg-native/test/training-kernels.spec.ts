@@ -113,6 +113,7 @@ const CONVS: Conv[] = [
   { x: [3, 13, 11, 7], f: [3, 2, 7, 37], stride: [3, 2], pad: 'same' },
   { x: [1, 10, 10, 33], f: [5, 5, 33, 70], stride: [1, 1], pad: 'same' },
   { x: [5, 12, 12, 3], f: [5, 5, 3, 32], stride: [1, 1], pad: 'same' }, // the VanillaCNN's first layer, small
+  { x: [4, 16, 16, 32], f: [5, 5, 32, 48], stride: [1, 1], pad: 'same' }, // 3.9·10⁷ multiply-adds: several threads
 ];
 
 // Under CI the addon must have been built by `npm ci`: a missing addon is a failure there, not a skip.
@@ -157,7 +158,7 @@ describe.skipIf(!available)(`native training kernels${available ? '' : ` (skippe
         const cases = [
           [1, 1, 1, 1, 1, 1],
           [1, 1, 1, 13, 33, 7],
-          [1, 1, 1, 40, 256, 784], // the MLP's first layer, fewer rows
+          [1, 1, 1, 96, 256, 784], // the MLP's first layer, fewer rows (1.9·10⁷ multiply-adds: two threads)
           [3, 3, 3, 37, 19, 300],
           [4, 1, 4, 25, 70, 41],
           [4, 4, 1, 12, 32, 5],
@@ -186,8 +187,8 @@ describe.skipIf(!available)(`native training kernels${available ? '' : ` (skippe
       const native = nativeTrainingKernels({ level, threads: 3 })!;
 
       it(`${level}: SiLU and its sigmoid within float32 rounding of e^x in float64, and its gradient`, () => {
-        // Past the clamp (±100), around 0, NaN, and 3·10⁵ values over [-30, 30) (several chunks, three threads).
-        const x = Float32Array.from([-100, -88, -20, -1e-8, 0, 1e-8, 0.5, 20, 88, 100, Number.NaN, ...randomValues(300_000, 7).map((v) => 30 * v)]);
+        // Past the clamp (±100), around 0, NaN, and 6·10⁵ values over [-30, 30) (several chunks, two threads).
+        const x = Float32Array.from([-100, -88, -20, -1e-8, 0, 1e-8, 0.5, 20, 88, 100, Number.NaN, ...randomValues(600_000, 7).map((v) => 30 * v)]);
         const y = new Float32Array(x.length);
         const s = new Float32Array(x.length);
         native.silu(x, y, s);
@@ -217,6 +218,7 @@ describe.skipIf(!available)(`native training kernels${available ? '' : ` (skippe
           { x: [2, 8, 8, 32], f: [2, 2, 32, 32], stride: [2, 2], pad: 'valid' },
           { x: [3, 7, 5, 5], f: [3, 3, 5, 5], stride: [1, 1], pad: 'same' },
           { x: [1, 9, 6, 3], f: [3, 2, 3, 3], stride: [2, 3], pad: 'same' },
+          { x: [4, 64, 64, 32], f: [2, 2, 32, 32], stride: [2, 2], pad: 'valid' }, // 5·10⁵ values: two threads
         ] as Conv[]) {
           const g = geometry(c);
           const [n, h, w, ch, oh, ow, , fh, fw, sh, sw, pt, pl] = Array.from(g) as number[] as number[];

@@ -172,6 +172,7 @@ static int implicit_gemm(const im2col_view *v, const float *w, long N, const flo
   const rl_tile_kernel k = rl_tile_kernel_for(level);
   const long M = v->batch * v->out_h * v->out_w;
   const long K = v->fh * v->fw * v->src_c;
+  threads = rl_threads_for((double)M * (double)K * (double)N, RL_WORK_PER_THREAD, threads);
   const long lda = (K + 15) / 16 * 16;
   const long npanels = (N + k.nr - 1) / k.nr;
   float *wpack = rl_alloc_floats((size_t)(npanels * K * k.nr));
@@ -317,6 +318,7 @@ int rl_conv2d_backprop_filter(const rl_conv_geometry *g, const float *x, const f
   const long M = g->batch * g->out_h * g->out_w, K = g->fh * g->fw * g->in_c, N = g->out_c;
   const long blocks = (M + RL_CONV_KC - 1) / RL_CONV_KC;
   const long tasks = blocks < RL_CONV_REDUCTION_TASKS ? blocks : RL_CONV_REDUCTION_TASKS;
+  threads = rl_threads_for((double)M * (double)K * (double)N, RL_WORK_PER_THREAD, threads);
   /* Tile lanes computed per orientation (the rest are padding): take the smaller. */
   const int taps_rows = round_up(K, k.mr) * round_up(N, k.nr) <= round_up(N, k.mr) * round_up(K, k.nr);
   filter_job job = {&v, k, M, K, N, dy, blocks, tasks, taps_rows,

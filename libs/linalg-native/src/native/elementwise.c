@@ -97,12 +97,12 @@ static void silu_grad_task(void *ctx, size_t task, int worker) {
 
 void rl_silu(const float *x, float *y, float *s, size_t n, int threads, rl_level level) {
   chunk_job job = {level, x, NULL, NULL, y, s, n};
-  rl_parallel_for((n + RL_CHUNK - 1) / RL_CHUNK, threads, silu_task, &job);
+  rl_parallel_for((n + RL_CHUNK - 1) / RL_CHUNK, rl_threads_for((double)n, RL_ELEMENTS_PER_THREAD, threads), silu_task, &job);
 }
 
 void rl_silu_grad(const float *dy, const float *s, const float *x, float *dx, size_t n, int threads, rl_level level) {
   chunk_job job = {level, dy, s, x, dx, NULL, n};
-  rl_parallel_for((n + RL_CHUNK - 1) / RL_CHUNK, threads, silu_grad_task, &job);
+  rl_parallel_for((n + RL_CHUNK - 1) / RL_CHUNK, rl_threads_for((double)n, RL_ELEMENTS_PER_THREAD, threads), silu_grad_task, &job);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -228,11 +228,13 @@ static void max_pool_grad_task(void *ctx, size_t image, int worker) {
 
 void rl_max_pool(const rl_conv_geometry *g, const float *x, float *y, int threads, rl_level level) {
   pool_job job = {g, level, x, NULL, y, NULL, NULL};
-  rl_parallel_for((size_t)g->batch, threads, max_pool_task, &job);
+  const double elements = (double)g->batch * (double)(g->in_h * g->in_w * g->in_c);
+  rl_parallel_for((size_t)g->batch, rl_threads_for(elements, RL_ELEMENTS_PER_THREAD, threads), max_pool_task, &job);
 }
 
 int rl_max_pool_grad(const rl_conv_geometry *g, const float *x, const float *dy, float *dx, int threads, rl_level level) {
-  const int workers = rl_pool_workers((size_t)g->batch, threads);
+  const double elements = (double)g->batch * (double)(g->in_h * g->in_w * g->in_c);
+  const int workers = rl_pool_workers((size_t)g->batch, rl_threads_for(elements, RL_ELEMENTS_PER_THREAD, threads));
   float *best = malloc((size_t)workers * (size_t)g->in_c * sizeof(float));
   int32_t *at = malloc((size_t)workers * (size_t)g->in_c * sizeof(int32_t));
   if (best && at) {
@@ -276,7 +278,7 @@ int rl_sum_rows(const float *x, size_t rows, size_t cols, float *out, int thread
   double *acc = calloc(chunks * (cols == 0 ? 1 : cols), sizeof(double));
   if (!acc) return -1;
   sum_job job = {level, x, rows, cols, chunks, acc};
-  rl_parallel_for(chunks, threads, sum_task, &job);
+  rl_parallel_for(chunks, rl_threads_for((double)rows * (double)cols, RL_ELEMENTS_PER_THREAD, threads), sum_task, &job);
   for (size_t c = 0; c < cols; c++) {
     double s = 0.0;
     for (size_t k = 0; k < chunks; k++) s += acc[k * cols + c];

@@ -105,6 +105,7 @@ int rl_matmul(long batch, long batch_a, long batch_b, long m, long n, long k, co
     return 0;
   }
   const rl_tile_kernel kern = rl_tile_kernel_for(level);
+  threads = rl_threads_for((double)batch * (double)m * (double)n * (double)k, RL_WORK_PER_THREAD, threads);
   const long npanels = (n + kern.nr - 1) / kern.nr;
   const size_t per_b = (size_t)(npanels * k * kern.nr);
   float *bpack = rl_alloc_floats(per_b * (size_t)batch_b);

@@ -58,6 +58,12 @@ int rl_pool_workers(size_t tasks, int threads) {
   return n;
 }
 
+int rl_threads_for(double work, double per_thread, int threads) {
+  const double worth = work / per_thread;
+  if (!(worth >= 2.0)) return 1;
+  return worth < (double)threads ? (int)worth : threads;
+}
+
 void rl_parallel_for(size_t tasks, int threads, rl_task_fn fn, void *ctx) {
   int n = rl_pool_workers(tasks, threads);
   if (n <= 1 || pthread_mutex_trylock(&pool.busy) != 0) {

@@ -28,4 +28,17 @@ void rl_parallel_for(size_t tasks, int threads, rl_task_fn fn, void *ctx);
 /** Workers `rl_parallel_for` would use for this many tasks (for sizing per-worker scratch). */
 int rl_pool_workers(size_t tasks, int threads);
 
+/**
+ * Threads worth using for `work` units (multiply-adds, or elements): at most `threads`, and one
+ * more only per `per_thread` units. Waking a sleeping thread costs microseconds on a quiet machine
+ * and can cost milliseconds on a loaded one (it waits for a core), so small calls stay on the
+ * calling thread.
+ */
+int rl_threads_for(double work, double per_thread, int threads);
+
+/** Multiply-adds per thread below which products and convolutions use fewer threads (~0.2 ms of work). */
+#define RL_WORK_PER_THREAD 8e6
+/** Elements per thread below which the elementwise and pooling kernels use fewer threads. */
+#define RL_ELEMENTS_PER_THREAD 262144.0
+
 #endif
