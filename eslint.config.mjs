@@ -66,6 +66,8 @@ export default tseslint.config(
               ],
             },
             { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:core'] },
+            { sourceTag: 'scope:sources', onlyDependOnLibsWithTags: ['scope:core', 'scope:io', 'scope:data'] },
+            { sourceTag: 'scope:encoders', onlyDependOnLibsWithTags: ['scope:core', 'scope:io', 'scope:sources', 'scope:tfjs'] },
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['*'] },
           ],
         },
