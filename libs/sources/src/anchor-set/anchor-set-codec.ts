@@ -172,12 +172,16 @@ function littleEndianBytes(values: Uint8Array | Float32Array | Int32Array | Uint
 /** Sequential reads that refuse to run past the end (`bad_format`). */
 class Reader {
   private offset = 0;
+  private readonly bytes: Uint8Array;
   private readonly view: DataView;
 
   constructor(
-    private readonly bytes: Uint8Array,
+    bytes: Uint8Array,
     private readonly source: string,
   ) {
+    // A plain Uint8Array over the same memory: a Buffer's slice() is a view, and the typed
+    // arrays built from taken bytes must own copies of exactly their bytes.
+    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
