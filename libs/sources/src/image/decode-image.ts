@@ -1,6 +1,17 @@
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import type { Metadata, OutputInfo } from 'sharp';
 import { SourceError } from '../errors.ts';
 import type { ResizeRule } from './resize-rule.ts';
+
+/**
+ * sharp (libvips), loaded on first use: a party that brings only embeddings never loads the
+ * image library's native code.
+ */
+type Sharp = (typeof import('sharp'))['default'];
+let sharpLoaded: Promise<Sharp> | undefined;
+function loadSharp(): Promise<Sharp> {
+  sharpLoaded ??= import('sharp').then((m) => m.default);
+  return sharpLoaded;
+}
 
 /** The image formats a source reads, by content (not by file extension). */
 export const IMAGE_FORMATS = ['png', 'jpeg'] as const;
@@ -23,6 +34,7 @@ export interface ImageHeader {
  * naming `file`, for bytes that are not a PNG or JPEG image.
  */
 export async function readImageHeader(bytes: Uint8Array, file: string): Promise<ImageHeader> {
+  const sharp = await loadSharp();
   let metadata: Metadata;
   try {
     metadata = await sharp(bytes).metadata();
@@ -47,6 +59,7 @@ export async function decodeImage(
   target: { readonly height: number; readonly width: number; readonly channels: ChannelCount },
   resize: ResizeRule | undefined,
 ): Promise<Uint8Array> {
+  const sharp = await loadSharp();
   let image = sharp(bytes, { failOn: 'warning' }).removeAlpha().toColourspace(target.channels === 1 ? 'b-w' : 'srgb');
   if (resize !== undefined) {
     image = image.resize({ width: resize.width, height: resize.height, fit: resize.fit, kernel: resize.kernel, position: 'centre', background: { r: 0, g: 0, b: 0 } });
