@@ -33,6 +33,8 @@ import torch
 import torchvision
 from PIL import Image
 
+from onnx_metadata import with_metadata
+
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -43,24 +45,6 @@ def resnet18() -> torch.nn.Module:
     model = torchvision.models.resnet18(weights=None)
     model.fc = torch.nn.Identity()
     return model.eval()
-
-
-def varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def with_metadata(model: bytes, props: dict) -> bytes:
-    """Appends ModelProto.metadata_props (field 14) entries: protobuf merges appended fields."""
-    for key, value in props.items():
-        entry = b"\x0a" + varint(len(key)) + key.encode() + b"\x12" + varint(len(value)) + value.encode()
-        model += b"\x72" + varint(len(entry)) + entry
-    return model
 
 
 def export(a) -> dict:

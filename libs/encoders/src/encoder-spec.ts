@@ -1,3 +1,4 @@
+import { parseKindSpec } from '@rlsa/sources';
 import type { Encoder, EncoderKind } from './encoder.ts';
 import { ENCODER_KINDS } from './encoder.ts';
 import { openEmbeddingsFolder, type EmbeddingsFolder, type EmbeddingsFolderOptions } from './embeddings/embeddings-folder.ts';
@@ -13,13 +14,9 @@ export interface EncoderSpec {
 
 /** Parses an encoder spec (`invalid_argument` for anything else; the node's own model names are not specs). */
 export function parseEncoderSpec(text: string): EncoderSpec {
-  const colon = text.indexOf(':');
-  const kind = text.slice(0, Math.max(0, colon));
-  const location = text.slice(colon + 1);
-  if (colon < 0 || !(ENCODER_KINDS as readonly string[]).includes(kind) || location === '') {
-    throw new EncoderError('invalid_argument', `--model must be onnx:FILE.onnx, tfjs:DIR/model.json or embeddings:DIR, got "${text}"`);
-  }
-  return { kind: kind as EncoderKind, location };
+  const spec = parseKindSpec(text, ENCODER_KINDS);
+  if (spec === undefined) throw new EncoderError('invalid_argument', `--model must be onnx:FILE.onnx, tfjs:DIR/model.json or embeddings:DIR, got "${text}"`);
+  return spec;
 }
 
 /** Whether `--model` names a pretrained encoder or embeddings (rather than one of the node's own tfjs models). */

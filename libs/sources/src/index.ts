@@ -24,7 +24,7 @@ export { listImageFolder, type ImageFolderListing } from './image-folder/image-f
 export { openImageFolder, type ImageFolderOptions } from './image-folder/image-folder-source.ts';
 export { NPY_FOLDER_FILES, openNpyFolder, type NpyFolderFiles, type NpyFolderOptions } from './npy/npy-folder-source.ts';
 export { builtinSource, type BuiltinParts } from './builtin-source.ts';
-export { openSource, parseSourceSpec, SOURCE_KINDS, type OpenSourceOptions, type SourceKind, type SourceSpec } from './source-spec.ts';
+export { openSource, parseKindSpec, parseSourceSpec, SOURCE_KINDS, type OpenSourceOptions, type SourceKind, type SourceSpec } from './source-spec.ts';
 export {
   ANCHOR_DTYPES,
   ANCHOR_SET_KINDS,

@@ -16,15 +16,25 @@ export interface SourceSpec {
   readonly location: string;
 }
 
-/** Parses `imagefolder:DIR`, `npy:DIR` or `builtin:NAME` (`invalid_argument` otherwise). */
-export function parseSourceSpec(text: string): SourceSpec {
+/**
+ * Splits `KIND:LOCATION` (the location may hold colons) when KIND is one of `kinds` and the
+ * location is not empty; undefined otherwise (each flag words its own refusal).
+ */
+export function parseKindSpec<K extends string>(text: string, kinds: readonly K[]): { kind: K; location: string } | undefined {
   const colon = text.indexOf(':');
   const kind = text.slice(0, Math.max(0, colon));
   const location = text.slice(colon + 1);
-  if (colon < 0 || !(SOURCE_KINDS as readonly string[]).includes(kind) || location === '') {
+  if (colon < 0 || !(kinds as readonly string[]).includes(kind) || location === '') return undefined;
+  return { kind: kind as K, location };
+}
+
+/** Parses `imagefolder:DIR`, `npy:DIR` or `builtin:NAME` (`invalid_argument` otherwise). */
+export function parseSourceSpec(text: string): SourceSpec {
+  const spec = parseKindSpec(text, SOURCE_KINDS);
+  if (spec === undefined) {
     throw new SourceError('invalid_argument', `--data must be one of ${SOURCE_KINDS.map((k) => `${k}:${k === 'builtin' ? 'NAME' : 'DIR'}`).join(', ')}, got "${text}"`);
   }
-  return { kind: kind as SourceKind, location };
+  return spec;
 }
 
 /** Options of each kind of source; only the one of the spec's kind is read. */
