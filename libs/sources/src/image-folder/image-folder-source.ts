@@ -39,7 +39,7 @@ interface ScannedFolder {
  * Opens an image folder (see `listImageFolder` for the layout) as a source. Every file is read
  * once up front, a few at a time, to compute its id and content id (SHA-256 of its bytes, see
  * content-id.ts) and read its header; pixels are decoded only when batches are read, so memory
- * holds the file list and 20 bytes a sample, never the images. Refused before any batch:
+ * holds the file list and about 30 bytes a sample, never the images. Refused before any batch:
  * unreadable images, mixed sizes without `resize` (naming both files), two contents with one
  * user-given id. A truncated image whose header is intact is refused when its batch is read.
  */
