@@ -63,9 +63,10 @@ export function openEmbeddingsFolder(dir: string, options: EmbeddingsFolderOptio
       kind: 'embeddings',
       width,
       card: {
-        architecture: `embeddings ${dir} (${source.train.count + source.test.count} rows of ${width}, computed outside the node)`,
+        // The folder's name only: a card leaves the machine, paths do not.
+        architecture: `embeddings ${path.basename(path.resolve(dir))} (${source.train.count + source.test.count} rows of ${width}, computed outside the node)`,
         embeddingWidth: width,
-        details: { kind: 'embeddings', file: dir, input: `${width} features`, output: EMBEDDINGS_FILES.embeddings, runtime: 'none' },
+        details: { kind: 'embeddings', file: path.basename(path.resolve(dir)), input: `${width} features`, output: EMBEDDINGS_FILES.embeddings, runtime: 'none' },
       },
       embed: (batch) => {
         if (batch.shape.kind !== 'features' || batch.shape.width !== width || !(batch.values instanceof Float32Array)) {

@@ -28,8 +28,9 @@ export interface TfjsEncoderOptions {
 
 /**
  * A saved tfjs layers model cut at a named layer: embeddings are that layer's output for
- * normalised NHWC input. At open, the model's input shape is matched with the data's and the
- * layer's output must be [N, D] (`model_mismatch` otherwise, naming the file and the layers).
+ * normalised NHWC input (see `layersModelEncoder`). The embedding layer and the statistics come
+ * from the options, else from the model's `userDefinedMetadata` (`rlsa.embedding_output`,
+ * `rlsa.mean`, `rlsa.std`), else `embedding` and none.
  */
 export async function openTfjsEncoder(options: TfjsEncoderOptions): Promise<Encoder> {
   const { file } = options;
@@ -43,32 +44,69 @@ export async function openTfjsEncoder(options: TfjsEncoderOptions): Promise<Enco
     throw new EncoderError('bad_format', `tfjs cannot load the model (${error instanceof Error ? error.message : String(error)})`, { file, cause: error });
   }
   const metadata = new Map(Object.entries((model.getUserDefinedMetadata() ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
-  const layerName = options.embeddingLayer ?? metadata.get(METADATA_KEYS.embeddingOutput) ?? DEFAULT_EMBEDDING_LAYER;
-  const embedding = embeddingModel(model, layerName, options.input, file);
-  const width = embedding.outputs[0]!.shape[1] as number;
   const normalization = options.normalization ?? metadataNormalization(metadata, file);
+  return layersModelEncoder(model, {
+    input: options.input,
+    embeddingLayer: options.embeddingLayer ?? metadata.get(METADATA_KEYS.embeddingOutput) ?? DEFAULT_EMBEDDING_LAYER,
+    ...(normalization === undefined ? {} : { normalization }),
+    ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+    name: `${path.basename(path.dirname(file))}/${path.basename(file)}`,
+    file,
+    sha256: handler.sha256(),
+    backend: backend.backend,
+  });
+}
+
+export interface LayersModelEncoderOptions {
+  /** The shape of the samples it will embed; the model takes them NHWC. */
+  readonly input: SampleShape;
+  /** The layer whose output is the embedding. */
+  readonly embeddingLayer: string;
+  /** Input statistics (none: bytes scaled to [0, 1] only). */
+  readonly normalization?: Normalization;
+  /** Samples per predict call (default 64). */
+  readonly batchSize?: number;
+  /** What the model is, for the card (a file name, or e.g. `vanilla-cnn trained on this node`): no path. */
+  readonly name: string;
+  /** Where the model came from, for error messages (default `name`). */
+  readonly file?: string;
+  /** SHA-256 of the model's files, when it has some. */
+  readonly sha256?: string;
+  /** The tfjs backend in use, for the card. */
+  readonly backend: string;
+}
+
+/**
+ * A tfjs layers model in memory (loaded, or trained by the node) as an Encoder: the input shape
+ * must fit the data and the layer's output must be [N, D] (`model_mismatch` otherwise, naming
+ * the model and its layers). `dispose` disposes the model.
+ */
+export function layersModelEncoder(model: tfl.LayersModel, options: LayersModelEncoderOptions): Encoder {
+  const { input, normalization } = options;
+  const file = options.file ?? options.name;
+  const embedding = embeddingModel(model, options.embeddingLayer, input, file);
+  const width = embedding.outputs[0]!.shape[1] as number;
   const batchSize = options.batchSize ?? 64;
   const embed = async (batch: SampleBatch): Promise<Float32Array> => {
-    if (!sameShape(batch.shape, options.input)) {
-      throw new EncoderError('model_mismatch', `the model was opened for ${shapeText(options.input)} samples, got ${shapeText(batch.shape)}`, { file });
+    if (!sameShape(batch.shape, input)) {
+      throw new EncoderError('model_mismatch', `the model was opened for ${shapeText(input)} samples, got ${shapeText(batch.shape)}`, { file });
     }
     const x = modelInput(batch, normalization, 'NHWC');
     const size = x.length / Math.max(1, batch.count);
     const out = new Float32Array(batch.count * width);
     for (let start = 0; start < batch.count; start += batchSize) {
       const rows = Math.min(batchSize, batch.count - start);
-      const y = tf.tidy(() => embedding.predict(tf.tensor(x.subarray(start * size, (start + rows) * size), [rows, ...inputShape(options.input)])) as tf.Tensor);
+      const y = tf.tidy(() => embedding.predict(tf.tensor(x.subarray(start * size, (start + rows) * size), [rows, ...inputShape(input)])) as tf.Tensor);
       out.set(await y.data<'float32'>(), start * width);
       y.dispose();
     }
     checkFiniteRows(out, width, file, 'an output');
     return out;
   };
-  const card = tfjsCard(file, handler.sha256(), layerName, options.input, normalization, width, backend.backend);
   const dispose = async (): Promise<void> => {
     model.dispose();
   };
-  return { kind: 'tfjs', width, card, embed, embedAnchors: (anchors) => embedAnchorInputs({ embed }, anchors), dispose };
+  return { kind: 'tfjs', width, card: tfjsCard(options, width), embed, embedAnchors: (anchors) => embedAnchorInputs({ embed }, anchors), dispose };
 }
 
 /** The model from the input to `layerName`, after checking the input fits the data and the layer is [N, D]. */
@@ -96,18 +134,19 @@ function inputShape(shape: SampleShape): number[] {
   return shape.kind === 'image' ? [shape.height, shape.width, shape.channels] : [shape.width];
 }
 
-function tfjsCard(file: string, sha256: string, layer: string, input: SampleShape, normalization: Normalization | undefined, width: number, backend: string): ModelCard {
+function tfjsCard(options: LayersModelEncoderOptions, width: number): ModelCard {
+  const { input, normalization, sha256 } = options;
   return {
-    architecture: `tfjs ${path.basename(path.dirname(file))}/${path.basename(file)} (sha256 ${sha256.slice(0, 12)}), input ${shapeText(input)} NHWC, layer "${layer}" ${width}`,
+    architecture: `tfjs ${options.name}${sha256 === undefined ? '' : ` (sha256 ${sha256.slice(0, 12)})`}, input ${shapeText(input)} NHWC, layer "${options.embeddingLayer}" ${width}`,
     embeddingWidth: width,
     details: {
       kind: 'tfjs',
-      file: path.basename(file),
-      sha256,
+      file: options.name,
+      ...(sha256 === undefined ? {} : { sha256 }),
       input: `${shapeText(input)} NHWC`,
       normalization: normalization === undefined ? 'x/255' : `mean ${normalization.mean.join(',')} std ${normalization.std.join(',')}`,
-      output: layer,
-      runtime: `tfjs ${tf.version_core}, ${backend} backend`,
+      output: options.embeddingLayer,
+      runtime: `tfjs ${tf.version_core}, ${options.backend} backend`,
     },
   };
 }

@@ -39,7 +39,8 @@ describe('embeddings:DIR', () => {
     for await (const batch of source.train.batches(3)) rows.push(...(await encoder.embed(batch)));
     expect(Float32Array.from(rows)).toEqual(embeddings(4).data);
     expect(await encoder.embedAnchors({ count: 2, batch: () => Promise.reject(new Error('unused')) })).toEqual(embeddings(2).data);
-    expect(encoder.card.details['runtime']).toBe('none');
+    expect(encoder.card.details).toMatchObject({ runtime: 'none', file: path.basename(dir) });
+    expect(encoder.card.architecture).not.toContain(scratch);
   });
 
   it('loads no ML runtime, nor the image library (a child process whose module hooks refuse them)', () => {

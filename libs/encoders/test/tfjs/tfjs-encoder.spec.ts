@@ -77,6 +77,17 @@ describe('openTfjsEncoder', () => {
   });
 });
 
+describe('layersModelEncoder (@rlsa/encoders/tfjs)', () => {
+  it("wraps a model in memory (one the node trained) with the same embeddings, and names no path in its card", async () => {
+    const { layersModelEncoder } = await import('@rlsa/encoders/tfjs');
+    const encoder = layersModelEncoder(model, { input: SHAPE, embeddingLayer: 'embedding', normalization: STATS, name: 'vanilla-cnn trained on this node', backend: 'cpu' });
+    const saved = await openTfjsEncoder({ file, input: SHAPE, backend: 'cpu' });
+    expect(await encoder.embed(batch)).toEqual(await saved.embed(batch));
+    expect(encoder.card.architecture).toBe('tfjs vanilla-cnn trained on this node, input 6×6×3 NHWC, layer "embedding" 5');
+    expect(saved.card.architecture).not.toContain(scratch);
+  });
+});
+
 describe('openTfjsEncoder refuses what does not fit, naming the file', () => {
   it('a layer that does not exist (listing the layers), another input size', async () => {
     await expect(openTfjsEncoder({ file, input: SHAPE, backend: 'cpu', embeddingLayer: 'penultimate' })).rejects.toMatchObject({
