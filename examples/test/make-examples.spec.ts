@@ -4,7 +4,7 @@ import path from 'node:path';
 import { anchorBatch, anchorSetFingerprint, formatSampleId, openImageFolder, openNpyFolder, readAnchorSet, type DataSource } from '@rlsa/sources';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeExamples, PARTY_SLICES } from '../make-examples.ts';
-import { openEmbeddings, parseEncoderSpec } from '@rlsa/encoders';
+import { anchorInputs, openEmbeddings, parseEncoderSpec } from '@rlsa/encoders';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'examples-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -45,7 +45,7 @@ describe('examples/make-examples.ts', () => {
     const anchors = await readAnchorSet(path.join(out, 'anchors'));
     expect(anchorSetFingerprint(anchors)).toBe(manifest.anchorFingerprint);
     expect((await anchorBatch(anchors, { shape: a.shape })).count).toBe(16);
-    expect((await c.encoder.embedAnchors({ count: 16, batch: () => Promise.reject(new Error('unused')) })).length).toBe(16 * c.encoder.width);
+    expect((await c.encoder.embedAnchors(anchorInputs(anchors, { shape: c.source.shape }))).length).toBe(16 * c.encoder.width);
     expect(JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'))).toEqual(manifest);
     b.close();
     c.source.close();

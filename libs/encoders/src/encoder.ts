@@ -1,4 +1,4 @@
-import type { SampleBatch } from '@rlsa/sources';
+import { anchorBatch, anchorCount, type AnchorBatchOptions, type AnchorSet, type SampleBatch } from '@rlsa/sources';
 import { EncoderError } from './errors.ts';
 
 /** The kinds of `--model KIND:WHERE` this library opens (the node's own tfjs models are trained elsewhere). */
@@ -19,6 +19,11 @@ export interface AnchorInputs {
   readonly count: number;
   /** The anchors as one batch of the node's inputs (`anchorBatch` of @rlsa/sources). */
   batch(): Promise<SampleBatch>;
+}
+
+/** A run's anchor set as an encoder's anchor inputs: decoded (`anchorBatch`) only if the encoder asks. */
+export function anchorInputs(set: AnchorSet, options: AnchorBatchOptions): AnchorInputs {
+  return { count: anchorCount(set), batch: () => anchorBatch(set, options) };
 }
 
 /**
