@@ -186,6 +186,8 @@ async function main(): Promise<void> {
     for (const threads of threadCounts) {
       (ts[threads] ??= []).push(runTypescript(big, model.file, threads));
       if (torch) (py[threads] ??= []).push(runTorch(big, threads));
+      const last = (runs: Measurement[] | undefined) => (runs === undefined ? '-' : runs[runs.length - 1]!.imagesPerSecond.toFixed(2));
+      process.stderr.write(`round ${round + 1}/${rounds}, ${threads} thread(s): typescript ${last(ts[threads])} images/s, pytorch ${last(py[threads])}\n`);
     }
   }
   const smallRuns = threadCounts.map((threads) => runTypescript(small, model.file, threads));
@@ -199,6 +201,9 @@ async function main(): Promise<void> {
           typescript: { ...mine, peakRssMbSmallFolder: round(smallRuns[k]!.peakRssMb, 1), scanSecondsMedian: round(median(ts[threads]!.map((r) => r.scanSeconds ?? 0))) },
           pytorch: theirs,
           ratioImagesPerSecond: theirs === undefined ? undefined : round(mine['imagesPerSecond']! / theirs['imagesPerSecond']!),
+          // Each round's own ratio (its two runs were made back to back, under the same load), and their median.
+          ratioImagesPerSecondByRound: torch ? ts[threads]!.map((r, i) => round(r.imagesPerSecond / py[threads]![i]!.imagesPerSecond)) : undefined,
+          ratioImagesPerSecondMedianOfRounds: torch ? round(median(ts[threads]!.map((r, i) => r.imagesPerSecond / py[threads]![i]!.imagesPerSecond))) : undefined,
           ratioCpuSecondsPerImage: theirs === undefined ? undefined : round(theirs['cpuSecondsPerImage']! / mine['cpuSecondsPerImage']!),
           rounds: { typescript: ts[threads], pytorch: torch ? py[threads] : undefined },
         },
