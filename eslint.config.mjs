@@ -50,6 +50,8 @@ const depConstraints = [
   },
   { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:core'] },
   { sourceTag: 'scope:options', onlyDependOnLibsWithTags: ['scope:core'] },
+  { sourceTag: 'scope:sources', onlyDependOnLibsWithTags: ['scope:core', 'scope:io', 'scope:data'] },
+  { sourceTag: 'scope:encoders', onlyDependOnLibsWithTags: ['scope:core', 'scope:io', 'scope:sources', 'scope:tfjs'] },
   { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['*'] },
   // Outside the product: benchmarks, deployment tests, workspace scripts.
   { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['*'] },

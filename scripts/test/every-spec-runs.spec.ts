@@ -36,7 +36,7 @@ function specFiles(dir: string): string[] {
   return out;
 }
 
-const projectDirs = ['apps', 'libs'].flatMap((group) => readdirSync(join(root, group)).map((name) => `${group}/${name}`)).concat(['deploy', 'bench', 'scripts']);
+const projectDirs = ['apps', 'libs'].flatMap((group) => readdirSync(join(root, group)).map((name) => `${group}/${name}`)).concat(['deploy', 'bench', 'scripts', 'examples']);
 const projects = projectDirs.map(projectAt).filter((p): p is Project => p !== undefined);
 
 describe('the workspace', () => {
