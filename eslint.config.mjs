@@ -47,7 +47,8 @@ export default tseslint.config(
             { sourceTag: 'scope:tfjs', onlyDependOnLibsWithTags: ['scope:core', 'scope:tfjs', 'scope:native'] },
             { sourceTag: 'scope:wire', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto'] },
             { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire'] },
-            { sourceTag: 'scope:aggregator', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:native'] },
+            { sourceTag: 'scope:charts', onlyDependOnLibsWithTags: ['scope:core'] },
+            { sourceTag: 'scope:aggregator', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:native', 'scope:charts'] },
             {
               sourceTag: 'scope:trainer',
               onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:data', 'scope:tfjs', 'scope:native', 'scope:client'],
@@ -65,6 +66,7 @@ export default tseslint.config(
                 'scope:client',
                 'scope:trainer',
                 'scope:aggregator',
+                'scope:charts',
               ],
             },
             { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:core'] },

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { selectAnchors, type AnchorStrategy, type Matrix, type Scenario } from '@rlsa/core';
 import { createAggregatorClient, type AggregatorClient, type SpaceRows } from '@rlsa/client';
+import { pca2 } from '@rlsa/charts';
 import { linalgForWork } from '@rlsa/linalg-tfjs';
 import {
   TEST_ID_OFFSET,
@@ -23,7 +24,6 @@ import { classMetrics, ckaVsReference, isTestId, naiveSpace, NAIVE_DEFINITION, s
 import { writeNpy } from '@rlsa/npy';
 import { paperDifferences, renderReport, type ReportViews } from './report.ts';
 import { readPaperResults } from './paper-results.ts';
-import { pca2 } from './pca.ts';
 import { instanceNormalize, PROBE_DEFAULTS, type ProbeResult } from './probe.ts';
 import { trainProbes } from './probe-pool.ts';
 import { lastMessage, parseListeningLine, ProcessGroup, SimulationError, waitForLine, type ManagedProcess } from './processes.ts';
