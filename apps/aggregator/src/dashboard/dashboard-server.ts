@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -57,6 +58,8 @@ export async function startDashboard(deps: DashboardDeps, options: DashboardOpti
   }
   const closing = new AbortController();
   const shutdown = AbortSignal.any([deps.shutdown, closing.signal]);
+  // Each live-update stream listens to it.
+  setMaxListeners(limits.maxEventStreams + 8, shutdown);
   const routes = new DashboardRoutes({ ...deps, shutdown }, limits, options.tls !== undefined);
   const router = new Router(routes.routes());
   const server = createServerFor(options.tls, limits, (request, response) => void answer(router, routes, deps.log, request, response));
@@ -84,7 +87,14 @@ export async function startDashboard(deps: DashboardDeps, options: DashboardOpti
 
 /** The HTTP(S) server with the limits on heads, whole requests, idle connections and their number. */
 function createServerFor(tls: DashboardOptions['tls'], limits: DashboardLimits, listener: (request: IncomingMessage, response: ServerResponse) => void): Server {
-  const bounds = { maxHeaderSize: limits.maxHeaderBytes, requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.headersTimeoutMs, keepAliveTimeout: 5_000 };
+  // connectionsCheckingInterval: how often node enforces the two timeouts (default 30 s).
+  const bounds = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    connectionsCheckingInterval: 1_000,
+    keepAliveTimeout: 5_000,
+  };
   const server: Server =
     tls === undefined ? createHttpServer(bounds, listener) : createHttpsServer({ ...bounds, cert: tls.cert, key: tls.key, handshakeTimeout: limits.headersTimeoutMs }, listener);
   server.maxConnections = limits.maxConnections;

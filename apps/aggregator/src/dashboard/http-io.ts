@@ -43,13 +43,17 @@ export async function readForm(request: IncomingMessage, maxBytes: number): Prom
   return new URLSearchParams(body);
 }
 
-/** Whether a form post comes from a page of this origin: a cross-site request (browsers send Sec-Fetch-Site and Origin) is not. */
+/**
+ * Whether a form post comes from a page of this origin. Browsers say so in Sec-Fetch-Site; without
+ * it, an Origin header must name this host. Under Referrer-Policy: no-referrer a browser sends
+ * "Origin: null" even for its own origin, so null (like no Origin: curl, scripts) decides nothing;
+ * the SameSite=Strict cookie is the other guard.
+ */
 export function sameOrigin(request: IncomingMessage): boolean {
   const site = request.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  if (site !== undefined) return site === 'same-origin' || site === 'none';
   const origin = request.headers.origin;
-  if (origin === undefined) return true;
-  if (origin === 'null') return false;
+  if (origin === undefined || origin === 'null') return true;
   try {
     return new URL(origin).host === request.headers.host;
   } catch {

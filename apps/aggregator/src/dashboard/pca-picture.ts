@@ -24,7 +24,7 @@ export function evenlySpaced(sorted: Uint32Array, count: number): Uint32Array {
  * The merged rows of `ids` as one N×D float32 matrix with their labels (-1: unknown). Memory:
  * N·D·4 bytes, N bounded by the caller.
  */
-function mergedRows(reads: RunReads, runId: string, ids: Uint32Array): { data: Float32Array; cols: number; labels: number[] } {
+function mergedRows(reads: Pick<RunReads, 'merged'>, runId: string, ids: Uint32Array): { data: Float32Array; cols: number; labels: number[] } {
   let data = new Float32Array(0);
   let cols = 0;
   const labels: number[] = [];
@@ -43,7 +43,7 @@ function mergedRows(reads: RunReads, runId: string, ids: Uint32Array): { data: F
  * rendered to SVG with the simulation report's renderer. Cost: O(iterations · N · D) for the PCA
  * with N ≤ maxRows and D the run's anchors.
  */
-export async function drawPca(reads: RunReads, runId: string, sortedIds: Uint32Array, maxRows: number): Promise<PcaPicture> {
+export async function drawPca(reads: Pick<RunReads, 'merged'>, runId: string, sortedIds: Uint32Array, maxRows: number): Promise<PcaPicture> {
   const ids = evenlySpaced(sortedIds, maxRows);
   const { data, cols, labels } = mergedRows(reads, runId, ids);
   const pca = pca2({ rows: ids.length, cols, data }, { iterations: 200, tolerance: 1e-8 });

@@ -17,8 +17,8 @@ export class RunViews {
   private readonly views = new Map<string, { cka: ThrottledComputation<Evaluation>; pca: ThrottledComputation<PcaPicture> }>();
 
   constructor(
-    private readonly runs: RunDirectory,
-    private readonly reads: RunReads,
+    private readonly runs: Pick<RunDirectory, 'run' | 'status'>,
+    private readonly reads: Pick<RunReads, 'evaluate' | 'merged'>,
     private readonly limits: { intervalMs: number; pcaSampleRows: number },
   ) {}
 

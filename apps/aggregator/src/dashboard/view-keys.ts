@@ -10,13 +10,14 @@ function digest(text: string): string {
 
 /**
  * The version of the data the CKA table is computed from: every node's relative rows (the
- * reference's and each trainer's, which also make the merged space). Null while Evaluate cannot
- * answer (no reference, or no reference row yet).
+ * reference's and each trainer's, which also make the merged space), and whether the reference
+ * finished (the table says so). Null while Evaluate cannot answer (no reference, or no reference
+ * row yet).
  */
 export function evaluationKey(status: RunStatusView): string | null {
   const reference = status.nodes.find((node) => node.role === 'reference');
   if (reference === undefined || reference.relativeRows === 0) return null;
-  return digest(status.nodes.map((node) => `${node.role} ${node.nodeId} ${node.relativeRows}`).join('\n'));
+  return digest([`reference finished ${reference.finished}`, ...status.nodes.map((node) => `${node.role} ${node.nodeId} ${node.relativeRows}`)].join('\n'));
 }
 
 /** The version of the merged space (the trainers' relative rows make it). Null below MIN_PCA_SAMPLES samples. */

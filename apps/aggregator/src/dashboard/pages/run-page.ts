@@ -38,7 +38,8 @@ function summary(status: RunStatusView): SafeHtml {
   return html`<dl class="summary">
   <div><dt>Anchors</dt><dd>${config.anchorIds.length}</dd></div>
   <div><dt>Similarity</dt><dd>${config.similarity}${config.center ? ' (centred)' : ''}</dd></div>
-  <div><dt>Encodings</dt><dd>${config.acceptedEncodings.join(', ')}</dd></div>
+  <div><dt>Absolute spaces</dt><dd>${config.allowAbsolute ? 'allowed' : 'not allowed'}</dd></div>
+  <div><dt>Encodings</dt><dd>${config.acceptedEncodings.length === 0 ? 'any' : config.acceptedEncodings.join(', ')}</dd></div>
   <div><dt>Nodes</dt><dd data-live="nodes">${live.nodes}</dd></div>
   <div><dt>Merged samples</dt><dd data-live="mergedSamples">${live.mergedSamples}</dd></div>
   <div><dt>Updated</dt><dd data-live="updated">${live.updated}</dd></div>

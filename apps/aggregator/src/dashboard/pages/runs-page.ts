@@ -22,7 +22,7 @@ function runRow(status: RunStatusView): SafeHtml {
 export function runsPage(viewer: Viewer, runs: readonly RunStatusView[]): SafeHtml {
   const body =
     runs.length === 0
-      ? html`<tr><td colspan="6">No run yet.</td></tr>`
+      ? html`<tr class="empty"><td colspan="6">No run yet.</td></tr>`
       : runs.map(runRow);
   const main = html`<h1>Runs</h1>
 <div class="scroll" role="region" aria-labelledby="runs-caption" tabindex="0">
