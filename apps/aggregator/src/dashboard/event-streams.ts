@@ -44,7 +44,9 @@ export class EventStreams {
     response.on('close', end);
     this.shutdown.addEventListener('abort', end);
     this.open.add(response);
-    const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), this.limits.heartbeatMs);
+    const heartbeat = setInterval(() => {
+      if (!ended.signal.aborted && response.writableLength === 0) response.write(': heartbeat\n\n');
+    }, this.limits.heartbeatMs);
     try {
       response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
       await this.pump(response, source, ended.signal);
