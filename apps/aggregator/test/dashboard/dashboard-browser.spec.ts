@@ -113,10 +113,6 @@ describe.skipIf(!chromium.ready)('the dashboard in headless Chromium', () => {
   });
 
   it('signs in, sees the run and its nodes, the rows growing live without a reload, then the CKA table equal to Evaluate', async () => {
-    const trainer = pacedNode(agg, 'trainer-a', 'trainer', TRAINER_ROWS, 1, 400);
-    nodes.push(trainer);
-    await trainer.waitFor(/ack 0\n/);
-
     await page.goto(`${agg.base}runs/${RUN}`);
     expect(await signIn(page, TOKENS.admin)).toBe(303);
     await page.waitForURL(`${agg.base}runs/${RUN}`);
@@ -126,25 +122,28 @@ describe.skipIf(!chromium.ready)('the dashboard in headless Chromium', () => {
     await page.getByRole('link', { name: 'Runs' }).click();
     await page.getByRole('link', { name: RUN }).click();
     await page.waitForURL(`${agg.base}runs/${RUN}`);
-    expect(await nodeCell(page, 'trainer-a', 'role')).toBe('trainer');
-    expect(await nodeCell(page, 'trainer-a', 'model')).toBe('mlp (8-d, task accuracy 0.500)');
+    expect(await page.locator('#nodes tbody').textContent()).toBe('No node has joined yet.');
 
-    // Live: the row count read from the page while the node uploads, with no navigation in between.
+    // A node joins and uploads while the page is open: its row appears and its count grows, with no navigation in between.
     await page.evaluate('window.sameDocument = true');
+    nodes.push(pacedNode(agg, 'trainer-a', 'trainer', TRAINER_ROWS, 1, 300));
+    await waitUntil(async () => (await nodeCell(page, 'trainer-a', 'role')) === 'trainer', 60_000, "the trainer's row");
+    expect(await nodeCell(page, 'trainer-a', 'model')).toBe('mlp (8-d, task accuracy 0.500)');
     const seen: number[] = [];
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       const rows = Number((await nodeCell(page, 'trainer-a', 'relativeRows')).replace(/,/g, ''));
       if (seen.at(-1) !== rows) seen.push(rows);
+      if (seen.length === 2) await page.screenshot({ path: `${ARTIFACTS}run-uploading-1280x800.png`, fullPage: true });
       if ((await nodeCell(page, 'trainer-a', 'finished')) === 'yes') break;
       await page.waitForTimeout(100);
     }
+    console.info(`trainer-a's relative rows as the page showed them: ${seen.join(' ')}`);
     expect(new Set(seen).size).toBeGreaterThanOrEqual(2);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     expect(seen.at(-1)).toBe(TRAINER_ROWS);
     expect(await page.evaluate('window.sameDocument')).toBe(true);
     expect(await page.getByRole('status').first().textContent()).toBe('Live updates: on');
-    await page.screenshot({ path: `${ARTIFACTS}run-uploading-1280x800.png`, fullPage: true });
 
     // The reference uploads and finishes: the CKA table appears, with Evaluate's numbers.
     nodes.push(pacedNode(agg, 'ref', 'reference', TRAINER_ROWS, 2, 20));
