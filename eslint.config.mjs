@@ -27,7 +27,8 @@ const depConstraints = [
   { sourceTag: 'scope:tfjs', onlyDependOnLibsWithTags: ['scope:core', 'scope:tfjs', 'scope:native'] },
   { sourceTag: 'scope:wire', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto'] },
   { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire'] },
-  { sourceTag: 'scope:aggregator', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:native', 'scope:options'] },
+  { sourceTag: 'scope:charts', onlyDependOnLibsWithTags: ['scope:core'] },
+  { sourceTag: 'scope:aggregator', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:native', 'scope:options', 'scope:charts'] },
   {
     sourceTag: 'scope:trainer',
     onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:data', 'scope:tfjs', 'scope:native', 'scope:client', 'scope:options'],
@@ -46,6 +47,7 @@ const depConstraints = [
       'scope:trainer',
       'scope:aggregator',
       'scope:options',
+      'scope:charts',
     ],
   },
   { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:core'] },

@@ -22,7 +22,7 @@ const PROBED_FILES = [
 ] as const;
 
 /** Programs specs run when they are on the PATH. */
-const PROBED_TOOLS = ['openssl', 'ip', 'python3'] as const;
+const PROBED_TOOLS = ['openssl', 'ip', 'python3', 'chromium'] as const;
 
 const ADDON_DIR = 'libs/linalg-native/build';
 

@@ -40,6 +40,7 @@ export const AGGREGATOR_OPTIONS = defineOptions({
       port: integer('--port <port>', 'gRPC port; 0 picks a free one (logged)', { ...port, default: 50051 }),
       metricsPort: integer('--metrics-port <port>', 'serve Prometheus /metrics over HTTP on this port (0 = a free one); off when absent', port),
       healthPort: integer('--health-port <port>', 'also serve grpc.health.v1 alone, plaintext, on this port (0 = a free one): for probes under mTLS', port),
+      httpPort: integer('--http-port <port>', 'serve the read-only dashboard on this port (HTTPS under TLS; 0 = a free one); off when absent', port),
       maxReceiveMb: decimal('--max-receive-mb <mb>', 'largest request message in MiB (bigger chunks: RESOURCE_EXHAUSTED)', {
         accept: (n) => n > 0,
         expected: 'a positive number',
@@ -102,6 +103,7 @@ export async function aggregatorOptionsFromSettings(settings: AggregatorSettings
     port: network.port,
     ...(network.metricsPort !== undefined ? { metricsPort: network.metricsPort } : {}),
     ...(network.healthPort !== undefined ? { healthPort: network.healthPort } : {}),
+    ...(network.httpPort !== undefined ? { httpPort: network.httpPort } : {}),
     ...(security.tokensFile !== undefined ? { tokens: loadTokensFile(security.tokensFile) } : {}),
     ...(tls !== undefined ? { tls } : {}),
     insecure: security.insecure,
