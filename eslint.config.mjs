@@ -27,10 +27,11 @@ const depConstraints = [
   { sourceTag: 'scope:tfjs', onlyDependOnLibsWithTags: ['scope:core', 'scope:tfjs', 'scope:native'] },
   { sourceTag: 'scope:wire', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto'] },
   { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire'] },
-  { sourceTag: 'scope:aggregator', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:native', 'scope:options'] },
+  { sourceTag: 'scope:charts', onlyDependOnLibsWithTags: ['scope:core'] },
+  { sourceTag: 'scope:aggregator', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:native', 'scope:options', 'scope:charts', 'scope:sources'] },
   {
     sourceTag: 'scope:trainer',
-    onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:data', 'scope:tfjs', 'scope:native', 'scope:client', 'scope:options'],
+    onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:data', 'scope:tfjs', 'scope:native', 'scope:client', 'scope:options', 'scope:sources'],
   },
   {
     sourceTag: 'scope:simulation',
@@ -46,11 +47,18 @@ const depConstraints = [
       'scope:trainer',
       'scope:aggregator',
       'scope:options',
+      'scope:charts',
     ],
   },
   { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:core'] },
   { sourceTag: 'scope:options', onlyDependOnLibsWithTags: ['scope:core'] },
+  { sourceTag: 'scope:sources', onlyDependOnLibsWithTags: ['scope:core', 'scope:io', 'scope:data'] },
+  { sourceTag: 'scope:encoders', onlyDependOnLibsWithTags: ['scope:core', 'scope:io', 'scope:sources', 'scope:tfjs'] },
   { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['*'] },
+  // Outside the product: benchmarks, deployment tests, workspace scripts.
+  { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['*'] },
+  { sourceTag: 'scope:deploy', onlyDependOnLibsWithTags: ['*'] },
+  { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
 ];
 
 export default tseslint.config(

@@ -17,7 +17,7 @@
 import { Metadata, Server, ServerCredentials, credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import type { Client, ClientDuplexStream, ServerDuplexStream, ServiceDefinition } from '@grpc/grpc-js';
 import { widenHttp2Windows } from '@rlsa/aggregator';
-import { createAggregatorClient } from '@rlsa/client';
+import { createAggregatorClient, encodeMatrix, sampleIdBytes, toSampleIds } from '@rlsa/client';
 import type { UploadChunkInput } from '@rlsa/client';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -312,7 +312,6 @@ async function main(): Promise<void> {
   // Byte size of each UploadChunk message on the wire: values + ids (8 bytes each) + framing (measured once).
   const { create, toBinary } = await import('@bufbuild/protobuf');
   const { UploadChunkSchema, SpaceKind } = await import('@rlsa/proto');
-  const { encodeMatrix, sampleIdBytes, toSampleIds } = await import('@rlsa/client');
   const messageBytes: number[] = [];
   for (let k = 0; k < NODES; k += 1) {
     for (const chunk of nodeChunks(k, pool)) {

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { loadRunFile } from '@rlsa/aggregator';
 import { readSettingsFile } from '@rlsa/options';
-import { AGGREGATOR_COMMAND_OPTIONS } from '../../apps/cli/src/commands/aggregator.ts';
+import { AGGREGATOR_COMMAND_OPTIONS } from '@rlsa/cli/commands/aggregator';
 import { runFileText } from '../scripts/make-run-file.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
-import { buildProgram } from '../../apps/cli/src/program.ts';
+import { buildProgram } from '@rlsa/cli/program';
 import {
   composeSettings,
   dockerfileSettings,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addToken, initCa, issueCertificate } from '@rlsa/ops';
-import { buildProgram } from '../../apps/cli/src/program.ts';
+import { buildProgram } from '@rlsa/cli/program';
 import { runFileText } from '../scripts/make-run-file.ts';
 import { createTestNetwork, listNetns, netnsUnavailableReason, type TestNetwork } from './netns.ts';
 import { runRlsa, startAggregator, type CliResult, type RunningAggregator } from './processes.ts';

@@ -2,8 +2,18 @@
   "targets": [
     {
       "target_name": "rlsa_linalg_native",
-      "sources": ["src/native/binding.c", "src/native/gemm.c"],
-      "cflags": ["-O3", "-std=gnu11", "-pthread", "-fno-math-errno"],
+      "sources": [
+        "src/native/binding.c",
+        "src/native/binding-train.c",
+        "src/native/napi-args.c",
+        "src/native/gemm.c",
+        "src/native/tile.c",
+        "src/native/pool.c",
+        "src/native/conv.c",
+        "src/native/matmul.c",
+        "src/native/elementwise.c"
+      ],
+      "cflags": ["-O3", "-std=gnu11", "-pthread", "-fno-math-errno", "-fno-trapping-math"],
       "cflags!": ["-O2", "-O0"],
       "ldflags": ["-pthread"],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -7,6 +7,7 @@ import { openAggregatorCore } from './aggregator-core.ts';
 import type { AggregatorCore } from './aggregator-core.ts';
 import { Authenticator } from './auth.ts';
 import type { TokenEntry } from './auth.ts';
+import { startDashboard } from './dashboard/dashboard-server.ts';
 import { AggregatorError } from './errors.ts';
 import { widenHttp2Windows } from './http2-window.ts';
 import { AggregatorMetrics } from './metrics.ts';
@@ -29,6 +30,8 @@ export interface AggregatorOptions {
   port?: number;
   /** Prometheus /metrics HTTP port (0 = a free port); undefined = no metrics endpoint. */
   metricsPort?: number;
+  /** The read-only dashboard's port (HTTPS under TLS; 0 = a free port); undefined = no dashboard. */
+  httpPort?: number;
   /**
    * A second, plaintext gRPC port serving only grpc.health.v1 (0 = a free port), for probes that
    * cannot present a client certificate under mTLS; undefined = none. Health is on the main port too.
@@ -53,6 +56,7 @@ export interface AggregatorHandle {
   readonly port: number;
   readonly metricsPort: number | undefined;
   readonly healthPort: number | undefined;
+  readonly httpPort: number | undefined;
   readonly metrics: AggregatorMetrics;
   /** Replaces the tokens (e.g. the tokens file re-read on SIGHUP); calls in progress keep their principal. */
   reloadTokens(tokens: readonly TokenEntry[]): void;
@@ -94,6 +98,9 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     if (!widenHttp2Windows(server)) log.debug('grpc-js internals changed: HTTP/2 windows stay at their defaults');
     const healthPort = await serveHealthPort(health, bindHost, options.healthPort, teardown);
     const metricsPort = await serveMetrics(metrics, host, options.metricsPort, teardown);
+    const dashboardDeps = { ...core, authenticator, log: log.child({ component: 'dashboard' }), shutdown: draining.signal };
+    const dashboardOptions = { host, port: options.httpPort ?? 0, loopback: isLoopback(host), insecure: options.insecure === true, tls: options.tls };
+    const dashboard = options.httpPort === undefined ? undefined : teardown.add(await startDashboard(dashboardDeps, dashboardOptions), (d) => d.close());
     const shutdown = drainOnce(async (graceMs) => {
       draining.abort(shuttingDown());
       health.notServing();
@@ -103,9 +110,10 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     });
     const reloadTokens = (tokens: readonly TokenEntry[]): void => {
       authenticator.replace(tokens);
+      dashboard?.endSessions();
       log.info({ tokens: tokens.length }, 'tokens reloaded');
     };
-    return { host, port, metricsPort, healthPort, metrics, reloadTokens, shutdown };
+    return { host, port, metricsPort, healthPort, httpPort: dashboard?.port, metrics, reloadTokens, shutdown };
   } catch (error: unknown) {
     await teardown.run();
     throw error;

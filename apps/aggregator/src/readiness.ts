@@ -10,6 +10,8 @@ export interface ListeningAnnouncement {
   readonly port: number;
   readonly metricsPort: number | null;
   readonly healthPort: number | null;
+  /** The dashboard's port (`--http-port`), null when it is off. */
+  readonly httpPort: number | null;
   readonly dataDir: string;
 }
 
@@ -27,9 +29,11 @@ export function parseListeningLine(line: string): ListeningAnnouncement | undefi
   } catch {
     return undefined;
   }
-  const { msg, host, port, metricsPort, healthPort, dataDir } = parsed;
+  const { msg, host, port, metricsPort, healthPort, httpPort, dataDir } = parsed;
   const portOrNull = (value: unknown): value is number | null => value === null || (typeof value === 'number' && Number.isInteger(value) && value > 0);
   if (msg !== LISTENING_MESSAGE || typeof host !== 'string' || typeof dataDir !== 'string') return undefined;
   if (typeof port !== 'number' || !(port > 0) || !portOrNull(metricsPort) || !portOrNull(healthPort)) return undefined;
-  return { host, port, metricsPort, healthPort, dataDir };
+  const dashboardPort = httpPort ?? null;
+  if (!portOrNull(dashboardPort)) return undefined;
+  return { host, port, metricsPort, healthPort, httpPort: dashboardPort, dataDir };
 }

@@ -2,10 +2,7 @@
 // the command line registers them at every start through `@rlsa/aggregator/settings`.
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import YAML from 'yaml';
-import type { EncodingName, RunConfigInput, SimilarityName } from '@rlsa/wire';
 import { choice, decimal, defineOptions, integer, list, text, toggle, type OptionValues } from '@rlsa/options';
-import type { RunConfig } from '@rlsa/proto';
 import type { AggregatorOptions } from './aggregator-server.ts';
 import { AggregatorError } from './errors.ts';
 import { DURABILITIES } from './storage/schema.ts';
@@ -43,6 +40,7 @@ export const AGGREGATOR_OPTIONS = defineOptions({
       port: integer('--port <port>', 'gRPC port; 0 picks a free one (logged)', { ...port, default: 50051 }),
       metricsPort: integer('--metrics-port <port>', 'serve Prometheus /metrics over HTTP on this port (0 = a free one); off when absent', port),
       healthPort: integer('--health-port <port>', 'also serve grpc.health.v1 alone, plaintext, on this port (0 = a free one): for probes under mTLS', port),
+      httpPort: integer('--http-port <port>', 'serve the read-only dashboard on this port (HTTPS under TLS; 0 = a free one); off when absent', port),
       maxReceiveMb: decimal('--max-receive-mb <mb>', 'largest request message in MiB (bigger chunks: RESOURCE_EXHAUSTED)', {
         accept: (n) => n > 0,
         expected: 'a positive number',
@@ -71,54 +69,6 @@ export const AGGREGATOR_OPTIONS = defineOptions({
 /** `rlsa aggregator` settings after flags, RLSA_* env vars and the config file were merged, by group. */
 export type AggregatorSettings = OptionValues<typeof AGGREGATOR_OPTIONS>;
 
-function parseFile(path: string, what: string): unknown {
-  try {
-    return YAML.parse(readFileSync(path, 'utf8'));
-  } catch (error: unknown) {
-    throw new AggregatorError('failed_precondition', `cannot read ${what} ${path}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/** One run of a run file as the client's input, or why not. */
-function runInput(entry: unknown, where: string): RunConfigInput {
-  const e = (entry ?? {}) as Record<string, unknown>;
-  if (typeof e['runId'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: runId must be a string`);
-  if (!Array.isArray(e['anchorIds']) || !e['anchorIds'].every((id) => Number.isSafeInteger(id) && id >= 0)) {
-    throw new AggregatorError('failed_precondition', `${where}: anchorIds must be a list of sample ids`);
-  }
-  if (typeof e['anchorFingerprint'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: anchorFingerprint must be a string`);
-  if (typeof e['dataset'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: dataset must name the built-in data set of the anchor ids`);
-  return {
-    runId: e['runId'],
-    anchors: { kind: 'builtin', dataset: e['dataset'], sampleIds: (e['anchorIds'] as number[]).map(BigInt), fingerprint: e['anchorFingerprint'] },
-    ...(e['similarity'] !== undefined ? { similarity: e['similarity'] as SimilarityName } : {}),
-    ...(e['acceptedEncodings'] !== undefined ? { acceptedEncodings: e['acceptedEncodings'] as EncodingName[] } : {}),
-    ...(e['allowAbsolute'] !== undefined ? { allowAbsolute: e['allowAbsolute'] === true } : {}),
-    ...(e['center'] !== undefined ? { center: e['center'] === true } : {}),
-  };
-}
-
-/**
- * Reads a run file (YAML or JSON): one run `{ runId, dataset, anchorIds, anchorFingerprint,
- * similarity?, acceptedEncodings?, allowAbsolute?, center? }` (anchors: samples of a built-in data
- * set), a list of them, or `{ runs: [...] }`.
- * Async: the proto messages are built by the client's views, loaded only when a run file is read.
- */
-export async function loadRunFile(path: string): Promise<RunConfig[]> {
-  const { runConfigMessage } = await import('@rlsa/wire');
-  const parsed = parseFile(path, 'run file');
-  const list: unknown[] = Array.isArray(parsed) ? parsed : Array.isArray((parsed as { runs?: unknown })?.runs) ? (parsed as { runs: unknown[] }).runs : [parsed];
-  return list.map((entry, i) => {
-    const where = `run file ${path}${list.length > 1 ? ` (run ${i})` : ''}`;
-    const input = runInput(entry, where);
-    try {
-      return runConfigMessage(input);
-    } catch (error: unknown) {
-      throw new AggregatorError('failed_precondition', `${where}: ${(error as Error).message}`, { cause: error });
-    }
-  });
-}
-
 function readPem(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
@@ -143,6 +93,8 @@ function tlsFromSettings(security: AggregatorSettings['security']): AggregatorOp
 export async function aggregatorOptionsFromSettings(settings: AggregatorSettings, logger: Logger): Promise<AggregatorOptions> {
   const { storage, network, security, runs } = settings;
   const tls = tlsFromSettings(security);
+  // The run file's messages need the wire views (proto code): loaded only when a run file is given.
+  const { loadRunFile } = await import('./run-file.ts');
   const runConfigs = (await Promise.all(runs.runFile.map(loadRunFile))).flat();
   const { loadTokensFile } = await import('./auth.ts');
   return {
@@ -151,6 +103,7 @@ export async function aggregatorOptionsFromSettings(settings: AggregatorSettings
     port: network.port,
     ...(network.metricsPort !== undefined ? { metricsPort: network.metricsPort } : {}),
     ...(network.healthPort !== undefined ? { healthPort: network.healthPort } : {}),
+    ...(network.httpPort !== undefined ? { httpPort: network.httpPort } : {}),
     ...(security.tokensFile !== undefined ? { tokens: loadTokensFile(security.tokensFile) } : {}),
     ...(tls !== undefined ? { tls } : {}),
     insecure: security.insecure,

@@ -4,6 +4,7 @@ import { Metadata, credentials, status } from '@grpc/grpc-js';
 import type { AggregatorClient, AnchorSetSummaryView } from '@rlsa/client';
 import { AdminService, UploadAnchorSetRequestSchema, createServiceClient } from '@rlsa/proto';
 import type { AnchorSetKind } from '@rlsa/proto';
+import { encodeAnchorSet } from '@rlsa/sources';
 import { anchorSetSummaryMessage } from '@rlsa/wire';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -16,10 +17,16 @@ import type { TestAggregator } from './helpers.ts';
 const TOKENS = { ops: 'anchor-admin-secret', 'node-1': 'anchor-node-secret' };
 /** The receive limit of the test aggregator: every message of a transfer must stay under it. */
 const MAX_RECEIVE = 1 << 20;
-/** An anchor set's encoding (the aggregator stores bytes; it does not decode them): 2.5 MiB of random bytes. */
-const ENCODED = Uint8Array.from(randomBytes(5 * (1 << 19)));
+/** An anchor set in its canonical encoding (@rlsa/sources): 800 random 32×32×3 images with labels, 2.4 MB. */
+const ANCHORS = 800;
+const ENCODED = encodeAnchorSet({
+  kind: 'array',
+  shape: { kind: 'image', height: 32, width: 32, channels: 3 },
+  values: Uint8Array.from(randomBytes(ANCHORS * 32 * 32 * 3)),
+  labels: Int32Array.from({ length: ANCHORS }, (_, i) => i % 10),
+});
 const FINGERPRINT = createHash('sha256').update(ENCODED).digest('hex');
-const SUMMARY: AnchorSetSummaryView = { size: ENCODED.length, count: 200, kind: 'array', shape: [32, 32, 3], dtype: 'uint8', hasLabels: true, hasNames: false };
+const SUMMARY: AnchorSetSummaryView = { size: ENCODED.length, count: ANCHORS, kind: 'array', shape: [32, 32, 3], dtype: 'uint8', hasLabels: true, hasNames: false };
 
 /** The byte source of an upload: the encoding in pieces of `size` bytes, counted as they are pulled. */
 function* piecesOf(bytes: Uint8Array, size: number, pulled: { count: number }): Generator<Uint8Array> {
@@ -96,6 +103,20 @@ describe('anchor sets stored by the aggregator (real gRPC, tokens)', () => {
     ]);
     await expect(renamed).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/only the first/) });
     await expect(rawUpload(agg.address, [])).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    // The right bytes (size and SHA-256) but a summary that says otherwise, and bytes that are no anchor set at all.
+    await expect(admin().uploadAnchorSet({ fingerprint: FINGERPRINT, summary: { ...SUMMARY, count: ANCHORS - 1 }, bytes: ENCODED, chunkBytes: 256 << 10 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: expect.stringMatching(/holds .*"count":800.*not the announced .*"count":799/),
+    });
+    await expect(admin().uploadAnchorSet({ fingerprint: FINGERPRINT, summary: { ...SUMMARY, hasLabels: false }, bytes: ENCODED, chunkBytes: 256 << 10 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    const noise = Uint8Array.from(randomBytes(5000));
+    const noiseFingerprint = createHash('sha256').update(noise).digest('hex');
+    await expect(admin().uploadAnchorSet({ fingerprint: noiseFingerprint, summary: { ...SUMMARY, size: noise.length }, bytes: noise })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: expect.stringMatching(/not an anchor set/),
+    });
     expect(storedFiles()).toEqual([]);
     await expect(admin().createRun({ runId: 'early', anchors: { kind: 'anchor-set', fingerprint: FINGERPRINT, summary: SUMMARY } })).rejects.toMatchObject({
       code: 'FAILED_PRECONDITION',
@@ -114,7 +135,10 @@ describe('anchor sets stored by the aggregator (real gRPC, tokens)', () => {
       onProgress: ({ bytes, total }) => progress.push(bytes / total),
     });
     expect(first).toEqual({ fingerprint: FINGERPRINT, summary: SUMMARY, created: true });
-    expect(progress).toHaveLength(Math.ceil(700_000 / (256 << 10)) * 3 + Math.ceil((ENCODED.length - 3 * 700_000) / (256 << 10)));
+    // One progress event per message: each 700 KB piece cut into messages of at most 256 KiB.
+    let messages = 0;
+    for (let at = 0; at < ENCODED.length; at += 700_000) messages += Math.ceil(Math.min(700_000, ENCODED.length - at) / (256 << 10));
+    expect(progress).toHaveLength(messages);
     expect(progress.at(-1)).toBe(1);
     // The file is the encoding itself: its SHA-256 is its name.
     expect(storedFiles()).toEqual([FINGERPRINT, `${FINGERPRINT}.summary`]);

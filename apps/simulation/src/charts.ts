@@ -1,13 +1,4 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
-
-/** One point of a 2-D view of a space. */
-export interface ScatterPoint {
-  readonly x: number;
-  readonly y: number;
-  /** Class label, shown as the colour. */
-  readonly label: number;
-}
+import type { TopLevelSpec } from 'vega-lite';
 
 /** One bar: `group` on the x axis, `series` (e.g. "ours", "paper") side by side within a group. */
 export interface BarDatum {
@@ -21,51 +12,6 @@ export interface LineDatum {
   readonly x: number | string;
   readonly series: string;
   readonly value: number;
-}
-
-/**
- * Renders a Vega-Lite spec to a standalone SVG string in Node: compile to Vega, run a headless view
- * (renderer 'none': no DOM, no canvas; text widths are estimated), serialise the scene graph.
- */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const vgSpec = compile(spec).spec;
-  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
-
-/** Side-by-side scatter plots (one per panel) of 2-D PCA coordinates, coloured by class. */
-export function pcaSpec(panels: readonly { title: string; points: readonly ScatterPoint[] }[], numClasses: number, classNames?: readonly string[]): TopLevelSpec {
-  // With a legend (≤ 20 classes) a class shows as "<label> <name>"; zero-padded so that it sorts by label.
-  const width = String(numClasses - 1).length;
-  const classOf = (label: number): string | number =>
-    numClasses <= 20 ? `${String(label).padStart(width, '0')}${classNames?.[label] ? ` ${classNames[label]}` : ''}` : label;
-  const scheme = numClasses <= 10 ? 'tableau10' : numClasses <= 20 ? 'tableau20' : 'rainbow';
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    hconcat: panels.map((panel) => ({
-      title: panel.title,
-      width: 260,
-      height: 260,
-      data: { values: panel.points.map((p) => ({ pc1: p.x, pc2: p.y, class: classOf(p.label) })) },
-      mark: { type: 'circle', size: 12, opacity: 0.6 },
-      encoding: {
-        x: { field: 'pc1', type: 'quantitative', title: 'PC 1', scale: { zero: false } },
-        y: { field: 'pc2', type: 'quantitative', title: 'PC 2', scale: { zero: false } },
-        color: {
-          field: 'class',
-          type: 'nominal',
-          scale: { scheme },
-          legend: numClasses <= 20 ? { title: 'class' } : null,
-        },
-      },
-    })),
-    resolve: { scale: { color: 'shared' } },
-    config: { view: { stroke: '#ccc' } },
-  } as TopLevelSpec;
 }
 
 /** Grouped bars: one group per `group`, one bar per `series` within it, the value printed on top. */

@@ -5,9 +5,8 @@ export { DEFAULTS, SIMULATION_OPTIONS, simulationRun, withChanges, type RunChang
 export { study, STUDY_KINDS, type StudyKind, type StudyOptions, type StudyOutput, type StudyRow } from './study.ts';
 export { formatSummary, textTable, RESULTS_SCHEMA, SPACE_LABELS, type SimulationResults, type SpaceResult, type CkaResult, type NodeResult, type PaperComparison } from './results.ts';
 export { renderReport, paperDifferences, escapeHtml, htmlTable, type ReportViews } from './report.ts';
-export { renderSvg, pcaSpec, barSpec, lineSpec } from './charts.ts';
-export { readPaperResults } from './paper-results.ts';
-export { pca2, type Pca2 } from './pca.ts';
+export { barSpec, lineSpec } from './charts.ts';
+export { readPaperResults, PAPER_RESULTS_DIR } from './paper-results.ts';
 export { trainProbe, instanceNormalize, PROBE_DEFAULTS, type ProbeOptions, type ProbeResult } from './probe.ts';
 export { trainProbes } from './probe-pool.ts';
 export { ckaVsReference, naiveSpace, pairWithReference, splitTrainTest, classMetrics, NAIVE_DEFINITION, type LabelledSpace } from './metrics.ts';

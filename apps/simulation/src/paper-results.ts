@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { PaperComparison } from './results.ts';
 
 /** Our space names for the paper's classification keys. */
@@ -64,6 +65,13 @@ function experimentKeys(query: { scenario: PaperComparison['experiment']; shared
   if (query.scenario === 'shared-classes') return { prefix: 'exp_2', tail: [] };
   return { prefix: 'exp_3', tail: ['1'] };
 }
+
+/**
+ * The paper's published results as shipped in this repository (`apps/simulation/paper-results`,
+ * copied unchanged from crisostomi/latent-aggregation with their attribution): the default
+ * directory of `rlsa simulate --paper-results`.
+ */
+export const PAPER_RESULTS_DIR = fileURLToPath(new URL('../paper-results', import.meta.url));
 
 /**
  * Reads the numbers the paper published (crisostomi/latent-aggregation, `paper_results/`) for one

@@ -1,6 +1,6 @@
 import { floatScaledIndex, seededRng, shuffleInPlace, type Matrix } from '@rlsa/core';
 import { isTestId, type LabelledSpace } from './metrics.ts';
-import { pca2 } from './pca.ts';
+import { pca2 } from '@rlsa/charts';
 import type { ReportViews } from './report.ts';
 
 /** Test samples each PCA plot shows at most (a seeded subsample, the same in every space). */

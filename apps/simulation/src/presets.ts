@@ -1,6 +1,7 @@
 import type { SimulationLayer } from './options.ts';
 
 export { DEFAULTS, type SimulationRun } from './options.ts';
+export { PAPER_RESULTS_DIR } from './paper-results.ts';
 
 /** A named set of runs; each run's settings override the defaults, flags given by the user override both. */
 export interface Preset {

@@ -1,4 +1,5 @@
-import { barSpec, pcaSpec, renderSvg, type BarDatum, type ScatterPoint } from './charts.ts';
+import { pcaSpec, renderSvg, type ScatterPoint } from '@rlsa/charts';
+import { barSpec, type BarDatum } from './charts.ts';
 import { SPACE_LABELS, type CkaResult, type SimulationResults } from './results.ts';
 
 /** Escapes text for HTML element content and attribute values. */

@@ -11,7 +11,7 @@ import { NodeProgress } from './progress.ts';
 import { paperDifferences, renderReport } from './report.ts';
 import { RESULTS_SCHEMA, type NodeResult, type SimulationResults } from './results.ts';
 import { evaluateSpaces, type RunEvaluation } from './run/evaluate-spaces.ts';
-import { abortPromise, nodeArgv, nodeSpecs, runNodes, startAggregator } from './run/launch.ts';
+import { abortPromise, nodeArgv, nodeSpecs, runNodes, startAggregator, threadsPerNode } from './run/launch.ts';
 import type { RunPlan } from './run/plan-run.ts';
 import { planRun } from './run/plan-run.ts';
 import { readSpaces, type RunSpaces } from './run/read-spaces.ts';
@@ -160,7 +160,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
     const specs = nodeSpecs(plan, options);
     for (const spec of specs) progress.add(spec.id, plan.expectedRows(spec.role, spec.task ?? undefined));
     const watching = watchProgress(client, plan.runId, progress, watchAbort.signal);
-    await runNodes(specs, (spec) => nodeArgv(spec, plan, options, aggregator.address, nodeDir), group, progress, { aggregatorDied: aggregator.died, aborted });
+    await runNodes(specs, (spec) => nodeArgv(spec, plan, options, aggregator.address, nodeDir, threadsPerNode(specs.length)), group, progress, { aggregatorDied: aggregator.died, aborted });
     stopwatch.mark('train_and_upload');
     progress.stop();
     watchAbort.abort();

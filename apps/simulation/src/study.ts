@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ANCHOR_STRATEGIES, type AnchorStrategy } from '@rlsa/core';
-import { intervalSpec, lineSpec, renderSvg, type LineDatum } from './charts.ts';
+import { renderSvg } from '@rlsa/charts';
+import { intervalSpec, lineSpec, type LineDatum } from './charts.ts';
 import { escapeHtml, htmlTable } from './report.ts';
 import { SPACE_LABELS, textTable, type SimulationResults } from './results.ts';
 import { METRIC_LABELS, SEED_CONFIDENCE, describeOverSeeds, metricOverSeeds, seedInterval, type MetricOverSeeds, type SeedInterval } from './seed-summary.ts';

@@ -4,6 +4,7 @@ import { ENCODING_NAMES } from '@rlsa/client';
 import { NODE_ROLES, SCENARIOS } from '@rlsa/core';
 import { DATASET_NAMES, TEST_SPLITS } from '@rlsa/data';
 import { choice, decimal, defineOptions, integer, text, toArgv, toggle, type OptionValues, type PartialOptionValues } from '@rlsa/options';
+import { MAX_NATIVE_THREADS } from '@rlsa/linalg-native/native-options';
 import { BACKENDS } from '@rlsa/tfjs-kernels/backends';
 import { MODEL_NAMES } from './model-specs.ts';
 
@@ -66,6 +67,7 @@ export const TRAINER_OPTIONS = defineOptions({
       }),
       learningRate: decimal('--learning-rate <lr>', 'Adam step size', { accept: (n) => n > 0, expected: 'a positive number', default: 1e-3 }),
       backend: choice('--backend <backend>', 'tfjs backend', BACKENDS, { default: 'auto' }),
+      threads: integer('--threads <n>', "threads of the native training kernels (default: RLSA_NATIVE_THREADS, else every core the machine has)", { min: 1, max: MAX_NATIVE_THREADS }),
     },
   },
   upload: {

@@ -50,8 +50,8 @@ export async function runTrainerNode(options: TrainerNodeOptions, logger: Logger
   const { node, partition, training, upload } = options;
   const log = logger.child({ node: node.nodeId, run: node.run });
   const progress = options.progress ?? createProgress(log);
-  const backend = await initTfjsBackend(training.backend);
-  log.info({ backend: backend.backend, threads: backend.threads, kernels: backend.kernels.length, skipped: backend.skipped }, `tfjs backend: ${backend.backend}`);
+  const backend = await initTfjsBackend(training.backend, training.threads !== undefined ? { threads: training.threads } : {});
+  log.info({ backend: backend.backend, threads: backend.threads, kernels: backend.kernels.length, native: backend.native, skipped: backend.skipped }, `tfjs backend: ${backend.backend}`);
   const seconds: Partial<Record<keyof NodeTimings, number>> = { uploadSeconds: 0 };
   const data = await timed(seconds, 'loadSeconds', () => loadNodeData(options, log));
   const session: AggregatorSession | undefined = options.connection !== undefined ? openAggregatorSession(options.connection, upload, log) : undefined;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAggregatorClient, float16ErrorBound, int8ErrorBound, type AggregatorClient } from '@rlsa/client';
+import { encodeAnchorSet } from '@rlsa/sources';
 import type { NodeRoleName } from '@rlsa/core';
 import { anchorFingerprint, anchorPoolIds, nodeSamples, sampleIds, syntheticDataset, taskPartitions } from '@rlsa/data';
 import { runTrainerNode, silentProgress, TrainerError, type TrainerNodeOptions } from '../src/index.ts';
@@ -171,15 +172,15 @@ describe('a trainer node against a real aggregator over loopback', () => {
   });
 
   it('refuses, before training, a run whose anchors are an uploaded anchor set (this node reads built-in data sets only)', async () => {
-    const encoded = new Uint8Array(64).fill(7);
+    const encoded = encodeAnchorSet({ kind: 'array', shape: { kind: 'features', width: 8 }, values: new Float32Array(4 * 8).fill(0.5) });
     const setFingerprint = createHash('sha256').update(encoded).digest('hex');
-    const summary = { size: encoded.length, count: 4, kind: 'images' as const, shape: [], hasLabels: false, hasNames: false };
+    const summary = { size: encoded.length, count: 4, kind: 'array' as const, shape: [8], dtype: 'float32' as const, hasLabels: false, hasNames: false };
     await admin.uploadAnchorSet({ fingerprint: setFingerprint, summary, bytes: encoded });
     await admin.createRun({ runId: 'anchor-set', anchors: { kind: 'anchor-set', fingerprint: setFingerprint, summary } });
     const phases: string[] = [];
     const progress = { start: (phase: string) => phases.push(phase), update: () => undefined, stop: () => undefined };
     const error = await runTrainerNode(options('anchor-set', 'node-1', { progress }), logger).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'failed_precondition', message: expect.stringMatching(/uploaded anchor set .* built-in data sets only/) });
+    expect(error).toMatchObject({ code: 'failed_precondition', message: expect.stringMatching(/uploaded anchor set \(array, 4 anchors\): this node reads the built-in data sets only/) });
     expect(phases).toEqual([]);
     expect((await admin.getRun('anchor-set')).nodes).toEqual([]);
   });

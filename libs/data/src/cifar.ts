@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { ImageDataset, ImageSplit } from './dataset.ts';
 import { DataError } from './errors.ts';
 import { isDirectory, isFile, readFileOrThrow } from './read-file.ts';
@@ -10,14 +9,12 @@ export const CIFAR_IMAGE_BYTES = 3072;
 const PLANE = 1024;
 
 /**
- * Default CIFAR-100 directory: Debian-style `/usr/share/datasets/cifar-100-binary` if present,
- * else the workspace copy `../shared/datasets/cifar-100-binary` next to the repository.
+ * Default CIFAR-100 directory: `RLSA_CIFAR100_DIR` when set, else the Debian-style
+ * `/usr/share/datasets/cifar-100-binary` (nothing outside the machine's own data-set folders:
+ * a copy elsewhere is named with `--data-dir` or the variable).
  */
 export function defaultCifar100Dir(): string {
-  const system = '/usr/share/datasets/cifar-100-binary';
-  if (isDirectory(system)) return system;
-  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-  return resolve(repoRoot, '../shared/datasets/cifar-100-binary');
+  return process.env['RLSA_CIFAR100_DIR'] ?? '/usr/share/datasets/cifar-100-binary';
 }
 
 /** Default CIFAR-10 directory (the name the official archive extracts to). */

@@ -40,6 +40,16 @@ export interface NativeAddon {
   columnSums(a: Float32Array | Float64Array, m: number, k: number, shift: Float64Array | null, threads: number, level: SimdLevel): Float64Array;
   adviseHugePages(view: ArrayBufferView): void;
   addFloat32ToFloat64(sums: Float64Array, sumsOffset: number, values: Float32Array, valuesOffset: number, count: number): void;
+  // The training kernels (src/native/binding-train.c); see training-kernels.ts.
+  conv2dForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, geometry: Int32Array, threads: number, level: SimdLevel): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array, threads: number, level: SimdLevel): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array, threads: number, level: SimdLevel): void;
+  matmul(a: Float32Array, b: Float32Array, bias: Float32Array | null, c: Float32Array, dims: Int32Array, threads: number, level: SimdLevel): void;
+  silu(x: Float32Array, y: Float32Array | null, s: Float32Array, threads: number, level: SimdLevel): void;
+  siluGrad(dy: Float32Array, s: Float32Array, x: Float32Array, dx: Float32Array, threads: number, level: SimdLevel): void;
+  maxPool(x: Float32Array, y: Float32Array, geometry: Int32Array, threads: number, level: SimdLevel): void;
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array, threads: number, level: SimdLevel): void;
+  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array, threads: number, level: SimdLevel): void;
 }
 
 /** Whether the addon loads here, and why not. */
@@ -54,9 +64,17 @@ const STATUS_PATH = path.join(packageRoot, 'build', 'addon-status.json');
 
 let cached: { addon: NativeAddon; status: NativeStatus } | { addon: null; status: NativeStatus } | null = null;
 
-/** Loads the addon once; never throws (an unavailable addon is a status, not an error). */
+/**
+ * Loads the addon once; never throws (an unavailable addon is a status, not an error).
+ * RLSA_NATIVE_DISABLE=1 in the environment makes it unavailable, as if it had not been built
+ * (every caller then takes its fallback: to compare both, or to rule the native code out).
+ */
 export function loadAddon(): { addon: NativeAddon | null; status: NativeStatus } {
   if (cached !== null) return cached;
+  if (process.env['RLSA_NATIVE_DISABLE'] === '1') {
+    cached = { addon: null, status: { available: false, reason: 'turned off by RLSA_NATIVE_DISABLE=1' } };
+    return cached;
+  }
   if (!existsSync(ADDON_PATH)) {
     cached = { addon: null, status: { available: false, reason: `the addon was not built (${buildReason()})` } };
     return cached;

@@ -1,6 +1,7 @@
-import os from 'node:os';
 import { RlsaError, type Linalg, type MatmulABtIntoOptions, type Matrix } from '@rlsa/core';
-import { loadAddon, SIMD_LEVELS, type NativeAddon, type SimdLevel } from './addon.ts';
+import { loadAddon, type NativeAddon, type SimdLevel } from './addon.ts';
+import { resolveNativeThreads, resolveSimdLevel } from './native-options.ts';
+import { callNative } from './native-errors.ts';
 
 export interface NativeLinalgOptions {
   /** Threads per product (at most 64). Default: RLSA_NATIVE_THREADS if set, else the number of CPUs. */
@@ -12,15 +13,6 @@ export interface NativeLinalgOptions {
    */
   readonly level?: SimdLevel;
 }
-
-/** Error codes of the addon, mapped to the core's closed set. */
-const NATIVE_CODES: Readonly<Record<string, 'invalid_argument' | 'shape_mismatch' | 'failed_precondition' | 'too_large'>> = {
-  ERR_RLSA_NATIVE_DTYPE: 'invalid_argument',
-  ERR_RLSA_NATIVE_ARGUMENT: 'invalid_argument',
-  ERR_RLSA_NATIVE_SHAPE: 'shape_mismatch',
-  ERR_RLSA_NATIVE_LEVEL: 'failed_precondition',
-  ERR_RLSA_NATIVE_MEMORY: 'too_large',
-};
 
 /**
  * A `Linalg` on the project's own C kernels (packed, register-blocked SGEMM; AVX-512, AVX2+FMA or
@@ -45,17 +37,8 @@ export class NativeLinalg implements Linalg {
       throw new RlsaError('failed_precondition', `@rlsa/linalg-native is unavailable: ${status.available ? 'unknown' : status.reason}`);
     }
     this.addon = addon;
-    const envThreads = env['RLSA_NATIVE_THREADS'];
-    this.threads = positiveInteger(options.threads ?? (envThreads !== undefined ? Number(envThreads) : Math.min(64, Math.max(1, os.availableParallelism()))), 'threads');
-    if (this.threads > 64) throw new RlsaError('invalid_argument', `threads must be at most 64, got ${this.threads}`);
-    const level = options.level ?? env['RLSA_NATIVE_SIMD'] ?? status.cpuLevel;
-    if (!SIMD_LEVELS.includes(level as SimdLevel)) {
-      throw new RlsaError('invalid_argument', `SIMD level must be one of ${SIMD_LEVELS.join(', ')}, got '${level}'`);
-    }
-    if (SIMD_LEVELS.indexOf(level as SimdLevel) > SIMD_LEVELS.indexOf(status.cpuLevel)) {
-      throw new RlsaError('failed_precondition', `this CPU does not support the ${level} kernels (best: ${status.cpuLevel})`);
-    }
-    this.level = level as SimdLevel;
+    this.threads = resolveNativeThreads(options.threads, env);
+    this.level = resolveSimdLevel(options.level, status, env);
   }
 
   /** C (m×n, Float32) = A (m×k) · Bᵀ (B is n×k). */
@@ -117,19 +100,8 @@ export class NativeLinalg implements Linalg {
 
   /** Runs an addon call, turning its coded errors into RlsaErrors. */
   private call<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      const mapped = typeof code === 'string' ? NATIVE_CODES[code] : undefined;
-      throw new RlsaError(mapped ?? 'failed_precondition', (error as Error).message, { cause: error });
-    }
+    return callNative(fn);
   }
-}
-
-function positiveInteger(v: number, name: string): number {
-  if (!Number.isInteger(v) || v < 1) throw new RlsaError('invalid_argument', `${name} must be a positive integer, got ${v}`);
-  return v;
 }
 
 function checkMatrix(x: Matrix, name: string): void {

@@ -25,6 +25,41 @@ const HOST_BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
  * `source` names the file in error messages.
  */
 export function decodeNpy(bytes: Uint8Array, source = 'buffer'): NpyArray {
+  const layout = parseNpyLayout(bytes, source);
+  const size = dtypeSize(layout.dtype);
+  const available = bytes.length - layout.dataStart;
+  if (available !== layout.count * size) {
+    throw new NpyError(
+      'size_mismatch',
+      `the data section has ${available} bytes but shape (${layout.shape.join(', ')}) of ${layout.dtype} needs ${layout.count * size}` +
+        (available < layout.count * size ? ' (truncated file?)' : ''),
+      { source },
+    );
+  }
+  const data = readElements(bytes, layout.dataStart, layout.count, layout.dtype, layout.bigEndian);
+  return { dtype: layout.dtype, shape: layout.shape, data };
+}
+
+/** Where an NPY file's data starts and what it holds, from its preamble and header. */
+export interface NpyLayout {
+  readonly dtype: NpyDtype;
+  /** Whether the file stores multi-byte elements big-endian. */
+  readonly bigEndian: boolean;
+  readonly shape: readonly number[];
+  /** Elements in the data section (the product of `shape`). */
+  readonly count: number;
+  /** Byte offset of the data section (a multiple of 64 for files NumPy wrote). */
+  readonly dataStart: number;
+}
+
+/** Bytes of preamble an NPY file has before its header's length is known (magic, version, length field). */
+export const NPY_PREAMBLE_BYTES = 12;
+
+/**
+ * The offset of the data section, from the first `NPY_PREAMBLE_BYTES` bytes (fewer for a 1.0
+ * file is fine: it needs 10): checks the magic string and the version.
+ */
+export function npyDataStart(bytes: Uint8Array, source: string): number {
   if (bytes.length < 8 || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw new NpyError('not_npy', 'not an NPY file (it does not start with the \\x93NUMPY magic string)', { source });
   }
@@ -33,14 +68,21 @@ export function decodeNpy(bytes: Uint8Array, source = 'buffer'): NpyArray {
   if (!((major === 1 || major === 2 || major === 3) && minor === 0)) {
     throw new NpyError('unsupported_version', `NPY format version ${major}.${minor} is not supported (1.0, 2.0 and 3.0 are)`, { source });
   }
-  const lengthBytes = major === 1 ? 2 : 4;
-  const headerStart = 8 + lengthBytes;
+  const headerStart = major === 1 ? 10 : 12;
   if (bytes.length < headerStart) throw new NpyError('size_mismatch', 'the file ends inside the NPY preamble', { source });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const dataStart = headerStart + headerLength;
+  return headerStart + (major === 1 ? view.getUint16(8, true) : view.getUint32(8, true));
+}
+
+/**
+ * Parses the preamble and header of an NPY file (format 1.0, 2.0 or 3.0) from its first bytes
+ * (at least up to the data section). Fortran-ordered arrays of rank ≥ 2 are refused (`fortran_order`).
+ */
+export function parseNpyLayout(bytes: Uint8Array, source: string): NpyLayout {
+  const dataStart = npyDataStart(bytes, source);
   if (dataStart > bytes.length) throw new NpyError('size_mismatch', 'the file ends inside the NPY header', { source });
-  const headerBytes = bytes.subarray(headerStart, dataStart);
+  const major = bytes[6]!;
+  const headerBytes = bytes.subarray(major === 1 ? 10 : 12, dataStart);
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(headerBytes);
   const header = parseHeader(text, source);
   if (header.fortranOrder && header.shape.length >= 2) {
@@ -51,19 +93,7 @@ export function decodeNpy(bytes: Uint8Array, source = 'buffer'): NpyArray {
     );
   }
   const { dtype, bigEndian } = parseDescr(header.descr, source);
-  const count = elementCount(header.shape, source);
-  const size = dtypeSize(dtype);
-  const available = bytes.length - dataStart;
-  if (available !== count * size) {
-    throw new NpyError(
-      'size_mismatch',
-      `the data section has ${available} bytes but shape (${header.shape.join(', ')}) of ${dtype} needs ${count * size}` +
-        (available < count * size ? ' (truncated file?)' : ''),
-      { source },
-    );
-  }
-  const data = readElements(bytes, dataStart, count, dtype, bigEndian);
-  return { dtype, shape: header.shape, data };
+  return { dtype, bigEndian, shape: header.shape, count: elementCount(header.shape, source), dataStart };
 }
 
 /**
@@ -104,7 +134,8 @@ export function encodeNpy(array: NpyArray): Uint8Array {
   return out;
 }
 
-function elementCount(shape: readonly number[], source: string): number {
+/** The product of `shape`, refused (`bad_header`) past 2^53. */
+export function elementCount(shape: readonly number[], source: string): number {
   let count = 1;
   for (const d of shape) {
     count *= d;
@@ -117,7 +148,11 @@ function roundUp(n: number, multiple: number): number {
   return Math.ceil(n / multiple) * multiple;
 }
 
-function readElements(bytes: Uint8Array, offset: number, count: number, dtype: NpyDtype, fileBigEndian: boolean): NpyData {
+/**
+ * The `count` elements of `dtype` at `offset` of `bytes` as their typed array (see `NpyData`):
+ * a view when byte order and alignment allow, else a copy. Shared by `decodeNpy` and the row reader.
+ */
+export function readElements(bytes: Uint8Array, offset: number, count: number, dtype: NpyDtype, fileBigEndian: boolean): NpyData {
   const size = dtypeSize(dtype);
   const swap = fileBigEndian !== HOST_BIG_ENDIAN;
   const start = bytes.byteOffset + offset;
@@ -170,7 +205,8 @@ function makeView(dtype: Exclude<NpyDtype, 'float16' | 'bool'>, buffer: ArrayBuf
   }
 }
 
-function swapBytes(bytes: Uint8Array, size: number): void {
+/** Reverses the bytes of each `size`-byte element in place (big ↔ little endian). */
+export function swapBytes(bytes: Uint8Array, size: number): void {
   for (let i = 0; i < bytes.length; i += size) {
     for (let a = i, b = i + size - 1; a < b; a++, b--) {
       const t = bytes[a]!;

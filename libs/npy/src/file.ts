@@ -29,7 +29,8 @@ export function writeNpy(path: string, array: NpyArray): void {
   }
 }
 
-function ioError(error: unknown, path: string, verb: 'read' | 'write'): NpyError {
+/** A file-system failure as an NpyError naming the file (`not_found` or `io_error`). */
+export function ioError(error: unknown, path: string, verb: 'read' | 'write'): NpyError {
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'ENOENT') {
     return new NpyError('not_found', verb === 'read' ? 'no such file' : 'the folder does not exist', { source: path, cause: error });

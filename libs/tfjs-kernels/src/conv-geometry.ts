@@ -17,6 +17,27 @@ export interface Conv2DGeometry {
   padLeft: number;
 }
 
+/** The attributes every NHWC convolution kernel shares (forward and both gradients). */
+export interface NhwcConvAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil' | undefined;
+}
+
+/** tfjs's info of an NHWC convolution without dilation of x [N, H, W, cin] by a filter [fh, fw, cin, cout]. */
+export function nhwcConvInfo(xShape: readonly number[], filterShape: readonly number[], attrs: NhwcConvAttrs): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+}
+
 /** The geometry of tfjs's convolution info (same padding rules as every backend). */
 export function conv2DGeometry(info: tf.backend_util.Conv2DInfo): Conv2DGeometry {
   return {
@@ -34,4 +55,26 @@ export function conv2DGeometry(info: tf.backend_util.Conv2DInfo): Conv2DGeometry
     padTop: info.padInfo.top,
     padLeft: info.padInfo.left,
   };
+}
+
+/**
+ * The geometry in the native kernels' order (`ConvGeometry` of @rlsa/linalg-native):
+ * [batch, inH, inW, inC, outH, outW, outC, fh, fw, strideH, strideW, padTop, padLeft].
+ */
+export function geometryArray(g: Conv2DGeometry): Int32Array {
+  return Int32Array.of(
+    g.batch,
+    g.inHeight,
+    g.inWidth,
+    g.inChannels,
+    g.outHeight,
+    g.outWidth,
+    g.outChannels,
+    g.filterHeight,
+    g.filterWidth,
+    g.strideHeight,
+    g.strideWidth,
+    g.padTop,
+    g.padLeft,
+  );
 }

@@ -5,6 +5,12 @@ interface SwishActivation {
   apply(x: tf.Tensor, alpha?: number): tf.Tensor;
 }
 
+/**
+ * The kernel that computes SiLU and its sigmoid in one pass, outputs [x·s, s] (a project kernel,
+ * registered with the native kernels); where it is absent, the forward is tfjs's two kernels.
+ */
+export const SILU = 'RlsaSilu';
+
 const INSTALLED = Symbol.for('@rlsa/tfjs-kernels/fused-silu');
 type GlobalWithOriginal = typeof globalThis & { [INSTALLED]?: SwishActivation['apply'] };
 
@@ -15,13 +21,19 @@ function swishPrototype(): SwishActivation | undefined {
   return typeof prototype?.apply === 'function' ? (prototype as SwishActivation) : undefined;
 }
 
+/** [x·s, s] with s = sigmoid(x): one kernel where the backend has `RlsaSilu`, else tfjs-layers' own two. */
+function siluAndSigmoid(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  if (tf.getKernel(SILU, tf.getBackend()) !== undefined) return tf.engine().runKernel(SILU, { x }) as unknown as [tf.Tensor, tf.Tensor];
+  const s = tf.sigmoid(x);
+  return [tf.mul(x, s), s];
+}
+
 /**
  * x·sigmoid(x) whose gradient is one kernel (`RlsaSiluGrad`) reading the saved sigmoid, instead of
- * the tape's six elementwise kernels. Forward values are tfjs-layers' own (the same two kernels).
+ * the tape's six elementwise kernels.
  */
 const fusedSilu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-  const s = tf.sigmoid(x);
-  const value = tf.mul(x, s);
+  const [value, s] = siluAndSigmoid(x);
   save([x, s]);
   return {
     value,

@@ -8,6 +8,7 @@ export {
   type BackendName,
   type BackendPreference,
   type InitTfjsBackendOptions,
+  type NativeKernelsInfo,
   type TfjsBackendInfo,
 } from './init-backend.ts';
 export {
@@ -19,3 +20,4 @@ export {
 export { useLazyConvInputGradients } from './lazy-conv-input-gradient.ts';
 export { useFusedSiluGradients } from './fused-silu.ts';
 export { setSimdKernelsEnabled } from './simd/simd-kernels.ts';
+export { NATIVE_KERNEL_NAMES, registerNativeTrainingKernels, restoreReplacedByNative } from './native/register-native-kernels.ts';

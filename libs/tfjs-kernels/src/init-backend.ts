@@ -1,10 +1,12 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { MAX_NATIVE_THREADS, nativeLinalgStatus, nativeTrainingKernels, type NativeTrainingKernels, type SimdLevel } from '@rlsa/linalg-native';
 import { TfjsKernelsError } from './errors.ts';
 import { useFusedSiluGradients } from './fused-silu.ts';
 import { SILU_GRAD } from './kernels/SiluGrad.ts';
 import { useLazyConvInputGradients } from './lazy-conv-input-gradient.ts';
+import { registerNativeTrainingKernels } from './native/register-native-kernels.ts';
 import { registerWasmTrainingKernels, type KernelSelection } from './register-wasm-kernels.ts';
 import { BACKENDS as BACKEND_PREFERENCES, type BackendName, type BackendPreference } from './backends.ts';
 
@@ -12,13 +14,20 @@ export { BACKEND_PREFERENCES, type BackendName, type BackendPreference };
 
 export interface InitTfjsBackendOptions {
   /**
-   * Threads wanted for the wasm backend. tfjs disables its threaded wasm build under Node (its
-   * workers start from blob URLs, which worker_threads refuse: tfjs issue 3830), so the backend
-   * runs one thread unless the caller prepared the threaded build first (`prepareWasmThreads` in
-   * @rlsa/linalg-tfjs); a shortfall is recorded in `threadsIgnoredReason`. Training uses two cores
-   * by running two nodes as two processes.
+   * Threads of the native training kernels on the wasm backend (default: RLSA_NATIVE_THREADS if
+   * set, else the CPUs available; at most 64), chosen once here. Without the native addon the
+   * wasm backend computes on one thread: tfjs disables its threaded wasm build under Node (its
+   * workers start from blob URLs, which worker_threads refuse: tfjs issue 3830) unless the caller
+   * prepared it first (`prepareWasmThreads` in @rlsa/linalg-tfjs); a shortfall is recorded in
+   * `threadsIgnoredReason`.
    */
   threads?: number;
+  /**
+   * Compute the convolutions and products of training with the native addon (@rlsa/linalg-native)
+   * on the wasm backend's memory (default true). Where the addon is not built, or with false, the
+   * project's wasm kernels compute them; `TfjsBackendInfo.native` says which.
+   */
+  native?: boolean;
   /**
    * Which of the project's wasm training kernels to register (default `all`). `none` leaves the
    * stock wasm kernels, which cannot train convolutions; a list is for benchmarks that measure
@@ -44,7 +53,7 @@ export interface TfjsBackendInfo {
   tfjsBackend: string;
   /** Threads the backend computes with (1 for wasm under Node and for cpu; unknown (0) for node). */
   threads: number;
-  /** The project's kernels registered for this backend (empty but for wasm). */
+  /** The project's wasm kernels registered for this backend (empty but for wasm; the native ones are in `native`). */
   kernels: string[];
   /** Why backends earlier in the `auto` order were skipped, one entry per backend tried. */
   skipped: { backend: BackendName; reason: string }[];
@@ -54,7 +63,17 @@ export interface TfjsBackendInfo {
   fusedSiluGradients: boolean;
   /** Set when `threads` above 1 was asked for and could not be given. */
   threadsIgnoredReason?: string;
+  /**
+   * The native training kernels (wasm only): their threads and SIMD level (`avx512`, `avx2`,
+   * `portable`), or why they are off (not built, not wanted, not the wasm backend).
+   */
+  native: NativeKernelsInfo;
 }
+
+/** Whether the native training kernels run, and how. */
+export type NativeKernelsInfo =
+  | { readonly active: true; readonly threads: number; readonly simd: SimdLevel; readonly kernels: readonly string[] }
+  | { readonly active: false; readonly reason: string };
 
 interface ChosenBackend {
   preference: BackendPreference;
@@ -86,8 +105,8 @@ export function initTfjsBackend(
       new TfjsKernelsError('invalid_argument', `unknown backend '${String(preference)}' (expected one of ${BACKEND_PREFERENCES.join(', ')})`),
     );
   }
-  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
-    return Promise.reject(new TfjsKernelsError('invalid_argument', `threads must be a positive integer, got ${options.threads}`));
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= MAX_NATIVE_THREADS)) {
+    return Promise.reject(new TfjsKernelsError('invalid_argument', `threads must be an integer in [1, ${MAX_NATIVE_THREADS}], got ${options.threads}`));
   }
   const g = globalThis as GlobalWithChoice;
   const chosen = g[CHOSEN];
@@ -155,15 +174,17 @@ async function loadBackend(backend: BackendName, options: InitTfjsBackendOptions
       const specifier = '@tensorflow/tfjs-node';
       await import(specifier);
       await setBackendOrThrow('tensorflow');
-      return { backend, tfjsBackend: 'tensorflow', threads: 0, kernels: [] };
+      return { backend, tfjsBackend: 'tensorflow', threads: 0, kernels: [], native: NOT_WASM };
     }
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       wasm.setWasmPaths(wasmDistDir());
       // Registered before setBackend so the engine runs every kernel's setup once it is ready.
       const kernels = registerWasmTrainingKernels(options.kernels ?? 'all');
+      const native = nativeKernels(options);
       await setBackendOrThrow('wasm');
-      const result: Loaded = { backend, tfjsBackend: 'wasm', threads: wasm.getThreadsCount(), kernels };
+      const threads = native.active ? native.threads : wasm.getThreadsCount();
+      const result: Loaded = { backend, tfjsBackend: 'wasm', threads, kernels, native };
       if (options.threads !== undefined && options.threads > result.threads) {
         result.threadsIgnoredReason =
           `asked for ${options.threads} threads, running ${result.threads}: tfjs disables the threaded wasm build under Node ` +
@@ -174,9 +195,28 @@ async function loadBackend(backend: BackendName, options: InitTfjsBackendOptions
     case 'cpu': {
       await import('@tensorflow/tfjs-backend-cpu');
       await setBackendOrThrow('cpu');
-      return { backend, tfjsBackend: 'cpu', threads: 1, kernels: [] };
+      return { backend, tfjsBackend: 'cpu', threads: 1, kernels: [], native: NOT_WASM };
     }
   }
+}
+
+const NOT_WASM: NativeKernelsInfo = { active: false, reason: 'the native training kernels run on the wasm backend only' };
+
+/** Registers the native training kernels when wanted and built; otherwise says why not. */
+function nativeKernels(options: InitTfjsBackendOptions): NativeKernelsInfo {
+  if (options.native === false) return { active: false, reason: 'turned off (native: false)' };
+  const status = nativeLinalgStatus();
+  if (!status.available) return { active: false, reason: `@rlsa/linalg-native is unavailable: ${status.reason}` };
+  let native: NativeTrainingKernels | null;
+  try {
+    native = nativeTrainingKernels({ ...(options.threads === undefined ? {} : { threads: options.threads }) });
+  } catch (error) {
+    // A bad RLSA_NATIVE_THREADS or RLSA_NATIVE_SIMD: the user's to fix, not a reason to run slower.
+    throw new TfjsKernelsError('invalid_argument', (error as Error).message, { cause: error });
+  }
+  if (native === null) return { active: false, reason: '@rlsa/linalg-native is unavailable' };
+  const kernels = registerNativeTrainingKernels(native);
+  return { active: true, threads: native.threads, simd: native.level, kernels };
 }
 
 async function setBackendOrThrow(name: string): Promise<void> {

@@ -19,6 +19,7 @@ import type { AnchorSetSummaryView } from '@rlsa/wire';
 import { requireAdmin } from '../auth.ts';
 import type { Principal } from '../auth.ts';
 import { AggregatorError } from '../errors.ts';
+import { summarizeEncodedAnchorSet } from '../runs/anchor-set-summary.ts';
 import { FINGERPRINT_PATTERN, checkAnchorSetSummary } from '../runs/run-config.ts';
 import type { RunDirectory } from '../runs/run-directory.ts';
 import type { AnchorSetPiece, AnchorSetStore } from '../storage/anchor-sets.ts';
@@ -59,7 +60,8 @@ export class AdminRpc implements ServiceImpl<typeof AdminService, Principal> {
   /**
    * The first message names the set (fingerprint, summary); a set stored before is answered at
    * once (created: false) without reading the rest (INVALID_ARGUMENT when the summary differs from
-   * the stored one); otherwise the pieces are stored and verified when complete (`AnchorSetStore.store`).
+   * the stored one); otherwise the pieces are stored and verified when complete: size and SHA-256
+   * (`AnchorSetStore.store`), then decoded (@rlsa/sources' canonical encoding) to what the summary says.
    */
   async uploadAnchorSet(requests: AsyncIterable<UploadAnchorSetRequest>, context: HandlerContext<Principal>): Promise<UploadAnchorSetResponse> {
     requireAdmin(context.principal, 'UploadAnchorSet');
@@ -76,7 +78,7 @@ export class AdminRpc implements ServiceImpl<typeof AdminService, Principal> {
       }
       return answer(false);
     }
-    await this.deps.anchorSets.store(fingerprint, summary, anchorSetPieces(first.value, iterator));
+    await this.deps.anchorSets.store(fingerprint, summary, anchorSetPieces(first.value, iterator), (encoding) => checkSummary(encoding, fingerprint, summary));
     return answer(true);
   }
 }
@@ -99,6 +101,14 @@ function anchorSetHeader(first: UploadAnchorSetRequest): { fingerprint: string; 
   const summary = asView(() => anchorSetSummaryView(first.summary as NonNullable<typeof first.summary>));
   checkAnchorSetSummary(summary);
   return { fingerprint, summary };
+}
+
+/** The set as uploaded holds what its summary says (decoded strictly): INVALID_ARGUMENT naming the first difference otherwise. */
+function checkSummary(encoding: Uint8Array, fingerprint: string, announced: AnchorSetSummaryView): void {
+  const actual = summarizeEncodedAnchorSet(encoding, `anchor set ${fingerprint.slice(0, 16)}…`);
+  if (!equals(AnchorSetSummarySchema, anchorSetSummaryMessage(actual), anchorSetSummaryMessage(announced))) {
+    throw new AggregatorError('invalid_argument', `anchor set ${fingerprint.slice(0, 16)}… holds ${JSON.stringify(actual)}, not the announced ${JSON.stringify(announced)}`);
+  }
 }
 
 /** The pieces of an upload: the first message's, then each later message's (which may not name the set again). */

@@ -4,7 +4,7 @@ import { anchorSetSummaryMessage, anchorSetSummaryView } from '@rlsa/wire';
 import type { AnchorSetSummaryView } from '@rlsa/wire';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AggregatorError } from '../errors.ts';
@@ -54,11 +54,12 @@ export class AnchorSetStore {
 
   /**
    * Stores a set from its pieces (offsets contiguous from 0), verified when complete: exactly
-   * `summary.size` bytes whose SHA-256 is `fingerprint`. INVALID_ARGUMENT for a gap, an overrun
+   * `summary.size` bytes whose SHA-256 is `fingerprint`, then `check(encoding)` (read back whole:
+   * the caller decodes it and compares it with the summary). INVALID_ARGUMENT for a gap, an overrun
    * or a mismatch, with nothing stored; a set stored before is stored again only when this
    * upload completes (the same bytes: the rename replaces a file by an identical one).
    */
-  async store(fingerprint: string, summary: AnchorSetSummaryView, pieces: AsyncIterable<AnchorSetPiece>): Promise<void> {
+  async store(fingerprint: string, summary: AnchorSetSummaryView, pieces: AsyncIterable<AnchorSetPiece>, check: (encoding: Uint8Array) => void): Promise<void> {
     if (summary.size > MAX_ANCHOR_SET_BYTES) throw new AggregatorError('resource_exhausted', `an anchor set of ${summary.size} bytes exceeds the limit of ${MAX_ANCHOR_SET_BYTES}`);
     const partial = join(this.dir, `${PARTIAL_PREFIX}${randomBytes(8).toString('hex')}`);
     const file = await open(partial, 'wx');
@@ -66,6 +67,7 @@ export class AnchorSetStore {
       await receive(file, { fingerprint, size: summary.size }, pieces);
       await file.datasync();
       await file.close();
+      check(await readFile(partial));
       const summaryPath = join(this.dir, `${fingerprint}${SUMMARY_SUFFIX}`);
       await writeFile(`${partial}${SUMMARY_SUFFIX}`, toBinary(AnchorSetSummarySchema, anchorSetSummaryMessage(summary)), { flush: true });
       // The data first, the summary last: a summary names only a complete set.

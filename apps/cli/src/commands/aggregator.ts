@@ -48,7 +48,7 @@ export function registerAggregatorCommand(program: Command): void {
     const { aggregatorOptionsFromSettings, announceListening, loadTokensFile, startAggregator } = await import('@rlsa/aggregator');
     const logger = pino({ level: settings.process.logLevel, base: { service: 'rlsa-aggregator' } });
     const handle = await startAggregator(await aggregatorOptionsFromSettings(settings, logger));
-    announceListening(logger, { host: handle.host, port: handle.port, metricsPort: handle.metricsPort ?? null, healthPort: handle.healthPort ?? null, dataDir: settings.storage.dataDir });
+    announceListening(logger, { host: handle.host, port: handle.port, metricsPort: handle.metricsPort ?? null, healthPort: handle.healthPort ?? null, httpPort: handle.httpPort ?? null, dataDir: settings.storage.dataDir });
     if (settings.security.tokensFile !== undefined) reloadTokensOnHangup(handle, settings.security.tokensFile, loadTokensFile, logger);
     await drainOnSignal(handle, logger);
     logger.flush();

@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
@@ -7,16 +7,15 @@ import type { SimulateOptions } from '@rlsa/simulation';
 // Only the light settings modules at start-up: every `rlsa` process (the aggregator and nodes the
 // simulation starts, too) loads this file, and the simulation pulls in tfjs and vega.
 import { SIMULATION_OPTIONS, simulationRun, type SimulationLayer, type SimulationRun } from '@rlsa/simulation/options';
-import { DEFAULTS, PRESETS, type Preset } from '@rlsa/simulation/presets';
+import { DEFAULTS, PAPER_RESULTS_DIR, PRESETS, type Preset } from '@rlsa/simulation/presets';
 import { LOG_LEVELS } from '../process-options.ts';
 import { UsageError } from '../user-error.ts';
 
 /** The `rlsa` entry script: the simulation starts the aggregator and the nodes with it. */
 export const CLI_ENTRY = fileURLToPath(new URL('../../bin/rlsa.mjs', import.meta.url));
 /** The repository root (apps/cli/src/commands → four levels up). */
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 /** Where this workspace keeps the paper's published results (outside the repository). */
-export const DEFAULT_PAPER_RESULTS = resolve(REPO_ROOT, '../shared/reference/latent-aggregation-paper-results');
+export const DEFAULT_PAPER_RESULTS = PAPER_RESULTS_DIR;
 
 /** How `simulate` and `study` report: the paper's numbers, the log level, progress bars. */
 export const REPORTING_OPTIONS = {

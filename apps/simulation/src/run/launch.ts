@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AGGREGATOR_COMMAND, AGGREGATOR_OPTIONS } from '@rlsa/aggregator/settings';
@@ -72,15 +73,23 @@ export function nodeSpecs(plan: RunPlan, run: SimulationRun): NodeSpec[] {
 /** Where a node writes its summary (`--results-file`). */
 export const nodeResultsPath = (nodeDir: string, id: string): string => join(nodeDir, `${id}.json`);
 
+/**
+ * Threads of each node's native training kernels: the machine's cores divided between the nodes
+ * that train at once (all of them), at least one each.
+ */
+export function threadsPerNode(nodes: number, cores: number = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, nodes)));
+}
+
 /** The argv of one node: the run's settings as the node's own (uploading absolute rows too, for the baselines). */
-export function nodeArgv(spec: NodeSpec, plan: RunPlan, run: SimulationRun, address: string, nodeDir: string): string[] {
+export function nodeArgv(spec: NodeSpec, plan: RunPlan, run: SimulationRun, address: string, nodeDir: string, threads: number): string[] {
   const { partition, training } = run;
   return trainerArgv({
     node: { run: plan.runId, nodeId: spec.id, role: spec.role, ...(spec.task !== null ? { task: spec.task } : {}) },
     data: run.data,
     partition: { ...partition, tasks: partition.nodes },
     // Unchecked here: a node refuses an unknown model (exit 2), and the run reports that node's failure.
-    training: { model: spec.model as ModelName, epochs: training.epochs, batchSize: training.batchSize, backend: training.backend },
+    training: { model: spec.model as ModelName, epochs: training.epochs, batchSize: training.batchSize, backend: training.backend, threads },
     upload: { encoding: run.upload.encoding, uploadAbsolute: true },
     connection: { aggregator: address },
     output: { resultsFile: nodeResultsPath(nodeDir, spec.id) },

@@ -12,6 +12,7 @@
  * at run time with __builtin_cpu_supports, so one binary is correct on any x86-64 CPU.
  */
 #include "gemm.h"
+#include "tile.h"
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -28,8 +29,8 @@
 #define RL_X86 0
 #endif
 
-#define MR_MAX 12
-#define NR_MAX 32
+#define MR_MAX RL_TILE_MR_MAX
+#define NR_MAX RL_TILE_NR_MAX
 #define ALIGN 64
 /** Multiply-adds below which a product runs on the calling thread only (a thread start costs ~50 µs). */
 #define RL_MIN_THREADED_WORK 4e6
@@ -46,115 +47,7 @@
 #define RL_NC 512
 #endif
 
-/* ------------------------------------------------------------------------------------------ */
-/* Micro-kernels: tile (MR×NR, row-major, stride NR) = Σ_{p<kc} a[p·MR + i]·b[p·NR + j].          */
-/* ------------------------------------------------------------------------------------------ */
-
-typedef void (*kernel_fn)(long kc, const float *restrict a, const float *restrict b, float *restrict tile);
-
-#if RL_X86
-/* 12×32: 24 zmm accumulators, two vector loads and twelve broadcasts per reduction step. */
-__attribute__((target("avx512f,avx2,fma"))) static void kernel_avx512(long kc, const float *restrict a, const float *restrict b,
-                                                                      float *restrict tile) {
-  __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
-  __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
-  __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
-  __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
-  __m512 c80 = _mm512_setzero_ps(), c81 = _mm512_setzero_ps(), c90 = _mm512_setzero_ps(), c91 = _mm512_setzero_ps();
-  __m512 ca0 = _mm512_setzero_ps(), ca1 = _mm512_setzero_ps(), cb0 = _mm512_setzero_ps(), cb1 = _mm512_setzero_ps();
-  for (long p = 0; p < kc; p++) {
-    const __m512 b0 = _mm512_load_ps(b);
-    const __m512 b1 = _mm512_load_ps(b + 16);
-    __m512 x;
-#define RL_ROW(i, r0, r1)                     \
-  x = _mm512_set1_ps(a[i]);                   \
-  r0 = _mm512_fmadd_ps(x, b0, r0);            \
-  r1 = _mm512_fmadd_ps(x, b1, r1);
-    RL_ROW(0, c00, c01)
-    RL_ROW(1, c10, c11)
-    RL_ROW(2, c20, c21)
-    RL_ROW(3, c30, c31)
-    RL_ROW(4, c40, c41)
-    RL_ROW(5, c50, c51)
-    RL_ROW(6, c60, c61)
-    RL_ROW(7, c70, c71)
-    RL_ROW(8, c80, c81)
-    RL_ROW(9, c90, c91)
-    RL_ROW(10, ca0, ca1)
-    RL_ROW(11, cb0, cb1)
-#undef RL_ROW
-    a += 12;
-    b += 32;
-  }
-#define RL_ST(i, r0, r1)                     \
-  _mm512_store_ps(tile + (i) * 32, r0);      \
-  _mm512_store_ps(tile + (i) * 32 + 16, r1);
-  RL_ST(0, c00, c01)
-  RL_ST(1, c10, c11)
-  RL_ST(2, c20, c21)
-  RL_ST(3, c30, c31)
-  RL_ST(4, c40, c41)
-  RL_ST(5, c50, c51)
-  RL_ST(6, c60, c61)
-  RL_ST(7, c70, c71)
-  RL_ST(8, c80, c81)
-  RL_ST(9, c90, c91)
-  RL_ST(10, ca0, ca1)
-  RL_ST(11, cb0, cb1)
-#undef RL_ST
-}
-
-/* 6×16: 12 ymm accumulators, two vector loads and six broadcasts per step. */
-__attribute__((target("avx2,fma"))) static void kernel_avx2(long kc, const float *restrict a, const float *restrict b,
-                                                            float *restrict tile) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-  for (long p = 0; p < kc; p++) {
-    const __m256 b0 = _mm256_load_ps(b);
-    const __m256 b1 = _mm256_load_ps(b + 8);
-    __m256 x;
-#define RL_ROW(i, r0, r1)                     \
-  x = _mm256_broadcast_ss(a + (i));           \
-  r0 = _mm256_fmadd_ps(x, b0, r0);            \
-  r1 = _mm256_fmadd_ps(x, b1, r1);
-    RL_ROW(0, c00, c01)
-    RL_ROW(1, c10, c11)
-    RL_ROW(2, c20, c21)
-    RL_ROW(3, c30, c31)
-    RL_ROW(4, c40, c41)
-    RL_ROW(5, c50, c51)
-#undef RL_ROW
-    a += 6;
-    b += 16;
-  }
-#define RL_ST(i, r0, r1)                     \
-  _mm256_store_ps(tile + (i) * 16, r0);      \
-  _mm256_store_ps(tile + (i) * 16 + 8, r1);
-  RL_ST(0, c00, c01)
-  RL_ST(1, c10, c11)
-  RL_ST(2, c20, c21)
-  RL_ST(3, c30, c31)
-  RL_ST(4, c40, c41)
-  RL_ST(5, c50, c51)
-#undef RL_ST
-}
-#endif
-
-/* 4×8 in plain C: correct everywhere, vectorised by the compiler for the baseline ISA only. */
-static void kernel_portable(long kc, const float *restrict a, const float *restrict b, float *restrict tile) {
-  float c[4][8];
-  memset(c, 0, sizeof c);
-  for (long p = 0; p < kc; p++) {
-    for (int i = 0; i < 4; i++) {
-      const float x = a[i];
-      for (int j = 0; j < 8; j++) c[i][j] += x * b[j];
-    }
-    a += 4;
-    b += 8;
-  }
-  memcpy(tile, c, sizeof c);
-}
+/* Micro-kernels: those of tile.h, with the packed left operand a[p·MR + i] (rs = 1, ps = MR) and the packed right one b[p·NR + j]. */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Packing                                                                                     */
@@ -278,28 +171,21 @@ typedef struct {
   int mr;
   int nr;
   int mc; /* rows of the broadcast operand packed per block (multiple of mr) */
-  kernel_fn kernel;
+  rl_tile_fn kernel;
   pack_fn pack;
 } kernel_info;
 
 static kernel_info kernel_for(rl_level level) {
-  kernel_info k = {4, 8, 128, kernel_portable, pack_portable};
+  const rl_tile_kernel tile = rl_tile_kernel_for(level);
+  kernel_info k = {tile.mr, tile.nr, 128, tile.kernel, pack_portable};
 #if RL_X86
   if (level == RL_LEVEL_AVX512) {
-    k.mr = 12;
-    k.nr = 32;
     k.mc = 144;
-    k.kernel = kernel_avx512;
     k.pack = pack_avx512;
   } else if (level == RL_LEVEL_AVX2) {
-    k.mr = 6;
-    k.nr = 16;
     k.mc = 120;
-    k.kernel = kernel_avx2;
     k.pack = pack_avx2;
   }
-#else
-  (void)level;
 #endif
   return k;
 }
@@ -423,7 +309,7 @@ static void *abt_worker(void *arg) {
           for (size_t ir = 0; ir < spanels; ir++) {
             const size_t i0 = ic + ir * k.mr;
             const size_t ib = job->row1 - i0 < (size_t)k.mr ? job->row1 - i0 : (size_t)k.mr;
-            k.kernel((long)pk, spack + ir * (size_t)RL_KC_ABT * k.mr, vp, tile);
+            k.kernel((long)pk, spack + ir * (size_t)RL_KC_ABT * k.mr, 1, k.mr, vp, k.nr, tile);
             store_tile(tile, k.nr, job->out + i0 * job->n + j0, job->n, ib, jb, mode);
           }
         }
@@ -566,7 +452,7 @@ static void *atb_worker(void *arg) {
           const size_t i0 = ic + ir * k.mr;
           if (job->symmetric && j0 + jb <= i0) break;
           const size_t ib = job->kdim - i0 < (size_t)k.mr ? job->kdim - i0 : (size_t)k.mr;
-          k.kernel((long)pk, spack + ir * (size_t)RL_KC * k.mr, vpack + jr * panel_floats, tile);
+          k.kernel((long)pk, spack + ir * (size_t)RL_KC * k.mr, 1, k.mr, vpack + jr * panel_floats, k.nr, tile);
           store_tile(tile, k.nr, job->out + i0 * job->n + j0, job->n, ib, jb, mode);
         }
       }

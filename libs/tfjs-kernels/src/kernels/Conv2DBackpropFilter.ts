@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2DGeometry, type Conv2DGeometry } from '../conv-geometry.ts';
+import { conv2DGeometry, nhwcConvInfo, type Conv2DGeometry } from '../conv-geometry.ts';
 import { TfjsKernelsError } from '../errors.ts';
 import { address, simdKernels } from '../simd/simd-kernels.ts';
 import { disposeAll, heapF32, runWasmKernel, type WasmKernelArgs } from '../wasm-kernel-utils.ts';
@@ -161,16 +161,7 @@ export function conv2DBackpropFilterImpl(
   if (dataFormat !== 'channelsLast') {
     throw new TfjsKernelsError('invalid_argument', `Conv2DBackpropFilter on wasm supports NHWC only, got ${attrs.dataFormat}`);
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    dataFormat,
-  );
+  const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs);
   const g = conv2DGeometry(info);
   if (method === 'simd' || method === 'auto') {
     const viaSimd = viaSimdProduct(backend, x, dy, g, attrs.filterShape);

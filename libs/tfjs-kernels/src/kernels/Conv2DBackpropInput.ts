@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2DGeometry, type Conv2DGeometry } from '../conv-geometry.ts';
+import { conv2DGeometry, nhwcConvInfo, type Conv2DGeometry } from '../conv-geometry.ts';
 import { address, simdKernels } from '../simd/simd-kernels.ts';
 import { disposeAll, heapF32, runWasmKernel, type WasmKernelArgs } from '../wasm-kernel-utils.ts';
 
@@ -119,16 +119,7 @@ export function conv2DBackpropInputImpl(
 ): tf.TensorInfo | undefined {
   const dataFormat = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat);
   if (dataFormat !== 'channelsLast' || dy.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    dataFormat,
-  );
+  const info = nhwcConvInfo(attrs.inputShape, filter.shape, attrs);
   const g = conv2DGeometry(info);
   const convWork = g.batch * g.inHeight * g.inWidth;
   const matmulWork = g.batch * g.outHeight * g.outWidth;

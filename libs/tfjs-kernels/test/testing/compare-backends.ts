@@ -4,6 +4,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { wasmDistDir } from '../../src/init-backend.ts';
+import type { NativeTrainingKernels } from '@rlsa/linalg-native';
+import { registerNativeTrainingKernels } from '../../src/native/register-native-kernels.ts';
 import { registerWasmTrainingKernels, type KernelSelection } from '../../src/register-wasm-kernels.ts';
 
 /**
@@ -16,12 +18,14 @@ let wasmReady = false;
 
 /**
  * Loads both backends in this (test) process: the cpu backend as the reference and the wasm
- * backend with the project's kernels. Only specs do this; a real process picks one backend.
+ * backend with the project's kernels (and the native ones on top, when given). Only specs do this;
+ * a real process picks one backend.
  */
-export async function setUpBackends(kernels: KernelSelection = 'all'): Promise<void> {
+export async function setUpBackends(kernels: KernelSelection = 'all', native?: NativeTrainingKernels): Promise<void> {
   if (!wasmReady) {
     setWasmPaths(wasmDistDir());
     registerWasmTrainingKernels(kernels);
+    if (native !== undefined) registerNativeTrainingKernels(native);
     wasmReady = true;
   }
   tf.enableProdMode();
@@ -69,4 +73,20 @@ export function seededValues(n: number, seed: number): Float32Array {
 /** A tensor of the given shape filled by `seededValues`. */
 export function seededTensor(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(seededValues(shape.reduce((a, b) => a * b, 1), seed), shape);
+}
+
+/** Native kernels that count their calls by name (to prove which path a spec ran). */
+export function countingKernels(native: NativeTrainingKernels): { kernels: NativeTrainingKernels; calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  const kernels = new Proxy(native, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== 'function' || typeof key !== 'string') return value;
+      return (...args: unknown[]) => {
+        calls.set(key, (calls.get(key) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { kernels, calls };
 }

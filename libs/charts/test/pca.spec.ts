@@ -2,14 +2,17 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { pca2 } from '../src/pca.ts';
 
-/** Reference values from NumPy: apps/simulation/test/fixtures/make_fixtures.py. */
-const fixtures = JSON.parse(readFileSync(new URL('./fixtures/numpy-fixtures.json', import.meta.url), 'utf8')) as {
-  pca: { x: number[][]; components: number[][]; explained: number[]; coords: number[][] };
+/** Reference values from NumPy: libs/charts/test/fixtures/make_fixtures.py. */
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/pca-fixture.json', import.meta.url), 'utf8')) as {
+  x: number[][];
+  components: number[][];
+  explained: number[];
+  coords: number[][];
 };
 
 describe('pca2', () => {
   it("matches NumPy's SVD: components, explained variance and projections (8 digits)", () => {
-    const { x, components, explained, coords } = fixtures.pca;
+    const { x, components, explained, coords } = fixture;
     const m = { rows: x.length, cols: x[0]!.length, data: Float64Array.from(x.flat()) };
     const before = Array.from(m.data);
     const p = pca2(m, { iterations: 2000, tolerance: 1e-20 });
@@ -25,7 +28,7 @@ describe('pca2', () => {
   });
 
   it('gives orthonormal components and is unchanged by a shift of every row', () => {
-    const { x } = fixtures.pca;
+    const { x } = fixture;
     const m = { rows: x.length, cols: x[0]!.length, data: Float64Array.from(x.flat()) };
     const shifted = { ...m, data: m.data.map((v, t) => v + 10 * ((t % m.cols) + 1)) };
     const a = pca2(m);
