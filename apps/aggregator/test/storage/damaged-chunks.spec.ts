@@ -143,4 +143,24 @@ describe('damaged chunks', () => {
       await agg.stop();
     }
   });
+
+  it('damage that appears while it runs is found by the next read: DATA_LOSS from then on, the merged space (built from checked data) unchanged', async () => {
+    const dataDir = join(temp.dir, 'running');
+    await populate(dataDir);
+    const agg = await startTestAggregator({ dataDir });
+    try {
+      const client = agg.client();
+      const before = await client.readMerged(RUN);
+      const damaged = indexRow(dataDir, 't1', 3);
+      flipByte(join(dataDir, damaged.path), damaged.offset + 70);
+      await expect(client.readNodeSpace(RUN, 't1')).rejects.toMatchObject({ code: 'DATA_LOSS', message: expect.stringMatching(/chunk 3 of node t1 \(relative\) in run dmg is damaged/) });
+      // Marked now: refused before anything is read, its uploads too.
+      await expect(client.readNodeSpace(RUN, 't1')).rejects.toMatchObject({ code: 'DATA_LOSS' });
+      await expect(client.upload({ runId: RUN, nodeId: 't1', chunks: chunksOf(testSpace(range(100, 150), WIDTH, 1), CHUNK_ROWS), startAfterSeq: 3, retry: { attempts: 0 } })).rejects.toMatchObject({ code: 'DATA_LOSS' });
+      const after = await client.readMerged(RUN);
+      expect(Array.from(after.values.data)).toEqual(Array.from(before.values.data));
+    } finally {
+      await agg.stop();
+    }
+  });
 });
