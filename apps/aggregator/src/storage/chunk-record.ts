@@ -1,5 +1,5 @@
 import { checksum as crc } from './checksum.ts';
-import type { ChunkRow } from './schema.ts';
+import type { ChunkKeyAndShape, ChunkRow } from './schema.ts';
 
 /**
  * One chunk as it lies in a segment file: a self-describing record, written once.
@@ -73,15 +73,7 @@ export function encodeRecord(row: ChunkRow): EncodedRecord {
 }
 
 /** What the index says of a record: read back, the record must agree with every field. */
-export interface RecordExpectation {
-  runId: string;
-  nodeId: string;
-  space: number;
-  seq: number;
-  rows: number;
-  cols: number;
-  encoding: number;
-  countedRows: number;
+export interface RecordExpectation extends ChunkKeyAndShape {
   checksum: number;
 }
 

@@ -128,16 +128,11 @@ export const CREATE_TABLES = `
   PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
+/** A chunk's fields that the index keeps besides the payload (and its record's header repeats). */
+export type ChunkKeyAndShape = Pick<ChunkRow, 'runId' | 'nodeId' | 'space' | 'seq' | 'rows' | 'cols' | 'encoding' | 'countedRows'>;
+
 /** Where a chunk's record is, and what it must hold: a row of the chunk index. */
-export interface ChunkIndexRow {
-  runId: string;
-  nodeId: string;
-  space: number;
-  seq: number;
-  rows: number;
-  cols: number;
-  encoding: number;
-  countedRows: number;
+export interface ChunkIndexRow extends ChunkKeyAndShape {
   segmentId: number;
   /** Relative to the data dir. */
   path: string;
