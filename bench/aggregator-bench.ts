@@ -196,9 +196,9 @@ function startChild(command: string[], pattern: string, env: Record<string, stri
   });
 }
 
-/** CPU seconds (user + system) of each thread of a process, by thread id (from /proc; empty where there is none). */
-function threadCpuSeconds(pid: number): Map<number, number> {
-  const out = new Map<number, number>();
+/** CPU seconds (user + system) and name of each thread of a process, by thread id (from /proc; empty where there is none). */
+function threadCpuSeconds(pid: number): Map<number, { name: string; seconds: number }> {
+  const out = new Map<number, { name: string; seconds: number }>();
   let tids: string[] = [];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
@@ -209,7 +209,8 @@ function threadCpuSeconds(pid: number): Map<number, number> {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / 100);
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(Number(tid), { name, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
     } catch {
       // The thread ended meanwhile.
     }
@@ -217,11 +218,19 @@ function threadCpuSeconds(pid: number): Map<number, number> {
   return out;
 }
 
-/** CPU seconds spent between two threadCpuSeconds snapshots: the main thread and all threads. */
-function cpuSpent(pid: number, before: Map<number, number>, after: Map<number, number>): { main: number; total: number } {
+/**
+ * CPU seconds spent between two threadCpuSeconds snapshots: the main thread, all threads, and the
+ * aggregator's chunk writer thread (it names itself `rlsa-writer`, see chunk-writer-thread.ts; 0 for raw gRPC).
+ */
+function cpuSpent(pid: number, before: Map<number, { seconds: number }>, after: Map<number, { name: string; seconds: number }>): { main: number; total: number; writer: number } {
   let total = 0;
-  for (const [tid, seconds] of after) total += seconds - (before.get(tid) ?? 0);
-  return { main: (after.get(pid) ?? 0) - (before.get(pid) ?? 0), total };
+  let writer = 0;
+  for (const [tid, { name, seconds }] of after) {
+    const spent = seconds - (before.get(tid)?.seconds ?? 0);
+    total += spent;
+    if (name === 'rlsa-writer') writer += spent;
+  }
+  return { main: (after.get(pid)?.seconds ?? 0) - (before.get(pid)?.seconds ?? 0), total, writer };
 }
 
 function peakRssBytes(pid: number): number {
@@ -343,7 +352,7 @@ async function evaluateWithHealthProbe(client: AggregatorClient, address: string
 
 interface RawRound {
   seconds: number;
-  serverCpu: { main: number; total: number };
+  serverCpu: { main: number; total: number; writer: number };
   clientCpuSeconds: number;
 }
 
@@ -489,6 +498,8 @@ function summarize(rounds: Round[], valueBytes: number, wireBytes: number): Reco
       allThreads: mean(rounds.map((r) => (r.agg['serverCpu'] as { total: number }).total)),
       clients: mean(rounds.map((r) => r.agg['clientCpuSeconds'] as number)),
     },
+    // The chunk writer thread alone (records appended, checksums, index commits): storage's share of allThreads.
+    writerThread: mean(rounds.map((r) => (r.agg['serverCpu'] as { writer: number }).writer)),
     rawGrpc: { eventLoop: mean(rounds.map((r) => r.raw.serverCpu.main)), allThreads: mean(rounds.map((r) => r.raw.serverCpu.total)), clients: mean(rounds.map((r) => r.raw.clientCpuSeconds)) },
   };
   const perMB = (c: { eventLoop: number; allThreads: number; clients: number }): Record<string, number> => ({
@@ -526,8 +537,8 @@ function summarize(rounds: Round[], valueBytes: number, wireBytes: number): Reco
       peakRssMB: fixed(peak / 1e6, 1),
       startRssMB: fixed((agg['startRssBytes'] as number) / 1e6, 1),
       mergedStateMB: fixed(mergedStateBytes / 1e6, 1),
-      cpuSeconds: round2(cpu.aggregator),
-      cpuSecondsPerMB: perMB(cpu.aggregator),
+      cpuSeconds: { ...round2(cpu.aggregator), writerThread: fixed(cpu.writerThread) },
+      cpuSecondsPerMB: { ...perMB(cpu.aggregator), writerThread: fixed(cpu.writerThread / mb, 5) },
       evaluateSeconds: mean(rounds.map((r) => r.agg['evaluateSeconds'] as number)),
       // Idle: the floor of the prober (a process of its own on the same shared cores).
       healthIdle: worstHealth(rounds, 'healthIdle'),

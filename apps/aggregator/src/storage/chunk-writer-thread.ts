@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { closeSync, fdatasyncSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SQL, WAL_CHECKPOINT_BYTES, WRITER_BUSY_TIMEOUT_MS, applyWriterPragmas } from './schema.ts';
@@ -43,6 +43,12 @@ export interface WriterThreadData {
 const port = parentPort;
 if (port === null) throw new Error('chunk-writer-thread.ts runs in a worker thread');
 const { dataDir, databasePath, durability, maxBatch } = workerData as WriterThreadData;
+// The thread's name where Linux lets a thread name itself (top -H, ps -L, the benchmark's CPU per thread).
+try {
+  writeFileSync('/proc/thread-self/comm', 'rlsa-writer');
+} catch {
+  // Not Linux, or no /proc: the thread keeps its default name.
+}
 
 const db = new Database(databasePath);
 applyWriterPragmas(db, durability);

@@ -79,7 +79,14 @@ export class SegmentAppender {
   /** `full` durability: the batch's records (and new files' directory entries) reach the disk before the index commit. */
   sync(): void {
     for (const segment of this.marks.keys()) fdatasyncSync(segment.fd);
-    for (const dir of new Set(this.created.map((segment) => dirname(join(this.dataDir, segment.path))))) syncDir(dir);
+    if (this.created.length === 0) return;
+    // A new file's name lives in its run's folder, which may be new too (in segments/, in the data dir).
+    const dirs = new Set<string>([this.dataDir]);
+    for (const segment of this.created) {
+      const runDir = dirname(join(this.dataDir, segment.path));
+      dirs.add(runDir).add(dirname(runDir));
+    }
+    for (const dir of dirs) syncDir(dir);
   }
 
   /** The batch's index rows committed. */
