@@ -2,7 +2,7 @@ import { meanOverSpaces } from '@rlsa/core';
 import Database from 'better-sqlite3';
 import { closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FINGERPRINT, chunksOf, range, startTestAggregator, tempDir, testSpace } from '../helpers.ts';
 import type { TestSpace } from '../helpers.ts';
 
@@ -71,7 +71,10 @@ function expectedMerged(trainers: TestSpace[]): ReturnType<typeof meanOverSpaces
 }
 
 describe('damaged chunks', () => {
-  const temp = tempDir();
+  let temp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    temp = tempDir();
+  });
   afterEach(() => temp.remove());
 
   it('a byte flipped in a segment file: the node is named, left out of the merge and of Evaluate, its reads and uploads answer DATA_LOSS', async () => {
