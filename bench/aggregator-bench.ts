@@ -220,17 +220,20 @@ function threadCpuSeconds(pid: number): Map<number, { name: string; seconds: num
 
 /**
  * CPU seconds spent between two threadCpuSeconds snapshots: the main thread, all threads, and the
- * aggregator's chunk writer thread (it names itself `rlsa-writer`, see chunk-writer-thread.ts; 0 for raw gRPC).
+ * aggregator's chunk writer and slab prefaulter threads (they name themselves `rlsa-writer` and
+ * `rlsa-prefault`; 0 for raw gRPC).
  */
-function cpuSpent(pid: number, before: Map<number, { seconds: number }>, after: Map<number, { name: string; seconds: number }>): { main: number; total: number; writer: number } {
+function cpuSpent(pid: number, before: Map<number, { seconds: number }>, after: Map<number, { name: string; seconds: number }>): { main: number; total: number; writer: number; prefaulter: number } {
   let total = 0;
   let writer = 0;
+  let prefaulter = 0;
   for (const [tid, { name, seconds }] of after) {
     const spent = seconds - (before.get(tid)?.seconds ?? 0);
     total += spent;
     if (name === 'rlsa-writer') writer += spent;
+    if (name === 'rlsa-prefault') prefaulter += spent;
   }
-  return { main: (after.get(pid)?.seconds ?? 0) - (before.get(pid)?.seconds ?? 0), total, writer };
+  return { main: (after.get(pid)?.seconds ?? 0) - (before.get(pid)?.seconds ?? 0), total, writer, prefaulter };
 }
 
 function peakRssBytes(pid: number): number {
@@ -352,7 +355,7 @@ async function evaluateWithHealthProbe(client: AggregatorClient, address: string
 
 interface RawRound {
   seconds: number;
-  serverCpu: { main: number; total: number; writer: number };
+  serverCpu: { main: number; total: number; writer: number; prefaulter: number };
   clientCpuSeconds: number;
 }
 
@@ -500,6 +503,8 @@ function summarize(rounds: Round[], valueBytes: number, wireBytes: number): Reco
     },
     // The chunk writer thread alone (records appended, checksums, index commits): storage's share of allThreads.
     writerThread: mean(rounds.map((r) => (r.agg['serverCpu'] as { writer: number }).writer)),
+    // The slab prefaulter thread (the merged sums' fresh memory touched ahead of need).
+    prefaulterThread: mean(rounds.map((r) => (r.agg['serverCpu'] as { prefaulter: number }).prefaulter)),
     rawGrpc: { eventLoop: mean(rounds.map((r) => r.raw.serverCpu.main)), allThreads: mean(rounds.map((r) => r.raw.serverCpu.total)), clients: mean(rounds.map((r) => r.raw.clientCpuSeconds)) },
   };
   const perMB = (c: { eventLoop: number; allThreads: number; clients: number }): Record<string, number> => ({
@@ -537,8 +542,8 @@ function summarize(rounds: Round[], valueBytes: number, wireBytes: number): Reco
       peakRssMB: fixed(peak / 1e6, 1),
       startRssMB: fixed((agg['startRssBytes'] as number) / 1e6, 1),
       mergedStateMB: fixed(mergedStateBytes / 1e6, 1),
-      cpuSeconds: { ...round2(cpu.aggregator), writerThread: fixed(cpu.writerThread) },
-      cpuSecondsPerMB: { ...perMB(cpu.aggregator), writerThread: fixed(cpu.writerThread / mb, 5) },
+      cpuSeconds: { ...round2(cpu.aggregator), writerThread: fixed(cpu.writerThread), prefaulterThread: fixed(cpu.prefaulterThread) },
+      cpuSecondsPerMB: { ...perMB(cpu.aggregator), writerThread: fixed(cpu.writerThread / mb, 5), prefaulterThread: fixed(cpu.prefaulterThread / mb, 5) },
       evaluateSeconds: mean(rounds.map((r) => r.agg['evaluateSeconds'] as number)),
       // Idle: the floor of the prober (a process of its own on the same shared cores).
       healthIdle: worstHealth(rounds, 'healthIdle'),
