@@ -20,7 +20,7 @@ export interface CoreWithData {
 export function coreWithData(width: number): CoreWithData {
   const temp = tempDir('rlsa-dashboard-core-');
   const teardown = new Teardown();
-  const core = openAggregatorCore({ dataDir: temp.dir, durability: 'normal', runs: [], onCheckpoint: () => undefined }, pino({ level: 'silent' }), teardown);
+  const core = openAggregatorCore({ dataDir: temp.dir, durability: 'normal', runs: [] }, pino({ level: 'silent' }), teardown);
   core.runs.createRun({ runId: 'r', anchorIds: range(0, width), similarity: 'cosine', anchorFingerprint: FINGERPRINT, acceptedEncodings: [], center: false, allowAbsolute: false });
   return {
     core,
