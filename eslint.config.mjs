@@ -93,7 +93,7 @@ export default tseslint.config(
     // keep their long kernels, whose loops read best whole.
     files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
     ignores: ['libs/rlsa-core/**', 'libs/linalg-*/**', 'libs/tfjs-kernels/**', 'libs/proto/src/gen/**'],
-    rules: { 'max-lines-per-function': ['warn', { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true }] },
+    rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true }] },
   },
   {
     // The aggregator's specs drive it through @rlsa/client as nodes do; its sources do not depend on the client.

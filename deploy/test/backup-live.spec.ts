@@ -71,11 +71,21 @@ describe('backup while nodes upload, restore, restart', () => {
     await Promise.all(uploads);
     // The nodes kept uploading while the backup ran: it did not stop the service.
     expect(during.every((count) => count > 0)).toBe(true);
-    expect(JSON.parse(backup.stdout).tables).toMatchObject({ chunks: expect.any(Number) });
+    const summary = JSON.parse(backup.stdout) as { tables: Record<string, number>; segmentBytes: number; damagedChunks: unknown[] };
+    expect(summary.tables).toMatchObject({ chunks: expect.any(Number) });
+    // The segment layout: the payloads are in segment files, packed into the one backup file with every record checked.
+    expect(summary.tables['segment_blocks']).toBeGreaterThan(0);
+    expect(summary.segmentBytes).toBeGreaterThan(summary.tables['chunks']! * ROWS_PER_CHUNK * ANCHORS * 4);
+    expect(summary.damagedChunks).toEqual([]);
     expect(await first.stop()).toBe(0);
 
     const restore = await runRlsa(['restore', '--from', join(dir, 'backup.sqlite'), '--data-dir', join(dir, 'restored')]);
     expect(restore.code).toBe(0);
+    const restored = JSON.parse(restore.stdout) as { tables: Record<string, number>; segmentBytes: number };
+    // The restored data dir has the segment files back, exactly the bytes the backup holds, and no blocks left in its database.
+    expect(restored.segmentBytes).toBe(summary.segmentBytes);
+    expect(restored.tables['segment_blocks']).toBeUndefined();
+    expect(restored.tables['chunks']).toBe(summary.tables['chunks']);
     const second = await startAggregator(['--data-dir', join(dir, 'restored'), '--port', '0']);
     running.push(second);
     const reader = createAggregatorClient({ address: `127.0.0.1:${second.port}` });

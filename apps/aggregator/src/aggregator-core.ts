@@ -9,9 +9,9 @@ import { RunReads } from './query/run-reads.ts';
 import { rebuildFromStorage } from './runs/rebuild.ts';
 import { RunDirectory } from './runs/run-directory.ts';
 import { AnchorSetStore } from './storage/anchor-sets.ts';
-import { CheckpointWorker } from './storage/checkpoint-worker.ts';
-import type { CheckpointEvent } from './storage/checkpoint-worker.ts';
+import type { ChunkDamage } from './storage/chunk-damage.ts';
 import { ChunkWriter } from './storage/chunk-writer.ts';
+import type { WriterEvents } from './storage/chunk-writer.ts';
 import type { Durability } from './storage/schema.ts';
 import { Storage } from './storage/storage.ts';
 import type { Teardown } from './teardown.ts';
@@ -22,20 +22,37 @@ export interface AggregatorCore {
   readonly ingest: ChunkIngest;
   readonly reads: RunReads;
   readonly anchorSets: AnchorSetStore;
+  /**
+   * Deletes a run's stored data: the writer closes the run's segment (after the run's writes in
+   * flight), then its rows and segment files go; resolves with the bytes of files removed. The
+   * caller takes the run out of memory first (no new writes for it).
+   */
+  deleteStoredRun(runId: string): Promise<number>;
+}
+
+/** What storage tells the server: write status changes, chunks refused for lack of space, checkpoints, damaged chunks. */
+export interface StorageEvents extends WriterEvents {
+  damage?(damage: ChunkDamage, firstOfNode: boolean): void;
 }
 
 /**
- * Opens `<dataDir>/aggregator.sqlite` with its writer, checkpointer and slab prefaulter threads
- * (each registered on `teardown`), rebuilds the runs from it and creates `runs` (an identical
- * existing run is kept).
+ * Opens the data dir (`aggregator.sqlite` and the segment files) with its writer and slab
+ * prefaulter threads (each registered on `teardown`), rebuilds the runs from it and creates
+ * `runs` (an identical existing run is kept).
  */
 export function openAggregatorCore(
-  options: { dataDir: string; durability: Durability; runs: readonly RunConfig[]; onCheckpoint: (event: CheckpointEvent) => void },
+  options: { dataDir: string; durability: Durability; runs: readonly RunConfig[]; storageEvents?: StorageEvents },
   log: Logger,
   teardown: Teardown,
 ): AggregatorCore {
-  const storage = teardown.add(new Storage(options.dataDir, { durability: options.durability }), (s) => s.close());
-  const writer = teardown.add(new ChunkWriter(storage.path, options.durability), (w) => w.stop());
+  const events = options.storageEvents ?? {};
+  const storage = teardown.add(new Storage(options.dataDir, { durability: options.durability, ...(events.damage ? { onDamage: events.damage } : {}) }), (s) => s.close());
+  logStorageOpened(storage, log);
+  const writer = teardown.add(
+    new ChunkWriter({ dataDir: options.dataDir, databasePath: storage.path, durability: options.durability }, events),
+    (w) => w.stop(),
+  );
+  storage.onFull = (reason) => writer.noteFull(reason);
   // Fresh sums memory costs a page fault per 4 KB on first touch: a worker thread prepares it ahead
   // of need, in huge pages where the native addon can ask for them.
   const native = nativeLinalgStatus();
@@ -44,6 +61,17 @@ export function openAggregatorCore(
   const runs = new RunDirectory(storage, meanMerge(prefaulter), log, anchorSets);
   rebuildFromStorage(storage, runs, log);
   for (const run of options.runs) runs.createRun(runConfigView(run));
-  teardown.add(new CheckpointWorker(storage.path, options.onCheckpoint), (c) => c.stop());
-  return { runs, ingest: new ChunkIngest(runs, storage, writer), reads: new RunReads(runs, storage), anchorSets };
+  const deleteStoredRun = async (runId: string): Promise<number> => {
+    await writer.closeRun(runId);
+    return storage.deleteRun(runId);
+  };
+  return { runs, ingest: new ChunkIngest(runs, storage, writer, storage.damage), reads: new RunReads(runs, storage, storage.damage), anchorSets, deleteStoredRun };
+}
+
+/** What opening the data dir changed (a migration, a tidy), for the operator. */
+function logStorageOpened(storage: Storage, log: Logger): void {
+  if (storage.migrated !== undefined) log.info(storage.migrated, 'data dir migrated to segment files');
+  const { truncatedBytes, removedFiles, missingFiles } = storage.tidied;
+  if (truncatedBytes > 0 || removedFiles.length > 0) log.info({ truncatedBytes, removedFiles }, 'segment files tidied: unreferenced bytes removed');
+  if (missingFiles.length > 0) log.error({ missingFiles }, 'segment files missing: their chunks are damaged');
 }

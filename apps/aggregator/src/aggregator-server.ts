@@ -14,6 +14,7 @@ import { AggregatorMetrics } from './metrics.ts';
 import { AdminRpc } from './services/admin-service.ts';
 import { AggregatorRpc } from './services/aggregator-service.ts';
 import { AggregatorHealth } from './services/health.ts';
+import { storageSignals } from './services/storage-signals.ts';
 import { rlsaReflectionService } from './services/reflection.ts';
 import { aggregatorEdge, shuttingDown } from './services/service-edge.ts';
 import type { Durability } from './storage/schema.ts';
@@ -71,7 +72,7 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
- * Starts the aggregator: opens (or creates) `<dataDir>/aggregator.sqlite`, rebuilds the merged
+ * Starts the aggregator: opens (or creates) its data dir (`aggregator.sqlite`, `segments/`), rebuilds the merged
  * state, serves AggregatorService, AdminService, grpc.health.v1 and server reflection, and
  * optionally Prometheus metrics. Whatever a failed start opened is closed again.
  */
@@ -84,14 +85,14 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   const metrics = new AggregatorMetrics();
   const teardown = new Teardown();
   try {
+    const health = new AggregatorHealth();
     const core = openAggregatorCore(
-      { dataDir: options.dataDir, durability: options.durability ?? 'normal', runs: options.runs ?? [], onCheckpoint: checkpointLogger(metrics, log) },
+      { dataDir: options.dataDir, durability: options.durability ?? 'normal', runs: options.runs ?? [], storageEvents: storageSignals(metrics, health, log) },
       log,
       teardown,
     );
     metrics.mergedBytes.set(core.runs.mergedBytes());
     const draining = new AbortController();
-    const health = new AggregatorHealth();
     const server = teardown.add(aggregatorServer(core, { authenticator, metrics, log, shutdown: draining.signal }, health, options), (s) => s.forceShutdown());
     const bindHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const port = await bind(server, `${bindHost}:${options.port ?? 50051}`, credentialsFor(options.tls), 'listen on');
@@ -144,15 +145,6 @@ function aggregatorServer(core: AggregatorCore, edgeDeps: Parameters<typeof aggr
   ];
   for (const unit of units) unit.addToServer(server);
   return server;
-}
-
-function checkpointLogger(metrics: AggregatorMetrics, log: Logger): Parameters<typeof openAggregatorCore>[0]['onCheckpoint'] {
-  return (event) => {
-    if (event.kind === 'checkpoint') {
-      metrics.checkpointSeconds.observe((event.ms ?? 0) / 1000);
-      log.debug(event, 'WAL checkpoint');
-    } else if (event.kind === 'error') log.warn({ reason: event.message }, 'WAL checkpoint failed (the automatic fallback remains)');
-  };
 }
 
 function credentialsFor(tls: AggregatorOptions['tls']): Credentials {

@@ -16,6 +16,7 @@ const GRPC_STATUS: Record<AggregatorErrorCode, status> = {
   resource_exhausted: status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
   unimplemented: status.UNIMPLEMENTED,
+  data_loss: status.DATA_LOSS,
   internal: status.INTERNAL,
 };
 

@@ -49,6 +49,31 @@ export class AggregatorMetrics {
     help: 'Nodes with an open upload stream',
     registers: [this.registry],
   });
+  readonly storageFull = new Gauge({
+    name: 'rlsa_aggregator_storage_full',
+    help: '1 while chunks cannot be stored for lack of disk space (uploads get UNAVAILABLE; a probe write on a timer turns it back to 0)',
+    registers: [this.registry],
+  });
+  readonly storageFailed = new Gauge({
+    name: 'rlsa_aggregator_storage_failed',
+    help: '1 once storing chunks failed for a reason other than space (uploads get INTERNAL until a restart)',
+    registers: [this.registry],
+  });
+  readonly refusedChunks = new Counter({
+    name: 'rlsa_aggregator_storage_refused_chunks_total',
+    help: 'Chunks refused with UNAVAILABLE because the disk was full (none of them stored; the nodes resend them)',
+    registers: [this.registry],
+  });
+  readonly damagedChunks = new Counter({
+    name: 'rlsa_aggregator_damaged_chunks_total',
+    help: 'Stored chunks found damaged (checksum or header mismatch, missing segment), each counted once',
+    registers: [this.registry],
+  });
+  readonly damagedNodes = new Gauge({
+    name: 'rlsa_aggregator_damaged_nodes',
+    help: 'Nodes with a damaged chunk: their rows are left out of the merge, their reads and uploads answer DATA_LOSS',
+    registers: [this.registry],
+  });
   readonly mergedBytes = new Gauge({
     name: 'rlsa_aggregator_merged_state_bytes',
     help: 'Bytes of the in-memory merged sums of all runs',

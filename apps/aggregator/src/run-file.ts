@@ -20,10 +20,10 @@ function runInput(entry: unknown, where: string): RunConfigInput {
     throw new AggregatorError('failed_precondition', `${where}: anchorIds must be a list of sample ids`);
   }
   if (typeof e['anchorFingerprint'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: anchorFingerprint must be a string`);
-  if (typeof e['dataset'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: dataset must name the built-in data set of the anchor ids`);
+  if (e['dataset'] !== undefined && typeof e['dataset'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: dataset must name the built-in data set of the anchor ids`);
   return {
     runId: e['runId'],
-    anchors: { kind: 'builtin', dataset: e['dataset'], sampleIds: (e['anchorIds'] as number[]).map(BigInt), fingerprint: e['anchorFingerprint'] },
+    anchors: { kind: 'builtin', dataset: e['dataset'] ?? '', sampleIds: (e['anchorIds'] as number[]).map(BigInt), fingerprint: e['anchorFingerprint'] },
     ...(e['similarity'] !== undefined ? { similarity: e['similarity'] as SimilarityName } : {}),
     ...(e['acceptedEncodings'] !== undefined ? { acceptedEncodings: e['acceptedEncodings'] as EncodingName[] } : {}),
     ...(e['allowAbsolute'] !== undefined ? { allowAbsolute: e['allowAbsolute'] === true } : {}),
@@ -32,9 +32,9 @@ function runInput(entry: unknown, where: string): RunConfigInput {
 }
 
 /**
- * Reads a run file (YAML or JSON): one run `{ runId, dataset, anchorIds, anchorFingerprint,
- * similarity?, acceptedEncodings?, allowAbsolute?, center? }` (anchors: samples of a built-in data
- * set), a list of them, or `{ runs: [...] }`.
+ * Reads a run file (YAML or JSON): one run `{ runId, dataset?, anchorIds, anchorFingerprint,
+ * similarity?, acceptedEncodings?, allowAbsolute?, center? }` (anchors: samples of the built-in
+ * data set `dataset`, unnamed when absent), a list of them, or `{ runs: [...] }`.
  */
 export async function loadRunFile(path: string): Promise<RunConfig[]> {
   const parsed = parseFile(path, 'run file');

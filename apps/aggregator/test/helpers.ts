@@ -1,5 +1,5 @@
 import { createAggregatorClient } from '@rlsa/client';
-import type { AggregatorClient, AggregatorClientOptions, AnchorsInput, UploadChunkInput } from '@rlsa/client';
+import type { AggregatorClient, AggregatorClientOptions, AnchorsInput, RunConfigView, UploadChunkInput } from '@rlsa/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,21 @@ export const TEST_DATASET = 'synthetic';
 /** A run's anchors as samples of the test data set (rlsa.v2 BuiltinAnchors). */
 export function builtinAnchors(sampleIds: readonly number[], fingerprint = FINGERPRINT): AnchorsInput {
   return { kind: 'builtin', dataset: TEST_DATASET, sampleIds: sampleIds.map(BigInt), fingerprint };
+}
+
+/** A whole run config (what storage records) of built-in anchors `anchorIds`, cosine, everything else default. */
+export function testRunConfig(runId: string, anchorIds: readonly number[], extra: Partial<RunConfigView> = {}): RunConfigView {
+  return {
+    runId,
+    anchors: { kind: 'builtin', dataset: TEST_DATASET, sampleIds: anchorIds.map(BigInt), fingerprint: FINGERPRINT },
+    similarity: 'cosine',
+    acceptedEncodings: [],
+    center: false,
+    allowAbsolute: false,
+    nodeRead: 'merged',
+    quotas: { maxSamples: 0, maxBytes: 0, maxNodeSamples: 0, maxNodeBytes: 0 },
+    ...extra,
+  };
 }
 
 /** A wire id column (little-endian uint64 bytes) of `ids`, for hand-made messages. */

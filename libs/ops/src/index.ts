@@ -24,4 +24,5 @@ export {
   type TokenEntry,
   type TokenRole,
 } from './tokens.ts';
-export { backupDatabase, restoreDatabase, summarizeDatabase, DATABASE_FILE, type DatabaseSummary } from './backup.ts';
+export { backupDatabase, restoreDatabase, summarizeDatabase, DATABASE_FILE, SEGMENTS_DIR, type DatabaseSummary } from './backup.ts';
+export type { DamagedChunk } from './backup-segments.ts';

@@ -7,6 +7,7 @@ import type { NodeEntry } from '../ledger/run-ledger.ts';
 import type { Reservation, SpaceLedger } from '../ledger/space-ledger.ts';
 import type { RunDirectory, RunRecord } from '../runs/run-directory.ts';
 import { bytesOf } from '../storage/buffers.ts';
+import type { DamagedNodes } from '../storage/chunk-damage.ts';
 import type { ChunkSink, Committed } from '../storage/chunk-sink.ts';
 import type { ChunkRow } from '../storage/schema.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -58,6 +59,8 @@ export class ChunkIngest {
     private readonly runs: RunDirectory,
     private readonly storage: Pick<Storage, 'getChunk'>,
     private readonly sink: ChunkSink,
+    /** The nodes with a damaged chunk: their uploads are refused with DATA_LOSS (their rows are out of the merge). */
+    private readonly damage: Pick<DamagedNodes, 'check'> = { check: () => {} },
   ) {}
 
   /** Resolves when every accepted chunk has been committed (or failed). */
@@ -76,6 +79,9 @@ export class ChunkIngest {
    * - Shapes, encodings, NaN/Inf, duplicate ids within the chunk → INVALID_ARGUMENT.
    * - A seq (or a sample of this node) whose chunk is still being committed → UNAVAILABLE:
    *   resend it after (it will then be a duplicate, or refused as above).
+   * - A node with a damaged stored chunk → DATA_LOSS (its rows are out of the merge).
+   * - The disk full → UNAVAILABLE from the sink (nothing stored; resend after the last
+   *   acknowledged chunk once the disk has room); any other storage failure → INTERNAL.
    * Checks happen at once, in arrival order; the returned promise resolves after the chunk
    * committed (the sink), and only then is the chunk counted and merged.
    */
@@ -110,6 +116,7 @@ export class ChunkIngest {
   private target(chunk: UploadChunk): Target {
     const run = this.runs.run(chunk.runId);
     const node = run.ledger.node(chunk.nodeId);
+    this.damage.check(chunk.runId, chunk.nodeId);
     const space = spaceName(chunk.space);
     if (space === undefined) throw new AggregatorError('invalid_argument', 'space must be SPACE_KIND_RELATIVE or SPACE_KIND_ABSOLUTE');
     if (space === 'absolute' && !run.ledger.config.allowAbsolute) {
@@ -161,7 +168,9 @@ export class ChunkIngest {
         return outcome;
       },
       (error: unknown) => {
-        // Not stored: release the reservations (a storage failure is fatal for later chunks too).
+        // Not stored: release the reservations. The sink refuses every later chunk too (a full
+        // disk until a probe write succeeds, UNAVAILABLE; any other failure for good, INTERNAL),
+        // so no later seq is stored behind this one.
         target.ledger.rollback(reservation);
         target.run.merged.release(newSamples);
         // A lent buffer stayed with the writer.

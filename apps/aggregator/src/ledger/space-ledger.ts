@@ -168,6 +168,16 @@ export class SpaceLedger {
   replay(seq: number, sampleIds: BigUint64Array, counted: Uint8Array | null): void {
     this.commit(this.reserve(seq, sampleIds, counted));
   }
+
+  /**
+   * Replays a chunk known only from its index (its record is damaged, or its node is): counted
+   * as committed, so the node resumes after it, with no samples located (the node's uploads are
+   * refused anyway while it is damaged).
+   */
+  replayUnread(seq: number, countedRows: number): void {
+    this.commit({ seq, sampleIds: new BigUint64Array(0) });
+    this.rowCount += countedRows;
+  }
 }
 
 function unpack(value: number): ChunkRef | undefined {

@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
+import { HugePageChoice } from './huge-page-choice.ts';
 
 export type PrefaultRequest = { kind: 'request'; bytes: number; slabBytes: number } | { kind: 'stop' };
 export interface PrefaultReply {
@@ -17,6 +19,12 @@ const PAGE_BYTES = 4096;
 const port = parentPort;
 if (port === null) throw new Error('slab-prefaulter-thread.ts runs in a worker thread');
 const { addonPath } = workerData as PrefaulterThreadData;
+// The thread's name where Linux lets a thread name itself (top -H, ps -L, the benchmark's CPU per thread).
+try {
+  writeFileSync('/proc/thread-self/comm', 'rlsa-prefault');
+} catch {
+  // Not Linux, or no /proc: the thread keeps its default name.
+}
 
 /** The addon's huge-page advice, or null when there is no addon or it does not load here. */
 function loadAdvice(): ((view: Uint8Array) => void) | null {
@@ -30,17 +38,22 @@ function loadAdvice(): ((view: Uint8Array) => void) | null {
 }
 const adviseHugePages = loadAdvice();
 
-// Allocates a zero-filled SharedArrayBuffer, asks for huge pages on it when the addon loaded, and
-// writes a zero into every 4 KB page, so that the kernel maps the pages here and not in the event
-// loop's first `+=` into a fresh slab.
+const hugePages = new HugePageChoice();
+
+// Allocates a zero-filled SharedArrayBuffer, asks for huge pages on it when the addon loaded and
+// that costs less here (HugePageChoice), and writes a zero into every 4 KB page, so that the
+// kernel maps the pages here and not in the event loop's first `+=` into a fresh slab.
 port.on('message', (message: PrefaultRequest) => {
   if (message.kind === 'stop') {
     port.close();
     return;
   }
+  const started = process.hrtime.bigint();
   const buffer = new SharedArrayBuffer(message.bytes);
   const view = new Uint8Array(buffer);
-  adviseHugePages?.(view);
+  const advised = adviseHugePages !== null && hugePages.next();
+  if (advised) adviseHugePages(view);
   for (let i = 0; i < message.bytes; i += PAGE_BYTES) view[i] = 0;
+  if (adviseHugePages !== null) hugePages.record(advised, Number(process.hrtime.bigint() - started) / 1e9 / message.bytes);
   port.postMessage({ slabBytes: message.slabBytes, buffer } satisfies PrefaultReply);
 });

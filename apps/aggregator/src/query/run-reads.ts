@@ -1,5 +1,6 @@
 import type { SpaceName } from '@rlsa/wire';
 import { AggregatorError } from '../errors.ts';
+import type { DamagedNodes } from '../storage/chunk-damage.ts';
 import type { RunDirectory, RunRecord } from '../runs/run-directory.ts';
 import { evaluateAgainstReference } from './evaluate.ts';
 import type { CkaResult } from './evaluate.ts';
@@ -25,6 +26,8 @@ export class RunReads {
   constructor(
     private readonly runs: RunDirectory,
     private readonly pages: ChunkPages,
+    /** Nodes with a damaged chunk: reading their space is DATA_LOSS; Evaluate leaves damaged trainers out, as the merge does. */
+    private readonly damage: Pick<DamagedNodes, 'check' | 'find'> = { check: () => {}, find: () => undefined },
   ) {}
 
   /** The merged space (all samples ascending, after a cursor, or the given ids in order) in batches of at most `maxRows`. */
@@ -37,6 +40,7 @@ export class RunReads {
   nodeSpace(runId: string, nodeId: string, space: SpaceName, maxRows: number): Iterable<RowBatch> {
     const run = this.runs.run(runId);
     const node = run.ledger.node(nodeId);
+    this.damage.check(runId, node.nodeId);
     return spaceBatches(nodeSpaceParts(this.pages, runId, node.nodeId, space), maxRows);
   }
 
@@ -45,10 +49,14 @@ export class RunReads {
     const run = this.runs.run(runId);
     const referenceNodeId = run.ledger.referenceNodeId;
     if (referenceNodeId === undefined) throw new AggregatorError('failed_precondition', `run ${runId} has no reference node yet`);
+    this.damage.check(runId, referenceNodeId);
     const reference = this.relativeSpace(run, referenceNodeId);
     if (reference.sampleIds.length === 0) throw new AggregatorError('failed_precondition', `the reference node ${referenceNodeId} has uploaded no rows yet`);
     const trainers = function* (reads: RunReads): Generator<{ nodeId: string; space: SpaceData }> {
-      for (const node of run.ledger.nodeList()) if (node.role === 'trainer') yield { nodeId: node.nodeId, space: reads.relativeSpace(run, node.nodeId) };
+      for (const node of run.ledger.nodeList()) {
+        if (node.role !== 'trainer' || reads.damage.find(runId, node.nodeId) !== undefined) continue;
+        yield { nodeId: node.nodeId, space: reads.relativeSpace(run, node.nodeId) };
+      }
     };
     return { referenceNodeId, scores: evaluateAgainstReference(reference, run.merged, trainers(this)) };
   }

@@ -1,46 +1,101 @@
 import { roleName, sampleIdsFromBytes, spaceName } from '@rlsa/wire';
+import type { SpaceName } from '@rlsa/wire';
 import type { Logger } from 'pino';
 import { AggregatorError } from '../errors.ts';
 import { mergeChunkRows } from '../ingest/chunk-ingest.ts';
 import { decodeStored } from '../ingest/stored-chunks.ts';
+import type { NodeEntry } from '../ledger/run-ledger.ts';
 import { int32FromBytes } from '../storage/buffers.ts';
 import { decodeModelCard, decodeRunConfig } from '../storage/records.ts';
-import type { ChunkRow } from '../storage/schema.ts';
+import type { ChunkRow, RunRow } from '../storage/schema.ts';
 import type { Storage } from '../storage/storage.ts';
-import type { RunDirectory } from './run-directory.ts';
+import type { RunDirectory, RunRecord } from './run-directory.ts';
 
-/**
- * Loads runs and nodes from storage, then replays every stored chunk, in (run, node, space, seq)
- * order, into the ledgers and the merged spaces: the memory after a restart is what it was
- * before, for exactly the chunks that were acknowledged or committed.
- */
-export function rebuildFromStorage(storage: Pick<Storage, 'listRuns' | 'listNodes' | 'allChunks'>, runs: RunDirectory, log: Logger): void {
-  const started = Date.now();
-  let runCount = 0;
-  for (const row of storage.listRuns()) {
-    const run = runs.restoreRun(decodeRunConfig(row.config), row.createdAtMs);
-    runCount += 1;
-    for (const node of storage.listNodes(row.runId)) {
-      const role = roleName(node.role);
-      if (role === 'unspecified') throw new AggregatorError('internal', `stored node ${row.runId}/${node.nodeId} has no role`);
-      run.ledger.addNode({ nodeId: node.nodeId, role, taskId: node.taskId, model: decodeModelCard(node.model), finished: node.finished, joinedAtMs: node.joinedAtMs });
-    }
-  }
-  let chunks = 0;
-  for (const row of storage.allChunks()) {
-    replayChunk(runs, row);
-    chunks += 1;
-  }
-  if (runCount > 0) log.info({ runs: runCount, chunks, ms: Date.now() - started }, 'state rebuilt from storage');
+/** What the rebuild reads of storage. */
+export type RebuildSource = Pick<Storage, 'listRuns' | 'listNodes' | 'nodeChunkIndex' | 'readChunk' | 'damage'>;
+
+/** What a rebuild found. */
+export interface RebuildSummary {
+  runs: number;
+  chunks: number;
+  /** Nodes with a damaged chunk: counted, their rows left out of the merge. */
+  damagedNodes: number;
 }
 
-function replayChunk(runs: RunDirectory, row: ChunkRow): void {
-  const run = runs.find(row.runId);
-  const node = run?.ledger.find(row.nodeId);
-  const space = spaceName(row.space);
-  if (run === undefined || node === undefined || space === undefined) {
-    throw new AggregatorError('internal', `stored chunk of unknown run/node/space ${row.runId}/${row.nodeId}/${row.space}`);
+/**
+ * Loads runs and nodes from storage, then replays every stored chunk, node by node in node-id
+ * order and in (space, seq) order within a node, into the ledgers and the merged spaces: the
+ * memory after a restart is what it was before, for exactly the chunks that were acknowledged
+ * or committed, each read back once and checked.
+ *
+ * It never fails on stored data: a damaged chunk marks its node (`storage.damage`), and the run
+ * is replayed again with that node counted from its index only, its rows left out of the merge
+ * (a damaged node's rows are all out, not the ones read before the damage; a run is replayed at
+ * most once more per damaged node, and only when damage is found).
+ */
+export function rebuildFromStorage(storage: RebuildSource, runs: RunDirectory, log: Logger): RebuildSummary {
+  const started = Date.now();
+  const summary: RebuildSummary = { runs: 0, chunks: 0, damagedNodes: 0 };
+  for (const row of storage.listRuns()) {
+    summary.runs += 1;
+    for (;;) {
+      const run = restoreRun(storage, runs, row);
+      const replayed = replayRun(storage, run);
+      if (replayed === 'damage found') continue;
+      summary.chunks += replayed.chunks;
+      summary.damagedNodes += replayed.damagedNodes;
+      break;
+    }
   }
+  if (summary.runs > 0) log.info({ ...summary, ms: Date.now() - started }, 'state rebuilt from storage');
+  if (summary.damagedNodes > 0) log.error({ damagedNodes: summary.damagedNodes }, 'nodes with a damaged chunk: their rows are left out of the merge, their reads and uploads answer DATA_LOSS');
+  return summary;
+}
+
+/** The run and its nodes in memory, with nothing replayed (again, when a replay found damage). */
+function restoreRun(storage: RebuildSource, runs: RunDirectory, row: RunRow): RunRecord {
+  const run = runs.restoreRun(decodeRunConfig(row.config), row.createdAtMs);
+  for (const node of storage.listNodes(row.runId)) {
+    const role = roleName(node.role);
+    if (role === 'unspecified') throw new AggregatorError('internal', `stored node ${row.runId}/${node.nodeId} has no role`);
+    run.ledger.addNode({ nodeId: node.nodeId, role, taskId: node.taskId, model: decodeModelCard(node.model), finished: node.finished, joinedAtMs: node.joinedAtMs });
+  }
+  return run;
+}
+
+/** Replays a run's chunks; stops at the first damage found in a node not yet known as damaged. */
+function replayRun(storage: RebuildSource, run: RunRecord): { chunks: number; damagedNodes: number } | 'damage found' {
+  const runId = run.ledger.config.runId;
+  const nodes = run.ledger.nodeList().sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+  let chunks = 0;
+  let damagedNodes = 0;
+  for (const node of nodes) {
+    const damaged = storage.damage.find(runId, node.nodeId) !== undefined;
+    if (damaged) damagedNodes += 1;
+    for (const index of storage.nodeChunkIndex(runId, node.nodeId)) {
+      const space = spaceOf(index);
+      if (damaged) {
+        node.spaces[space].replayUnread(index.seq, index.countedRows);
+      } else {
+        // A damaged chunk is marked (and logged, counted) by storage; the run is replayed without the node.
+        const outcome = storage.readChunk(index);
+        if ('damage' in outcome) return 'damage found';
+        replayChunk(run, node, outcome.row);
+      }
+      chunks += 1;
+    }
+  }
+  return { chunks, damagedNodes };
+}
+
+function spaceOf(chunk: Pick<ChunkRow, 'runId' | 'nodeId' | 'space' | 'seq'>): SpaceName {
+  const space = spaceName(chunk.space);
+  if (space === undefined) throw new AggregatorError('internal', `stored chunk ${chunk.runId}/${chunk.nodeId}/${chunk.seq} has space ${chunk.space}`);
+  return space;
+}
+
+function replayChunk(run: RunRecord, node: NodeEntry, row: ChunkRow): void {
+  const space = spaceOf(row);
   const sampleIds = sampleIdsFromBytes(row.sampleIds);
   node.spaces[space].replay(row.seq, sampleIds, row.counted);
   mergeChunkRows(run, node, space, { sampleIds, values: decodeStored(row), labels: row.labels === null ? [] : int32FromBytes(row.labels), counted: row.counted });

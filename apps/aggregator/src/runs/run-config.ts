@@ -44,7 +44,10 @@ function checkAnchors(anchors: AnchorsView): AnchorsView {
     checkAnchorSetSummary(anchors.summary);
     return { kind: 'anchor-set', fingerprint: anchors.fingerprint, summary: { ...anchors.summary, shape: [...anchors.summary.shape] } };
   }
-  if (!ID_PATTERN.test(anchors.dataset)) throw new AggregatorError('invalid_argument', `data set name ${JSON.stringify(anchors.dataset.slice(0, 80))} must match ${ID_PATTERN.source}`);
+  // A data set name is optional (a run migrated from rlsa.v1 has none: the fingerprint identifies its anchors).
+  if (anchors.dataset !== '' && !ID_PATTERN.test(anchors.dataset)) {
+    throw new AggregatorError('invalid_argument', `data set name ${JSON.stringify(anchors.dataset.slice(0, 80))} must match ${ID_PATTERN.source}`);
+  }
   const count = anchors.sampleIds.length;
   if (count === 0) throw new AggregatorError('invalid_argument', 'a run needs at least one anchor id');
   if (count > MAX_ANCHORS) throw new AggregatorError('invalid_argument', `a run has at most ${MAX_ANCHORS} anchors, got ${count}`);

@@ -1,7 +1,12 @@
 import Database from 'better-sqlite3';
+import { closeSync, fdatasyncSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { SQL, WRITER_BUSY_TIMEOUT_MS, applyWriterPragmas } from './schema.ts';
-import type { ChunkRow, Durability } from './schema.ts';
+import { SQL, WAL_CHECKPOINT_BYTES, WRITER_BUSY_TIMEOUT_MS, applyWriterPragmas } from './schema.ts';
+import type { ChunkRow, Durability, SegmentRow } from './schema.ts';
+import { SegmentAppender } from './segment-appender.ts';
+import type { NewSegment, Placement } from './segment-appender.ts';
+import { isStorageFull } from './storage-full.ts';
 
 /** One chunk handed to the thread: `lent` means its payload's buffer moves back after the commit. */
 export interface OutgoingChunk {
@@ -10,39 +15,72 @@ export interface OutgoingChunk {
   row: ChunkRow;
 }
 
-export type WriterRequest = { kind: 'write'; items: OutgoingChunk[] } | { kind: 'stop' };
+/** Why writes fail: `full` (no space: retry once a probe write succeeds) or `error` (anything else: for good). */
+export type WriteFailure = 'full' | 'error';
+
+export type WriterRequest =
+  | { kind: 'write'; items: OutgoingChunk[] }
+  | { kind: 'probe'; bytes: number }
+  | { kind: 'close-run'; runId: string }
+  | { kind: 'stop' };
 
 export type WriterReply =
   | { kind: 'done'; ids: number[]; seconds: number; data: (Uint8Array | null)[] }
-  | { kind: 'failed'; ids: number[]; message: string }
+  | { kind: 'failed'; ids: number[]; failure: WriteFailure; message: string }
+  | { kind: 'probed'; ok: boolean; message: string }
+  | { kind: 'checkpoint'; ms: number; walBytes: number }
+  | { kind: 'checkpoint-failed'; message: string }
+  | { kind: 'run-closed'; runId: string }
   | { kind: 'stopped' };
 
 export interface WriterThreadData {
-  path: string;
+  dataDir: string;
+  databasePath: string;
   durability: Durability;
   maxBatch: number;
 }
 
 const port = parentPort;
 if (port === null) throw new Error('chunk-writer-thread.ts runs in a worker thread');
-const { path, durability, maxBatch } = workerData as WriterThreadData;
+const { dataDir, databasePath, durability, maxBatch } = workerData as WriterThreadData;
+// The thread's name where Linux lets a thread name itself (top -H, ps -L, the benchmark's CPU per thread).
+try {
+  writeFileSync('/proc/thread-self/comm', 'rlsa-writer');
+} catch {
+  // Not Linux, or no /proc: the thread keeps its default name.
+}
 
-const db = new Database(path);
+const db = new Database(databasePath);
 applyWriterPragmas(db, durability);
 db.pragma(`busy_timeout = ${WRITER_BUSY_TIMEOUT_MS}`);
-const insert = db.prepare(SQL.insertChunk);
-/** A structured clone turns Buffers into plain Uint8Arrays: better-sqlite3 binds Buffers. */
-const buffer = (u: Uint8Array | null | undefined): Buffer | null => (u === null || u === undefined ? null : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
-const insertAll = db.transaction((items: OutgoingChunk[]) => {
-  for (const { row } of items) {
-    insert.run({ ...row, sampleIds: buffer(row.sampleIds), data: buffer(row.data), rowScales: buffer(row.rowScales), labels: buffer(row.labels), counted: buffer(row.counted) });
-  }
+const statements = {
+  insertChunk: db.prepare(SQL.insertChunk),
+  insertSegment: db.prepare(SQL.insertSegment),
+  lastSegment: db.prepare(SQL.lastSegment),
+  nextSegmentId: db.prepare(SQL.nextSegmentId).pluck(),
+};
+const appender = new SegmentAppender(dataDir, {
+  lastSegment: (runId) => statements.lastSegment.get(runId) as SegmentRow | undefined,
+  nextSegmentId: () => statements.nextSegmentId.get() as number,
+});
+/** The index rows of one batch, and the rows of the segments it started, in one transaction. */
+const insertIndex = db.transaction((segments: readonly NewSegment[], items: OutgoingChunk[], placements: Placement[]) => {
+  for (const segment of segments) statements.insertSegment.run(segment);
+  items.forEach(({ row }, k) => {
+    const { runId, nodeId, space, seq, rows, cols, encoding, countedRows } = row;
+    statements.insertChunk.run({ runId, nodeId, space, seq, rows, cols, encoding, countedRows, ...placements[k] });
+  });
 });
 
-// Group commit: the chunks that arrived while the previous transaction ran are inserted in one
-// transaction (at most maxBatch); each is acknowledged only after that transaction committed.
+// Group commit: the chunks that arrived while the previous batch was written go in one batch (at
+// most maxBatch): their records are appended, synced under `full`, and their index rows
+// committed in one transaction; each is acknowledged only after that commit. After a failure
+// every write is refused with the same reason, so that no later chunk is stored behind a refused
+// one (a seq gap): until a probe succeeds (`full`), or for good (`error`).
 let queue: OutgoingChunk[] = [];
 let scheduled = false;
+let refusing: { failure: WriteFailure; message: string } | undefined;
+let batchesSinceWalCheck = 0;
 
 function commit(): void {
   scheduled = false;
@@ -50,18 +88,77 @@ function commit(): void {
   const items = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
   queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
   if (queue.length > 0) schedule();
-  const ids = items.map((item) => item.id);
+  if (refusing !== undefined) {
+    post({ kind: 'failed', ids: items.map((item) => item.id), ...refusing });
+    return;
+  }
   const started = process.hrtime.bigint();
   try {
-    insertAll(items);
+    const placements = items.map((item) => appender.append(item.row));
+    if (durability === 'full') appender.sync();
+    insertIndex(appender.newSegments, items, placements);
+    appender.settle();
   } catch (error: unknown) {
-    post({ kind: 'failed', ids, message: error instanceof Error ? error.message : String(error) });
+    appender.rollback();
+    refusing = { failure: isStorageFull(error) ? 'full' : 'error', message: error instanceof Error ? error.message : String(error) };
+    const refused = [...items, ...queue];
+    queue = [];
+    post({ kind: 'failed', ids: refused.map((item) => item.id), ...refusing });
     return;
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   // Lent payload buffers go back to the event loop (moved, not copied) for the merge and reuse.
   const data = items.map((item) => (item.lent ? item.row.data : null));
-  post({ kind: 'done', ids, seconds, data }, items.filter((item) => item.lent).map((item) => item.row.data.buffer as ArrayBuffer));
+  post({ kind: 'done', ids: items.map((item) => item.id), seconds, data }, items.filter((item) => item.lent).map((item) => item.row.data.buffer as ArrayBuffer));
+  checkpointWhenLarge();
+}
+
+/** Every 64 batches, checkpoints the WAL if it passed WAL_CHECKPOINT_BYTES (it holds index rows only: a short copy). */
+function checkpointWhenLarge(): void {
+  batchesSinceWalCheck += 1;
+  if (batchesSinceWalCheck < 64) return;
+  batchesSinceWalCheck = 0;
+  let walBytes = 0;
+  try {
+    walBytes = statSync(`${databasePath}-wal`).size;
+  } catch {
+    return;
+  }
+  if (walBytes < WAL_CHECKPOINT_BYTES) return;
+  const started = Date.now();
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    post({ kind: 'checkpoint', ms: Date.now() - started, walBytes });
+  } catch (error: unknown) {
+    post({ kind: 'checkpoint-failed', message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+/**
+ * Whether `bytes` can be written to the data dir's file system now: a file of that size is
+ * written, synced and removed. Clears a `full` refusal when it succeeds.
+ */
+function probe(bytes: number): void {
+  const path = join(dataDir, '.write-probe');
+  let ok = false;
+  let message = 'ok';
+  try {
+    const fd = openSync(path, 'w');
+    try {
+      const block = Buffer.alloc(Math.min(bytes, 1 << 20));
+      for (let written = 0; written < bytes; ) written += writeSync(fd, block, 0, Math.min(block.length, bytes - written));
+      fdatasyncSync(fd);
+      ok = true;
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error: unknown) {
+    message = error instanceof Error ? error.message : String(error);
+  } finally {
+    rmSync(path, { force: true });
+  }
+  if (ok && refusing?.failure === 'full') refusing = undefined;
+  post({ kind: 'probed', ok, message });
 }
 
 function schedule(): void {
@@ -75,12 +172,21 @@ function post(reply: WriterReply, transfer: ArrayBuffer[] = []): void {
 }
 
 port.on('message', (message: WriterRequest) => {
-  if (message.kind === 'stop') {
+  if (message.kind === 'write') {
+    for (const item of message.items) queue.push(item);
+    schedule();
+  } else if (message.kind === 'probe') {
+    // Writes handed over before the refusal was known are refused first: none may land behind a refused one.
     while (queue.length > 0) commit();
+    probe(message.bytes);
+  } else if (message.kind === 'close-run') {
+    while (queue.length > 0) commit();
+    appender.closeRun(message.runId);
+    post({ kind: 'run-closed', runId: message.runId });
+  } else {
+    while (queue.length > 0) commit();
+    appender.closeAll();
     db.close();
     post({ kind: 'stopped' });
-    return;
   }
-  for (const item of message.items) queue.push(item);
-  schedule();
 });

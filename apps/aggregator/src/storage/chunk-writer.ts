@@ -2,32 +2,55 @@ import type { Worker } from 'node:worker_threads';
 import { AggregatorError } from '../errors.ts';
 import { startThread } from '../worker-thread.ts';
 import type { ChunkSink, Committed } from './chunk-sink.ts';
-import type { OutgoingChunk, WriterReply, WriterRequest, WriterThreadData } from './chunk-writer-thread.ts';
+import type { OutgoingChunk, WriteFailure, WriterReply, WriterRequest, WriterThreadData } from './chunk-writer-thread.ts';
 import type { ChunkRow, Durability } from './schema.ts';
 
 interface Pending {
   resolve: (committed: Committed) => void;
   reject: (error: unknown) => void;
+  bytes: number;
 }
 
-/** Chunks per SQLite transaction, at most (group commit). */
+/** Chunks per batch, at most (group commit: one index transaction, one sync under `full`). */
 export const MAX_CHUNKS_PER_COMMIT = 16;
+/** The first probe write after the disk filled, then twice as long each time it fails, up to PROBE_MAX_MS. */
+export const PROBE_INITIAL_MS = 100;
+export const PROBE_MAX_MS = 5000;
+/** A probe writes at least this much (and twice the largest chunk refused), so that a success means real room. */
+const PROBE_MIN_BYTES = 1024 * 1024;
+
+/** Whether chunks can be stored now: `writable`; `full` (no space: refused with UNAVAILABLE until a probe write succeeds); `failed` (a storage error: for good). */
+export type WriteStatus = 'writable' | 'full' | 'failed';
+
+/** A WAL checkpoint done by the writer (or why it failed). */
+export interface CheckpointEvent {
+  kind: 'checkpoint' | 'error';
+  walBytes?: number;
+  ms?: number;
+  message?: string;
+}
+
+/** What the writer tells its owner: each change of status, chunks refused for lack of space, checkpoints. */
+export interface WriterEvents {
+  status?(status: WriteStatus, reason: string): void;
+  refused?(chunks: number): void;
+  checkpoint?(event: CheckpointEvent): void;
+}
+
+type WriterState = { kind: 'running' } | { kind: 'full'; reason: string } | { kind: 'failed'; error: AggregatorError } | { kind: 'exited'; error: AggregatorError };
 
 /**
- * The writer's state: `running`; `failed` once a transaction failed (every later write is refused
- * with the same error; the thread still runs and closes its connection on stop); `exited` once the
- * thread died (nothing to stop).
- */
-type WriterState = { kind: 'running' } | { kind: 'failed'; error: AggregatorError } | { kind: 'exited'; error: AggregatorError };
-
-/**
- * Commits chunks in a worker thread with its own SQLite connection, in the order handed over,
- * so that the event loop decodes, validates and merges the next chunks while others are being
- * written. Chunks handed over in one event-loop turn travel in one message, and the thread
- * inserts the chunks waiting for it in one transaction (group commit, at most
- * MAX_CHUNKS_PER_COMMIT); a chunk is acknowledged only when its promise resolved, i.e. after the
- * transaction holding it committed. A storage failure rejects the chunks of that transaction
- * and every later one with `internal` (none of them is stored: the transaction rolled back).
+ * Stores chunks from a worker thread (segment files + the SQLite index, with its own connection),
+ * in the order handed over, so that the event loop decodes, validates and merges the next chunks
+ * while others are written. Chunks handed over in one event-loop turn travel in one message; the
+ * thread stores the chunks waiting for it as one batch (group commit, at most
+ * MAX_CHUNKS_PER_COMMIT); a chunk is acknowledged only when its promise resolved, i.e. after its
+ * record was written and its index row committed.
+ *
+ * A full disk refuses the batch and every write after it with `unavailable` (nothing of them is
+ * stored; the client resends after its last acknowledged chunk) and turns the status `full`; a
+ * probe write on a timer (PROBE_INITIAL_MS doubling to PROBE_MAX_MS) turns it `writable` again.
+ * Any other storage failure refuses every later write with `internal` (status `failed`).
  */
 export class ChunkWriter implements ChunkSink {
   private readonly worker: Worker;
@@ -38,24 +61,37 @@ export class ChunkWriter implements ChunkSink {
   private outbox: OutgoingChunk[] = [];
   private outboxTransfer: ArrayBuffer[] = [];
   private flushScheduled = false;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probeDelayMs = PROBE_INITIAL_MS;
+  private largestRefusedBytes = 0;
+  private readonly runClosed = new Map<string, (() => void)[]>();
 
-  constructor(databasePath: string, durability: Durability) {
-    const data: WriterThreadData = { path: databasePath, durability, maxBatch: MAX_CHUNKS_PER_COMMIT };
+  constructor(
+    options: { dataDir: string; databasePath: string; durability: Durability },
+    private readonly events: WriterEvents = {},
+  ) {
+    const data: WriterThreadData = { ...options, maxBatch: MAX_CHUNKS_PER_COMMIT };
     this.worker = startThread(new URL('./chunk-writer-thread.ts', import.meta.url), { ...data });
-    this.worker.on('message', (reply: WriterReply) => this.settleReply(reply));
+    this.worker.on('message', (reply: WriterReply) => this.onReply(reply));
     this.worker.on('error', (error: Error) => this.die(error.message));
     this.worker.on('exit', (code) => this.die(`exit ${code}`));
   }
 
+  /** Whether chunks can be stored now. */
+  get status(): WriteStatus {
+    return this.state.kind === 'running' ? 'writable' : this.state.kind === 'full' ? 'full' : 'failed';
+  }
+
   write(row: ChunkRow, lend = false): Promise<Committed> {
-    if (this.state.kind !== 'running') return Promise.reject(this.state.error);
+    const bytes = row.sampleIds.byteLength + row.data.byteLength;
+    if (this.state.kind !== 'running') return Promise.reject(this.refusal(bytes));
     const id = this.nextId++;
     return new Promise<Committed>((resolve, reject) => {
       // Lent: the payload's buffer moves to the thread and back, no copy of the megabyte.
       // Otherwise it is copied once into a fresh buffer that moves (a structured clone would
       // copy it twice), and the caller's buffers stay its own.
       const data = lend ? new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength) : new Uint8Array(row.data);
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, bytes });
       this.outbox.push({ id, lent: lend, row: { ...row, data: data as Buffer } });
       this.outboxTransfer.push(data.buffer as ArrayBuffer);
       if (!this.flushScheduled) {
@@ -70,8 +106,27 @@ export class ChunkWriter implements ChunkSink {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  /** Waits for the writes in flight, then closes the thread's connection (nothing to do once the thread died). */
+  /**
+   * A metadata write (on the event loop's connection) found the disk full: chunks are refused
+   * too, and the probe starts, as when a chunk's write failed.
+   */
+  noteFull(reason: string): void {
+    if (this.state.kind === 'running') this.becomeFull(reason);
+  }
+
+  /** Waits for the writes handed over so far, then closes the run's segment file in the thread (before its files are deleted). */
+  closeRun(runId: string): Promise<void> {
+    if (this.state.kind === 'exited') return Promise.resolve();
+    this.flush();
+    return new Promise((resolve) => {
+      this.runClosed.set(runId, [...(this.runClosed.get(runId) ?? []), resolve]);
+      this.post({ kind: 'close-run', runId });
+    });
+  }
+
+  /** Waits for the writes in flight, then closes the thread's files and connection (nothing to do once the thread died). */
   async stop(): Promise<void> {
+    clearTimeout(this.probeTimer);
     await this.drain();
     if (this.state.kind === 'exited') return;
     await new Promise<void>((resolve) => {
@@ -86,34 +141,104 @@ export class ChunkWriter implements ChunkSink {
     });
   }
 
-  private settleReply(reply: WriterReply): void {
-    if (reply.kind === 'stopped') return;
-    if (reply.kind === 'failed' && this.state.kind === 'running') {
-      this.state = { kind: 'failed', error: new AggregatorError('internal', `storing a chunk failed: ${reply.message}`) };
+  private onReply(reply: WriterReply): void {
+    if (reply.kind === 'done') this.settleDone(reply);
+    else if (reply.kind === 'failed') this.settleFailed(reply);
+    else if (reply.kind === 'probed') this.probed(reply.ok, reply.message);
+    else if (reply.kind === 'checkpoint') this.events.checkpoint?.({ kind: 'checkpoint', ms: reply.ms, walBytes: reply.walBytes });
+    else if (reply.kind === 'checkpoint-failed') this.events.checkpoint?.({ kind: 'error', message: reply.message });
+    else if (reply.kind === 'run-closed') {
+      const waiters = this.runClosed.get(reply.runId) ?? [];
+      this.runClosed.delete(reply.runId);
+      for (const waiter of waiters) waiter();
     }
+  }
+
+  private settleDone(reply: Extract<WriterReply, { kind: 'done' }>): void {
     reply.ids.forEach((id, k) => {
-      const waiter = this.pending.get(id);
-      this.pending.delete(id);
-      if (waiter === undefined) return;
-      if (reply.kind === 'failed') {
-        waiter.reject(this.state.kind === 'running' ? new AggregatorError('internal', reply.message) : this.state.error);
-        return;
-      }
+      const waiter = this.take(id);
       const data = reply.data[k];
-      waiter.resolve(data === null || data === undefined ? { seconds: reply.seconds } : { seconds: reply.seconds, data });
+      waiter?.resolve(data === null || data === undefined ? { seconds: reply.seconds } : { seconds: reply.seconds, data });
     });
     this.settle();
   }
 
+  private settleFailed(reply: Extract<WriterReply, { kind: 'failed' }>): void {
+    if (this.state.kind === 'running') this.fail(reply.failure, reply.message);
+    for (const id of reply.ids) {
+      const waiter = this.take(id);
+      if (waiter !== undefined) waiter.reject(this.refusal(waiter.bytes));
+    }
+    this.settle();
+  }
+
+  private fail(failure: WriteFailure, message: string): void {
+    if (failure === 'full') {
+      this.becomeFull(message);
+      return;
+    }
+    this.state = { kind: 'failed', error: new AggregatorError('internal', `storing a chunk failed: ${message}`) };
+    this.events.status?.('failed', message);
+  }
+
+  private becomeFull(reason: string): void {
+    this.state = { kind: 'full', reason };
+    this.probeDelayMs = PROBE_INITIAL_MS;
+    this.events.status?.('full', reason);
+    this.scheduleProbe();
+  }
+
+  /** The error a write gets while the state is not `running` (counting the chunks refused for lack of space). */
+  private refusal(bytes: number): AggregatorError {
+    if (this.state.kind === 'full') {
+      this.largestRefusedBytes = Math.max(this.largestRefusedBytes, bytes);
+      this.events.refused?.(1);
+      return new AggregatorError('unavailable', `storage full (${this.state.reason}); nothing acknowledged was lost: resend after the last acknowledged chunk`);
+    }
+    if (this.state.kind === 'running') return new AggregatorError('internal', 'refused while running');
+    return this.state.error;
+  }
+
+  private scheduleProbe(): void {
+    clearTimeout(this.probeTimer);
+    this.probeTimer = setTimeout(() => {
+      this.post({ kind: 'probe', bytes: Math.max(PROBE_MIN_BYTES, 2 * this.largestRefusedBytes) });
+    }, this.probeDelayMs);
+    this.probeTimer.unref();
+  }
+
+  private probed(ok: boolean, message: string): void {
+    if (this.state.kind !== 'full') return;
+    if (ok) {
+      this.state = { kind: 'running' };
+      this.largestRefusedBytes = 0;
+      this.events.status?.('writable', 'a probe write succeeded');
+      return;
+    }
+    this.state = { kind: 'full', reason: message };
+    this.probeDelayMs = Math.min(2 * this.probeDelayMs, PROBE_MAX_MS);
+    this.scheduleProbe();
+  }
+
+  private take(id: number): Pending | undefined {
+    const waiter = this.pending.get(id);
+    this.pending.delete(id);
+    return waiter;
+  }
+
   private die(reason: string): void {
+    clearTimeout(this.probeTimer);
     if (this.state.kind !== 'exited') {
       const error = this.state.kind === 'failed' ? this.state.error : new AggregatorError('internal', `the chunk writer stopped: ${reason}`);
       this.state = { kind: 'exited', error };
+      this.events.status?.('failed', reason);
     }
     for (const waiter of this.pending.values()) waiter.reject(this.state.error);
     this.pending.clear();
     this.outbox = [];
     this.outboxTransfer = [];
+    for (const waiters of this.runClosed.values()) for (const waiter of waiters) waiter();
+    this.runClosed.clear();
     this.settle();
   }
 

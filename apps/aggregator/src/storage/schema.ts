@@ -2,23 +2,30 @@ import type { Database } from 'better-sqlite3';
 
 /**
  * The one description of `<data-dir>/aggregator.sqlite` that every connection shares (the
- * Storage on the event loop, the chunk writer's and the checkpointer's threads): the pragmas,
- * the tables, and the SQL of every statement.
+ * Storage on the event loop and the chunk writer's thread): the pragmas, the tables, and the SQL
+ * of every statement. The database holds the metadata and the chunk index; every payload is in
+ * a segment file (chunk-record.ts), written once.
  */
 
 /**
- * `normal` (default): WAL with synchronous=NORMAL. A commit is in the WAL file (the OS page
- * cache) before it is acknowledged, so it survives a crash or kill -9 of the process; a power
- * loss or OS crash may lose the last commits. `full`: synchronous=FULL, fsync on every commit,
- * which also survives power loss, at a throughput cost.
+ * `normal` (default): a chunk's record is written to its segment file and its index row
+ * committed to the WAL (synchronous=NORMAL), both in the OS page cache, before it is
+ * acknowledged: it survives a crash or kill -9 of the process; a power loss or OS crash may lose
+ * the last commits (or leave their records unreadable: reported as damaged, never merged).
+ * `full`: the segment file is fdatasync'ed before the index commit, which is fsynced too
+ * (synchronous=FULL): it also survives power loss, at a throughput cost.
  */
 export const DURABILITIES = ['normal', 'full'] as const;
 export type Durability = (typeof DURABILITIES)[number];
 
-/** 2: rlsa.v2 (64-bit sample ids, v2 run configs); 1 (rlsa.v1) is refused, not migrated. */
-export const SCHEMA_VERSION = 2;
+/**
+ * 1: payloads as blobs in the chunks table, rlsa.v1 data (migrated at start, see migrate-v1.ts);
+ * 2: segment files and an index, rlsa.v1 data (development builds between two changes only: refused);
+ * 3: segment files and an index, rlsa.v2 data (64-bit sample ids, v2 run configs).
+ */
+export const SCHEMA_VERSION = 3;
 
-/** One stored chunk: the payload exactly as received (decoded again when read). */
+/** One stored chunk: the payload exactly as received (decoded again when read); ids as bytes, whatever their width. */
 export interface ChunkRow {
   runId: string;
   nodeId: string;
@@ -29,7 +36,7 @@ export interface ChunkRow {
   cols: number;
   /** Encoding */
   encoding: number;
-  /** rows × uint64 LE (the wire's id column as received) */
+  /** rows × uint64 LE (the wire's id column as received): storage never reads them */
   sampleIds: Buffer;
   data: Buffer;
   /** int8 only: rows × float32 LE */
@@ -61,26 +68,30 @@ export interface NodeRow {
 }
 
 /**
- * Sets the pragmas of a connection that writes. Large pages suit chunk blobs (hundreds of KB
- * each; effective only when the file is new). Checkpoints run in a worker thread
- * (CheckpointWorker); the automatic one, at 2 GB of WAL (32,768 pages of 64 KB), is only the
- * fallback should that worker fail. When the WAL restarts it is cut to 16 MB, so its file size
- * tells the checkpointer how much was written since.
+ * Sets the pragmas of a connection that writes. The database holds the index and the metadata
+ * only (payloads are in segment files), so SQLite's own checkpoint, in the committing
+ * connection, is cheap; the chunk writer also checkpoints the WAL itself once it passes
+ * WAL_CHECKPOINT_BYTES (timed, for the metrics).
  */
 export function applyWriterPragmas(db: Database, durability: Durability): void {
-  db.pragma('page_size = 65536');
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-  db.pragma('wal_autocheckpoint = 32768');
-  db.pragma('journal_size_limit = 16777216');
   db.pragma('foreign_keys = ON');
 }
 
-/** Waits for a lock this long before failing: the chunk writer waits behind a checkpoint or a read. */
-export const WRITER_BUSY_TIMEOUT_MS = 10_000;
-/** The checkpointer waits this long (its PASSIVE checkpoint never blocks the writer). */
-export const CHECKPOINTER_BUSY_TIMEOUT_MS = 5_000;
+/** WAL size from which the chunk writer checkpoints it (TRUNCATE: the file starts again from zero). */
+export const WAL_CHECKPOINT_BYTES = 16 * 1024 * 1024;
 
+/** Waits for a lock this long before failing: the chunk writer waits behind a read. */
+export const WRITER_BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * The runs, the nodes, the segment files and the chunk index. `segments.path` is relative to the
+ * data dir (`segments/<run id>/<segment id>.seg`); segment ids are never reused (AUTOINCREMENT),
+ * so a file left behind by a deleted run never collides with a new one. A chunk row says where
+ * its record is (`segment_id`, `offset`, `length`) and its CRC-32 (`checksum`, the record's
+ * trailer).
+ */
 export const CREATE_TABLES = `
   CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -97,6 +108,11 @@ export const CREATE_TABLES = `
     joined_at_ms INTEGER NOT NULL,
     PRIMARY KEY (run_id, node_id)
   );
+  CREATE TABLE IF NOT EXISTS segments (
+    segment_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    path TEXT NOT NULL UNIQUE
+  );
   CREATE TABLE IF NOT EXISTS chunks (
     run_id TEXT NOT NULL,
     node_id TEXT NOT NULL,
@@ -105,22 +121,43 @@ export const CREATE_TABLES = `
     rows INTEGER NOT NULL,
     cols INTEGER NOT NULL,
     encoding INTEGER NOT NULL,
-    sample_ids BLOB NOT NULL,
-    data BLOB NOT NULL,
-    row_scales BLOB,
-    labels BLOB,
-    counted BLOB,
     counted_rows INTEGER NOT NULL,
+    segment_id INTEGER NOT NULL REFERENCES segments(segment_id),
+    offset INTEGER NOT NULL,
+    length INTEGER NOT NULL,
+    checksum INTEGER NOT NULL,
+    PRIMARY KEY (run_id, node_id, space, seq),
     FOREIGN KEY (run_id, node_id) REFERENCES nodes(run_id, node_id)
-  );
-  CREATE UNIQUE INDEX IF NOT EXISTS chunks_key ON chunks(run_id, node_id, space, seq);
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS chunks_by_segment ON chunks(segment_id, offset);
   PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
-const CHUNK_COLUMNS = `SELECT run_id AS runId, node_id AS nodeId, space, seq, rows, cols, encoding, sample_ids AS sampleIds, data,
-  row_scales AS rowScales, labels, counted, counted_rows AS countedRows FROM chunks`;
+/** A chunk's fields that the index keeps besides the payload (and its record's header repeats). */
+export type ChunkKeyAndShape = Pick<ChunkRow, 'runId' | 'nodeId' | 'space' | 'seq' | 'rows' | 'cols' | 'encoding' | 'countedRows'>;
 
-/** The SQL of every prepared statement (named parameters follow ChunkRow's field names). */
+/** Where a chunk's record is, and what it must hold: a row of the chunk index. */
+export interface ChunkIndexRow extends ChunkKeyAndShape {
+  segmentId: number;
+  /** Relative to the data dir. */
+  path: string;
+  offset: number;
+  length: number;
+  checksum: number;
+}
+
+/** A segment file and how far the index references it (0: not at all). */
+export interface SegmentRow {
+  segmentId: number;
+  runId: string;
+  path: string;
+  referencedBytes: number;
+}
+
+const INDEX_COLUMNS = `SELECT c.run_id AS runId, c.node_id AS nodeId, c.space, c.seq, c.rows, c.cols, c.encoding, c.counted_rows AS countedRows,
+  c.segment_id AS segmentId, s.path, c.offset, c.length, c.checksum FROM chunks c JOIN segments s ON s.segment_id = c.segment_id`;
+
+/** The SQL of every prepared statement (named parameters follow the row types' field names). */
 export const SQL = {
   insertRun: 'INSERT INTO runs (run_id, config, created_at_ms) VALUES (?, ?, ?)',
   listRuns: 'SELECT run_id AS runId, config, created_at_ms AS createdAtMs FROM runs ORDER BY created_at_ms, run_id',
@@ -129,9 +166,20 @@ export const SQL = {
   listNodes:
     'SELECT run_id AS runId, node_id AS nodeId, role, task_id AS taskId, model, finished, joined_at_ms AS joinedAtMs FROM nodes WHERE run_id = ? ORDER BY joined_at_ms, node_id',
   setFinished: 'UPDATE nodes SET finished = 1 WHERE run_id = ? AND node_id = ?',
-  insertChunk: `INSERT INTO chunks (run_id, node_id, space, seq, rows, cols, encoding, sample_ids, data, row_scales, labels, counted, counted_rows)
-    VALUES (@runId, @nodeId, @space, @seq, @rows, @cols, @encoding, @sampleIds, @data, @rowScales, @labels, @counted, @countedRows)`,
-  getChunk: `${CHUNK_COLUMNS} WHERE run_id = ? AND node_id = ? AND space = ? AND seq = ?`,
-  chunksAfter: `${CHUNK_COLUMNS} WHERE run_id = ? AND node_id = ? AND space = ? AND seq > ? ORDER BY seq LIMIT ?`,
-  allChunks: `${CHUNK_COLUMNS} ORDER BY run_id, node_id, space, seq`,
+  insertSegment: 'INSERT INTO segments (segment_id, run_id, path) VALUES (@segmentId, @runId, @path)',
+  nextSegmentId: "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'segments'), 0) + 1",
+  lastSegment: `SELECT s.segment_id AS segmentId, s.run_id AS runId, s.path,
+    coalesce((SELECT max(offset + length) FROM chunks c WHERE c.segment_id = s.segment_id), 0) AS referencedBytes
+    FROM segments s WHERE s.run_id = ? ORDER BY s.segment_id DESC LIMIT 1`,
+  listSegments: `SELECT s.segment_id AS segmentId, s.run_id AS runId, s.path,
+    coalesce((SELECT max(offset + length) FROM chunks c WHERE c.segment_id = s.segment_id), 0) AS referencedBytes FROM segments s ORDER BY s.segment_id`,
+  insertChunk: `INSERT INTO chunks (run_id, node_id, space, seq, rows, cols, encoding, counted_rows, segment_id, offset, length, checksum)
+    VALUES (@runId, @nodeId, @space, @seq, @rows, @cols, @encoding, @countedRows, @segmentId, @offset, @length, @checksum)`,
+  getChunk: `${INDEX_COLUMNS} WHERE c.run_id = ? AND c.node_id = ? AND c.space = ? AND c.seq = ?`,
+  chunksAfter: `${INDEX_COLUMNS} WHERE c.run_id = ? AND c.node_id = ? AND c.space = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`,
+  nodeChunks: `${INDEX_COLUMNS} WHERE c.run_id = ? AND c.node_id = ? ORDER BY c.space, c.seq`,
+  deleteRunChunks: 'DELETE FROM chunks WHERE run_id = ?',
+  deleteRunSegments: 'DELETE FROM segments WHERE run_id = ?',
+  deleteRunNodes: 'DELETE FROM nodes WHERE run_id = ?',
+  deleteRun: 'DELETE FROM runs WHERE run_id = ?',
 } as const;

@@ -28,7 +28,7 @@ describe('the services called as objects, without a port', () => {
   });
 
   it('creates a run, joins a node, watches the run and finishes the node: typed messages in and out, principals enforced', async () => {
-    const core = openAggregatorCore({ dataDir: temp.dir, durability: 'normal', runs: [], onCheckpoint: () => undefined }, log, teardown);
+    const core = openAggregatorCore({ dataDir: temp.dir, durability: 'normal', runs: [] }, log, teardown);
     const admin = new AdminRpc(core);
     const aggregator = new AggregatorRpc({ ...core, metrics: new AggregatorMetrics(), log });
     const operator: Principal = { subject: 'ops', role: 'admin', anonymous: false };

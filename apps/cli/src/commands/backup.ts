@@ -3,18 +3,20 @@ import { backupDatabase, restoreDatabase } from '@rlsa/ops';
 
 /**
  * `rlsa backup` (online, while the aggregator runs) and `rlsa restore` (into the data dir of a stopped
- * aggregator). Both print a JSON summary: the file, its size, and the row count of every table.
+ * aggregator). Both print a JSON summary: the file, its size, the row count of every table, the
+ * bytes of chunk records copied, and (backup) the chunks found damaged.
  */
 export function registerBackupCommand(program: Command): void {
   program
     .command('backup')
-    .description("copy the aggregator's database with SQLite's online backup, while it runs")
+    .description("copy the aggregator's data dir (database and segment files) into one file, while it runs")
     .requiredOption('--data-dir <dir>', "the aggregator's --data-dir")
     .requiredOption('--out <file>', 'backup file to write (mode 0600)')
     .option('--force', 'overwrite --out if it exists', false)
     .action(async (options: { dataDir: string; out: string; force: boolean }) => {
       const summary = await backupDatabase({ dataDir: options.dataDir, out: options.out, force: options.force });
-      process.stdout.write(`${JSON.stringify({ backup: summary.path, bytes: summary.bytes, tables: summary.tables })}\n`);
+      const { path, bytes, tables, segmentBytes, damagedChunks } = summary;
+      process.stdout.write(`${JSON.stringify({ backup: path, bytes, tables, segmentBytes, damagedChunks })}\n`);
     });
 
   program
@@ -22,9 +24,9 @@ export function registerBackupCommand(program: Command): void {
     .description('put a backup in place as the database of a stopped aggregator')
     .requiredOption('--from <file>', 'backup file made by `rlsa backup`')
     .requiredOption('--data-dir <dir>', "the aggregator's --data-dir")
-    .option('--force', 'replace an existing database (kept as aggregator.sqlite.before-restore)', false)
+    .option('--force', 'replace an existing database (kept as aggregator.sqlite.before-restore and segments.before-restore)', false)
     .action((options: { from: string; dataDir: string; force: boolean }) => {
       const summary = restoreDatabase({ from: options.from, dataDir: options.dataDir, force: options.force });
-      process.stdout.write(`${JSON.stringify({ restored: summary.path, bytes: summary.bytes, tables: summary.tables })}\n`);
+      process.stdout.write(`${JSON.stringify({ restored: summary.path, bytes: summary.bytes, tables: summary.tables, segmentBytes: summary.segmentBytes })}\n`);
     });
 }

@@ -53,7 +53,7 @@ export async function resolveRun(session: AggregatorSession | undefined, runId: 
   if (fingerprint !== expected) {
     throw new TrainerError(
       'failed_precondition',
-      `the anchors of run ${runId} (samples of ${config.anchors.kind === 'builtin' ? config.anchors.dataset : '?'}) hash to ${fingerprint.slice(0, 16)}… on this node's copy of ${dataset.name} (${dataset.source}), the run expects ${expected.slice(0, 16)}…: another data set, or another version or order of it`,
+      `the anchors of run ${runId}${config.anchors.kind === 'builtin' && config.anchors.dataset !== '' ? ` (samples of ${config.anchors.dataset})` : ''} hash to ${fingerprint.slice(0, 16)}… on this node's copy of ${dataset.name} (${dataset.source}), the run expects ${expected.slice(0, 16)}…: another data set, or another version or order of it`,
     );
   }
   if (config.acceptedEncodings.length > 0 && !config.acceptedEncodings.includes(upload.encoding)) {

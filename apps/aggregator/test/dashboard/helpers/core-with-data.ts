@@ -20,7 +20,7 @@ export interface CoreWithData {
 export function coreWithData(width: number): CoreWithData {
   const temp = tempDir('rlsa-dashboard-core-');
   const teardown = new Teardown();
-  const core = openAggregatorCore({ dataDir: temp.dir, durability: 'normal', runs: [], onCheckpoint: () => undefined }, pino({ level: 'silent' }), teardown);
+  const core = openAggregatorCore({ dataDir: temp.dir, durability: 'normal', runs: [] }, pino({ level: 'silent' }), teardown);
   const anchors = { kind: 'builtin' as const, dataset: TEST_DATASET, sampleIds: range(0, width).map(BigInt), fingerprint: FINGERPRINT };
   core.runs.createRun({ runId: 'r', anchors, similarity: 'cosine', acceptedEncodings: [], center: false, allowAbsolute: false, nodeRead: 'merged', quotas: { ...DEFAULT_QUOTAS } });
   return {
