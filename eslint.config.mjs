@@ -28,10 +28,10 @@ const depConstraints = [
   { sourceTag: 'scope:wire', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto'] },
   { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire'] },
   { sourceTag: 'scope:charts', onlyDependOnLibsWithTags: ['scope:core'] },
-  { sourceTag: 'scope:aggregator', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:native', 'scope:options', 'scope:charts'] },
+  { sourceTag: 'scope:aggregator', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:native', 'scope:options', 'scope:charts', 'scope:sources'] },
   {
     sourceTag: 'scope:trainer',
-    onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:data', 'scope:tfjs', 'scope:native', 'scope:client', 'scope:options'],
+    onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:data', 'scope:tfjs', 'scope:native', 'scope:client', 'scope:options', 'scope:sources'],
   },
   {
     sourceTag: 'scope:simulation',

@@ -25,7 +25,7 @@ import type { Client, ClientDuplexStream, ServerDuplexStream, ServiceDefinition,
 import { widenHttp2Windows } from '@rlsa/aggregator';
 import { nativeLinalgStatus } from '@rlsa/linalg-native';
 import { service as healthService } from 'grpc-health-check';
-import { createAggregatorClient, encodeMatrix } from '@rlsa/client';
+import { createAggregatorClient, encodeMatrix, sampleIdBytes, toSampleIds } from '@rlsa/client';
 import type { AggregatorClient, UploadChunkInput } from '@rlsa/client';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -277,7 +277,7 @@ function* rowsChunks(idBase: number, rows: number, pool: Float32Array[], shift =
 async function runAggregator(pool: Float32Array[]): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'rlsa-bench-'));
   const runFile = join(dir, 'run.yaml');
-  writeFileSync(runFile, `runId: bench\nanchorIds: [${Array.from({ length: COLS }, (_, i) => 10_000_000 + i).join(', ')}]\nanchorFingerprint: bench\n`);
+  writeFileSync(runFile, `runId: bench\ndataset: synthetic\nanchorIds: [${Array.from({ length: COLS }, (_, i) => 10_000_000 + i).join(', ')}]\nanchorFingerprint: bench\n`);
   const aggregator = await startChild(
     // RLSA_BENCH_PROFILE_DIR: write a V8 CPU profile of the aggregator there.
     [...(process.env['RLSA_BENCH_PROFILE_DIR'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env['RLSA_BENCH_PROFILE_DIR']}`]), CLI, 'aggregator', '--data-dir', join(dir, 'data'), '--port', '0', '--run-file', runFile, '--durability', String(args.durability), '--max-receive-mb', '64'],
@@ -431,7 +431,7 @@ async function runRaw(messageBytes: number[]): Promise<RawRound> {
 
 async function main(): Promise<void> {
   const pool = payloads(8);
-  // Byte size of each UploadChunk message on the wire: values + packed ids + framing (measured once).
+  // Byte size of each UploadChunk message on the wire: values + ids (8 bytes each) + framing (measured once).
   const { create, toBinary } = await import('@bufbuild/protobuf');
   const { UploadChunkSchema, SpaceKind } = await import('@rlsa/proto');
   const messageBytes: number[] = [];
@@ -445,7 +445,7 @@ async function main(): Promise<void> {
             nodeId: `node-${k}`,
             space: SpaceKind.RELATIVE,
             seq: 1000n,
-            sampleIds: Array.from(chunk.sampleIds),
+            sampleIds: sampleIdBytes(toSampleIds(chunk.sampleIds)),
             values: encodeMatrix(chunk.values),
           }),
         ).byteLength,

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { anchorFingerprint, defaultAnchorIds, loadDataset } from '@rlsa/data';
 
-/** The run file's content (the aggregator's run-file format: runId, anchorIds, anchorFingerprint, similarity). */
+/** The run file's content (the aggregator's run-file format: runId, dataset, anchorIds, anchorFingerprint, similarity). */
 export function runFileText(options: { dataset: string; dataDir?: string; run: string; anchors?: number }): string {
   const dataset = loadDataset(options.dataset, options.dataDir === undefined ? {} : { dataDir: options.dataDir });
   const anchorIds = Array.from(defaultAnchorIds(dataset, options.anchors === undefined ? {} : { count: options.anchors }));
@@ -24,6 +24,7 @@ export function runFileText(options: { dataset: string; dataDir?: string; run: s
     '# Made by deploy/scripts/make-run-file.ts; nodes recompute the fingerprint from their own copy of the data.',
     `runId: ${JSON.stringify(options.run)}`,
     'similarity: cosine',
+    `dataset: ${JSON.stringify(dataset.name)}`,
     `anchorFingerprint: ${JSON.stringify(anchorFingerprint(dataset, anchorIds))}`,
     'anchorIds: [',
     rows.join(',\n'),

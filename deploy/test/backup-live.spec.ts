@@ -29,7 +29,7 @@ async function* chunks(index: number, signal: AbortSignal): AsyncGenerator<Uploa
     sampleIds.forEach((id, row) => {
       for (let col = 0; col < ANCHORS; col += 1) data[row * ANCHORS + col] = valueOf(id, col);
     });
-    yield { sampleIds, values: { rows: ROWS_PER_CHUNK, cols: ANCHORS, data } };
+    yield { sampleIds: Uint32Array.from(sampleIds), values: { rows: ROWS_PER_CHUNK, cols: ANCHORS, data } };
     await sleep(2); // a steady stream, not a flood: the test is about consistency, not speed
   }
 }
@@ -49,7 +49,8 @@ describe('backup while nodes upload, restore, restart', () => {
     running.push(first);
     const client = createAggregatorClient({ address: `127.0.0.1:${first.port}` });
     clients.push(client);
-    await client.createRun({ runId: RUN, anchorIds: Array.from({ length: ANCHORS }, (_, i) => i), anchorFingerprint: FINGERPRINT, similarity: 'cosine' });
+    const anchors = { kind: 'builtin' as const, dataset: 'synthetic', sampleIds: Array.from({ length: ANCHORS }, (_, i) => BigInt(i)), fingerprint: FINGERPRINT };
+    await client.createRun({ runId: RUN, anchors, similarity: 'cosine' });
 
     const acked = NODES.map(() => new Set<number>());
     const stop = new AbortController();
@@ -98,7 +99,7 @@ describe('backup while nodes upload, restore, restart', () => {
       let checked = 0;
       for (const seq of ackedSeqs) {
         for (const id of idsOf(index, seq)) {
-          const row = rowOf.get(id);
+          const row = rowOf.get(BigInt(id));
           expect(row, `${nodeId} chunk ${seq} sample ${id}`).toBeDefined();
           for (let col = 0; col < ANCHORS; col += 1) expect(space.values.data[(row ?? 0) * ANCHORS + col]).toBe(valueOf(id, col));
           checked += 1;
@@ -112,6 +113,6 @@ describe('backup while nodes upload, restore, restart', () => {
     }
     const merged = await reader.readMerged(RUN);
     const mergedIds = new Set(merged.sampleIds);
-    for (const [index] of NODES.entries()) for (const seq of before[index] ?? []) for (const id of idsOf(index, seq)) expect(mergedIds.has(id)).toBe(true);
+    for (const [index] of NODES.entries()) for (const seq of before[index] ?? []) for (const id of idsOf(index, seq)) expect(mergedIds.has(BigInt(id))).toBe(true);
   }, 180_000);
 });

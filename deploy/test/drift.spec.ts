@@ -119,7 +119,9 @@ describe('deployment files against the registered commands', () => {
       writeFileSync(join(scratch, 'config.yaml'), data['config.yaml'] ?? '');
       const [run] = await loadRunFile(join(scratch, 'run.yaml'));
       expect(run?.runId).toBe('demo');
-      expect(run?.anchorIds).toHaveLength(256);
+      const anchors = run?.anchors?.source;
+      expect(anchors).toMatchObject({ case: 'builtin', value: { dataset: 'synthetic' } });
+      expect(anchors?.case === 'builtin' ? anchors.value.sampleIds : []).toHaveLength(256);
       expect(Object.keys(readSettingsFile(join(scratch, 'config.yaml'), AGGREGATOR_COMMAND_OPTIONS))).toContain('healthPort');
     } finally {
       rmSync(scratch, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { SlabPrefaulter } from './merge/slab-prefaulter.ts';
 import { RunReads } from './query/run-reads.ts';
 import { rebuildFromStorage } from './runs/rebuild.ts';
 import { RunDirectory } from './runs/run-directory.ts';
+import { AnchorSetStore } from './storage/anchor-sets.ts';
 import type { ChunkDamage } from './storage/chunk-damage.ts';
 import { ChunkWriter } from './storage/chunk-writer.ts';
 import type { WriterEvents } from './storage/chunk-writer.ts';
@@ -15,11 +16,12 @@ import type { Durability } from './storage/schema.ts';
 import { Storage } from './storage/storage.ts';
 import type { Teardown } from './teardown.ts';
 
-/** The aggregator without its transport: the runs, the ingest and the reads, over one data directory. */
+/** The aggregator without its transport: the runs, the ingest, the reads and the anchor sets, over one data directory. */
 export interface AggregatorCore {
   readonly runs: RunDirectory;
   readonly ingest: ChunkIngest;
   readonly reads: RunReads;
+  readonly anchorSets: AnchorSetStore;
   /**
    * Deletes a run's stored data: the writer closes the run's segment (after the run's writes in
    * flight), then its rows and segment files go; resolves with the bytes of files removed. The
@@ -55,14 +57,15 @@ export function openAggregatorCore(
   // of need, in huge pages where the native addon can ask for them.
   const native = nativeLinalgStatus();
   const prefaulter = teardown.add(new SlabPrefaulter({ addonPath: native.available ? native.path : null }), (p) => p.stop());
-  const runs = new RunDirectory(storage, meanMerge(prefaulter), log);
+  const anchorSets = new AnchorSetStore(options.dataDir);
+  const runs = new RunDirectory(storage, meanMerge(prefaulter), log, anchorSets);
   rebuildFromStorage(storage, runs, log);
   for (const run of options.runs) runs.createRun(runConfigView(run));
   const deleteStoredRun = async (runId: string): Promise<number> => {
     await writer.closeRun(runId);
     return storage.deleteRun(runId);
   };
-  return { runs, ingest: new ChunkIngest(runs, storage, writer, storage.damage), reads: new RunReads(runs, storage, storage.damage), deleteStoredRun };
+  return { runs, ingest: new ChunkIngest(runs, storage, writer, storage.damage), reads: new RunReads(runs, storage, storage.damage), anchorSets, deleteStoredRun };
 }
 
 /** What opening the data dir changed (a migration, a tidy), for the operator. */

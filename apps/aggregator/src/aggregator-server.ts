@@ -139,7 +139,7 @@ function aggregatorServer(core: AggregatorCore, edgeDeps: Parameters<typeof aggr
   const edge = aggregatorEdge(edgeDeps);
   const units = [
     serviceUnit(AggregatorService, new AggregatorRpc({ ...core, metrics: edgeDeps.metrics, log: edgeDeps.log }), edge),
-    serviceUnit(AdminService, new AdminRpc(core.runs), edge),
+    serviceUnit(AdminService, new AdminRpc(core), edge),
     health,
     rlsaReflectionService(),
   ];

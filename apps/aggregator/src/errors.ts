@@ -21,6 +21,8 @@ export type AggregatorErrorCode =
   | 'resource_exhausted'
   /** The server is draining, or its disk is full, or otherwise not taking this request now; retry elsewhere or later. */
   | 'unavailable'
+  /** A method the protocol declares that this aggregator does not implement yet. */
+  | 'unimplemented'
   /** Accepted data that storage no longer holds intact (a chunk failing its checksum): retrying does not help. */
   | 'data_loss'
   /** A bug or an unexpected storage failure. */

@@ -15,6 +15,7 @@ const GRPC_STATUS: Record<AggregatorErrorCode, status> = {
   unauthenticated: status.UNAUTHENTICATED,
   resource_exhausted: status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
+  unimplemented: status.UNIMPLEMENTED,
   data_loss: status.DATA_LOSS,
   internal: status.INTERNAL,
 };

@@ -16,14 +16,14 @@ function parseFile(path: string, what: string): unknown {
 function runInput(entry: unknown, where: string): RunConfigInput {
   const e = (entry ?? {}) as Record<string, unknown>;
   if (typeof e['runId'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: runId must be a string`);
-  if (!Array.isArray(e['anchorIds']) || !e['anchorIds'].every((id) => Number.isInteger(id) && id >= 0 && id <= 0xffffffff)) {
-    throw new AggregatorError('failed_precondition', `${where}: anchorIds must be a list of uint32 sample ids`);
+  if (!Array.isArray(e['anchorIds']) || !e['anchorIds'].every((id) => Number.isSafeInteger(id) && id >= 0)) {
+    throw new AggregatorError('failed_precondition', `${where}: anchorIds must be a list of sample ids`);
   }
   if (typeof e['anchorFingerprint'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: anchorFingerprint must be a string`);
+  if (e['dataset'] !== undefined && typeof e['dataset'] !== 'string') throw new AggregatorError('failed_precondition', `${where}: dataset must name the built-in data set of the anchor ids`);
   return {
     runId: e['runId'],
-    anchorIds: e['anchorIds'] as number[],
-    anchorFingerprint: e['anchorFingerprint'],
+    anchors: { kind: 'builtin', dataset: e['dataset'] ?? '', sampleIds: (e['anchorIds'] as number[]).map(BigInt), fingerprint: e['anchorFingerprint'] },
     ...(e['similarity'] !== undefined ? { similarity: e['similarity'] as SimilarityName } : {}),
     ...(e['acceptedEncodings'] !== undefined ? { acceptedEncodings: e['acceptedEncodings'] as EncodingName[] } : {}),
     ...(e['allowAbsolute'] !== undefined ? { allowAbsolute: e['allowAbsolute'] === true } : {}),
@@ -32,8 +32,9 @@ function runInput(entry: unknown, where: string): RunConfigInput {
 }
 
 /**
- * Reads a run file (YAML or JSON): one run `{ runId, anchorIds, anchorFingerprint, similarity?,
- * acceptedEncodings?, allowAbsolute?, center? }`, a list of them, or `{ runs: [...] }`.
+ * Reads a run file (YAML or JSON): one run `{ runId, dataset?, anchorIds, anchorFingerprint,
+ * similarity?, acceptedEncodings?, allowAbsolute?, center? }` (anchors: samples of the built-in
+ * data set `dataset`, unnamed when absent), a list of them, or `{ runs: [...] }`.
  */
 export async function loadRunFile(path: string): Promise<RunConfig[]> {
   const parsed = parseFile(path, 'run file');

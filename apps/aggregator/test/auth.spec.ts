@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken, loadTokensFile, startAggregator } from '../src/index.ts';
 import { makeTestPki } from './certificates.ts';
 import type { TestPki } from './certificates.ts';
-import { FINGERPRINT, chunksOf, range, startTestAggregator, tempDir, testSpace } from './helpers.ts';
+import { FINGERPRINT, builtinAnchors, chunksOf, range, startTestAggregator, tempDir, testSpace } from './helpers.ts';
 import type { TestAggregator } from './helpers.ts';
 
 const WIDTH = 4;
@@ -28,7 +28,7 @@ function healthCheck(address: string): Promise<unknown> {
   const Ctor = makeGenericClientConstructor(healthService, 'Health');
   const client = new Ctor(address, credentials.createInsecure()) as Client & Record<string, (...a: unknown[]) => void>;
   return new Promise((resolve, reject) => {
-    (client['check'] as (...a: unknown[]) => void)({ service: 'rlsa.v1.AggregatorService' }, new Metadata(), (error: ServiceError | null, response: unknown) => {
+    (client['check'] as (...a: unknown[]) => void)({ service: 'rlsa.v2.AggregatorService' }, new Metadata(), (error: ServiceError | null, response: unknown) => {
       client.close();
       if (error !== null) reject(error);
       else resolve(response);
@@ -86,7 +86,7 @@ describe('bearer tokens', () => {
         .join('')}`,
     );
     agg = await startTestAggregator({ tokens: loadTokensFile(file) });
-    await clientOf(TOKENS.ops).createRun({ runId: 'r', anchorIds: range(0, WIDTH), anchorFingerprint: FINGERPRINT });
+    await clientOf(TOKENS.ops).createRun({ runId: 'r', anchors: builtinAnchors(range(0, WIDTH), FINGERPRINT) });
   });
   afterAll(async () => {
     await agg?.stop();
@@ -119,7 +119,7 @@ describe('bearer tokens', () => {
     const result = await node.upload({ runId: 'r', nodeId: 'node-1', chunks: chunksOf(testSpace([1, 2, 3], WIDTH, 1), 2) });
     expect(result.rowsStored).toBe(3);
     expect((await node.readMerged('r')).sampleIds.length).toBe(3);
-    await expect(node.createRun({ runId: 'x', anchorIds: [1], anchorFingerprint: FINGERPRINT })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    await expect(node.createRun({ runId: 'x', anchors: builtinAnchors([1], FINGERPRINT) })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
     await expect(node.listRuns()).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
     await expect(node.readNodeSpace('r', 'node-1')).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
     expect((await clientOf(TOKENS.ops).readNodeSpace('r', 'node-1')).sampleIds.length).toBe(3);
@@ -143,10 +143,10 @@ describe('bearer tokens', () => {
   it('health and reflection answer without a token', async () => {
     expect(await healthCheck(agg.address)).toMatchObject({ status: 'SERVING' });
     const services = await reflect(agg.address, stringField(7, ''));
-    expect(services.toString('latin1')).toContain('rlsa.v1.AggregatorService');
-    expect(services.toString('latin1')).toContain('rlsa.v1.AdminService');
-    const file = await reflect(agg.address, stringField(4, 'rlsa.v1.AggregatorService'));
-    expect(file.toString('latin1')).toContain('rlsa/v1/aggregator.proto');
+    expect(services.toString('latin1')).toContain('rlsa.v2.AggregatorService');
+    expect(services.toString('latin1')).toContain('rlsa.v2.AdminService');
+    const file = await reflect(agg.address, stringField(4, 'rlsa.v2.AggregatorService'));
+    expect(file.toString('latin1')).toContain('rlsa/v2/aggregator.proto');
     expect(file.toString('latin1')).toContain('UploadChunk');
   });
 });
@@ -169,7 +169,7 @@ describe('TLS and mTLS', () => {
 
   it('accepts a client certificate from the client CA', async () => {
     const client = tlsClient({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
-    const run = await client.createRun({ runId: 'tls', anchorIds: [1, 2], anchorFingerprint: FINGERPRINT });
+    const run = await client.createRun({ runId: 'tls', anchors: builtinAnchors([1, 2], FINGERPRINT) });
     expect(run.config.runId).toBe('tls');
     client.close();
   });

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ROWS_PER_CHUNK } from '../src/index.ts';
-import { FINGERPRINT, randomValues, range, startTestAggregator } from './helpers.ts';
+import { FINGERPRINT, builtinAnchors, idColumn, randomValues, range, startTestAggregator } from './helpers.ts';
 import type { TestAggregator } from './helpers.ts';
 import { rawAggregatorClient, rawUpload } from './raw-client.ts';
 
@@ -23,7 +23,7 @@ function chunk(seq: number, ids: readonly number[], values?: Float32Array, extra
     nodeId: 't1',
     space: SpaceKind.RELATIVE,
     seq: BigInt(seq),
-    sampleIds: [...ids],
+    sampleIds: idColumn(ids),
     values: encodeMatrix({ rows: ids.length, cols: WIDTH, data }, 'float32'),
     labels: ids.map((id) => id % 3),
     ...extra,
@@ -38,13 +38,15 @@ describe('bad input gets a precise status and changes nothing', () => {
 
   /** Everything observable: run status (minus timestamps), merged space, stored rows. */
   async function snapshot(): Promise<string> {
-    const runs = (await client.listRuns()).map((r) => ({ ...r, updatedAtMs: 0, nodes: r.nodes.map((n) => ({ ...n, connected: false })) }));
+    // Liveness aside (when the run changed, which node is connected or was last seen: a duplicate chunk is a sign of life).
+    const runs = (await client.listRuns()).map((r) => ({ ...r, updatedAtMs: 0, nodes: r.nodes.map((n) => ({ ...n, connected: false, lastSeenMs: 0 })) }));
     const merged = await client.readMerged('r');
     const db = new Database(join(agg.dataDir, 'aggregator.sqlite'), { readonly: true });
     const rows = db.prepare('SELECT count(*) AS chunks, sum(rows) AS rows FROM chunks').get();
     const nodes = db.prepare('SELECT count(*) AS nodes FROM nodes').get();
     db.close();
-    return JSON.stringify({ runs, ids: Array.from(merged.sampleIds), counts: Array.from(merged.counts), values: Array.from(merged.values.data), rows, nodes });
+    const everything = { runs, ids: Array.from(merged.sampleIds), counts: Array.from(merged.counts), values: Array.from(merged.values.data), rows, nodes };
+    return JSON.stringify(everything, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
   }
 
   async function expectUploadRefused(messages: Parameters<typeof rawUpload>[1], code: status, detail?: RegExp): Promise<void> {
@@ -64,8 +66,8 @@ describe('bad input gets a precise status and changes nothing', () => {
     agg = await startTestAggregator({ maxReceiveBytes: MAX_RECEIVE });
     client = agg.client();
     raw = rawAggregatorClient(agg.address);
-    await client.createRun({ runId: 'r', anchorIds: range(0, WIDTH), anchorFingerprint: FINGERPRINT });
-    await client.createRun({ runId: 'half', anchorIds: range(0, WIDTH), anchorFingerprint: FINGERPRINT, acceptedEncodings: ['float16'] });
+    await client.createRun({ runId: 'r', anchors: builtinAnchors(range(0, WIDTH), FINGERPRINT) });
+    await client.createRun({ runId: 'half', anchors: builtinAnchors(range(0, WIDTH), FINGERPRINT), acceptedEncodings: ['float16'] });
     for (const runId of ['r', 'half']) {
       await client.join({ runId, nodeId: 't1', role: 'trainer', model: { architecture: 'mlp', embeddingWidth: 8 }, anchorFingerprint: FINGERPRINT, relativeWidth: WIDTH });
     }
@@ -134,7 +136,9 @@ describe('bad input gets a precise status and changes nothing', () => {
       await expectUploadRefused([chunk(0, [20], undefined, { runId: 'half' })], status.INVALID_ARGUMENT, /not accepted/);
     });
     it('ids, labels and rows that disagree, duplicate ids in a chunk, bad labels, no rows: INVALID_ARGUMENT', async () => {
-      await expectUploadRefused([{ ...chunk(2, [20, 21]), sampleIds: [20] }], status.INVALID_ARGUMENT);
+      await expectUploadRefused([{ ...chunk(2, [20, 21]), sampleIds: idColumn([20]) }], status.INVALID_ARGUMENT);
+      // An id column that is not a whole number of 8-byte ids (a v1 node's 32-bit ids, say).
+      await expectUploadRefused([{ ...chunk(2, [20, 21]), sampleIds: new Uint8Array(12) }], status.INVALID_ARGUMENT, /sample id column of 12 bytes/);
       await expectUploadRefused([{ ...chunk(2, [20, 21]), labels: [1] }], status.INVALID_ARGUMENT);
       await expectUploadRefused([chunk(2, [20, 20])], status.INVALID_ARGUMENT, /twice/);
       await expectUploadRefused([{ ...chunk(2, [20, 21]), labels: [1, -5] }], status.INVALID_ARGUMENT);
@@ -153,7 +157,7 @@ describe('bad input gets a precise status and changes nothing', () => {
       const wide = await startTestAggregator({ maxReceiveBytes: 64 * 1024 * 1024 });
       try {
         const c = wide.client();
-        await c.createRun({ runId: 'r', anchorIds: range(0, WIDTH), anchorFingerprint: FINGERPRINT });
+        await c.createRun({ runId: 'r', anchors: builtinAnchors(range(0, WIDTH), FINGERPRINT) });
         await c.join({ runId: 'r', nodeId: 't1', role: 'trainer', model: { architecture: 'mlp', embeddingWidth: 8 }, anchorFingerprint: FINGERPRINT, relativeWidth: WIDTH });
         const r = rawAggregatorClient(wide.address);
         const outcome = await rawUpload(r, [{ ...chunk(0, ids, new Float32Array(rows * WIDTH)), labels: [] }]);
@@ -179,12 +183,12 @@ describe('bad input gets a precise status and changes nothing', () => {
       const same = await rawUpload(raw, [chunk(2, [10, 30], Float32Array.from([...stored0.slice(0, WIDTH), 0.1, 0.2, 0.3, 0.4]), { labels: [1, 0] })]);
       expect(same.code).toBe(status.OK);
       expect(same.acks.map((a) => [Number(a.seq), Number(a.rowsStored), a.duplicate])).toEqual([[2, 6, false]]);
-      const merged = await client.readMerged('r', { sampleIds: [10, 30] });
+      const merged = await client.readMerged('r', { sampleIds: [10n, 30n] });
       expect(Array.from(merged.counts)).toEqual([1, 1]);
       expect(Array.from(merged.values.data.subarray(0, WIDTH))).toEqual(Array.from(stored0.slice(0, WIDTH)));
     });
     it('after FinishUpload a new chunk is FAILED_PRECONDITION (a stored one is still acknowledged)', async () => {
-      await client.createRun({ runId: 'done', anchorIds: range(0, WIDTH), anchorFingerprint: FINGERPRINT });
+      await client.createRun({ runId: 'done', anchors: builtinAnchors(range(0, WIDTH), FINGERPRINT) });
       await client.join({ runId: 'done', nodeId: 't1', role: 'trainer', model: { architecture: 'mlp', embeddingWidth: 8 }, anchorFingerprint: FINGERPRINT, relativeWidth: WIDTH });
       const values = randomValues(WIDTH, 8);
       expect((await rawUpload(raw, [chunk(0, [1], values, { runId: 'done' })])).code).toBe(status.OK);
@@ -215,16 +219,16 @@ describe('bad input gets a precise status and changes nothing', () => {
     });
     it('ReadMerged and ReadNodeSpace of unknown runs or nodes', async () => {
       await expectCallRefused(() => client.readMerged('nope'), 'NOT_FOUND');
-      await expectCallRefused(() => client.readMerged('r', { sampleIds: [12345] }), 'NOT_FOUND');
+      await expectCallRefused(() => client.readMerged('r', { sampleIds: [12345n] }), 'NOT_FOUND');
       await expectCallRefused(() => client.readNodeSpace('r', 'stranger'), 'FAILED_PRECONDITION');
     });
     it('CreateRun: same id with another config ALREADY_EXISTS (same config is a no-op); invalid configs INVALID_ARGUMENT', async () => {
-      await expectCallRefused(() => client.createRun({ runId: 'r', anchorIds: range(0, WIDTH + 1), anchorFingerprint: FINGERPRINT }), 'ALREADY_EXISTS');
-      const same = await client.createRun({ runId: 'r', anchorIds: range(0, WIDTH), anchorFingerprint: FINGERPRINT });
+      await expectCallRefused(() => client.createRun({ runId: 'r', anchors: builtinAnchors(range(0, WIDTH + 1), FINGERPRINT) }), 'ALREADY_EXISTS');
+      const same = await client.createRun({ runId: 'r', anchors: builtinAnchors(range(0, WIDTH), FINGERPRINT) });
       expect(same.config.runId).toBe('r');
-      await expectCallRefused(() => client.createRun({ runId: 'x', anchorIds: [], anchorFingerprint: FINGERPRINT }), 'INVALID_ARGUMENT');
-      await expectCallRefused(() => client.createRun({ runId: 'x', anchorIds: [1, 1], anchorFingerprint: FINGERPRINT }), 'INVALID_ARGUMENT');
-      await expectCallRefused(() => client.createRun({ runId: 'bad id', anchorIds: [1], anchorFingerprint: FINGERPRINT }), 'INVALID_ARGUMENT');
+      await expectCallRefused(() => client.createRun({ runId: 'x', anchors: builtinAnchors([], FINGERPRINT) }), 'INVALID_ARGUMENT');
+      await expectCallRefused(() => client.createRun({ runId: 'x', anchors: builtinAnchors([1, 1], FINGERPRINT) }), 'INVALID_ARGUMENT');
+      await expectCallRefused(() => client.createRun({ runId: 'bad id', anchors: builtinAnchors([1], FINGERPRINT) }), 'INVALID_ARGUMENT');
       await expectCallRefused(() => client.getRun('nope'), 'NOT_FOUND');
     });
   });

@@ -29,7 +29,7 @@ describe('rlsa aggregator settings: flags over RLSA_* env over the config file',
     // host 0.0.0.0 would be refused without TLS: the --host flag must win over the file.
     writeFileSync(config, `dataDir: ${join(temp.dir, 'data')}\nhost: 0.0.0.0\nport: 0\nhealthPort: 0\nlogLevel: info\n`);
     const runFile = join(temp.dir, 'run.json');
-    writeFileSync(runFile, JSON.stringify({ runId: 'from-file', anchorIds: [7, 8, 9], anchorFingerprint: FINGERPRINT, similarity: 'cosine', acceptedEncodings: ['float16', 'int8'], allowAbsolute: true }));
+    writeFileSync(runFile, JSON.stringify({ runId: 'from-file', dataset: 'synthetic', anchorIds: [7, 8, 9], anchorFingerprint: FINGERPRINT, similarity: 'cosine', acceptedEncodings: ['float16', 'int8'], allowAbsolute: true }));
     const child = run(['aggregator', '--config', config, '--host', '127.0.0.1'], { RLSA_METRICS_PORT: '0', RLSA_RUN_FILE: runFile });
     let line: ListeningAnnouncement | undefined;
     for (let i = 0; i < 600 && line === undefined; i += 1) {
@@ -39,7 +39,7 @@ describe('rlsa aggregator settings: flags over RLSA_* env over the config file',
     expect(line).toMatchObject({ host: '127.0.0.1', metricsPort: expect.any(Number), healthPort: expect.any(Number), dataDir: join(temp.dir, 'data') });
     const client = createAggregatorClient({ address: `127.0.0.1:${line?.port}` });
     const runStatus = await client.getRun('from-file');
-    expect(runStatus.config).toMatchObject({ anchorIds: [7, 8, 9], acceptedEncodings: ['float16', 'int8'], allowAbsolute: true, similarity: 'cosine' });
+    expect(runStatus.config).toMatchObject({ anchors: { kind: 'builtin', dataset: 'synthetic', sampleIds: [7n, 8n, 9n], fingerprint: FINGERPRINT }, acceptedEncodings: ['float16', 'int8'], allowAbsolute: true, similarity: 'cosine' });
     client.close();
     child.kill();
     expect((await child.done).code).toBe(0);

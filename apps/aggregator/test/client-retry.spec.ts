@@ -1,6 +1,6 @@
 import { createAggregatorClient } from '@rlsa/client';
 import { describe, expect, it } from 'vitest';
-import { FINGERPRINT, range, startTestAggregator, tempDir } from './helpers.ts';
+import { FINGERPRINT, builtinAnchors, range, startTestAggregator, tempDir } from './helpers.ts';
 
 describe('the client retries its idempotent calls per its policy', () => {
   it('a Join made while the aggregator is down succeeds once it is up; without a policy it fails UNAVAILABLE at once', async () => {
@@ -8,7 +8,7 @@ describe('the client retries its idempotent calls per its policy', () => {
     // Learn a free port, then stop: the aggregator is down on it.
     const first = await startTestAggregator({ dataDir: temp.dir });
     const port = first.handle.port;
-    await first.client().createRun({ runId: 'r', anchorIds: range(0, 4), anchorFingerprint: FINGERPRINT });
+    await first.client().createRun({ runId: 'r', anchors: builtinAnchors(range(0, 4), FINGERPRINT) });
     await first.stop();
     const address = `127.0.0.1:${port}`;
     const request = { runId: 'r', nodeId: 'n', role: 'trainer' as const, model: { architecture: 'mlp', embeddingWidth: 8 }, anchorFingerprint: FINGERPRINT, relativeWidth: 4 };

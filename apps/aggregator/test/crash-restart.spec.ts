@@ -4,7 +4,7 @@ import { meanOverSpaces } from '@rlsa/core';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FINGERPRINT, chunksOf, range, startTestAggregator, tempDir, testSpace } from './helpers.ts';
+import { FINGERPRINT, TEST_DATASET, bigIds, builtinAnchors, chunksOf, range, startTestAggregator, tempDir, testSpace } from './helpers.ts';
 import { CLI, spawnNode } from './process-helpers.ts';
 import type { Spawned } from './process-helpers.ts';
 
@@ -45,7 +45,7 @@ describe('the aggregator process killed with SIGKILL mid-upload', () => {
 
   it('keeps every acknowledged chunk; the nodes resume and the merged space equals an uninterrupted run', async () => {
     const runFile = join(temp.dir, 'run.yaml');
-    writeFileSync(runFile, `runId: crash\nanchorIds: [${range(0, WIDTH).join(', ')}]\nanchorFingerprint: ${FINGERPRINT}\nacceptedEncodings: [float32]\n`);
+    writeFileSync(runFile, `runId: crash\ndataset: ${TEST_DATASET}\nanchorIds: [${range(0, WIDTH).join(', ')}]\nanchorFingerprint: ${FINGERPRINT}\nacceptedEncodings: [float32]\n`);
     const dataDir = join(temp.dir, 'data');
     let aggregator = startAggregatorProcess(dataDir, runFile, 0);
     processes.push(aggregator);
@@ -98,14 +98,14 @@ describe('the aggregator process killed with SIGKILL mid-upload', () => {
 
     const merged = await admin.readMerged('crash');
     const expected = meanOverSpaces(Object.values(spaces).map((s) => ({ sampleIds: s.sampleIds, values: { rows: s.sampleIds.length, cols: WIDTH, data: s.values } })));
-    expect(Array.from(merged.sampleIds)).toEqual(Array.from(expected.sampleIds));
+    expect(Array.from(merged.sampleIds)).toEqual(bigIds(expected.sampleIds));
     expect(Array.from(merged.counts)).toEqual(Array.from(expected.counts));
 
     // The same uploads into an aggregator that never crashed give the same merged space, bit for bit.
     const reference = await startTestAggregator();
     try {
       const c = reference.client();
-      await c.createRun({ runId: 'crash', anchorIds: range(0, WIDTH), anchorFingerprint: FINGERPRINT, acceptedEncodings: ['float32'] });
+      await c.createRun({ runId: 'crash', anchors: builtinAnchors(range(0, WIDTH), FINGERPRINT), acceptedEncodings: ['float32'] });
       for (const nodeId of ['t1', 't2'] as const) {
         await c.join({ runId: 'crash', nodeId, role: 'trainer', model: { architecture: 'mlp', embeddingWidth: 8 }, anchorFingerprint: FINGERPRINT, relativeWidth: WIDTH });
         await c.upload({ runId: 'crash', nodeId, chunks: chunksOf(spaces[nodeId], CHUNK_ROWS) });

@@ -1,5 +1,5 @@
 import { createAggregatorClient } from '@rlsa/client';
-import type { AggregatorClient, AggregatorClientOptions, UploadChunkInput } from '@rlsa/client';
+import type { AggregatorClient, AggregatorClientOptions, AnchorsInput, RunConfigView, UploadChunkInput } from '@rlsa/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,39 @@ import { startAggregator } from '../src/index.ts';
 import type { AggregatorHandle, AggregatorOptions } from '../src/index.ts';
 
 export const FINGERPRINT = 'a'.repeat(64);
+
+/** The built-in data set the test runs name (the aggregator only stores the name). */
+export const TEST_DATASET = 'synthetic';
+
+/** A run's anchors as samples of the test data set (rlsa.v2 BuiltinAnchors). */
+export function builtinAnchors(sampleIds: readonly number[], fingerprint = FINGERPRINT): AnchorsInput {
+  return { kind: 'builtin', dataset: TEST_DATASET, sampleIds: sampleIds.map(BigInt), fingerprint };
+}
+
+/** A whole run config (what storage records) of built-in anchors `anchorIds`, cosine, everything else default. */
+export function testRunConfig(runId: string, anchorIds: readonly number[], extra: Partial<RunConfigView> = {}): RunConfigView {
+  return {
+    runId,
+    anchors: { kind: 'builtin', dataset: TEST_DATASET, sampleIds: anchorIds.map(BigInt), fingerprint: FINGERPRINT },
+    similarity: 'cosine',
+    acceptedEncodings: [],
+    center: false,
+    allowAbsolute: false,
+    nodeRead: 'merged',
+    quotas: { maxSamples: 0, maxBytes: 0, maxNodeSamples: 0, maxNodeBytes: 0 },
+    ...extra,
+  };
+}
+
+/** A wire id column (little-endian uint64 bytes) of `ids`, for hand-made messages. */
+export function idColumn(ids: readonly (number | bigint)[]): Uint8Array {
+  return new Uint8Array(BigUint64Array.from(ids, (id) => BigInt(id)).buffer);
+}
+
+/** Ids as bigints, to compare with the 64-bit ids the aggregator answers with. */
+export function bigIds(ids: Iterable<number>): bigint[] {
+  return Array.from(ids, BigInt);
+}
 
 /** A fresh temp dir, removed by the returned cleanup. */
 export function tempDir(prefix = 'rlsa-aggregator-'): { dir: string; remove: () => void } {
@@ -90,4 +123,17 @@ export function chunksOf(space: TestSpace, rows: number): UploadChunkInput[] {
 
 export function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+/** Cosine similarity of two vectors, in float64: the reference the nearest-neighbour specs compare with. */
+export function cosine(p: readonly number[], q: readonly number[]): number {
+  let dot = 0;
+  let np = 0;
+  let nq = 0;
+  p.forEach((v, i) => {
+    dot += v * (q[i] as number);
+    np += v * v;
+    nq += (q[i] as number) ** 2;
+  });
+  return dot / Math.sqrt(np * nq);
 }

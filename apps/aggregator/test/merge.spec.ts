@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FINGERPRINT, chunksOf, range, startTestAggregator, tempDir, testSpace } from './helpers.ts';
+import { FINGERPRINT, TEST_DATASET, bigIds, builtinAnchors, chunksOf, cosine, range, startTestAggregator, tempDir, testSpace } from './helpers.ts';
 import { CLI, REPO_ROOT } from './process-helpers.ts';
 import type { TestAggregator } from './helpers.ts';
 
@@ -20,7 +20,7 @@ describe('two trainers and a reference upload', () => {
   beforeAll(async () => {
     agg = await startTestAggregator();
     const admin = agg.client();
-    await admin.createRun({ runId: 'r1', anchorIds, anchorFingerprint: FINGERPRINT });
+    await admin.createRun({ runId: 'r1', anchors: builtinAnchors(anchorIds, FINGERPRINT) });
     const nodes = [
       { nodeId: 'a', role: 'trainer' as const, space: trainerA },
       { nodeId: 'b', role: 'trainer' as const, space: trainerB },
@@ -39,7 +39,7 @@ describe('two trainers and a reference upload', () => {
           relativeWidth: WIDTH,
         });
         expect(joined.lastRelativeSeq).toBe(-1);
-        expect(joined.config.anchorIds).toEqual(anchorIds);
+        expect(joined.config.anchors).toEqual({ kind: 'builtin', dataset: TEST_DATASET, sampleIds: bigIds(anchorIds), fingerprint: FINGERPRINT });
         const result = await client.upload({ runId: 'r1', nodeId, chunks: chunksOf(space, 7), startAfterSeq: joined.lastRelativeSeq });
         expect(result.rowsStored).toBe(space.sampleIds.length);
         expect(result.lastSeq).toBe(Math.ceil(space.sampleIds.length / 7) - 1);
@@ -55,7 +55,7 @@ describe('two trainers and a reference upload', () => {
     const expected = meanOverSpaces(
       [trainerA, trainerB].map((s) => ({ sampleIds: s.sampleIds, values: { rows: s.sampleIds.length, cols: WIDTH, data: s.values } })),
     );
-    expect(Array.from(merged.sampleIds)).toEqual(Array.from(expected.sampleIds));
+    expect(Array.from(merged.sampleIds)).toEqual(bigIds(expected.sampleIds));
     expect(Array.from(merged.counts)).toEqual(Array.from(expected.counts));
     expect(merged.values.cols).toBe(WIDTH);
     let worst = 0;
@@ -69,13 +69,13 @@ describe('two trainers and a reference upload', () => {
 
   it('reads the merged rows of given ids, in the order asked, and NOT_FOUND for an id without contribution', async () => {
     const client = agg.client();
-    const some = await client.readMerged('r1', { sampleIds: [79, 3, 100] });
-    expect(Array.from(some.sampleIds)).toEqual([79, 3, 100]);
+    const some = await client.readMerged('r1', { sampleIds: Uint32Array.of(79, 3, 100) });
+    expect(Array.from(some.sampleIds)).toEqual([79n, 3n, 100n]);
     expect(Array.from(some.counts)).toEqual([2, 1, 1]);
     const b = trainerB.values;
     const expected100 = b.subarray((100 - 40) * WIDTH, (100 - 40 + 1) * WIDTH);
     expect(Array.from(some.values.data.subarray(2 * WIDTH))).toEqual(Array.from(expected100));
-    await expect(client.readMerged('r1', { sampleIds: [205] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(client.readMerged('r1', { sampleIds: [205n] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('reports CKA of the merged space and each trainer against the reference, equal to core linearCka on the shared samples', async () => {
@@ -108,8 +108,8 @@ describe('two trainers and a reference upload', () => {
     const client = agg.client();
     const referenceSpace = await client.readNodeSpace('r1', 'ref');
     const mergedIds = new Set((await client.readMerged('r1')).sampleIds);
-    const keep = Array.from(referenceSpace.sampleIds.keys()).filter((i) => mergedIds.has(referenceSpace.sampleIds[i] as number));
-    const merged = await client.readMerged('r1', { sampleIds: keep.map((i) => referenceSpace.sampleIds[i] as number) });
+    const keep = Array.from(referenceSpace.sampleIds.keys()).filter((i) => mergedIds.has(referenceSpace.sampleIds[i] as bigint));
+    const merged = await client.readMerged('r1', { sampleIds: keep.map((i) => referenceSpace.sampleIds[i] as bigint) });
     const y = Float32Array.from(keep.flatMap((i) => Array.from(referenceSpace.values.data.subarray(i * WIDTH, (i + 1) * WIDTH))));
     const temp = tempDir();
     try {
@@ -135,27 +135,16 @@ describe('two trainers and a reference upload', () => {
       [trainerA, trainerB].map((s) => ({ sampleIds: s.sampleIds, values: { rows: s.sampleIds.length, cols: WIDTH, data: s.values } })),
     );
     const row = (i: number) => Array.from(expected.values.data.subarray(i * WIDTH, (i + 1) * WIDTH));
-    const cosine = (p: number[], q: number[]) => {
-      let dot = 0;
-      let np = 0;
-      let nq = 0;
-      p.forEach((v, i) => {
-        dot += v * (q[i] as number);
-        np += v * v;
-        nq += (q[i] as number) ** 2;
-      });
-      return dot / Math.sqrt(np * nq);
-    };
     const brute = range(0, 120)
       .filter((i) => i !== 50)
       .map((i) => ({ sampleId: i, similarity: cosine(row(50), row(i)) }))
       .sort((p, q) => q.similarity - p.similarity)
       .slice(0, 5);
     const byId = await client.nearest('r1', { sampleId: 50 }, 5);
-    expect(byId.map((n) => n.sampleId)).toEqual(brute.map((n) => n.sampleId));
+    expect(byId.map((n) => n.sampleId)).toEqual(bigIds(brute.map((n) => n.sampleId)));
     byId.forEach((n, i) => expect(n.similarity).toBeCloseTo((brute[i] as { similarity: number }).similarity, 5));
     const byVector = await client.nearest('r1', { vector: row(50) }, 1);
-    expect(byVector[0]?.sampleId).toBe(50);
+    expect(byVector[0]?.sampleId).toBe(50n);
     expect(byVector[0]?.similarity).toBeCloseTo(1, 6);
   });
 
@@ -174,7 +163,7 @@ describe('two trainers and a reference upload', () => {
 
   it('returns a node space to an admin (ReadNodeSpace)', async () => {
     const space = await agg.client().readNodeSpace('r1', 'b');
-    expect(Array.from(space.sampleIds)).toEqual(Array.from(trainerB.sampleIds));
+    expect(Array.from(space.sampleIds)).toEqual(bigIds(trainerB.sampleIds));
     expect(Array.from(space.values.data)).toEqual(Array.from(trainerB.values));
     expect(Array.from(space.labels)).toEqual(Array.from(trainerB.labels));
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { createAggregatorClient } from '@rlsa/client';
 import type { UploadChunkInput } from '@rlsa/client';
-import { FINGERPRINT, chunksOf, range, startTestAggregator, tempDir, testSpace } from './helpers.ts';
+import { FINGERPRINT, bigIds, builtinAnchors, chunksOf, range, startTestAggregator, tempDir, testSpace } from './helpers.ts';
 import type { TestAggregator } from './helpers.ts';
 import { spawnNode } from './process-helpers.ts';
 
@@ -16,7 +16,7 @@ describe('a client killed mid-stream', () => {
   let agg: TestAggregator;
   beforeAll(async () => {
     agg = await startTestAggregator();
-    await agg.client().createRun({ runId: 'r', anchorIds: range(0, WIDTH), anchorFingerprint: FINGERPRINT });
+    await agg.client().createRun({ runId: 'r', anchors: builtinAnchors(range(0, WIDTH), FINGERPRINT) });
   });
   afterAll(async () => agg?.stop());
 
@@ -53,7 +53,7 @@ describe('a client killed mid-stream', () => {
     const after = (await client.getRun('r')).nodes[0];
     expect(after).toMatchObject({ relativeRows: ROWS, relativeChunks: CHUNKS });
     const merged = await client.readMerged('r');
-    expect(Array.from(merged.sampleIds)).toEqual(range(0, ROWS));
+    expect(Array.from(merged.sampleIds)).toEqual(bigIds(range(0, ROWS)));
     expect(merged.counts.every((c) => c === 1)).toBe(true);
     expect(Array.from(merged.values.data)).toEqual(Array.from(space.values));
 
@@ -69,7 +69,7 @@ describe('draining (what SIGTERM does)', () => {
     const temp = tempDir();
     let agg = await startTestAggregator({ dataDir: temp.dir });
     const port = agg.handle.port;
-    await agg.client().createRun({ runId: 'd', anchorIds: range(0, WIDTH), anchorFingerprint: FINGERPRINT });
+    await agg.client().createRun({ runId: 'd', anchors: builtinAnchors(range(0, WIDTH), FINGERPRINT) });
     const client = createAggregatorClient({ address: agg.address });
     await client.join({ runId: 'd', nodeId: 'n', role: 'trainer', model: { architecture: 'mlp', embeddingWidth: 8 }, anchorFingerprint: FINGERPRINT, relativeWidth: WIDTH });
     const space = testSpace(range(0, ROWS), WIDTH, 3);

@@ -1,7 +1,7 @@
 import { float16ErrorBound, int8ErrorBound } from '@rlsa/client';
 import type { RunStatusView } from '@rlsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FINGERPRINT, chunksOf, range, startTestAggregator, testSpace } from './helpers.ts';
+import { FINGERPRINT, builtinAnchors, chunksOf, range, startTestAggregator, testSpace } from './helpers.ts';
 import type { TestAggregator } from './helpers.ts';
 
 const WIDTH = 16;
@@ -11,7 +11,7 @@ describe('WatchRun, metrics and compact encodings', () => {
   let agg: TestAggregator;
   beforeAll(async () => {
     agg = await startTestAggregator({ metricsPort: 0 });
-    await agg.client().createRun({ runId: 'w', anchorIds: range(0, WIDTH), anchorFingerprint: FINGERPRINT });
+    await agg.client().createRun({ runId: 'w', anchors: builtinAnchors(range(0, WIDTH), FINGERPRINT) });
   });
   afterAll(async () => agg?.stop());
 
@@ -47,14 +47,15 @@ describe('WatchRun, metrics and compact encodings', () => {
     const text = await response.text();
     expect(text).toMatch(/rlsa_aggregator_chunks_total\{space="relative",duplicate="false"\} 3/);
     expect(text).toMatch(/rlsa_aggregator_rows_total\{space="relative"\} 30/);
-    expect(text).toMatch(new RegExp(`rlsa_aggregator_payload_bytes_total ${30 * WIDTH * 4 + 30 * 4 + 30 * 4}`));
+    // Values (float32), ids (8 bytes each: little-endian uint64) and labels (int32).
+    expect(text).toMatch(new RegExp(`rlsa_aggregator_payload_bytes_total ${30 * WIDTH * 4 + 30 * 8 + 30 * 4}`));
     expect(text).toMatch(/rlsa_aggregator_commit_seconds_count 3/);
     expect(text).toMatch(/rlsa_aggregator_connected_nodes 0/);
     expect(text).toMatch(/rlsa_aggregator_rejections_total\{method="WatchRun",reason="not_found"\} 1/);
   });
 
   it('float16 and int8 uploads are merged from values within the stated error bounds', async () => {
-    await agg.client().createRun({ runId: 'enc', anchorIds: range(0, WIDTH), anchorFingerprint: FINGERPRINT });
+    await agg.client().createRun({ runId: 'enc', anchors: builtinAnchors(range(0, WIDTH), FINGERPRINT) });
     const spaces = { f16: testSpace(range(0, 40), WIDTH, 5), i8: testSpace(range(100, 140), WIDTH, 6) };
     for (const [nodeId, encoding] of [['f16', 'float16'], ['i8', 'int8']] as const) {
       const client = agg.client();
@@ -72,7 +73,7 @@ describe('WatchRun, metrics and compact encodings', () => {
       }
     }
     // And the merged space can be read back in float16 too.
-    const half = await agg.client().readMerged('enc', { encoding: 'float16', sampleIds: [0, 1] });
+    const half = await agg.client().readMerged('enc', { encoding: 'float16', sampleIds: [0n, 1n] });
     half.values.data.forEach((v, i) => expect(Math.abs(v - (merged.values.data[i] as number))).toBeLessThanOrEqual(float16ErrorBound(merged.values.data[i] as number)));
   });
 });

@@ -154,7 +154,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationOutp
     stopwatch.mark('aggregator_start');
     client = createAggregatorClient({ address: aggregator.address, maxReceiveBytes: 256 * 1024 * 1024 });
     // Absolute uploads allowed: the naive and end-to-end baselines need them.
-    await client.createRun({ runId: plan.runId, anchorIds: plan.anchorIds, anchorFingerprint: plan.fingerprint, similarity: 'cosine', allowAbsolute: true });
+    const anchors = { kind: 'builtin' as const, dataset: plan.dataset.name, sampleIds: plan.anchorIds, fingerprint: plan.fingerprint };
+    await client.createRun({ runId: plan.runId, anchors, similarity: 'cosine', allowAbsolute: true });
     stopwatch.mark('create_run');
     const specs = nodeSpecs(plan, options);
     for (const spec of specs) progress.add(spec.id, plan.expectedRows(spec.role, spec.task ?? undefined));

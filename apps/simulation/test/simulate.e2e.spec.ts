@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linearCka, meanOverSpaces, nearestCentroidAccuracy, separability, takeRows, type Matrix } from '@rlsa/core';
 import { TEST_ID_OFFSET, loadDataset } from '@rlsa/data';
+import { toBuiltinIds } from '@rlsa/client';
 import { readNpy } from '@rlsa/npy';
 import type { SimulationResults } from '../src/results.ts';
 import { CLI, runCli } from './run-cli.ts';
@@ -34,7 +35,12 @@ const matrixOf = (path: string): Matrix => {
   const a = readNpy(path);
   return { rows: a.shape[0]!, cols: a.shape[1]!, data: a.data as Float32Array };
 };
-const idsOf = (path: string): Uint32Array => readNpy(path).data as Uint32Array;
+/** A sample id file: uint64, the protocol's ids (here all the built-in data set's, below 2^32). */
+const idsOf = (path: string): Uint32Array => {
+  const array = readNpy(path);
+  expect(array.dtype).toBe('uint64');
+  return toBuiltinIds(array.data as BigUint64Array);
+};
 
 /** Rows of `x` (ids `xIds`) paired with the rows of `y` (ids `yIds`) holding the same id, test ids only if asked. */
 function paired(x: Matrix, xIds: Uint32Array, y: Matrix, yIds: Uint32Array, testOnly: boolean): [Matrix, Matrix] {
@@ -115,7 +121,7 @@ describe('rlsa simulate (synthetic, real processes)', () => {
     const merged = matrixOf(join(out, 'merged.npy'));
     const ids = idsOf(join(out, 'sample_ids.npy'));
     const labels = readNpy(join(out, 'labels.npy')).data as Int32Array;
-    const counts = idsOf(join(out, 'merged_counts.npy'));
+    const counts = readNpy(join(out, 'merged_counts.npy')).data as Uint32Array;
     expect(merged.cols).toBe(64);
     expect(ids.length).toBe(merged.rows);
     const nodes = ['node-0', 'node-1'].map((n) => ({
@@ -195,7 +201,7 @@ describe("rlsa simulate --test-split partition (the paper's shared-classes proto
     expect(results.partition.test_split).toBe('partition');
     expect(results.notes.some((n) => n.includes('each test sample is embedded by one trainer'))).toBe(true);
     const ids = idsOf(join(out, 'sample_ids.npy'));
-    const counts = idsOf(join(out, 'merged_counts.npy'));
+    const counts = readNpy(join(out, 'merged_counts.npy')).data as Uint32Array;
     expect(Array.from(counts).every((c) => c === 1)).toBe(true);
     const nodeTest = ['node-0', 'node-1'].map((n) => Array.from(idsOf(join(out, 'nodes', `${n}_sample_ids.npy`))).filter((id) => id >= TEST_ID_OFFSET));
     const referenceTest = Array.from(idsOf(join(out, 'reference_sample_ids.npy'))).filter((id) => id >= TEST_ID_OFFSET);

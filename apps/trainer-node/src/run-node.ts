@@ -59,7 +59,7 @@ export async function runTrainerNode(options: TrainerNodeOptions, logger: Logger
     const run = await resolveRun(session, node.run, data.dataset, upload, log);
     const initSeed = training.initSeed ?? nodeInitSeed(partition.seed, node.nodeId);
     const trained = await timed(seconds, 'trainSeconds', () => trainNodeModel(data, training, initSeed, progress, log));
-    const embeddings = await timed(seconds, 'embedSeconds', () => embedNode(trained, data, run.config.anchorIds, progress, log));
+    const embeddings = await timed(seconds, 'embedSeconds', () => embedNode(trained, data, run.anchorIds, progress, log));
     const relative = await timed(seconds, 'projectSeconds', () => projectOnAnchors(embeddings, run.config, log));
     const card = { architecture: trained.name, embeddingWidth: trained.width, taskAccuracy: embeddings.taskAccuracy };
     const uploaded = session !== undefined ? await timed(seconds, 'uploadSeconds', () => uploadNode(session, options, card, run, embeddings, relative, progress, log)) : null;
@@ -76,7 +76,7 @@ export async function runTrainerNode(options: TrainerNodeOptions, logger: Logger
       taskAccuracy: embeddings.taskAccuracy,
       trainSamples: data.samples.trainIndices.length,
       testSamples: data.samples.testIndices.length,
-      anchors: run.config.anchorIds.length,
+      anchors: run.anchorIds.length,
       anchorFingerprint: run.fingerprint,
       similarity: run.config.similarity,
       center: run.config.center,

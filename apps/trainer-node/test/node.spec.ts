@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAggregatorClient, float16ErrorBound, int8ErrorBound, type AggregatorClient } from '@rlsa/client';
+import { encodeAnchorSet } from '@rlsa/sources';
 import type { NodeRoleName } from '@rlsa/core';
 import { anchorFingerprint, anchorPoolIds, nodeSamples, sampleIds, syntheticDataset, taskPartitions } from '@rlsa/data';
 import { runTrainerNode, silentProgress, TrainerError, type TrainerNodeOptions } from '../src/index.ts';
@@ -13,6 +15,8 @@ import { startAggregatorProcess, startProxy, type AggregatorProcess, type Cuttab
 const data = syntheticDataset({ seed: 9, trainCount: 1800, testCount: 300 });
 const anchorIds = Array.from(anchorPoolIds(data).subarray(0, 32));
 const fingerprint = anchorFingerprint(data, anchorIds);
+/** The run's anchors: samples of the built-in data set, by id (rlsa.v2 BuiltinAnchors). */
+const anchors = { kind: 'builtin' as const, dataset: data.name, sampleIds: anchorIds.map(BigInt), fingerprint };
 const logger = pino({ level: 'silent' });
 
 let dir: string;
@@ -77,7 +81,7 @@ function expectedIds(role: NodeRoleName, task?: number): number[] {
 describe('a trainer node against a real aggregator over loopback', () => {
   it('uploads its relative space in chunks and survives a connection cut mid-upload (the client reconnects under the node policy)', async () => {
     const runId = 'cut';
-    await admin.createRun({ runId, anchorIds, anchorFingerprint: fingerprint, similarity: 'cosine' });
+    await admin.createRun({ runId, anchors, similarity: 'cosine' });
     let cutAt: number | undefined;
     const cutsBefore = proxy.cuts;
     const result = await runTrainerNode(
@@ -111,16 +115,17 @@ describe('a trainer node against a real aggregator over loopback', () => {
     expect(node.model?.taskAccuracy).toBeCloseTo(result.taskAccuracy, 12);
 
     const space = await admin.readNodeSpace(runId, 'node-0', 'relative');
-    expect(Array.from(space.sampleIds)).toEqual([...ids].sort((a, b) => a - b));
+    // The node's 32-bit built-in ids, uploaded (and read back) as 64-bit ids.
+    expect(Array.from(space.sampleIds)).toEqual([...ids].sort((a, b) => a - b).map(BigInt));
     expect(space.values.cols).toBe(32);
     // Cosine similarities, and the labels the node sent.
     expect(Array.from(space.values.data).every((v) => v >= -1.0001 && v <= 1.0001)).toBe(true);
-    const labelOf = (id: number) => (id >= 1_000_000 ? data.test.labels[id - 1_000_000]! : data.train.labels[id]!);
+    const labelOf = (id: bigint) => (id >= 1_000_000n ? data.test.labels[Number(id) - 1_000_000]! : data.train.labels[Number(id)]!);
     expect(Array.from(space.labels)).toEqual(Array.from(space.sampleIds, labelOf));
   });
 
   it('resumes after the last chunk Join reports acknowledged, and uploads absolute rows only when asked', async () => {
-    await admin.createRun({ runId: 'resume', anchorIds, anchorFingerprint: fingerprint, allowAbsolute: true });
+    await admin.createRun({ runId: 'resume', anchors, allowAbsolute: true });
     // First attempt: the node stops after chunk 4 is acknowledged (as if it crashed).
     const stop = new AbortController();
     await expect(
@@ -154,7 +159,7 @@ describe('a trainer node against a real aggregator over loopback', () => {
 
   it('refuses, before training, a run whose anchors hash differently on its data', async () => {
     const other = syntheticDataset({ seed: 10, trainCount: 1800, testCount: 300 });
-    await admin.createRun({ runId: 'other-data', anchorIds, anchorFingerprint: anchorFingerprint(other, anchorIds) });
+    await admin.createRun({ runId: 'other-data', anchors: { ...anchors, fingerprint: anchorFingerprint(other, anchorIds) } });
     const phases: string[] = [];
     const progress = { start: (phase: string) => phases.push(phase), update: () => undefined, stop: () => undefined };
     const error = await runTrainerNode(options('other-data', 'node-1', { progress }), logger).catch((e: unknown) => e);
@@ -166,11 +171,25 @@ describe('a trainer node against a real aggregator over loopback', () => {
     expect((await admin.getRun('other-data')).nodes).toEqual([]);
   });
 
+  it('refuses, before training, a run whose anchors are an uploaded anchor set (this node reads built-in data sets only)', async () => {
+    const encoded = encodeAnchorSet({ kind: 'array', shape: { kind: 'features', width: 8 }, values: new Float32Array(4 * 8).fill(0.5) });
+    const setFingerprint = createHash('sha256').update(encoded).digest('hex');
+    const summary = { size: encoded.length, count: 4, kind: 'array' as const, shape: [8], dtype: 'float32' as const, hasLabels: false, hasNames: false };
+    await admin.uploadAnchorSet({ fingerprint: setFingerprint, summary, bytes: encoded });
+    await admin.createRun({ runId: 'anchor-set', anchors: { kind: 'anchor-set', fingerprint: setFingerprint, summary } });
+    const phases: string[] = [];
+    const progress = { start: (phase: string) => phases.push(phase), update: () => undefined, stop: () => undefined };
+    const error = await runTrainerNode(options('anchor-set', 'node-1', { progress }), logger).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'failed_precondition', message: expect.stringMatching(/uploaded anchor set \(array, 4 anchors\): this node reads the built-in data sets only/) });
+    expect(phases).toEqual([]);
+    expect((await admin.getRun('anchor-set')).nodes).toEqual([]);
+  });
+
   it('int8 and float16 payloads carry the same rows as float32 within their error bounds', async () => {
     const spaces = new Map<string, Float32Array>();
     for (const encoding of ['float32', 'int8', 'float16'] as const) {
       const runId = `enc-${encoding}`;
-      await admin.createRun({ runId, anchorIds, anchorFingerprint: fingerprint });
+      await admin.createRun({ runId, anchors });
       // The same seed and data: the same model and relative rows; only the payload differs.
       const result = await runTrainerNode(options(runId, 'node-1', { task: 1, encoding, chunkRows: 500 }), logger);
       expect(result.encoding).toBe(encoding);
@@ -191,12 +210,12 @@ describe('a trainer node against a real aggregator over loopback', () => {
   });
 
   it("with testSplit 'partition' the two trainers upload disjoint test samples that together are the whole test split", async () => {
-    await admin.createRun({ runId: 'test-split', anchorIds, anchorFingerprint: fingerprint });
+    await admin.createRun({ runId: 'test-split', anchors });
     const testIds: number[][] = [];
     for (const task of [0, 1]) {
       const nodeId = `node-${task}`;
       await runTrainerNode(options('test-split', nodeId, { task, testSplit: 'partition', epochs: 1, chunkRows: 500 }), logger);
-      const ids = Array.from((await admin.readNodeSpace('test-split', nodeId, 'relative')).sampleIds);
+      const ids = Array.from((await admin.readNodeSpace('test-split', nodeId, 'relative')).sampleIds, Number);
       const trainIds = ids.filter((id) => id < 1_000_000);
       // The training samples are the task's, as with the default split.
       expect(trainIds).toEqual(expectedIds('trainer', task).filter((id) => id < 1_000_000));
@@ -215,7 +234,7 @@ describe('a trainer node against a real aggregator over loopback', () => {
   });
 
   it('refuses absolute uploads when the run does not allow them', async () => {
-    await admin.createRun({ runId: 'no-absolute', anchorIds, anchorFingerprint: fingerprint });
+    await admin.createRun({ runId: 'no-absolute', anchors });
     await expect(runTrainerNode(options('no-absolute', 'node-2', { uploadAbsolute: true }), logger)).rejects.toThrow(/does not accept absolute/);
   });
 });

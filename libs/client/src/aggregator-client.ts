@@ -4,7 +4,9 @@ import type { ClientReadableStream } from '@grpc/grpc-js';
 import {
   AdminService,
   AggregatorService,
+  CloseRunRequestSchema,
   CreateRunRequestSchema,
+  DeleteRunRequestSchema,
   Encoding,
   EvaluateRequestSchema,
   FinishUploadRequestSchema,
@@ -17,8 +19,22 @@ import {
   WatchRunRequestSchema,
 } from '@rlsa/proto';
 import type { MergedChunk, RunStatus } from '@rlsa/proto';
-import { encodeMatrix, encodingFromName, modelCardMessage, nodeStatusView, roleFromName, runConfigMessage, runConfigView, runStatusView, spaceFromName } from '@rlsa/wire';
-import type { EncodingName, ModelCardView, NodeStatusView, RoleName, RunConfigInput, RunConfigView, RunStatusView, SpaceName } from '@rlsa/wire';
+import {
+  encodeMatrix,
+  encodingFromName,
+  modelCardMessage,
+  nodeStatusView,
+  roleFromName,
+  runConfigMessage,
+  runConfigView,
+  runStatusView,
+  spaceFromName,
+  toSampleId,
+  toSampleIds,
+} from '@rlsa/wire';
+import type { EncodingName, ModelCardView, NodeStatusView, RoleName, RunConfigInput, RunConfigView, RunStatusView, SampleIdInput, SampleIdsInput, SpaceName } from '@rlsa/wire';
+import { fetchAnchorSet, uploadAnchorSet } from './anchor-set-transfer.ts';
+import type { AnchorSetChunkView, AnchorSetFetch, AnchorSetUpload, AnchorSetUploadResult } from './anchor-set-transfer.ts';
 import { AggregatorCallError } from './client-error.ts';
 import { openConnection } from './connection.ts';
 import type { CallSettings, Connection, ConnectionOptions } from './connection.ts';
@@ -84,27 +100,48 @@ export interface EvaluateResult {
 }
 
 export interface NeighborView {
-  sampleId: number;
+  sampleId: bigint;
   similarity: number;
   label: number;
 }
 
-export type NearestQuery = { sampleId: number } | { vector: ArrayLike<number> };
+export type NearestQuery = { sampleId: SampleIdInput } | { vector: ArrayLike<number> };
+
+export interface ReadMergedOptions {
+  /** These samples, in this order (at most a few thousand: one request); default: every merged sample, ascending. */
+  sampleIds?: SampleIdsInput;
+  /** Every merged sample after this id (exclusive): resumes a read that stopped after it. Not with `sampleIds`. */
+  afterSampleId?: SampleIdInput;
+  encoding?: EncodingName;
+  maxRowsPerChunk?: number;
+}
+
+export interface DeleteRunResult {
+  run: RunStatusView;
+  bytesFreed: number;
+}
 
 export interface AggregatorClient {
   join(request: JoinInput, settings?: CallSettings): Promise<JoinResult>;
   /** Resumable upload with backpressure; see `UploadOptions`. */
   upload(options: UploadOptions): Promise<UploadResult>;
   finish(runId: string, nodeId: string, settings?: CallSettings): Promise<NodeStatusView>;
-  readMerged(runId: string, options?: { sampleIds?: ArrayLike<number>; encoding?: EncodingName; maxRowsPerChunk?: number }): Promise<SpaceRows>;
+  readMerged(runId: string, options?: ReadMergedOptions): Promise<SpaceRows>;
   readNodeSpace(runId: string, nodeId: string, space?: SpaceName, options?: { maxRowsPerChunk?: number }): Promise<SpaceRows>;
   evaluate(runId: string, settings?: CallSettings): Promise<EvaluateResult>;
   nearest(runId: string, query: NearestQuery, k: number, settings?: CallSettings): Promise<NeighborView[]>;
   /** The run's status now, then one per change; breaking out of the loop cancels the stream. */
   watchRun(runId: string, options?: { signal?: AbortSignal }): AsyncIterable<RunStatusView>;
+  /** The run's anchor set in pieces, in order (bounded memory; resumable from `offset`; reopened after the last byte on a retried status). */
+  fetchAnchorSet(runId: string, options?: AnchorSetFetch): AsyncIterable<AnchorSetChunkView>;
   createRun(config: RunConfigInput, settings?: CallSettings): Promise<RunStatusView>;
   getRun(runId: string, settings?: CallSettings): Promise<RunStatusView>;
   listRuns(settings?: CallSettings): Promise<RunStatusView[]>;
+  closeRun(runId: string, settings?: CallSettings): Promise<RunStatusView>;
+  /** Deletes a run's data; `confirm` must be true. */
+  deleteRun(runId: string, confirm: boolean, settings?: CallSettings): Promise<DeleteRunResult>;
+  /** Stores an anchor set on the aggregator (admin), streamed in chunks under the message limit; idempotent by fingerprint. */
+  uploadAnchorSet(upload: AnchorSetUpload, settings?: CallSettings): Promise<AnchorSetUploadResult>;
   close(): void;
 }
 
@@ -137,6 +174,10 @@ export function createAggregatorClient(options: AggregatorClientOptions): Aggreg
       runStatusView(await called(RPC.createRun.name, c.admin.createRun(create(CreateRunRequestSchema, { config: runConfigMessage(config) }), c.setup(settings)))),
     getRun: async (runId, settings) => runStatusView(await called(RPC.getRun.name, c.admin.getRun(create(GetRunRequestSchema, { runId }), c.setup(settings)))),
     listRuns: async (settings) => (await called(RPC.listRuns.name, c.admin.listRuns(create(ListRunsRequestSchema, {}), c.setup(settings)))).runs.map(runStatusView),
+    closeRun: async (runId, settings) => runStatusView(await called(RPC.closeRun.name, c.admin.closeRun(create(CloseRunRequestSchema, { runId }), c.setup(settings)))),
+    deleteRun: (runId, confirm, settings) => deleteRun(c, { runId, confirm }, settings),
+    fetchAnchorSet: (runId, fetch = {}) => fetchAnchorSet(c, runId, fetch, retry),
+    uploadAnchorSet: (upload, settings) => uploadAnchorSet(c, upload, settings),
     close: () => c.close(),
   };
 }
@@ -170,14 +211,21 @@ async function finish(c: Connection, runId: string, nodeId: string, settings?: C
   return nodeStatusView(response.node);
 }
 
-function readMerged(c: Connection, runId: string, read: { sampleIds?: ArrayLike<number>; encoding?: EncodingName; maxRowsPerChunk?: number }): Promise<SpaceRows> {
+function readMerged(c: Connection, runId: string, read: ReadMergedOptions): Promise<SpaceRows> {
   const request = create(ReadMergedRequestSchema, {
     runId,
-    sampleIds: read.sampleIds === undefined ? [] : Array.from(read.sampleIds),
+    sampleIds: read.sampleIds === undefined ? [] : Array.from(toSampleIds(read.sampleIds)),
     encoding: read.encoding === undefined ? Encoding.FLOAT32 : encodingFromName(read.encoding),
     maxRowsPerChunk: read.maxRowsPerChunk ?? 0,
+    ...(read.afterSampleId !== undefined ? { afterSampleId: toSampleId(read.afterSampleId) } : {}),
   });
   return collectRows(c.aggregator.readMerged(request, c.setup()), RPC.readMerged.name);
+}
+
+async function deleteRun(c: Connection, request: { runId: string; confirm: boolean }, settings?: CallSettings): Promise<DeleteRunResult> {
+  const response = await called(RPC.deleteRun.name, c.admin.deleteRun(create(DeleteRunRequestSchema, request), c.setup(settings)));
+  if (response.run === undefined) throw new AggregatorCallError('INTERNAL', status.INTERNAL, 'no run status in the response', RPC.deleteRun.name);
+  return { run: runStatusView(response.run), bytesFreed: Number(response.bytesFreed) };
 }
 
 async function collectRows(stream: ClientReadableStream<MergedChunk>, method: string): Promise<SpaceRows> {
@@ -201,7 +249,7 @@ async function evaluate(c: Connection, runId: string, settings?: CallSettings): 
 async function nearest(c: Connection, runId: string, { query, k }: { query: NearestQuery; k: number }, settings?: CallSettings): Promise<NeighborView[]> {
   const request =
     'sampleId' in query
-      ? create(NearestRequestSchema, { runId, k, query: { case: 'sampleId', value: query.sampleId } })
+      ? create(NearestRequestSchema, { runId, k, query: { case: 'sampleId', value: toSampleId(query.sampleId) } })
       : create(NearestRequestSchema, {
           runId,
           k,

@@ -7,11 +7,15 @@ export type {
   EvaluateResult,
   JoinInput,
   JoinResult,
+  DeleteRunResult,
   NearestQuery,
   NeighborView,
+  ReadMergedOptions,
   RetryEvent,
   SpaceRows,
 } from './aggregator-client.ts';
+export { DEFAULT_ANCHOR_SET_CHUNK_BYTES } from './anchor-set-transfer.ts';
+export type { AnchorSetChunkView, AnchorSetFetch, AnchorSetUpload, AnchorSetUploadResult, TransferProgress } from './anchor-set-transfer.ts';
 export { AggregatorCallError, isServiceError } from './client-error.ts';
 export type { GrpcStatusName } from './client-error.ts';
 export { DEFAULT_UPLOAD_RETRY, NO_RETRY, RETRY_ON_UNAVAILABLE, TRANSIENT_STATUSES, backoffDelay, isRetryable, withRetry } from './retry.ts';

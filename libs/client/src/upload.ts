@@ -2,15 +2,16 @@ import { status } from '@grpc/grpc-js';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { RlsaError } from '@rlsa/core';
 import type { UploadAck } from '@rlsa/proto';
-import { encodeMatrix, encodeUploadChunk, spaceFromName } from '@rlsa/wire';
-import type { DenseMatrix, EncodingName, SpaceName } from '@rlsa/wire';
+import { encodeMatrix, encodeUploadChunk, spaceFromName, toSampleIds } from '@rlsa/wire';
+import type { DenseMatrix, EncodingName, SampleIdsInput, SpaceName } from '@rlsa/wire';
 import { AggregatorCallError } from './client-error.ts';
 import { DEFAULT_UPLOAD_RETRY, withRetry } from './retry.ts';
 import type { RetryPolicy } from './retry.ts';
 
 /** One chunk of a node's space: `values.rows` rows, one sample id (and label, if known) per row. */
 export interface UploadChunkInput {
-  sampleIds: ArrayLike<number>;
+  /** 64-bit ids, or a built-in data set's 32-bit ids (widened once, when the chunk is encoded). */
+  sampleIds: SampleIdsInput;
   values: DenseMatrix;
   labels?: ArrayLike<number>;
   /** The chunk's number; by default the position in the sequence (0, 1, 2, ...). */
@@ -182,7 +183,7 @@ class ChunkQueue {
         nodeId: this.options.nodeId,
         space: spaceFromName(this.options.space ?? 'relative'),
         seq,
-        sampleIds: chunk.sampleIds,
+        sampleIds: toSampleIds(chunk.sampleIds),
         values: encodeMatrix(chunk.values, this.options.encoding ?? 'float32', { copy: false }),
         labels: chunk.labels ?? [],
       },

@@ -1,6 +1,6 @@
 import type { DescMessage, DescMethod, DescService, MessageShape } from '@bufbuild/protobuf';
 import { makeGenericClientConstructor } from '@grpc/grpc-js';
-import type { CallOptions, ChannelCredentials, ChannelOptions, Client, ClientDuplexStream, ClientReadableStream, Metadata, ServiceError } from '@grpc/grpc-js';
+import type { CallOptions, ChannelCredentials, ChannelOptions, Client, ClientDuplexStream, ClientReadableStream, ClientWritableStream, Metadata, ServiceError } from '@grpc/grpc-js';
 import { grpcServiceDefinition } from './grpc-service.ts';
 
 /** What each call is made with: its metadata (e.g. the bearer token) and grpc-js options (e.g. a deadline). */
@@ -15,12 +15,22 @@ export type UnaryCall<I extends DescMessage, O extends DescMessage> = (request: 
 export type ServerStreamingCall<I extends DescMessage, O extends DescMessage> = (request: MessageShape<I>, setup: CallSetup) => ClientReadableStream<MessageShape<O>>;
 /** A bidi-streaming call: the typed duplex stream (write() false: wait for 'drain'). */
 export type BidiStreamingCall<I extends DescMessage, O extends DescMessage> = (setup: CallSetup) => ClientDuplexStream<MessageShape<I>, MessageShape<O>>;
+/**
+ * A client-streaming call: the typed writable stream (write() false: wait for 'drain'; `end()`
+ * when done) and its one response, which rejects with grpc-js's ServiceError. The server may
+ * answer before the requests end: then nothing more needs to be written.
+ */
+export type ClientStreamingCall<I extends DescMessage, O extends DescMessage> = (setup: CallSetup) => {
+  readonly requests: ClientWritableStream<MessageShape<I>>;
+  readonly response: Promise<MessageShape<O>>;
+};
 
-/** The call shape of one method descriptor, by its kind (client streaming is not used by rlsa.v1 and not offered). */
+/** The call shape of one method descriptor, by its kind. */
 // prettier-ignore
 export type MethodCall<M extends DescMethod> =
     M extends { methodKind: 'unary'; input: infer I extends DescMessage; output: infer O extends DescMessage } ? UnaryCall<I, O>
   : M extends { methodKind: 'server_streaming'; input: infer I extends DescMessage; output: infer O extends DescMessage } ? ServerStreamingCall<I, O>
+  : M extends { methodKind: 'client_streaming'; input: infer I extends DescMessage; output: infer O extends DescMessage } ? ClientStreamingCall<I, O>
   : M extends { methodKind: 'bidi_streaming'; input: infer I extends DescMessage; output: infer O extends DescMessage } ? BidiStreamingCall<I, O>
   : never;
 
@@ -57,8 +67,11 @@ function typedCall(method: DescMethod, call: (...args: unknown[]) => unknown): u
     case 'bidi_streaming':
       return (setup: CallSetup) => call(setup.metadata, setup.options);
     case 'client_streaming':
-      return () => {
-        throw new Error(`${method.parent.typeName}.${method.name}: client-streaming calls are not offered`);
+      return (setup: CallSetup) => {
+        let settle: { resolve: (response: unknown) => void; reject: (error: unknown) => void } | undefined;
+        const response = new Promise((resolve, reject) => (settle = { resolve, reject }));
+        const requests = call(setup.metadata, setup.options, (error: ServiceError | null, value: unknown) => (error === null ? settle?.resolve(value) : settle?.reject(error)));
+        return { requests, response };
       };
   }
 }

@@ -12,7 +12,10 @@ import {
   RunConfigSchema,
   RunStatusSchema,
   UploadAckSchema,
+  UploadAnchorSetRequestSchema,
+  UploadAnchorSetResponseSchema,
   addServiceToServer,
+  createServiceClient,
   grpcServiceDefinition,
 } from '../src/index.ts';
 import type { GetRunRequest, HandlerContext, MergedChunk, RunStatus, ServiceEdge, ServiceImpl, UploadAck, UploadChunk } from '../src/index.ts';
@@ -43,6 +46,9 @@ describe('ServiceImpl (type level)', () => {
       getRun: async () => create(JoinResponseSchema, {}),
       createRun: async () => create(RunStatusSchema, {}),
       listRuns: async () => create(ListRunsResponseSchema, {}),
+      closeRun: async () => create(RunStatusSchema, {}),
+      deleteRun: unimplemented,
+      uploadAnchorSet: unimplemented,
     };
     // @ts-expect-error a unary handler does not stream
     const streaming: Admin['getRun'] = async function* () {
@@ -75,6 +81,21 @@ describe('addServiceToServer on a real grpc-js server', () => {
     },
     createRun: unimplemented,
     listRuns: unimplemented,
+    closeRun: unimplemented,
+    deleteRun: unimplemented,
+    // Counts the bytes of the chunks in order; a fingerprint 'known' is answered at once, before the rest is read.
+    async uploadAnchorSet(requests, context) {
+      let bytes = 0;
+      let fingerprint = '';
+      for await (const request of requests) {
+        if (request.fingerprint !== '') fingerprint = request.fingerprint;
+        if (fingerprint === 'known') return create(UploadAnchorSetResponseSchema, { fingerprint, created: false });
+        if (request.chunk !== undefined && Number(request.chunk.offset) !== bytes) throw new Refused(status.INVALID_ARGUMENT, `offset ${request.chunk.offset}`);
+        bytes += request.chunk?.data.length ?? 0;
+      }
+      seen.push({ principal: context.principal, aborted: context.signal.aborted });
+      return create(UploadAnchorSetResponseSchema, { fingerprint: `${fingerprint}:${bytes}`, created: true });
+    },
   };
   const aggregator: ServiceImpl<typeof AggregatorService, string> = {
     join: unimplemented,
@@ -83,8 +104,9 @@ describe('addServiceToServer on a real grpc-js server', () => {
     nearest: unimplemented,
     readNodeSpace: unimplemented,
     watchRun: unimplemented,
+    fetchAnchorSet: unimplemented,
     async *readMerged(request) {
-      for (const id of request.sampleIds) yield create(MergedChunkSchema, { sampleIds: [id] });
+      for (const id of request.sampleIds) yield create(MergedChunkSchema, { sampleIds: new Uint8Array(BigUint64Array.of(id).buffer) });
     },
     // Acknowledges each chunk; a chunk with seq 3 is refused after the acknowledgements before it.
     async *upload(requests) {
@@ -148,11 +170,32 @@ describe('addServiceToServer on a real grpc-js server', () => {
 
   it('server streaming: the responses in order, then OK', async () => {
     const client = clientOf(grpcServiceDefinition(AggregatorService));
-    const stream = client['readMerged']?.({ sampleIds: [5, 3, 9] }, withToken()) as ClientReadableStream<MergedChunk>;
-    const ids: number[] = [];
-    for await (const chunk of stream) ids.push(...(chunk as MergedChunk).sampleIds);
-    expect(ids).toEqual([5, 3, 9]);
+    const stream = client['readMerged']?.({ sampleIds: [5n, 3n, 2n ** 64n - 1n] }, withToken()) as ClientReadableStream<MergedChunk>;
+    const ids: bigint[] = [];
+    for await (const chunk of stream) ids.push(...new BigUint64Array(new Uint8Array((chunk as MergedChunk).sampleIds).buffer));
+    expect(ids).toEqual([5n, 3n, 2n ** 64n - 1n]);
     client.close();
+  });
+
+  it('client streaming (typed client): the requests in order, one response; an answer before the requests end settles the call', async () => {
+    const admin = createServiceClient(AdminService, address, credentials.createInsecure(), {});
+    const setup = { metadata: withToken(), options: {} };
+    const whole = admin.uploadAnchorSet(setup);
+    for (let i = 0; i < 5; i += 1) {
+      whole.requests.write(create(UploadAnchorSetRequestSchema, { fingerprint: i === 0 ? 'f' : '', chunk: { offset: BigInt(i * 3), data: new Uint8Array(3) } }));
+    }
+    whole.requests.end();
+    expect((await whole.response).fingerprint).toBe('f:15');
+    const early = admin.uploadAnchorSet({ metadata: withToken(), options: {} });
+    early.requests.write(create(UploadAnchorSetRequestSchema, { fingerprint: 'known' }));
+    // Not ended: the server answers after the first message.
+    expect(await early.response).toMatchObject({ fingerprint: 'known', created: false });
+    early.requests.end();
+    const refused = admin.uploadAnchorSet({ metadata: withToken(), options: {} });
+    refused.requests.write(create(UploadAnchorSetRequestSchema, { chunk: { offset: 7n, data: new Uint8Array(1) } }));
+    refused.requests.end();
+    await expect(refused.response).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: 'offset 7' });
+    admin.grpc.close();
   });
 
   it('bidi: responses in order, and a refusal ends the call with its status after the responses before it', async () => {

@@ -12,31 +12,33 @@ export {
   int8ErrorBound,
 } from './matrix-codec.ts';
 export type { DecodedMatrix, DenseMatrix, EncodingName, MatrixFields } from './matrix-codec.ts';
+export { MAX_SAMPLE_ID, SAMPLE_ID_BYTES, sampleIdBytes, sampleIdOf, sampleIdWords, sampleIdsFromBytes, toBuiltinIds, toSampleId, toSampleIds } from './sample-ids.ts';
+export type { SampleIdInput, SampleIdsInput } from './sample-ids.ts';
 export { encodeUploadChunk } from './upload-chunk-encoder.ts';
 export type { UploadChunkFields } from './upload-chunk-encoder.ts';
 export {
+  ANCHOR_DTYPE_NAMES,
+  ANCHOR_SET_KIND_NAMES,
+  NODE_READ_NAMES,
+  RUN_STATE_NAMES,
   SPACE_NAMES,
-  modelCardMessage,
-  modelCardView,
-  nodeStatusView,
+  anchorDtypeFromName,
+  anchorDtypeName,
+  anchorSetKindFromName,
+  anchorSetKindName,
+  nodeReadFromName,
+  nodeReadName,
   roleFromName,
   roleName,
-  runConfigMessage,
-  runConfigView,
-  runStatusView,
+  runStateFromName,
+  runStateName,
   similarityFromName,
   similarityName,
   spaceFromName,
   spaceName,
-} from './views.ts';
-export type {
-  ModelCardView,
-  NodeRoleName,
-  NodeStatusView,
-  RoleName,
-  RunConfigInput,
-  RunConfigView,
-  RunStatusView,
-  SimilarityName,
-  SpaceName,
-} from './views.ts';
+} from './enum-names.ts';
+export type { AnchorDtypeName, AnchorSetKindName, NodeReadName, NodeRoleName, RoleName, RunStateName, SimilarityName, SpaceName } from './enum-names.ts';
+export { DEFAULT_QUOTAS, anchorCount, anchorSetSummaryMessage, anchorSetSummaryView, runConfigMessage, runConfigView } from './run-config-view.ts';
+export type { AnchorSetSummaryView, AnchorsInput, AnchorsView, RunConfigInput, RunConfigView, RunQuotasView } from './run-config-view.ts';
+export { modelCardMessage, modelCardView, nodeStatusView, runStatusView } from './views.ts';
+export type { ModelCardView, NodeStatusView, RunStatusView } from './views.ts';

@@ -4,7 +4,7 @@ import { Encoding, MatrixSchema } from '@rlsa/proto';
 import type { Matrix as WireMatrix } from '@rlsa/proto';
 import { FLOAT16_TABLE, float32ToFloat16Bits } from '@rlsa/core';
 
-/** The fields of an `rlsa.v1.Matrix` the decoder reads: a received message, or a stored row's columns. */
+/** The fields of an `rlsa.v2.Matrix` the decoder reads: a received message, or a stored row's columns. */
 export type MatrixFields = Pick<WireMatrix, 'rows' | 'cols' | 'encoding' | 'data' | 'rowScales'>;
 
 /** A dense row-major matrix, structurally the core's `Matrix`. */
@@ -86,7 +86,7 @@ function assertLittleEndian(): void {
 }
 
 /**
- * Encodes a rows×cols row-major matrix for the wire (protocol message `rlsa.v1.Matrix`).
+ * Encodes a rows×cols row-major matrix for the wire (protocol message `rlsa.v2.Matrix`).
  *
  * - float32: little-endian bytes; a Float64 input is rounded to float32 (relative error ≤ 2^-24).
  * - float16: binary16, round to nearest even; error per value ≤ `float16ErrorBound(x)`.

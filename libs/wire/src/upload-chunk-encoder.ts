@@ -1,7 +1,8 @@
 import { RlsaError } from '@rlsa/core';
 import type { Matrix as WireMatrix } from '@rlsa/proto';
+import { sampleIdBytes } from './sample-ids.ts';
 
-/** The fields of an `rlsa.v1.UploadChunk`, as `encodeUploadChunk` takes them. */
+/** The fields of an `rlsa.v2.UploadChunk`, as `encodeUploadChunk` takes them. */
 export interface UploadChunkFields {
   runId: string;
   nodeId: string;
@@ -9,8 +10,8 @@ export interface UploadChunkFields {
   space: number;
   /** A non-negative safe integer. */
   seq: number;
-  /** uint32 each. */
-  sampleIds: ArrayLike<number>;
+  /** One per row; written as little-endian uint64 bytes. */
+  sampleIds: BigUint64Array;
   values: WireMatrix;
   /** int32 each; empty when unknown. */
   labels: ArrayLike<number>;
@@ -28,15 +29,15 @@ export interface UploadChunkFields {
 export function encodeUploadChunk(fields: UploadChunkFields, reuse?: Buffer): Buffer {
   const runId = Buffer.byteLength(fields.runId, 'utf8');
   const nodeId = Buffer.byteLength(fields.nodeId, 'utf8');
-  const ids = packedSize(fields.sampleIds, false);
-  const labels = packedSize(fields.labels, true);
+  const ids = sampleIdBytes(fields.sampleIds);
+  const labels = packedLabelsSize(fields.labels);
   const matrix = matrixSize(fields.values);
   const size =
     (runId > 0 ? 1 + varintSize(runId) + runId : 0) +
     (nodeId > 0 ? 1 + varintSize(nodeId) + nodeId : 0) +
     (fields.space !== 0 ? 1 + int32Size(fields.space) : 0) +
     (fields.seq !== 0 ? 1 + varintSize(fields.seq) : 0) +
-    (ids > 0 ? 1 + varintSize(ids) + ids : 0) +
+    (ids.byteLength > 0 ? 1 + varintSize(ids.byteLength) + ids.byteLength : 0) +
     1 +
     varintSize(matrix) +
     matrix +
@@ -62,10 +63,11 @@ export function encodeUploadChunk(fields: UploadChunkFields, reuse?: Buffer): Bu
     out[w.pos++] = 0x20; // 4: uint64
     writeVarint(out, w, fields.seq);
   }
-  if (ids > 0) {
-    out[w.pos++] = 0x2a; // 5: packed uint32
-    writeVarint(out, w, ids);
-    for (let i = 0; i < fields.sampleIds.length; i += 1) writeVarint(out, w, fields.sampleIds[i] as number);
+  if (ids.byteLength > 0) {
+    out[w.pos++] = 0x2a; // 5: bytes (little-endian uint64 per row), copied in one pass
+    writeVarint(out, w, ids.byteLength);
+    out.set(ids, w.pos);
+    w.pos += ids.byteLength;
   }
   out[w.pos++] = 0x32; // 6: Matrix
   writeVarint(out, w, matrix);
@@ -116,14 +118,13 @@ function writeMatrix(out: Buffer, w: { pos: number }, m: WireMatrix): void {
   }
 }
 
-/** Bytes of a packed uint32 or int32 field's values; throws `invalid_argument` on a value out of its type. */
-function packedSize(values: ArrayLike<number>, signed: boolean): number {
+/** Bytes of the packed int32 labels; throws `invalid_argument` on a value that is not an int32. */
+function packedLabelsSize(values: ArrayLike<number>): number {
   let size = 0;
   for (let i = 0; i < values.length; i += 1) {
     const v = values[i] as number;
-    const ok = Number.isInteger(v) && (signed ? v >= -0x80000000 && v <= 0x7fffffff : v >= 0 && v <= 0xffffffff);
-    if (!ok) throw new RlsaError('invalid_argument', `${signed ? 'label' : 'sample id'} ${v} at row ${i} is not a${signed ? 'n int32' : ' uint32'}`);
-    size += signed ? int32Size(v) : varintSize(v);
+    if (!(Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff)) throw new RlsaError('invalid_argument', `label ${v} at row ${i} is not an int32`);
+    size += int32Size(v);
   }
   return size;
 }

@@ -62,6 +62,8 @@ const FROM_AGGREGATOR: Record<AggregatorErrorCode, DashboardErrorCode> = {
   unauthenticated: 'unauthenticated',
   resource_exhausted: 'payload_too_large',
   unavailable: 'unavailable',
+  // The dashboard calls no method the aggregator leaves unimplemented: reaching one is a bug.
+  unimplemented: 'internal',
   // Stored rows failed their checksum: the page cannot show them (a server-side fault, not the reader's).
   data_loss: 'internal',
   internal: 'internal',

@@ -14,21 +14,21 @@ export interface PcaPicture {
 }
 
 /** `count` of `sorted`, evenly spaced: indices ⌊i·n/count⌋ for i < count (all when n ≤ count). */
-export function evenlySpaced(sorted: Uint32Array, count: number): Uint32Array {
+export function evenlySpaced(sorted: BigUint64Array, count: number): BigUint64Array {
   const n = sorted.length;
   if (n <= count) return sorted;
-  return Uint32Array.from({ length: count }, (_, i) => sorted[Math.floor((i * n) / count)] as number);
+  return BigUint64Array.from({ length: count }, (_, i) => sorted[Math.floor((i * n) / count)] as bigint);
 }
 
 /**
  * The merged rows of `ids` as one N×D float32 matrix with their labels (-1: unknown). Memory:
  * N·D·4 bytes, N bounded by the caller.
  */
-function mergedRows(reads: Pick<RunReads, 'merged'>, runId: string, ids: Uint32Array): { data: Float32Array; cols: number; labels: number[] } {
+function mergedRows(reads: Pick<RunReads, 'merged'>, runId: string, ids: BigUint64Array): { data: Float32Array; cols: number; labels: number[] } {
   let data = new Float32Array(0);
   let cols = 0;
   const labels: number[] = [];
-  for (const batch of reads.merged(runId, Array.from(ids), ids.length)) {
+  for (const batch of reads.merged(runId, { sampleIds: Array.from(ids) }, ids.length)) {
     cols = batch.cols;
     if (data.length === 0) data = new Float32Array(ids.length * cols);
     data.set(batch.values, labels.length * cols);
@@ -43,7 +43,7 @@ function mergedRows(reads: Pick<RunReads, 'merged'>, runId: string, ids: Uint32A
  * rendered to SVG with the simulation report's renderer. Cost: O(iterations · N · D) for the PCA
  * with N ≤ maxRows and D the run's anchors.
  */
-export async function drawPca(reads: Pick<RunReads, 'merged'>, runId: string, sortedIds: Uint32Array, maxRows: number): Promise<PcaPicture> {
+export async function drawPca(reads: Pick<RunReads, 'merged'>, runId: string, sortedIds: BigUint64Array, maxRows: number): Promise<PcaPicture> {
   const ids = evenlySpaced(sortedIds, maxRows);
   const { data, cols, labels } = mergedRows(reads, runId, ids);
   const pca = pca2({ rows: ids.length, cols, data }, { iterations: 200, tolerance: 1e-8 });

@@ -1,7 +1,7 @@
 import { RlsaError } from '@rlsa/core';
 import { Encoding } from '@rlsa/proto';
 import type { Matrix as WireMatrix, UploadChunk } from '@rlsa/proto';
-import { decodeMatrix, encodingFromName } from '@rlsa/wire';
+import { SAMPLE_ID_BYTES, decodeMatrix, encodingFromName, sampleIdsFromBytes } from '@rlsa/wire';
 import type { DecodedMatrix, EncodingName, SpaceName } from '@rlsa/wire';
 import { AggregatorError } from '../errors.ts';
 
@@ -19,8 +19,8 @@ export interface ChunkExpectation {
 
 /**
  * Checks a chunk's shape before anything is decoded: an encoding the run accepts, 1 to
- * MAX_ROWS_PER_CHUNK rows (more: RESOURCE_EXHAUSTED), the space's width, one id (and one label,
- * if any) per row, labels ≥ -1. INVALID_ARGUMENT otherwise.
+ * MAX_ROWS_PER_CHUNK rows (more: RESOURCE_EXHAUSTED), the space's width, one id (8 bytes) and one
+ * label, if any, per row, labels ≥ -1. INVALID_ARGUMENT otherwise.
  */
 export function checkChunkShape(chunk: UploadChunk, wire: WireMatrix, expect: ChunkExpectation): void {
   const { seq } = expect;
@@ -31,12 +31,27 @@ export function checkChunkShape(chunk: UploadChunk, wire: WireMatrix, expect: Ch
   if (rows === 0) throw new AggregatorError('invalid_argument', `chunk ${seq} has no rows`);
   if (rows > MAX_ROWS_PER_CHUNK) throw new AggregatorError('resource_exhausted', `chunk ${seq} has ${rows} rows; at most ${MAX_ROWS_PER_CHUNK}`);
   if (wire.cols !== expect.cols) throw new AggregatorError('invalid_argument', `chunk ${seq} has width ${wire.cols}; the ${expect.space} width is ${expect.cols}`);
-  if (chunk.sampleIds.length !== rows) throw new AggregatorError('invalid_argument', `chunk ${seq} has ${chunk.sampleIds.length} sample ids for ${rows} rows`);
+  if (chunk.sampleIds.byteLength !== rows * SAMPLE_ID_BYTES) {
+    throw new AggregatorError('invalid_argument', `chunk ${seq} has ${chunk.sampleIds.byteLength} bytes of sample ids for ${rows} rows (8 per row)`);
+  }
   if (chunk.labels.length !== 0 && chunk.labels.length !== rows) {
     throw new AggregatorError('invalid_argument', `chunk ${seq} has ${chunk.labels.length} labels for ${rows} rows`);
   }
   for (const label of chunk.labels) {
     if (label < -1) throw new AggregatorError('invalid_argument', `label ${label} is not a class index (-1 = unknown)`);
+  }
+}
+
+/**
+ * A chunk's sample ids in memory of their own (not a view of the received message, which should
+ * die young): INVALID_ARGUMENT when the column is not a whole number of 8-byte ids.
+ */
+export function chunkSampleIds(chunk: UploadChunk, seq: number): BigUint64Array {
+  try {
+    const ids = sampleIdsFromBytes(chunk.sampleIds);
+    return ids.buffer === chunk.sampleIds.buffer ? ids.slice() : ids;
+  } catch (error: unknown) {
+    throw new AggregatorError('invalid_argument', `chunk ${seq}: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -1,6 +1,6 @@
 import { Encoding } from '@rlsa/proto';
 import type { UploadChunk } from '@rlsa/proto';
-import { spaceFromName, spaceName } from '@rlsa/wire';
+import { sampleIdWords, spaceFromName, spaceName } from '@rlsa/wire';
 import type { DecodedMatrix, SpaceName } from '@rlsa/wire';
 import { AggregatorError } from '../errors.ts';
 import type { NodeEntry } from '../ledger/run-ledger.ts';
@@ -12,7 +12,7 @@ import type { ChunkSink, Committed } from '../storage/chunk-sink.ts';
 import type { ChunkRow } from '../storage/schema.ts';
 import type { Storage } from '../storage/storage.ts';
 import { BufferPool } from './buffer-pool.ts';
-import { checkChunkShape, decodeChunk } from './chunk-checks.ts';
+import { checkChunkShape, chunkSampleIds, decodeChunk } from './chunk-checks.ts';
 import { StoredRows, sameChunk } from './stored-chunks.ts';
 import type { ChunkContent } from './stored-chunks.ts';
 
@@ -41,7 +41,7 @@ interface Target {
 
 /** A committed chunk's rows as the memory takes them: `counted[i] = 0` for a sample the node sent before (null: all counted). */
 export interface ChunkRows {
-  sampleIds: ArrayLike<number>;
+  sampleIds: BigUint64Array;
   values: DecodedMatrix;
   labels: ArrayLike<number>;
   counted: Uint8Array | null;
@@ -90,10 +90,11 @@ export class ChunkIngest {
     const seq = Number(chunk.seq);
     const wire = chunk.values;
     if (wire === undefined) throw new AggregatorError('invalid_argument', `chunk ${seq} has no values`);
-    const payloadBytes = wire.data.byteLength + wire.rowScales.byteLength + chunk.sampleIds.length * 4 + chunk.labels.length * 4;
+    const payloadBytes = wire.data.byteLength + wire.rowScales.byteLength + chunk.sampleIds.byteLength + chunk.labels.length * 4;
+    const sampleIds = chunkSampleIds(chunk, seq);
     const content: ChunkContent = {
       wire,
-      sampleIds: bytesOf(Uint32Array.from(chunk.sampleIds)),
+      sampleIds: bytesOf(sampleIds),
       labels: chunk.labels.length === 0 ? null : bytesOf(Int32Array.from(chunk.labels)),
     };
     if (target.ledger.admitSeq(seq) === 'stored') return Promise.resolve(this.resent(target, seq, content, payloadBytes));
@@ -104,7 +105,7 @@ export class ChunkIngest {
     const buffer = this.pool.take(wire.rows * target.cols);
     try {
       const values = decodeChunk(wire, target.cols, seq, buffer);
-      return this.accept(target, chunk, { seq, values, buffer, content, payloadBytes });
+      return this.accept(target, chunk, { seq, sampleIds, values, buffer, content, payloadBytes });
     } catch (error: unknown) {
       // Refused before it was handed to the sink: the buffer is free again.
       this.pool.give(buffer);
@@ -130,27 +131,38 @@ export class ChunkIngest {
     if (stored === undefined || !sameChunk(stored, content)) {
       throw new AggregatorError('already_exists', `chunk ${seq} of node ${target.node.nodeId} was stored before with other content`);
     }
+    target.node.lastSeenMs = Date.now();
     return { space: target.space, seq, rowsStored: target.ledger.rows, duplicate: true, rowsCounted: 0, payloadBytes, commitSeconds: 0 };
   }
 
-  /** Reserves the chunk in the ledger and hands it to the sink; counts and merges it once durable. */
+  /** Reserves the chunk in the ledger (and room in the merged space) and hands it to the sink; counts and merges it once durable. */
   private accept(target: Target, chunk: UploadChunk, accepted: Accepted): Promise<ChunkOutcome> {
-    const { seq, values, buffer, content, payloadBytes } = accepted;
-    const counted = this.countedRows(target, chunk, seq, values);
+    const { seq, sampleIds, values, buffer, content, payloadBytes } = accepted;
+    const counted = this.countedRows(target, chunk, { seq, sampleIds, values });
     const countedRows = counted === null ? values.rows : counted.reduce((sum, c) => sum + c, 0);
     const lend = content.wire.encoding === Encoding.FLOAT32;
     const row = chunkRow(target, seq, content, values, lend, counted, countedRows);
     // Accepted: the seq and the samples are reserved now, so that the chunks behind it can be
-    // checked while it is being committed.
-    const reservation = target.ledger.reserve(seq, chunk.sampleIds, counted);
+    // checked while it is being committed; the merged space makes room for its new samples now,
+    // so that merging after the commit allocates nothing and cannot fail.
+    const reservation = target.ledger.reserve(seq, sampleIds, counted);
+    let newSamples: number;
+    try {
+      newSamples = reserveMergeRoom(target, reservation.sampleIds);
+    } catch (error: unknown) {
+      target.ledger.rollback(reservation);
+      throw error;
+    }
+    target.node.lastSeenMs = Date.now();
     // The callbacks below keep what they need, not `chunk` or `content`: their payload views the
     // received message's buffer, which should die young (a megabyte per chunk kept until the
     // commit was promoted to the old generation, costing a full GC every few dozen chunks).
-    const { sampleIds, labels } = chunk;
+    const { labels } = chunk;
     return this.sink.write(row, lend).then(
       (committed) => {
         const rows: ChunkRows = { sampleIds, labels, counted, values: lend ? lentValues(values, committed, seq) : values };
         const outcome = this.committed(target, reservation, rows, { payloadBytes, commitSeconds: committed.seconds });
+        target.run.merged.release(newSamples);
         // Merged: the buffer (back from the writer when lent) is free for the next chunk.
         if (buffer !== undefined) this.pool.give(lend ? new Float32Array(rows.values.data.buffer) : buffer);
         return outcome;
@@ -160,6 +172,7 @@ export class ChunkIngest {
         // disk until a probe write succeeds, UNAVAILABLE; any other failure for good, INTERNAL),
         // so no later seq is stored behind this one.
         target.ledger.rollback(reservation);
+        target.run.merged.release(newSamples);
         // A lent buffer stayed with the writer.
         if (!lend) this.pool.give(buffer);
         throw error;
@@ -180,8 +193,9 @@ export class ChunkIngest {
    * Which rows count: a sample this node stored before is kept but not counted again when its
    * values and label are the same (ALREADY_EXISTS otherwise). Null when every row counts.
    */
-  private countedRows(target: Target, chunk: UploadChunk, seq: number, values: DecodedMatrix): Uint8Array | null {
-    const earlier = target.ledger.earlierRows(seq, chunk.sampleIds);
+  private countedRows(target: Target, chunk: UploadChunk, rows: { seq: number; sampleIds: BigUint64Array; values: DecodedMatrix }): Uint8Array | null {
+    const { seq, values } = rows;
+    const earlier = target.ledger.earlierRows(seq, rows.sampleIds);
     if (earlier.length === 0) return null;
     const runId = target.run.ledger.config.runId;
     const nodeId = target.node.nodeId;
@@ -201,6 +215,7 @@ export class ChunkIngest {
 /** A chunk that passed every check, on its way to the sink. */
 interface Accepted {
   seq: number;
+  sampleIds: BigUint64Array;
   values: DecodedMatrix;
   /** The pool buffer `values` lives in (undefined: its own allocation). */
   buffer: Float32Array | undefined;
@@ -213,12 +228,29 @@ interface Accepted {
  * rows are merged (the reference is what the merged space is evaluated against).
  */
 export function mergeChunkRows(run: RunRecord, node: NodeEntry, space: SpaceName, rows: ChunkRows): void {
-  if (space !== 'relative' || node.role !== 'trainer') return;
-  const { sampleIds, values, labels, counted } = rows;
+  if (!merges(node, space)) return;
+  const { values, labels, counted } = rows;
+  const words = sampleIdWords(rows.sampleIds);
   for (let i = 0; i < values.rows; i += 1) {
     if (counted !== null && counted[i] === 0) continue;
-    run.merged.add(sampleIds[i] as number, values.data, i, labels.length === 0 ? -1 : (labels[i] as number));
+    run.merged.add(words[2 * i] as number, words[2 * i + 1] as number, values.data, i, labels.length === 0 ? -1 : (labels[i] as number));
   }
+}
+
+/** Whether a node's rows in `space` are merged: a trainer's relative rows (the reference is what the merged space is evaluated against). */
+function merges(node: NodeEntry, space: SpaceName): boolean {
+  return space === 'relative' && node.role === 'trainer';
+}
+
+/** Reserves room in the merged space for the chunk's samples it does not hold yet; returns how many (0 when the chunk is not merged). */
+function reserveMergeRoom(target: Target, counted: BigUint64Array): number {
+  if (!merges(target.node, target.space)) return 0;
+  const merged = target.run.merged;
+  const words = sampleIdWords(counted);
+  let fresh = 0;
+  for (let i = 0; i < counted.length; i += 1) if (!merged.has(words[2 * i] as number, words[2 * i + 1] as number)) fresh += 1;
+  merged.reserve(fresh);
+  return fresh;
 }
 
 /** The row the sink stores: the payload as received (float32: the decoded, aligned copy, lent to the writer). */

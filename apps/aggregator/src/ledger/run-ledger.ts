@@ -1,3 +1,4 @@
+import { anchorCount } from '@rlsa/wire';
 import type { ModelCardView, NodeRoleName, RunConfigView, SpaceName } from '@rlsa/wire';
 import { AggregatorError } from '../errors.ts';
 import { SpaceLedger } from './space-ledger.ts';
@@ -13,6 +14,8 @@ export interface NodeEntry {
   model: ModelCardView;
   finished: boolean;
   readonly joinedAtMs: number;
+  /** Unix ms of the node's last call (its Join, a chunk, its FinishUpload); not stored: the join time after a restart. */
+  lastSeenMs: number;
   /** Open upload streams of this node. */
   connections: number;
   readonly spaces: Readonly<Record<SpaceName, SpaceLedger>>;
@@ -44,7 +47,7 @@ export class RunLedger {
   private reference: string | undefined;
 
   constructor(readonly config: RunConfigView) {
-    this.width = config.anchorIds.length;
+    this.width = anchorCount(config.anchors);
   }
 
   /** The reference node's id, once one joined. */
@@ -100,7 +103,7 @@ export class RunLedger {
     if (existing.role !== role || existing.taskId !== attempt.taskId) {
       throw new AggregatorError('failed_precondition', `node ${nodeId} joined before with another role or task`);
     }
-    if (existing.model.architecture !== model.architecture || existing.model.embeddingWidth !== model.embeddingWidth) {
+    if (existing.model.architecture !== model.architecture || existing.model.embeddingWidth !== model.embeddingWidth || !sameDetails(existing.model, model)) {
       throw new AggregatorError('failed_precondition', `node ${nodeId} joined before with another model`);
     }
     const accuracyChanged = model.taskAccuracy !== undefined && model.taskAccuracy !== existing.model.taskAccuracy;
@@ -108,9 +111,10 @@ export class RunLedger {
   }
 
   /** Records a node (a planned new Join, or a node read back from storage). */
-  addNode(node: Omit<NodeEntry, 'spaces' | 'connections'>): NodeEntry {
+  addNode(node: Omit<NodeEntry, 'spaces' | 'connections' | 'lastSeenMs'>): NodeEntry {
     const entry: NodeEntry = {
       ...node,
+      lastSeenMs: node.joinedAtMs,
       connections: 0,
       spaces: { relative: new SpaceLedger(node.nodeId), absolute: new SpaceLedger(node.nodeId) },
     };
@@ -120,7 +124,8 @@ export class RunLedger {
   }
 
   private checkAnchors(attempt: JoinAttempt): void {
-    const { anchorFingerprint, runId } = this.config;
+    const { runId } = this.config;
+    const anchorFingerprint = this.config.anchors.fingerprint;
     if (attempt.anchorFingerprint !== anchorFingerprint) {
       throw new AggregatorError(
         'failed_precondition',
@@ -131,4 +136,11 @@ export class RunLedger {
       throw new AggregatorError('failed_precondition', `relative width ${attempt.relativeWidth} does not match the run's ${this.width} anchors`);
     }
   }
+}
+
+/** Whether two model cards name the same details (the model's file, runtime, ...): part of its identity. */
+function sameDetails(a: ModelCardView, b: ModelCardView): boolean {
+  const x = Object.entries(a.details ?? {}).sort(([k], [l]) => (k < l ? -1 : 1));
+  const y = Object.entries(b.details ?? {}).sort(([k], [l]) => (k < l ? -1 : 1));
+  return x.length === y.length && x.every(([k, v], i) => y[i]?.[0] === k && y[i]?.[1] === v);
 }

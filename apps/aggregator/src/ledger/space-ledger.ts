@@ -1,4 +1,6 @@
+import { sampleIdWords } from '@rlsa/wire';
 import { AggregatorError } from '../errors.ts';
+import { SampleIndex } from './sample-index.ts';
 
 /** Where a node's row for a sample lives: row `row` of the node's chunk `seq` (of one space). */
 export interface ChunkRef {
@@ -10,7 +12,7 @@ export interface ChunkRef {
 export interface EarlierRow {
   /** Row of the incoming chunk. */
   readonly row: number;
-  readonly sampleId: number;
+  readonly sampleId: bigint;
   readonly stored: ChunkRef;
 }
 
@@ -18,8 +20,14 @@ export interface EarlierRow {
 export interface Reservation {
   readonly seq: number;
   /** Samples this chunk counts (reserved while it commits). */
-  readonly sampleIds: readonly number[];
+  readonly sampleIds: BigUint64Array;
 }
+
+/** A ChunkRef packed into one index value: seq · ROW_SPAN + row (exact below 2⁵³: seqs up to 2³³). */
+const ROW_SPAN = 2 ** 20;
+
+/** Ids seen in the chunk being checked (reused: a chunk's duplicates are found without allocating). */
+const seenInChunk = new SampleIndex(1 << 17);
 
 /**
  * The upload protocol of one node's space (relative or absolute), synchronous and free of I/O:
@@ -39,8 +47,8 @@ export class SpaceLedger {
   private acceptedSeq = -1;
   private chunkCount = 0;
   private rowCount = 0;
-  /** Each sample this node sent in this space: where its (first, counted) row is. */
-  private readonly owned = new Map<number, ChunkRef>();
+  /** Each sample this node sent in this space: where its (first, counted) row is, packed (ROW_SPAN). */
+  private readonly owned = new SampleIndex();
 
   constructor(
     /** The node's id, for messages. */
@@ -62,9 +70,14 @@ export class SpaceLedger {
     return this.rowCount;
   }
 
+  /** Samples this node sent in this space (committed or reserved). */
+  get samples(): number {
+    return this.owned.size;
+  }
+
   /** Where the node's row for `sampleId` is (committed or reserved), if it sent one. */
-  locate(sampleId: number): ChunkRef | undefined {
-    return this.owned.get(sampleId);
+  locate(sampleId: bigint): ChunkRef | undefined {
+    return unpack(this.owned.get(Number(sampleId & 0xffffffffn), Number(sampleId >> 32n)));
   }
 
   /**
@@ -86,22 +99,24 @@ export class SpaceLedger {
    * id twice in the chunk; UNAVAILABLE for a sample whose chunk is still being committed (send
    * chunk `seq` again later: its rows can then be compared).
    */
-  earlierRows(seq: number, sampleIds: ArrayLike<number>): EarlierRow[] {
-    const seen = new Set<number>();
+  earlierRows(seq: number, sampleIds: BigUint64Array): EarlierRow[] {
+    const words = sampleIdWords(sampleIds);
     const earlier: EarlierRow[] = [];
+    seenInChunk.clear();
     for (let row = 0; row < sampleIds.length; row += 1) {
-      const sampleId = sampleIds[row] as number;
-      if (seen.has(sampleId)) throw new AggregatorError('invalid_argument', `sample id ${sampleId} appears twice in chunk ${seq}`);
-      seen.add(sampleId);
-      const stored = this.owned.get(sampleId);
+      const low = words[2 * row] as number;
+      const high = words[2 * row + 1] as number;
+      if (seenInChunk.has(low, high)) throw new AggregatorError('invalid_argument', `sample id ${sampleIds[row]} appears twice in chunk ${seq}`);
+      seenInChunk.set(low, high, row);
+      const stored = unpack(this.owned.get(low, high));
       if (stored === undefined) continue;
       if (stored.seq > this.committedSeq) {
         throw new AggregatorError(
           'unavailable',
-          `sample ${sampleId} is in chunk ${stored.seq} of node ${this.nodeId}, still being stored; send chunk ${seq} again later`,
+          `sample ${sampleIds[row]} is in chunk ${stored.seq} of node ${this.nodeId}, still being stored; send chunk ${seq} again later`,
         );
       }
-      earlier.push({ row, sampleId, stored });
+      earlier.push({ row, sampleId: sampleIds[row] as bigint, stored });
     }
     return earlier;
   }
@@ -111,13 +126,24 @@ export class SpaceLedger {
    * so that the chunks behind it are checked against them while it commits. `counted[i] = 0`
    * marks a row whose sample the node stored before (not counted again); null: every row counts.
    */
-  reserve(seq: number, sampleIds: ArrayLike<number>, counted: Uint8Array | null): Reservation {
-    const reserved: number[] = [];
+  reserve(seq: number, sampleIds: BigUint64Array, counted: Uint8Array | null): Reservation {
+    if (sampleIds.length > ROW_SPAN) throw new AggregatorError('resource_exhausted', `chunk ${seq} has ${sampleIds.length} rows; at most ${ROW_SPAN}`);
+    let count = sampleIds.length;
+    if (counted !== null) for (let row = 0; row < counted.length; row += 1) count -= counted[row] === 0 ? 1 : 0;
+    // Room for every new sample first: a table that cannot grow refuses the chunk with nothing reserved.
+    this.owned.reserve(count);
+    const reserved = new BigUint64Array(count);
+    const out = sampleIdWords(reserved);
+    const words = sampleIdWords(sampleIds);
+    let k = 0;
     for (let row = 0; row < sampleIds.length; row += 1) {
       if (counted !== null && counted[row] === 0) continue;
-      const sampleId = sampleIds[row] as number;
-      this.owned.set(sampleId, { seq, row });
-      reserved.push(sampleId);
+      const low = words[2 * row] as number;
+      const high = words[2 * row + 1] as number;
+      this.owned.set(low, high, seq * ROW_SPAN + row);
+      out[2 * k] = low;
+      out[2 * k + 1] = high;
+      k += 1;
     }
     this.acceptedSeq = seq;
     return { seq, sampleIds: reserved };
@@ -133,12 +159,13 @@ export class SpaceLedger {
 
   /** The reserved chunk was not stored: its samples and its seq are free again (the node resends it). */
   rollback(reservation: Reservation): void {
-    for (const sampleId of reservation.sampleIds) this.owned.delete(sampleId);
+    const words = sampleIdWords(reservation.sampleIds);
+    for (let i = 0; i < reservation.sampleIds.length; i += 1) this.owned.delete(words[2 * i] as number, words[2 * i + 1] as number);
     this.acceptedSeq = Math.min(this.acceptedSeq, reservation.seq - 1);
   }
 
   /** Replays a chunk read back from storage (the rebuild at start): reserved and committed at once. */
-  replay(seq: number, sampleIds: ArrayLike<number>, counted: Uint8Array | null): void {
+  replay(seq: number, sampleIds: BigUint64Array, counted: Uint8Array | null): void {
     this.commit(this.reserve(seq, sampleIds, counted));
   }
 
@@ -148,7 +175,13 @@ export class SpaceLedger {
    * refused anyway while it is damaged).
    */
   replayUnread(seq: number, countedRows: number): void {
-    this.commit({ seq, sampleIds: [] });
+    this.commit({ seq, sampleIds: new BigUint64Array(0) });
     this.rowCount += countedRows;
   }
+}
+
+function unpack(value: number): ChunkRef | undefined {
+  if (value < 0) return undefined;
+  const row = value % ROW_SPAN;
+  return { seq: (value - row) / ROW_SPAN, row };
 }

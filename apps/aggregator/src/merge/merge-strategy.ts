@@ -3,6 +3,9 @@
  * where a merge rule plugs in (the mean is `merged-sums.ts`; a weighted or trimmed mean, or a
  * median, would each be one module implementing this), as flower's `Strategy` and disco's
  * aggregators keep the rule apart from the transport.
+ *
+ * A sample id (unsigned 64-bit) is passed as its two 32-bit halves `low`, `high`, as id columns
+ * hold them (`sampleIdWords`), so that no id becomes a BigInt on the hot path.
  */
 export interface MergedSpace {
   /** Columns of every row (the run's anchors). */
@@ -12,23 +15,31 @@ export interface MergedSpace {
   /** Bytes of memory held for the merged rows (a metric). */
   readonly bytes: number;
   /**
-   * Adds row `row` of `values` (rows × width, row-major) as one trainer's contribution to
-   * `sampleId`. `label` < 0 means unknown; the first known label of a sample is kept.
+   * Makes room for `samples` more new samples on top of those reserved before, so that adding
+   * them allocates nothing and cannot fail (called before a chunk is stored; RESOURCE_EXHAUSTED
+   * when there is no room, with nothing changed). `release` gives a reservation back once its
+   * chunk was merged or rolled back.
    */
-  add(sampleId: number, values: Float32Array, row: number, label: number): void;
-  has(sampleId: number): boolean;
-  /** Every sample id, ascending. */
-  sortedIds(): Uint32Array;
+  reserve(samples: number): void;
+  release(samples: number): void;
   /**
-   * Writes the merged row of `sampleId` into out[offset .. offset+width) as float32 and returns
-   * its contributor count and label; undefined when the sample has no contribution.
+   * Adds row `row` of `values` (rows × width, row-major) as one trainer's contribution to
+   * sample (low, high). `label` < 0 means unknown; the first known label of a sample is kept.
    */
-  read(sampleId: number, out: Float32Array, offset: number): { count: number; label: number } | undefined;
+  add(low: number, high: number, values: Float32Array, row: number, label: number): void;
+  has(low: number, high: number): boolean;
+  /** Every sample id, ascending. */
+  sortedIds(): BigUint64Array;
+  /**
+   * Writes the merged row of sample (low, high) into out[offset .. offset+width) as float32 and
+   * returns its contributor count and label; undefined when the sample has no contribution.
+   */
+  read(low: number, high: number, out: Float32Array, offset: number): { count: number; label: number } | undefined;
   /**
    * Calls `visit` for every sample with a vector along its merged row (any positive multiple of
    * it, valid only during the call): what cosine searches need, without a division per sample.
    */
-  forEachDirection(visit: (sampleId: number, direction: Float64Array, count: number, label: number) => void): void;
+  forEachDirection(visit: (low: number, high: number, direction: Float64Array, count: number, label: number) => void): void;
 }
 
 /** A merge rule: makes the merged space of a new run of `width` anchors. */

@@ -1,4 +1,5 @@
 import { nativeAddFloat32ToFloat64, type AddFloat32ToFloat64 } from '@rlsa/linalg-native';
+import { SampleIndex } from '../ledger/sample-index.ts';
 import type { MergedSpace, MergeStrategy } from './merge-strategy.ts';
 import type { SlabSource } from './slab-prefaulter.ts';
 
@@ -19,15 +20,19 @@ export function meanMerge(slabs?: SlabSource): MergeStrategy {
  * The merged row is sum / count (the per-sample mean over trainer spaces); no per-node copy
  * is kept in memory (the per-node rows live on disk).
  *
- * Memory: 8·width + 8 bytes per sample plus the id map, allocated in slabs of 1,024 rows.
+ * Memory: 8·width + 16 bytes per sample in slabs of 1,024 rows, plus the id index (SampleIndex,
+ * 24 to 49 bytes per sample): no limit on the number of samples but memory.
  */
 export class MergedSums implements MergedSpace {
-  private readonly slotOf = new Map<number, number>();
+  private readonly slotOf = new SampleIndex();
   private readonly sumSlabs: Float64Array[] = [];
   private readonly countSlabs: Uint32Array[] = [];
   private readonly labelSlabs: Int32Array[] = [];
+  /** Each slot's id as two 32-bit halves (low, high): a slab's view as BigUint64Array gives the ids. */
   private readonly idSlabs: Uint32Array[] = [];
   private size = 0;
+  /** New samples reserved for chunks being stored (see `reserve`). */
+  private pending = 0;
 
   private readonly addRow: AddFloat32ToFloat64 | null;
 
@@ -49,29 +54,34 @@ export class MergedSums implements MergedSpace {
     return this.size;
   }
 
-  /** Bytes held by the sums, counts, labels and ids (not the id map). */
+  /** Bytes held by the sums, counts, labels and ids, and the id index. */
   get bytes(): number {
-    return this.sumSlabs.length * SLAB_ROWS * (this.width * 8 + 12);
+    return this.sumSlabs.length * SLAB_ROWS * (this.width * 8 + 16) + this.slotOf.bytes;
   }
 
-  has(sampleId: number): boolean {
-    return this.slotOf.has(sampleId);
+  has(low: number, high: number): boolean {
+    return this.slotOf.has(low, high);
+  }
+
+  /** Room for `samples` more new samples besides those already reserved: the index and the slabs grow now, not in `add`. */
+  reserve(samples: number): void {
+    const needed = this.size + this.pending + samples;
+    this.slotOf.reserve(needed - this.slotOf.size);
+    while (this.sumSlabs.length * SLAB_ROWS < needed) this.grow();
+    this.pending += samples;
+  }
+
+  release(samples: number): void {
+    this.pending = Math.max(0, this.pending - samples);
   }
 
   /**
-   * Adds row `row` of `values` (rows × width, row-major) as one contribution to `sampleId`.
+   * Adds row `row` of `values` (rows × width, row-major) as one contribution to sample (low, high).
    * `label` < 0 means unknown; the first known label of a sample is kept.
    */
-  add(sampleId: number, values: Float32Array, row: number, label: number): void {
-    let slot = this.slotOf.get(sampleId);
-    if (slot === undefined) {
-      slot = this.size;
-      if (slot % SLAB_ROWS === 0) this.grow();
-      this.size += 1;
-      this.slotOf.set(sampleId, slot);
-      (this.idSlabs[Math.floor(slot / SLAB_ROWS)] as Uint32Array)[slot % SLAB_ROWS] = sampleId;
-      (this.labelSlabs[Math.floor(slot / SLAB_ROWS)] as Int32Array)[slot % SLAB_ROWS] = -1;
-    }
+  add(low: number, high: number, values: Float32Array, row: number, label: number): void {
+    let slot = this.slotOf.get(low, high);
+    if (slot < 0) slot = this.newSlot(low, high);
     const slab = Math.floor(slot / SLAB_ROWS);
     const local = slot % SLAB_ROWS;
     const sums = this.sumSlabs[slab] as Float64Array;
@@ -98,6 +108,19 @@ export class MergedSums implements MergedSpace {
     this.count(slab, local, label);
   }
 
+  /** A slot for a new sample (in a slab reserved before, or grown now). */
+  private newSlot(low: number, high: number): number {
+    const slot = this.size;
+    if (slot >= this.sumSlabs.length * SLAB_ROWS) this.grow();
+    this.size += 1;
+    this.slotOf.set(low, high, slot);
+    const ids = this.idSlabs[Math.floor(slot / SLAB_ROWS)] as Uint32Array;
+    ids[2 * (slot % SLAB_ROWS)] = low;
+    ids[2 * (slot % SLAB_ROWS) + 1] = high;
+    (this.labelSlabs[Math.floor(slot / SLAB_ROWS)] as Int32Array)[slot % SLAB_ROWS] = -1;
+    return slot;
+  }
+
   /** One more contribution to the sample in `slab` at `local`; its first known label is kept. */
   private count(slab: number, local: number, label: number): void {
     const counts = this.countSlabs[slab] as Uint32Array;
@@ -106,29 +129,33 @@ export class MergedSums implements MergedSpace {
     if ((labels[local] as number) < 0 && label >= 0) labels[local] = label;
   }
 
-  read(sampleId: number, out: Float32Array, offset: number): { count: number; label: number } | undefined {
-    return this.readMean(sampleId, out, offset);
+  read(low: number, high: number, out: Float32Array, offset: number): { count: number; label: number } | undefined {
+    return this.readMean(low, high, out, offset);
   }
 
   /** The sums: a sample's sum is its count times its mean, so it points along the merged row. */
-  forEachDirection(visit: (sampleId: number, direction: Float64Array, count: number, label: number) => void): void {
+  forEachDirection(visit: (low: number, high: number, direction: Float64Array, count: number, label: number) => void): void {
     this.forEachSum(visit);
   }
 
   /** Every sample id, ascending. */
-  sortedIds(): Uint32Array {
-    const ids = new Uint32Array(this.size);
-    for (let slot = 0; slot < this.size; slot += 1) ids[slot] = (this.idSlabs[Math.floor(slot / SLAB_ROWS)] as Uint32Array)[slot % SLAB_ROWS] as number;
+  sortedIds(): BigUint64Array {
+    const ids = new BigUint64Array(this.size);
+    const words = new Uint32Array(ids.buffer);
+    for (let slab = 0; slab * SLAB_ROWS < this.size; slab += 1) {
+      const rows = Math.min(SLAB_ROWS, this.size - slab * SLAB_ROWS);
+      words.set((this.idSlabs[slab] as Uint32Array).subarray(0, 2 * rows), 2 * slab * SLAB_ROWS);
+    }
     return ids.sort();
   }
 
   /**
-   * Writes the merged (mean) row of `sampleId` into out[offset .. offset+width) as float32
+   * Writes the merged (mean) row of sample (low, high) into out[offset .. offset+width) as float32
    * and returns its count and label; undefined when the sample has no contribution.
    */
-  readMean(sampleId: number, out: Float32Array, offset: number): { count: number; label: number } | undefined {
-    const slot = this.slotOf.get(sampleId);
-    if (slot === undefined) return undefined;
+  readMean(low: number, high: number, out: Float32Array, offset: number): { count: number; label: number } | undefined {
+    const slot = this.slotOf.get(low, high);
+    if (slot < 0) return undefined;
     const slab = Math.floor(slot / SLAB_ROWS);
     const local = slot % SLAB_ROWS;
     const sums = this.sumSlabs[slab] as Float64Array;
@@ -142,13 +169,15 @@ export class MergedSums implements MergedSpace {
    * Calls `visit` for every sample with a view of its float64 sum row (valid only during the
    * call). Cosine similarity of a sum equals that of the mean, so searches need no division.
    */
-  forEachSum(visit: (sampleId: number, sum: Float64Array, count: number, label: number) => void): void {
+  forEachSum(visit: (low: number, high: number, sum: Float64Array, count: number, label: number) => void): void {
     for (let slot = 0; slot < this.size; slot += 1) {
       const slab = Math.floor(slot / SLAB_ROWS);
       const local = slot % SLAB_ROWS;
       const sums = this.sumSlabs[slab] as Float64Array;
+      const ids = this.idSlabs[slab] as Uint32Array;
       visit(
-        (this.idSlabs[slab] as Uint32Array)[local] as number,
+        ids[2 * local] as number,
+        ids[2 * local + 1] as number,
         sums.subarray(local * this.width, (local + 1) * this.width),
         (this.countSlabs[slab] as Uint32Array)[local] as number,
         (this.labelSlabs[slab] as Int32Array)[local] as number,
@@ -161,6 +190,6 @@ export class MergedSums implements MergedSpace {
     this.sumSlabs.push(prepared ?? new Float64Array(SLAB_ROWS * this.width));
     this.countSlabs.push(new Uint32Array(SLAB_ROWS));
     this.labelSlabs.push(new Int32Array(SLAB_ROWS));
-    this.idSlabs.push(new Uint32Array(SLAB_ROWS));
+    this.idSlabs.push(new Uint32Array(2 * SLAB_ROWS));
   }
 }

@@ -1,4 +1,6 @@
 import { RlsaError, linearCka } from '@rlsa/core';
+import { sampleIdWords } from '@rlsa/wire';
+import { SampleIndex } from '../ledger/sample-index.ts';
 import type { MergedSpace } from '../merge/merge-strategy.ts';
 import type { SpaceData } from './node-space.ts';
 
@@ -20,13 +22,13 @@ export interface CkaResult {
  */
 export function evaluateAgainstReference(reference: SpaceData, merged: MergedSpace, trainers: Iterable<{ nodeId: string; space: SpaceData }>): CkaResult[] {
   const width = reference.cols;
-  const referenceRow = new Map<number, number>();
-  reference.sampleIds.forEach((id, row) => referenceRow.set(id, row));
-  const align = (ids: ArrayLike<number>, readX: (index: number, out: Float32Array, offset: number) => boolean): Aligned =>
+  const referenceWords = sampleIdWords(reference.sampleIds);
+  const referenceRow = SampleIndex.positions(referenceWords);
+  const align = (ids: BigUint64Array, readX: (index: number, out: Float32Array, offset: number) => boolean): Aligned =>
     alignWithReference(ids, readX, reference, referenceRow);
   const scores: CkaResult[] = [];
   // The merged space, over the reference's samples in the reference's order.
-  const mergedPairs = align(reference.sampleIds, (k, out, offset) => merged.read(reference.sampleIds[k] as number, out, offset) !== undefined);
+  const mergedPairs = align(reference.sampleIds, (k, out, offset) => merged.read(referenceWords[2 * k] as number, referenceWords[2 * k + 1] as number, out, offset) !== undefined);
   scores.push({ subject: 'merged', ...ckaPair(mergedPairs, width) });
   for (const { nodeId, space } of trainers) {
     // A trainer's space, over its own rows in upload order.
@@ -51,18 +53,19 @@ interface Aligned {
  * `readX` can fill, row n of x is the candidate's and row n of y the reference's.
  */
 function alignWithReference(
-  ids: ArrayLike<number>,
+  ids: BigUint64Array,
   readX: (index: number, out: Float32Array, offset: number) => boolean,
   reference: SpaceData,
-  referenceRow: ReadonlyMap<number, number>,
+  referenceRow: SampleIndex,
 ): Aligned {
   const width = reference.cols;
+  const words = sampleIdWords(ids);
   const x = new Float32Array(ids.length * width);
   const y = new Float32Array(ids.length * width);
   let n = 0;
   for (let k = 0; k < ids.length; k += 1) {
-    const r = referenceRow.get(ids[k] as number);
-    if (r === undefined || !readX(k, x, n * width)) continue;
+    const r = referenceRow.get(words[2 * k] as number, words[2 * k + 1] as number);
+    if (r < 0 || !readX(k, x, n * width)) continue;
     y.set(reference.values.subarray(r * width, (r + 1) * width), n * width);
     n += 1;
   }

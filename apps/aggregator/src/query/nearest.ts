@@ -1,3 +1,4 @@
+import { sampleIdOf } from '@rlsa/wire';
 import type { DecodedMatrix } from '@rlsa/wire';
 import { AggregatorError } from '../errors.ts';
 import type { MergedSpace } from '../merge/merge-strategy.ts';
@@ -8,13 +9,21 @@ export const MAX_NEAREST_K = 1_000;
 const DEFAULT_NEAREST_K = 10;
 
 export interface NeighborResult {
-  sampleId: number;
+  sampleId: bigint;
   similarity: number;
   label: number;
 }
 
 /** A Nearest query: a merged sample (itself excluded from the answer), or a vector of the relative width. */
-export type NearestQuery = { sampleId: number } | { vector: DecodedMatrix };
+export type NearestQuery = { sampleId: bigint } | { vector: DecodedMatrix };
+
+/** A neighbour found, its id still as two halves (made a bigint only for the k kept). */
+interface Candidate {
+  low: number;
+  high: number;
+  similarity: number;
+  label: number;
+}
 
 /**
  * The k nearest merged samples by cosine similarity to the query, most similar first.
@@ -30,9 +39,9 @@ export function nearestMerged(runId: string, merged: MergedSpace, query: Nearest
   for (const v of q) qNorm += v * v;
   qNorm = Math.sqrt(qNorm);
   if (qNorm === 0) throw new AggregatorError('invalid_argument', 'the query vector has zero norm (cosine is undefined)');
-  const best: NeighborResult[] = [];
-  merged.forEachDirection((sampleId, direction, _count, label) => {
-    if (sampleId === exclude) return;
+  const best: Candidate[] = [];
+  merged.forEachDirection((low, high, direction, _count, label) => {
+    if (exclude !== undefined && low === exclude.low && high === exclude.high) return;
     let dot = 0;
     let norm = 0;
     for (let c = 0; c < q.length; c += 1) {
@@ -42,28 +51,29 @@ export function nearestMerged(runId: string, merged: MergedSpace, query: Nearest
     }
     if (norm === 0) return;
     const similarity = dot / (Math.sqrt(norm) * qNorm);
-    if (best.length === count && similarity <= (best[best.length - 1] as NeighborResult).similarity) return;
+    if (best.length === count && similarity <= (best[best.length - 1] as Candidate).similarity) return;
     let at = best.length;
-    while (at > 0 && (best[at - 1] as NeighborResult).similarity < similarity) at -= 1;
-    best.splice(at, 0, { sampleId, similarity, label });
+    while (at > 0 && (best[at - 1] as Candidate).similarity < similarity) at -= 1;
+    best.splice(at, 0, { low, high, similarity, label });
     if (best.length > count) best.pop();
   });
-  return best;
+  return best.map(({ low, high, similarity, label }) => ({ sampleId: sampleIdOf(low, high), similarity, label }));
 }
 
-/** The query as a float64 vector of the merged width, and the sample to leave out (-1: none). */
-function queryVector(runId: string, merged: MergedSpace, query: NearestQuery): { q: Float64Array; exclude: number } {
+/** The query as a float64 vector of the merged width, and the sample to leave out (its halves; undefined: none). */
+function queryVector(runId: string, merged: MergedSpace, query: NearestQuery): { q: Float64Array; exclude: { low: number; high: number } | undefined } {
   const width = merged.width;
   const q = new Float64Array(width);
   if ('sampleId' in query) {
     const row = new Float32Array(width);
-    if (merged.read(query.sampleId, row, 0) === undefined) throw new AggregatorError('not_found', `sample ${query.sampleId} has no contribution in run ${runId}`);
+    const exclude = { low: Number(query.sampleId & 0xffffffffn), high: Number(query.sampleId >> 32n) };
+    if (merged.read(exclude.low, exclude.high, row, 0) === undefined) throw new AggregatorError('not_found', `sample ${query.sampleId} has no contribution in run ${runId}`);
     q.set(row);
-    return { q, exclude: query.sampleId };
+    return { q, exclude };
   }
   if (query.vector.rows !== 1 || query.vector.cols !== width) {
     throw new AggregatorError('invalid_argument', `the query vector must be 1 × ${width}, got ${query.vector.rows} × ${query.vector.cols}`);
   }
   q.set(query.vector.data);
-  return { q, exclude: -1 };
+  return { q, exclude: undefined };
 }

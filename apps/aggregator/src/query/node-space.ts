@@ -1,12 +1,12 @@
-import { spaceFromName } from '@rlsa/wire';
+import { sampleIdWords, sampleIdsFromBytes, spaceFromName } from '@rlsa/wire';
 import type { SpaceName } from '@rlsa/wire';
 import { decodeStored } from '../ingest/stored-chunks.ts';
-import { int32FromBytes, uint32FromBytes } from '../storage/buffers.ts';
+import { int32FromBytes } from '../storage/buffers.ts';
 import type { Storage } from '../storage/storage.ts';
 
 /** Rows of a space: ids, values (rows × cols, row-major), labels (-1 unknown). */
 export interface SpaceData {
-  sampleIds: Uint32Array;
+  sampleIds: BigUint64Array;
   values: Float32Array;
   cols: number;
   labels: Int32Array;
@@ -28,7 +28,7 @@ export function* nodeSpaceParts(pages: ChunkPages, runId: string, nodeId: string
     for (const row of page) {
       after = row.seq;
       const values = decodeStored(row).data;
-      const ids = uint32FromBytes(row.sampleIds);
+      const ids = sampleIdsFromBytes(row.sampleIds);
       const labels = row.labels === null ? new Int32Array(row.rows).fill(-1) : int32FromBytes(row.labels);
       if (row.counted === null) {
         yield { sampleIds: ids, values, cols: row.cols, labels };
@@ -39,7 +39,7 @@ export function* nodeSpaceParts(pages: ChunkPages, runId: string, nodeId: string
       const keptValues = new Float32Array(keep.length * row.cols);
       keep.forEach((i, j) => keptValues.set(values.subarray(i * row.cols, (i + 1) * row.cols), j * row.cols));
       yield {
-        sampleIds: Uint32Array.from(keep, (i) => ids[i] as number),
+        sampleIds: pickIds(ids, keep),
         values: keptValues,
         cols: row.cols,
         labels: Int32Array.from(keep, (i) => labels[i] as number),
@@ -51,7 +51,7 @@ export function* nodeSpaceParts(pages: ChunkPages, runId: string, nodeId: string
 /** A node's whole stored space in memory: `rows` counted rows of `cols` columns. */
 export function readNodeSpace(pages: ChunkPages, target: { runId: string; nodeId: string; space: SpaceName; rows: number; cols: number }): SpaceData {
   const { rows, cols } = target;
-  const sampleIds = new Uint32Array(rows);
+  const sampleIds = new BigUint64Array(rows);
   const values = new Float32Array(rows * cols);
   const labels = new Int32Array(rows);
   let offset = 0;
@@ -62,4 +62,16 @@ export function readNodeSpace(pages: ChunkPages, target: { runId: string; nodeId
     offset += part.sampleIds.length;
   }
   return { sampleIds, values, cols, labels };
+}
+
+/** The ids at `rows`, copied through their 32-bit halves (no BigInt per id). */
+function pickIds(ids: BigUint64Array, rows: readonly number[]): BigUint64Array {
+  const out = new BigUint64Array(rows.length);
+  const from = sampleIdWords(ids);
+  const to = sampleIdWords(out);
+  rows.forEach((row, j) => {
+    to[2 * j] = from[2 * row] as number;
+    to[2 * j + 1] = from[2 * row + 1] as number;
+  });
+  return out;
 }

@@ -1,3 +1,4 @@
+import { sampleIdWords } from '@rlsa/wire';
 import { AggregatorError } from '../errors.ts';
 import type { MergedSpace } from '../merge/merge-strategy.ts';
 import type { SpaceData } from './node-space.ts';
@@ -9,7 +10,7 @@ const BATCH_BYTES = 1 << 20;
 
 /** Rows of a space as one streamed message carries them. */
 export interface RowBatch {
-  sampleIds: Uint32Array;
+  sampleIds: BigUint64Array;
   /** rows × cols, row-major */
   values: Float32Array;
   cols: number;
@@ -25,27 +26,51 @@ export function rowsPerBatch(maxRows: number, cols: number): number {
   return Math.max(1, Math.floor(BATCH_BYTES / (Math.max(1, cols) * 4)));
 }
 
+/** Which merged rows a read wants: the given ids in their order, or all samples in ascending order after `after` (exclusive). */
+export type MergedSelection = { sampleIds: readonly bigint[] } | { after?: bigint };
+
 /**
- * The merged space in batches of at most `maxRows` rows: all samples in ascending id order, or
- * the given ids in the given order (NOT_FOUND, before any batch, if one has no contribution).
+ * The merged space in batches of at most `maxRows` rows: all samples in ascending id order
+ * (after a resume cursor when given), or the given ids in the given order (NOT_FOUND, before any
+ * batch, if one has no contribution).
  */
-export function mergedBatches(runId: string, merged: MergedSpace, sampleIds: readonly number[], maxRows: number): Iterable<RowBatch> {
-  for (const id of sampleIds) {
-    if (!merged.has(id)) throw new AggregatorError('not_found', `sample ${id} has no contribution in run ${runId}`);
+export function mergedBatches(runId: string, merged: MergedSpace, selection: MergedSelection, maxRows: number): Iterable<RowBatch> {
+  let ids: BigUint64Array;
+  if ('sampleIds' in selection) {
+    ids = BigUint64Array.from(selection.sampleIds);
+    const words = sampleIdWords(ids);
+    for (let i = 0; i < ids.length; i += 1) {
+      if (!merged.has(words[2 * i] as number, words[2 * i + 1] as number)) throw new AggregatorError('not_found', `sample ${ids[i]} has no contribution in run ${runId}`);
+    }
+  } else {
+    const all = merged.sortedIds();
+    ids = selection.after === undefined ? all : all.subarray(firstAfter(all, selection.after));
   }
-  const ids = sampleIds.length > 0 ? Uint32Array.from(sampleIds) : merged.sortedIds();
   return batchesOf(merged, ids, rowsPerBatch(maxRows, merged.width));
 }
 
-function* batchesOf(merged: MergedSpace, ids: Uint32Array, rows: number): Generator<RowBatch> {
+/** The index of the first id above `after` in ascending `ids` (binary search). */
+function firstAfter(ids: BigUint64Array, after: bigint): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((ids[mid] as bigint) <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function* batchesOf(merged: MergedSpace, ids: BigUint64Array, rows: number): Generator<RowBatch> {
   const width = merged.width;
   for (let start = 0; start < ids.length; start += rows) {
     const batch = ids.subarray(start, Math.min(ids.length, start + rows));
+    const words = sampleIdWords(batch);
     const values = new Float32Array(batch.length * width);
     const counts: number[] = [];
     const labels: number[] = [];
     for (let i = 0; i < batch.length; i += 1) {
-      const read = merged.read(batch[i] as number, values, i * width);
+      const read = merged.read(words[2 * i] as number, words[2 * i + 1] as number, values, i * width);
       counts.push(read?.count ?? 0);
       labels.push(read?.label ?? -1);
     }

@@ -9,7 +9,7 @@ import type { NearestQuery, NeighborResult } from './nearest.ts';
 import { nodeSpaceParts, readNodeSpace } from './node-space.ts';
 import type { ChunkPages, SpaceData } from './node-space.ts';
 import { mergedBatches, spaceBatches } from './row-batches.ts';
-import type { RowBatch } from './row-batches.ts';
+import type { MergedSelection, RowBatch } from './row-batches.ts';
 
 export interface Evaluation {
   referenceNodeId: string;
@@ -30,10 +30,10 @@ export class RunReads {
     private readonly damage: Pick<DamagedNodes, 'check' | 'find'> = { check: () => {}, find: () => undefined },
   ) {}
 
-  /** The merged space (all samples ascending, or the given ids in order) in batches of at most `maxRows`. */
-  merged(runId: string, sampleIds: readonly number[], maxRows: number): Iterable<RowBatch> {
+  /** The merged space (all samples ascending, after a cursor, or the given ids in order) in batches of at most `maxRows`. */
+  merged(runId: string, selection: MergedSelection, maxRows: number): Iterable<RowBatch> {
     const run = this.runs.run(runId);
-    return mergedBatches(runId, run.merged, sampleIds, maxRows);
+    return mergedBatches(runId, run.merged, selection, maxRows);
   }
 
   /** One node's stored space (counted rows, in upload order) in batches of at most `maxRows`. */

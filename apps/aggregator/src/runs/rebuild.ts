@@ -1,11 +1,11 @@
-import { roleName, spaceName } from '@rlsa/wire';
+import { roleName, sampleIdsFromBytes, spaceName } from '@rlsa/wire';
 import type { SpaceName } from '@rlsa/wire';
 import type { Logger } from 'pino';
 import { AggregatorError } from '../errors.ts';
 import { mergeChunkRows } from '../ingest/chunk-ingest.ts';
 import { decodeStored } from '../ingest/stored-chunks.ts';
 import type { NodeEntry } from '../ledger/run-ledger.ts';
-import { int32FromBytes, uint32FromBytes } from '../storage/buffers.ts';
+import { int32FromBytes } from '../storage/buffers.ts';
 import { decodeModelCard, decodeRunConfig } from '../storage/records.ts';
 import type { ChunkRow, RunRow } from '../storage/schema.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -96,7 +96,7 @@ function spaceOf(chunk: Pick<ChunkRow, 'runId' | 'nodeId' | 'space' | 'seq'>): S
 
 function replayChunk(run: RunRecord, node: NodeEntry, row: ChunkRow): void {
   const space = spaceOf(row);
-  const sampleIds = uint32FromBytes(row.sampleIds);
+  const sampleIds = sampleIdsFromBytes(row.sampleIds);
   node.spaces[space].replay(row.seq, sampleIds, row.counted);
   mergeChunkRows(run, node, space, { sampleIds, values: decodeStored(row), labels: row.labels === null ? [] : int32FromBytes(row.labels), counted: row.counted });
   run.updatedAtMs = Date.now();

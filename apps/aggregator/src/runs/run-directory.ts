@@ -1,5 +1,7 @@
-import { roleFromName } from '@rlsa/wire';
-import type { NodeStatusView, RunConfigView, RunStatusView } from '@rlsa/wire';
+import { equals } from '@bufbuild/protobuf';
+import { AnchorSetSummarySchema } from '@rlsa/proto';
+import { anchorCount, anchorSetSummaryMessage, roleFromName } from '@rlsa/wire';
+import type { AnchorSetSummaryView, NodeStatusView, RunConfigView, RunStateName, RunStatusView } from '@rlsa/wire';
 import type { Logger } from 'pino';
 import { AggregatorError } from '../errors.ts';
 import { RunLedger } from '../ledger/run-ledger.ts';
@@ -17,6 +19,13 @@ export interface RunRecord {
   readonly changes: ChangeNotifier;
   readonly log: Logger;
   updatedAtMs: number;
+  /** Open until the lifecycle (CloseRun, DeleteRun) moves it. */
+  state: RunStateName;
+}
+
+/** The anchor sets this aggregator stores, by fingerprint: a run of an anchor set needs its set stored. */
+export interface AnchorSetCatalog {
+  summary(fingerprint: string): AnchorSetSummaryView | undefined;
 }
 
 /** What storage the directory writes: run and node metadata (chunks go through the ChunkSink). */
@@ -41,6 +50,7 @@ export class RunDirectory {
     private readonly store: RunStore,
     private readonly merge: MergeStrategy,
     private readonly log: Logger,
+    private readonly anchorSets: AnchorSetCatalog = { summary: () => undefined },
   ) {}
 
   /** NOT_FOUND for an unknown run. */
@@ -57,10 +67,12 @@ export class RunDirectory {
 
   /**
    * Creates a run. Creating it again with an identical config is a no-op (a run file read at
-   * every start); with another config it is ALREADY_EXISTS.
+   * every start); with another config it is ALREADY_EXISTS. A run of an anchor set needs the set
+   * stored (FAILED_PRECONDITION) and its summary as stored (INVALID_ARGUMENT).
    */
   createRun(input: RunConfigView): RunStatusView {
     const config = normalizeRunConfig(input);
+    this.checkAnchorSetStored(config);
     const existing = this.runs.get(config.runId);
     if (existing !== undefined) {
       if (!sameRunConfig(existing.ledger.config, config)) {
@@ -70,18 +82,29 @@ export class RunDirectory {
     }
     const now = Date.now();
     this.store.insertRun(config.runId, encodeRunConfig(config), now);
-    this.restoreRun(config, now).log.info({ anchors: config.anchorIds.length }, 'run created');
+    this.restoreRun(config, now).log.info({ anchors: anchorCount(config.anchors), kind: config.anchors.kind }, 'run created');
     return this.status(config.runId);
+  }
+
+  private checkAnchorSetStored(config: RunConfigView): void {
+    const { anchors } = config;
+    if (anchors.kind !== 'anchor-set') return;
+    const stored = this.anchorSets.summary(anchors.fingerprint);
+    if (stored === undefined) throw new AggregatorError('failed_precondition', `anchor set ${anchors.fingerprint.slice(0, 16)}… is not stored: upload it first`);
+    if (!equals(AnchorSetSummarySchema, anchorSetSummaryMessage(stored), anchorSetSummaryMessage(anchors.summary))) {
+      throw new AggregatorError('invalid_argument', `run ${config.runId}: the anchor set summary differs from the one stored for ${anchors.fingerprint.slice(0, 16)}…`);
+    }
   }
 
   /** Adds a run to memory (created, or read back from storage). */
   restoreRun(config: RunConfigView, updatedAtMs: number): RunRecord {
     const run: RunRecord = {
       ledger: new RunLedger(config),
-      merged: this.merge.create(config.anchorIds.length),
+      merged: this.merge.create(anchorCount(config.anchors)),
       changes: new ChangeNotifier(),
       log: this.log.child({ runId: config.runId }),
       updatedAtMs,
+      state: 'open',
     };
     this.runs.set(config.runId, run);
     return run;
@@ -100,6 +123,7 @@ export class RunDirectory {
       this.changed(run);
     } else {
       node = plan.node;
+      node.lastSeenMs = Date.now();
       if (plan.accuracyChanged) {
         this.store.updateNodeModel(runId, node.nodeId, encodeModelCard(plan.model));
         node.model = plan.model;
@@ -114,6 +138,7 @@ export class RunDirectory {
   finish(runId: string, nodeId: string): NodeStatusView {
     const run = this.run(runId);
     const node = run.ledger.node(nodeId);
+    node.lastSeenMs = Date.now();
     if (!node.finished) {
       this.store.setFinished(runId, nodeId);
       node.finished = true;
@@ -153,6 +178,7 @@ export class RunDirectory {
       nodes: run.ledger.nodeList().map(nodeStatus),
       mergedSamples: run.merged.sampleCount,
       updatedAtMs: run.updatedAtMs,
+      state: run.state,
     };
   }
 
@@ -180,5 +206,6 @@ export function nodeStatus(node: NodeEntry): NodeStatusView {
     absoluteRows: absolute.rows,
     finished: node.finished,
     connected: node.connections > 0,
+    lastSeenMs: node.lastSeenMs,
   };
 }

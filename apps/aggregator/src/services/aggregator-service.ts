@@ -1,4 +1,5 @@
 import type { AggregatorService, EvaluateRequest, EvaluateResponse, FinishUploadRequest, FinishUploadResponse, JoinRequest, JoinResponse } from '@rlsa/proto';
+import type { FetchAnchorSetRequest, FetchAnchorSetResponse } from '@rlsa/proto';
 import type { MergedChunk, NearestRequest, NearestResponse, ReadMergedRequest, ReadNodeSpaceRequest, RunStatus, UploadAck, UploadChunk, WatchRunRequest } from '@rlsa/proto';
 import { create } from '@bufbuild/protobuf';
 import { Encoding, FinishUploadResponseSchema } from '@rlsa/proto';
@@ -11,16 +12,19 @@ import { AggregatorError } from '../errors.ts';
 import type { JoinAttempt } from '../ledger/run-ledger.ts';
 import type { NearestQuery } from '../query/nearest.ts';
 import type { RunReads } from '../query/run-reads.ts';
-import { evaluateResponse, joinResponse, mergedChunk, nearestResponse, nodeStatusMessage, runStatusMessage } from './messages.ts';
+import type { MergedSelection } from '../query/row-batches.ts';
+import type { AnchorSetStore } from '../storage/anchor-sets.ts';
+import { evaluateResponse, fetchAnchorSetResponse, joinResponse, mergedChunk, nearestResponse, nodeStatusMessage, runStatusMessage } from './messages.ts';
 import { uploadStream } from './upload-stream.ts';
 import type { UploadDeps } from './upload-stream.ts';
 
 export interface AggregatorServiceDeps extends UploadDeps {
   reads: RunReads;
+  anchorSets: AnchorSetStore;
 }
 
 /**
- * rlsa.v1.AggregatorService: what trainer nodes and readers call. One typed handler per RPC
+ * rlsa.v2.AggregatorService: what trainer nodes and readers call. One typed handler per RPC
  * (the compiler checks each against the descriptor); the work is the runs', the ingest's and the
  * reads'; the messages are built here. Testable without a port: call a method with a context.
  */
@@ -43,7 +47,7 @@ export class AggregatorRpc implements ServiceImpl<typeof AggregatorService, Prin
 
   async *readMerged(request: ReadMergedRequest): AsyncGenerator<MergedChunk> {
     const encoding = outputEncoding(request.encoding);
-    for (const batch of this.deps.reads.merged(request.runId, request.sampleIds, request.maxRowsPerChunk)) yield mergedChunk(batch, encoding);
+    for (const batch of this.deps.reads.merged(request.runId, mergedSelection(request), request.maxRowsPerChunk)) yield mergedChunk(batch, encoding);
   }
 
   async *readNodeSpace(request: ReadNodeSpaceRequest, context: HandlerContext<Principal>): AsyncGenerator<MergedChunk> {
@@ -58,6 +62,21 @@ export class AggregatorRpc implements ServiceImpl<typeof AggregatorService, Prin
 
   async nearest(request: NearestRequest): Promise<NearestResponse> {
     return nearestResponse(this.deps.reads.nearest(request.runId, nearestQuery(request), request.k));
+  }
+
+  /**
+   * The run's anchor set in pieces under the message limit (from `offset`, to resume);
+   * FAILED_PRECONDITION for built-in anchors. Any authenticated caller (a node needs the anchors
+   * before it joins): the edge refused the others; run-scoped grants will narrow it.
+   */
+  async *fetchAnchorSet(request: FetchAnchorSetRequest): AsyncGenerator<FetchAnchorSetResponse> {
+    const { anchors } = this.deps.runs.run(request.runId).ledger.config;
+    if (anchors.kind !== 'anchor-set') {
+      throw new AggregatorError('failed_precondition', `run ${request.runId} projects on samples of the built-in data set ${anchors.dataset}: there is no anchor set to fetch`);
+    }
+    for await (const piece of this.deps.anchorSets.read(anchors.fingerprint, Number(request.offset), request.maxChunkBytes)) {
+      yield fetchAnchorSetResponse(piece, anchors.summary.size);
+    }
   }
 
   /** The run's status now, then after each change (coalesced while the last one is not flushed); ends when the aggregator drains. */
@@ -98,6 +117,13 @@ function uploadedSpace(kind: number): SpaceName {
   const name = spaceName(kind);
   if (name === undefined) throw new AggregatorError('invalid_argument', 'space must be SPACE_KIND_RELATIVE or SPACE_KIND_ABSOLUTE');
   return name;
+}
+
+/** ReadMerged's rows: the ids asked for, or all samples after the cursor (both at once is INVALID_ARGUMENT). */
+function mergedSelection(request: ReadMergedRequest): MergedSelection {
+  if (request.sampleIds.length === 0) return request.afterSampleId === undefined ? {} : { after: request.afterSampleId };
+  if (request.afterSampleId !== undefined) throw new AggregatorError('invalid_argument', 'after_sample_id resumes the all-samples order: give it without sample_ids');
+  return { sampleIds: request.sampleIds };
 }
 
 function nearestQuery(request: NearestRequest): NearestQuery {

@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import {
   CkaScoreSchema,
+  FetchAnchorSetResponseSchema,
   EvaluateResponseSchema,
   JoinResponseSchema,
   MergedChunkSchema,
@@ -11,14 +12,15 @@ import {
   RunStatusSchema,
   UploadAckSchema,
 } from '@rlsa/proto';
-import type { EvaluateResponse, JoinResponse, MergedChunk, NearestResponse, NodeStatus, RunStatus, UploadAck } from '@rlsa/proto';
-import { encodeMatrix, modelCardMessage, roleFromName, runConfigMessage, spaceFromName } from '@rlsa/wire';
+import type { EvaluateResponse, FetchAnchorSetResponse, JoinResponse, MergedChunk, NearestResponse, NodeStatus, RunStatus, UploadAck } from '@rlsa/proto';
+import { encodeMatrix, modelCardMessage, roleFromName, runConfigMessage, runStateFromName, sampleIdBytes, spaceFromName } from '@rlsa/wire';
 import type { EncodingName, NodeStatusView, RunStatusView } from '@rlsa/wire';
 import type { ChunkOutcome } from '../ingest/chunk-ingest.ts';
 import type { NeighborResult } from '../query/nearest.ts';
 import type { Evaluation } from '../query/run-reads.ts';
 import type { RowBatch } from '../query/row-batches.ts';
 import type { Joined } from '../runs/run-directory.ts';
+import type { AnchorSetPiece } from '../storage/anchor-sets.ts';
 
 /** The protobuf messages the aggregator answers with, built from the plain views of its runs and reads: here only. */
 
@@ -28,6 +30,7 @@ export function runStatusMessage(run: RunStatusView): RunStatus {
     nodes: run.nodes.map(nodeStatusMessage),
     mergedSamples: BigInt(run.mergedSamples),
     updatedAtMs: BigInt(run.updatedAtMs),
+    state: runStateFromName(run.state),
   });
 }
 
@@ -43,6 +46,7 @@ export function nodeStatusMessage(node: NodeStatusView): NodeStatus {
     absoluteRows: BigInt(node.absoluteRows),
     finished: node.finished,
     connected: node.connected,
+    lastSeenMs: BigInt(node.lastSeenMs),
   });
 }
 
@@ -66,7 +70,7 @@ export function uploadAck(outcome: ChunkOutcome): UploadAck {
 export function mergedChunk(batch: RowBatch, encoding: EncodingName): MergedChunk {
   const rows = batch.sampleIds.length;
   return create(MergedChunkSchema, {
-    sampleIds: Array.from(batch.sampleIds),
+    sampleIds: sampleIdBytes(batch.sampleIds),
     values: encodeMatrix({ rows, cols: batch.cols, data: batch.values }, encoding),
     contributors: batch.counts,
     labels: batch.labels,
@@ -82,4 +86,8 @@ export function evaluateResponse(evaluation: Evaluation): EvaluateResponse {
 
 export function nearestResponse(neighbors: readonly NeighborResult[]): NearestResponse {
   return create(NearestResponseSchema, { neighbors: neighbors.map((n) => create(NeighborSchema, n)) });
+}
+
+export function fetchAnchorSetResponse(piece: AnchorSetPiece, totalSize: number): FetchAnchorSetResponse {
+  return create(FetchAnchorSetResponseSchema, { chunk: { offset: BigInt(piece.offset), data: piece.data }, totalSize: BigInt(totalSize) });
 }

@@ -1,15 +1,15 @@
 import { toBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import { ReflectionService } from '@grpc/reflection';
-import { AdminService, AggregatorService, file_rlsa_v1_aggregator, file_rlsa_v1_matrix, file_rlsa_v1_run } from '@rlsa/proto';
+import { AdminService, AggregatorService, file_rlsa_v2_aggregator, file_rlsa_v2_matrix, file_rlsa_v2_run } from '@rlsa/proto';
 
 /**
- * Server reflection for the rlsa.v1 services. @grpc/reflection reads only the
+ * Server reflection for the rlsa.v2 services. @grpc/reflection reads only the
  * `fileDescriptorProtos` (serialized FileDescriptorProto) of a proto-loader package definition,
  * so the generated protobuf-es descriptors are serialized into one such entry per service.
  */
 export function rlsaReflectionService(): ReflectionService {
-  const files = [file_rlsa_v1_matrix, file_rlsa_v1_run, file_rlsa_v1_aggregator].map((file) =>
+  const files = [file_rlsa_v2_matrix, file_rlsa_v2_run, file_rlsa_v2_aggregator].map((file) =>
     Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto)),
   );
   const definition = {

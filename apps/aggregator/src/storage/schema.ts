@@ -18,8 +18,12 @@ import type { Database } from 'better-sqlite3';
 export const DURABILITIES = ['normal', 'full'] as const;
 export type Durability = (typeof DURABILITIES)[number];
 
-/** 1: payloads as blobs in the chunks table (migrated at start, see migrate-v1.ts); 2: segment files and an index. */
-export const SCHEMA_VERSION = 2;
+/**
+ * 1: payloads as blobs in the chunks table, rlsa.v1 data (migrated at start, see migrate-v1.ts);
+ * 2: segment files and an index, rlsa.v1 data (development builds between two changes only: refused);
+ * 3: segment files and an index, rlsa.v2 data (64-bit sample ids, v2 run configs).
+ */
+export const SCHEMA_VERSION = 3;
 
 /** One stored chunk: the payload exactly as received (decoded again when read); ids as bytes, whatever their width. */
 export interface ChunkRow {
@@ -32,7 +36,7 @@ export interface ChunkRow {
   cols: number;
   /** Encoding */
   encoding: number;
-  /** rows × the id width (today uint32), little-endian: storage never reads them */
+  /** rows × uint64 LE (the wire's id column as received): storage never reads them */
   sampleIds: Buffer;
   data: Buffer;
   /** int8 only: rows × float32 LE */
@@ -46,7 +50,7 @@ export interface ChunkRow {
 
 export interface RunRow {
   runId: string;
-  /** rlsa.v1.RunConfig, binary */
+  /** rlsa.v2.RunConfig, binary */
   config: Buffer;
   createdAtMs: number;
 }
@@ -57,7 +61,7 @@ export interface NodeRow {
   /** NodeRole */
   role: number;
   taskId: string;
-  /** rlsa.v1.ModelCard, binary */
+  /** rlsa.v2.ModelCard, binary */
   model: Buffer;
   finished: boolean;
   joinedAtMs: number;

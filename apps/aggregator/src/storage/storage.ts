@@ -63,6 +63,9 @@ export class Storage {
     if (version > SCHEMA_VERSION) {
       throw new AggregatorError('failed_precondition', `${this.path} has schema version ${version}, newer than this aggregator (${SCHEMA_VERSION})`);
     }
+    if (version === 2) {
+      throw new AggregatorError('failed_precondition', `${this.path} was written by a development build (segment files with rlsa.v1 data, schema 2): give a new --data-dir`);
+    }
     this.migrated = version === 1 ? migrateFromV1(this.db, dataDir) : undefined;
     this.db.exec(CREATE_TABLES);
     const prepare = (name: StatementName): Statement => this.db.prepare(SQL[name]);

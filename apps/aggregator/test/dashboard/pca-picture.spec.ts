@@ -9,8 +9,8 @@ const SAMPLES = 300;
 
 describe('evenlySpaced', () => {
   it('takes ⌊i·n/count⌋ of the sorted ids, all of them when there are fewer', () => {
-    const sorted = Uint32Array.from(range(0, 10), (i) => i * 3);
-    expect(Array.from(evenlySpaced(sorted, 4))).toEqual([0, 6, 15, 21]);
+    const sorted = BigUint64Array.from(range(0, 10), (i) => BigInt(i * 3));
+    expect(Array.from(evenlySpaced(sorted, 4))).toEqual([0n, 6n, 15n, 21n]);
     expect(Array.from(evenlySpaced(sorted, 10))).toEqual(Array.from(sorted));
     expect(Array.from(evenlySpaced(sorted, 20))).toEqual(Array.from(sorted));
   });

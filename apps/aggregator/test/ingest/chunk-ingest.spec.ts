@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { SpaceKind, UploadChunkSchema } from '@rlsa/proto';
 import type { UploadChunk } from '@rlsa/proto';
-import { encodeMatrix } from '@rlsa/wire';
+import { DEFAULT_QUOTAS, encodeMatrix } from '@rlsa/wire';
 import type { RunConfigView } from '@rlsa/wire';
 import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -10,17 +10,19 @@ import { ChunkIngest } from '../../src/ingest/chunk-ingest.ts';
 import { meanMerge } from '../../src/merge/merged-sums.ts';
 import { RunDirectory } from '../../src/runs/run-directory.ts';
 import type { RunStore } from '../../src/runs/run-directory.ts';
+import { idColumn } from '../helpers.ts';
 import { FakeChunkSink } from './fake-chunk-sink.ts';
 
 const WIDTH = 2;
 const CONFIG: RunConfigView = {
   runId: 'r',
-  anchorIds: [100, 101],
+  anchors: { kind: 'builtin', dataset: 'synthetic', sampleIds: [100n, 101n], fingerprint: 'f'.repeat(64) },
   similarity: 'cosine',
-  anchorFingerprint: 'f'.repeat(64),
   acceptedEncodings: [],
   center: false,
   allowAbsolute: false,
+  nodeRead: 'merged',
+  quotas: DEFAULT_QUOTAS,
 };
 
 /** Metadata writes are no-ops here: the scenarios are about chunks. */
@@ -34,7 +36,7 @@ function chunk(nodeId: string, seq: number, rows: Record<number, [number, number
     nodeId,
     space: SpaceKind.RELATIVE,
     seq: BigInt(seq),
-    sampleIds: ids,
+    sampleIds: idColumn(ids),
     values: encodeMatrix({ rows: ids.length, cols: WIDTH, data: values }),
     labels: ids.map((id) => id % 3),
   });
@@ -57,7 +59,7 @@ describe('ChunkIngest against a fake chunk sink', () => {
   let ingest: ChunkIngest;
   const merged = (id: number): number[] => {
     const out = new Float32Array(WIDTH);
-    return runs.run('r').merged.read(id, out, 0) === undefined ? [] : Array.from(out);
+    return runs.run('r').merged.read(id, 0, out, 0) === undefined ? [] : Array.from(out);
   };
   const node = (nodeId: string) => runs.status('r').nodes.find((n) => n.nodeId === nodeId);
 
@@ -66,7 +68,7 @@ describe('ChunkIngest against a fake chunk sink', () => {
     runs = new RunDirectory(NO_STORE, meanMerge(), pino({ level: 'silent' }));
     runs.createRun(CONFIG);
     for (const [nodeId, role] of [['a', 'trainer'], ['b', 'trainer'], ['ref', 'reference']] as const) {
-      runs.join('r', { nodeId, role, taskId: nodeId, model: { architecture: 'mlp', embeddingWidth: 4 }, anchorFingerprint: CONFIG.anchorFingerprint, relativeWidth: WIDTH });
+      runs.join('r', { nodeId, role, taskId: nodeId, model: { architecture: 'mlp', embeddingWidth: 4 }, anchorFingerprint: CONFIG.anchors.fingerprint, relativeWidth: WIDTH });
     }
     ingest = new ChunkIngest(runs, sink, sink);
   });
@@ -84,7 +86,7 @@ describe('ChunkIngest against a fake chunk sink', () => {
     sink.commitNext();
     await Promise.all([b, ref]);
     expect(merged(1)).toEqual([2, 4]);
-    expect(runs.run('r').merged.read(1, new Float32Array(WIDTH), 0)).toEqual({ count: 2, label: 1 });
+    expect(runs.run('r').merged.read(1, 0, new Float32Array(WIDTH), 0)).toEqual({ count: 2, label: 1 });
   });
 
   it('UNAVAILABLE for a seq still committing; once committed the same chunk is a duplicate, other content ALREADY_EXISTS', async () => {
@@ -114,7 +116,7 @@ describe('ChunkIngest against a fake chunk sink', () => {
     const third = ingest.uploadChunk(chunk('a', 2, { 4: [0, 1], 2: [3, 4] }));
     sink.commitNext();
     expect(await third).toMatchObject({ seq: 2, rowsCounted: 1, rowsStored: 4 });
-    expect(runs.run('r').merged.read(2, new Float32Array(WIDTH), 0)).toEqual({ count: 1, label: 2 });
+    expect(runs.run('r').merged.read(2, 0, new Float32Array(WIDTH), 0)).toEqual({ count: 1, label: 2 });
     // With other values it is ALREADY_EXISTS.
     expect(await refusal(async () => ingest.uploadChunk(chunk('a', 3, { 2: [3, 5] })))).toMatchObject({
       code: 'already_exists',
@@ -145,12 +147,28 @@ describe('ChunkIngest against a fake chunk sink', () => {
       [async () => ingest.uploadChunk(create(UploadChunkSchema, { ...chunk('a', 0, { 1: [1, 2] }), runId: 'nope' })), 'not_found'],
       [async () => ingest.uploadChunk(create(UploadChunkSchema, { ...chunk('a', 0, { 1: [1, 2] }), space: SpaceKind.ABSOLUTE })), 'failed_precondition'],
       [async () => ingest.uploadChunk(create(UploadChunkSchema, { ...chunk('a', 0, { 1: [1, 2] }), labels: [-2] })), 'invalid_argument'],
-      [async () => ingest.uploadChunk(create(UploadChunkSchema, { ...chunk('a', 0, { 1: [1, 2] }), sampleIds: [1, 1] })), 'invalid_argument'],
+      [async () => ingest.uploadChunk(create(UploadChunkSchema, { ...chunk('a', 0, { 1: [1, 2] }), sampleIds: idColumn([1, 1]) })), 'invalid_argument'],
     ];
     for (const [upload, code] of cases) expect(await refusal(upload)).toMatchObject({ code });
     runs.finish('r', 'b');
     expect(await refusal(async () => ingest.uploadChunk(chunk('b', 0, { 1: [1, 2] })))).toMatchObject({ code: 'failed_precondition', message: 'node b finished its upload' });
     expect(sink.waiting).toBe(0);
     expect(runs.status('r').nodes.map((n) => n.relativeRows)).toEqual([0, 0, 0]);
+  });
+
+  it('a node is seen when a chunk of it is accepted or acknowledged again, not when one is refused', async () => {
+    const seen = (): number => node('a')?.lastSeenMs ?? -1;
+    const joined = seen();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await refusal(async () => ingest.uploadChunk(chunk('a', 1, { 1: [1, 2] })));
+    expect(seen()).toBe(joined);
+    const accepted = ingest.uploadChunk(chunk('a', 0, { 1: [1, 2] }));
+    expect(seen()).toBeGreaterThan(joined);
+    sink.commitNext();
+    await accepted;
+    const first = seen();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await ingest.uploadChunk(chunk('a', 0, { 1: [1, 2] }));
+    expect(seen()).toBeGreaterThan(first);
   });
 });

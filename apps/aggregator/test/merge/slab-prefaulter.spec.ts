@@ -61,8 +61,8 @@ describe.each(addonPaths)('SlabPrefaulter %s', (_, addonPath) => {
     for (let start = 0; start < 5000; start += 1024) {
       for (let round = 0; round < 2; round += 1) {
         for (let id = start; id < Math.min(5000, start + 1024); id += 1) {
-          plain.add(id, values, id % 3, id % 5);
-          prepared.add(id, values, id % 3, id % 5);
+          plain.add(id, 0, values, id % 3, id % 5);
+          prepared.add(id, 0, values, id % 3, id % 5);
         }
       }
       await readyArena(prefaulter, slabBytes);
@@ -72,7 +72,7 @@ describe.each(addonPaths)('SlabPrefaulter %s', (_, addonPath) => {
     const a = new Float32Array(width);
     const b = new Float32Array(width);
     for (const id of [0, 1023, 1024, 2047, 2048, 3071, 3072, 4095, 4096, 4999]) {
-      expect(prepared.readMean(id, b, 0)).toEqual(plain.readMean(id, a, 0));
+      expect(prepared.readMean(id, 0, b, 0)).toEqual(plain.readMean(id, 0, a, 0));
       expect(b).toEqual(a);
     }
     expect(prepared.sampleCount).toBe(5000);
@@ -88,16 +88,16 @@ describe.skipIf(!native.available)(`MergedSums with the native row accumulator${
     const values = Float32Array.from({ length: 5 * width }, (_, i) => Math.fround(Math.sin(i * 1.7) * 10 ** ((i % 9) - 4)));
     for (let round = 0; round < 3; round += 1) {
       for (let id = 0; id < 2500; id += 1) {
-        js.add(id, values, (id + round) % 5, round === 1 ? id % 4 : -1);
-        c.add(id, values, (id + round) % 5, round === 1 ? id % 4 : -1);
+        js.add(id, id % 3, values, (id + round) % 5, round === 1 ? id % 4 : -1);
+        c.add(id, id % 3, values, (id + round) % 5, round === 1 ? id % 4 : -1);
       }
     }
     const sumsOf = (m: MergedSums) => {
       const out: number[] = [];
-      m.forEachSum((id, sum, count, label) => out.push(id, count, label, ...sum));
+      m.forEachSum((low, high, sum, count, label) => out.push(low, high, count, label, ...sum));
       return out;
     };
     expect(sumsOf(c)).toEqual(sumsOf(js));
-    expect(sumsOf(c).length).toBe(2500 * (3 + width));
+    expect(sumsOf(c).length).toBe(2500 * (4 + width));
   });
 });

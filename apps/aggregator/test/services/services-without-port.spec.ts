@@ -11,7 +11,7 @@ import { AggregatorMetrics } from '../../src/metrics.ts';
 import { AdminRpc } from '../../src/services/admin-service.ts';
 import { AggregatorRpc } from '../../src/services/aggregator-service.ts';
 import { Teardown } from '../../src/teardown.ts';
-import { FINGERPRINT, range, tempDir } from '../helpers.ts';
+import { FINGERPRINT, builtinAnchors, range, tempDir } from '../helpers.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -29,15 +29,15 @@ describe('the services called as objects, without a port', () => {
 
   it('creates a run, joins a node, watches the run and finishes the node: typed messages in and out, principals enforced', async () => {
     const core = openAggregatorCore({ dataDir: temp.dir, durability: 'normal', runs: [] }, log, teardown);
-    const admin = new AdminRpc(core.runs);
+    const admin = new AdminRpc(core);
     const aggregator = new AggregatorRpc({ ...core, metrics: new AggregatorMetrics(), log });
     const operator: Principal = { subject: 'ops', role: 'admin', anonymous: false };
     const node: Principal = { subject: 'n1', role: 'node', anonymous: false };
 
-    const config = runConfigMessage({ runId: 'r', anchorIds: range(0, 4), anchorFingerprint: FINGERPRINT });
+    const config = runConfigMessage({ runId: 'r', anchors: builtinAnchors(range(0, 4), FINGERPRINT) });
     await expect(admin.createRun(create(CreateRunRequestSchema, { config }), context(node))).rejects.toMatchObject({ code: 'permission_denied' });
     const created = await admin.createRun(create(CreateRunRequestSchema, { config }), context(operator));
-    expect(created.config?.anchorIds).toEqual([0, 1, 2, 3]);
+    expect(created.config?.anchors?.source).toMatchObject({ case: 'builtin', value: { sampleIds: [0n, 1n, 2n, 3n] } });
 
     const watching = new AbortController();
     const watch = aggregator.watchRun(create(WatchRunRequestSchema, { runId: 'r' }), context(node, watching.signal))[Symbol.asyncIterator]();

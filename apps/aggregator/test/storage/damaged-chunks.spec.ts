@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FINGERPRINT, chunksOf, range, startTestAggregator, tempDir, testSpace } from '../helpers.ts';
+import { FINGERPRINT, bigIds, builtinAnchors, chunksOf, range, startTestAggregator, tempDir, testSpace } from '../helpers.ts';
 import type { TestSpace } from '../helpers.ts';
 
 /**
@@ -25,7 +25,7 @@ const spaces: Record<'t1' | 't2' | 'ref', TestSpace> = {
 async function populate(dataDir: string): Promise<void> {
   const agg = await startTestAggregator({ dataDir });
   const client = agg.client();
-  await client.createRun({ runId: RUN, anchorIds: range(0, WIDTH), anchorFingerprint: FINGERPRINT, acceptedEncodings: ['float32'] });
+  await client.createRun({ runId: RUN, anchors: builtinAnchors(range(0, WIDTH)), acceptedEncodings: ['float32'] });
   for (const nodeId of ['t1', 't2', 'ref'] as const) {
     const role = nodeId === 'ref' ? 'reference' : 'trainer';
     await client.join({ runId: RUN, nodeId, role, model: { architecture: 'mlp', embeddingWidth: 8 }, anchorFingerprint: FINGERPRINT, relativeWidth: WIDTH });
@@ -92,7 +92,7 @@ describe('damaged chunks', () => {
       expect(status.nodes.find((n) => n.nodeId === 't2')).toMatchObject({ relativeChunks: 4, relativeRows: 40 });
       const merged = await client.readMerged(RUN);
       const expected = expectedMerged([spaces.t1]);
-      expect(Array.from(merged.sampleIds)).toEqual(Array.from(expected.sampleIds));
+      expect(Array.from(merged.sampleIds)).toEqual(bigIds(expected.sampleIds));
       expect(Array.from(merged.counts)).toEqual(Array.from(expected.counts));
       expect(Array.from(merged.values.data)).toEqual(Array.from(expected.values.data));
 
@@ -139,7 +139,7 @@ describe('damaged chunks', () => {
       const client = agg.client();
       const merged = await client.readMerged(RUN);
       const expected = expectedMerged([spaces.t2]);
-      expect(Array.from(merged.sampleIds)).toEqual(Array.from(expected.sampleIds));
+      expect(Array.from(merged.sampleIds)).toEqual(bigIds(expected.sampleIds));
       expect(Array.from(merged.values.data)).toEqual(Array.from(expected.values.data));
       await expect(client.readNodeSpace(RUN, 't1')).rejects.toMatchObject({ code: 'DATA_LOSS', message: expect.stringMatching(/chunk 1 of node t1 \(relative\) in run dmg is damaged/) });
     } finally {

@@ -6,7 +6,7 @@ import { encodeModelCard, encodeRunConfig } from '../../src/storage/records.ts';
 import { ChunkWriter } from '../../src/storage/chunk-writer.ts';
 import type { ChunkRow } from '../../src/storage/schema.ts';
 import { Storage } from '../../src/storage/storage.ts';
-import { FINGERPRINT, range, tempDir } from '../helpers.ts';
+import { range, tempDir, testRunConfig } from '../helpers.ts';
 
 const WIDTH = 4;
 
@@ -38,7 +38,7 @@ describe('deleting a run (Storage.deleteRun after ChunkWriter.closeRun)', () => 
     const writer = new ChunkWriter({ dataDir: temp.dir, databasePath: storage.path, durability: 'normal' });
     try {
       for (const runId of ['gone', 'kept']) {
-        storage.insertRun(runId, encodeRunConfig({ runId, anchorIds: range(0, WIDTH), similarity: 'cosine', anchorFingerprint: FINGERPRINT, acceptedEncodings: [], center: false, allowAbsolute: false }), 1);
+        storage.insertRun(runId, encodeRunConfig(testRunConfig(runId, range(0, WIDTH))), 1);
         storage.insertNode({ runId, nodeId: 'n', role: 1, taskId: '', model: encodeModelCard({ architecture: 'mlp', embeddingWidth: 8 }), joinedAtMs: 1 });
         await Promise.all(range(0, 5).map((seq) => writer.write(chunkRow(runId, seq))));
       }
@@ -54,7 +54,7 @@ describe('deleting a run (Storage.deleteRun after ChunkWriter.closeRun)', () => 
       expect(storage.chunksAfter('gone', 'n', 1, -1, 10)).toEqual([]);
       expect(storage.chunksAfter('kept', 'n', 1, -1, 10).map((row) => new Float32Array(row.data.buffer, row.data.byteOffset, 3 * WIDTH)[0])).toEqual([0, 1, 2, 3, 4]);
       // A run of the same id created again starts a new segment (ids are never reused).
-      storage.insertRun('gone', encodeRunConfig({ runId: 'gone', anchorIds: range(0, WIDTH), similarity: 'cosine', anchorFingerprint: FINGERPRINT, acceptedEncodings: [], center: false, allowAbsolute: false }), 2);
+      storage.insertRun('gone', encodeRunConfig(testRunConfig('gone', range(0, WIDTH))), 2);
       storage.insertNode({ runId: 'gone', nodeId: 'n', role: 1, taskId: '', model: encodeModelCard({ architecture: 'mlp', embeddingWidth: 8 }), joinedAtMs: 2 });
       await writer.write(chunkRow('gone', 0));
       expect(storage.getChunk('gone', 'n', 1, 0)?.countedRows).toBe(3);

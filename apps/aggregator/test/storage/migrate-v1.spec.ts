@@ -1,3 +1,4 @@
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { meanOverSpaces } from '@rlsa/core';
 import { Encoding } from '@rlsa/proto';
 import { roleFromName } from '@rlsa/wire';
@@ -5,8 +6,9 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeModelCard, encodeRunConfig } from '../../src/storage/records.ts';
-import { FINGERPRINT, range, startTestAggregator, tempDir, testSpace } from '../helpers.ts';
+import { encodeModelCard } from '../../src/storage/records.ts';
+import { SCHEMA_VERSION } from '../../src/storage/schema.ts';
+import { FINGERPRINT, bigIds, range, startTestAggregator, tempDir, testSpace } from '../helpers.ts';
 import type { TestSpace } from '../helpers.ts';
 
 /** The tables of schema 1 as the previous aggregator created them (payloads as blobs in `chunks`): the fixture of an old data dir. */
@@ -24,13 +26,30 @@ const WIDTH = 6;
 const CHUNK_ROWS = 7;
 const RUN = 'old';
 
+/**
+ * An rlsa.v1.RunConfig as the previous aggregator stored it (run_id = 1, anchor_ids = 2 packed
+ * uint32, similarity = 3 (cosine = 1), anchor_fingerprint = 4, accepted_encodings = 5 packed), written
+ * field by field with protobuf-es's wire writer: the v1 schema is gone from this repository.
+ */
+function v1RunConfig(runId: string, anchorIds: readonly number[]): Buffer {
+  const writer = new BinaryWriter();
+  writer.tag(1, WireType.LengthDelimited).string(runId);
+  writer.tag(2, WireType.LengthDelimited).fork();
+  for (const id of anchorIds) writer.uint32(id);
+  writer.join();
+  writer.tag(3, WireType.Varint).int32(1);
+  writer.tag(4, WireType.LengthDelimited).string(FINGERPRINT);
+  writer.tag(5, WireType.LengthDelimited).fork().int32(Encoding.FLOAT32).join();
+  return Buffer.from(writer.finish());
+}
+
 function writeV1DataDir(dataDir: string, spaces: Record<string, TestSpace>): void {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(join(dataDir, 'aggregator.sqlite'));
   db.pragma('page_size = 65536');
   db.pragma('journal_mode = WAL');
   db.exec(V1_TABLES);
-  db.prepare('INSERT INTO runs VALUES (?, ?, ?)').run(RUN, encodeRunConfig({ runId: RUN, anchorIds: range(0, WIDTH), similarity: 'cosine', anchorFingerprint: FINGERPRINT, acceptedEncodings: ['float32'], center: false, allowAbsolute: false }), 1);
+  db.prepare('INSERT INTO runs VALUES (?, ?, ?)').run(RUN, v1RunConfig(RUN, range(0, WIDTH)), 1);
   const insertChunk = db.prepare('INSERT INTO chunks VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, NULL, ?, NULL, ?)');
   for (const [nodeId, space] of Object.entries(spaces)) {
     db.prepare('INSERT INTO nodes VALUES (?, ?, ?, ?, ?, 0, ?)').run(RUN, nodeId, roleFromName('trainer'), '', encodeModelCard({ architecture: 'mlp', embeddingWidth: 8, taskAccuracy: 0 }), 2);
@@ -47,7 +66,7 @@ describe('a data dir of the previous layout (schema 1)', () => {
   const temp = tempDir();
   afterAll(() => temp.remove());
 
-  it('is migrated at start: the same runs, nodes, rows and merged space, payloads in segment files, the blob table gone', async () => {
+  it('is migrated at start: the same runs, nodes, rows and merged space, payloads in segment files, the blob table gone, rlsa.v1 data as rlsa.v2', async () => {
     const dataDir = join(temp.dir, 'data');
     const spaces = { a: testSpace(range(0, 20), WIDTH, 51), b: testSpace(range(10, 30), WIDTH, 52) };
     writeV1DataDir(dataDir, spaces);
@@ -56,13 +75,16 @@ describe('a data dir of the previous layout (schema 1)', () => {
     try {
       const client = agg.client();
       const status = await client.getRun(RUN);
+      // The v1 config as v2: the anchors are ids of a built-in data set v1 never named.
+      expect(status.config).toMatchObject({ anchors: { kind: 'builtin', dataset: '', sampleIds: bigIds(range(0, WIDTH)), fingerprint: FINGERPRINT }, acceptedEncodings: ['float32'], similarity: 'cosine' });
       expect(status.nodes.map((n) => [n.nodeId, n.relativeChunks, n.relativeRows])).toEqual([
         ['a', 3, 20],
         ['b', 3, 20],
       ]);
       const merged = await client.readMerged(RUN);
       const expected = meanOverSpaces(Object.values(spaces).map((s) => ({ sampleIds: s.sampleIds, values: { rows: s.sampleIds.length, cols: WIDTH, data: s.values } })));
-      expect(Array.from(merged.sampleIds)).toEqual(Array.from(expected.sampleIds));
+      // The 32-bit ids of v1 are the same ids as 64-bit ones.
+      expect(Array.from(merged.sampleIds)).toEqual(bigIds(expected.sampleIds));
       expect(Array.from(merged.values.data)).toEqual(Array.from(expected.values.data));
       const b = await client.readNodeSpace(RUN, 'b');
       expect(Array.from(b.values.data)).toEqual(Array.from(spaces.b.values));
@@ -72,7 +94,7 @@ describe('a data dir of the previous layout (schema 1)', () => {
     }
     const db = new Database(join(dataDir, 'aggregator.sqlite'), { readonly: true });
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       const columns = (db.pragma('table_info(chunks)') as { name: string }[]).map((c) => c.name);
       expect(columns).not.toContain('data');
       expect(columns).toContain('checksum');
@@ -81,5 +103,14 @@ describe('a data dir of the previous layout (schema 1)', () => {
       db.close();
     }
     expect(readdirSync(join(dataDir, 'segments', RUN))).toHaveLength(1);
+  });
+
+  it('a data dir of segment files with rlsa.v1 data (schema 2, development builds only) is refused in one line', async () => {
+    const dataDir = join(temp.dir, 'data2');
+    mkdirSync(dataDir, { recursive: true });
+    const db = new Database(join(dataDir, 'aggregator.sqlite'));
+    db.pragma('user_version = 2');
+    db.close();
+    await expect(startTestAggregator({ dataDir })).rejects.toMatchObject({ code: 'failed_precondition', message: expect.stringMatching(/schema 2.*give a new --data-dir/) });
   });
 });

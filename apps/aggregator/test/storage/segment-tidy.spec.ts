@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { appendFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FINGERPRINT, chunksOf, range, startTestAggregator, tempDir, testSpace } from '../helpers.ts';
+import { FINGERPRINT, bigIds, builtinAnchors, chunksOf, range, startTestAggregator, tempDir, testSpace } from '../helpers.ts';
 
 /**
  * What a crash between a record's write and its index commit leaves (a tail no index row
@@ -31,7 +31,7 @@ describe('unreferenced segment bytes at start', () => {
     const second = testSpace(range(30, 60), WIDTH, 42);
     let agg = await startTestAggregator({ dataDir });
     let client = agg.client();
-    await client.createRun({ runId: RUN, anchorIds: range(0, WIDTH), anchorFingerprint: FINGERPRINT, acceptedEncodings: ['float32'] });
+    await client.createRun({ runId: RUN, anchors: builtinAnchors(range(0, WIDTH)), acceptedEncodings: ['float32'] });
     await client.join({ runId: RUN, nodeId: 'n', role: 'trainer', model: { architecture: 'mlp', embeddingWidth: 8 }, anchorFingerprint: FINGERPRINT, relativeWidth: WIDTH });
     await client.upload({ runId: RUN, nodeId: 'n', chunks: chunksOf(first, 10) });
     await agg.stop();
@@ -57,7 +57,7 @@ describe('unreferenced segment bytes at start', () => {
     agg = await startTestAggregator({ dataDir });
     try {
       const space = await agg.client().readNodeSpace(RUN, 'n');
-      expect(Array.from(space.sampleIds)).toEqual(range(0, 60));
+      expect(Array.from(space.sampleIds)).toEqual(bigIds(range(0, 60)));
       expect(Array.from(space.values.data)).toEqual([...first.values, ...second.values]);
       expect(statSync(file).size).toBe(referencedEnd(dataDir).end);
     } finally {

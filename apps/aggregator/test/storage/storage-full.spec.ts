@@ -6,7 +6,7 @@ import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { service as healthService } from 'grpc-health-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FINGERPRINT, chunksOf, range, startTestAggregator, tempDir, testSpace } from '../helpers.ts';
+import { FINGERPRINT, bigIds, builtinAnchors, chunksOf, range, startTestAggregator, tempDir, testSpace } from '../helpers.ts';
 import type { TestAggregator, TestSpace } from '../helpers.ts';
 
 /**
@@ -90,7 +90,7 @@ describe.skipIf(!IS_ROOT)('a full disk (tmpfs of 8 MB; root only, to mount it)',
     agg = await startTestAggregator({ dataDir: join(mount, 'data'), healthPort: 0, metricsPort: 0 });
     const healthAddress = `127.0.0.1:${agg.handle.healthPort}`;
     const client = agg.client();
-    await client.createRun({ runId: 'full', anchorIds: range(0, WIDTH), anchorFingerprint: FINGERPRINT, acceptedEncodings: ['float32'] });
+    await client.createRun({ runId: 'full', anchors: builtinAnchors(range(0, WIDTH)), acceptedEncodings: ['float32'] });
     const spaces: Record<'t1' | 't2', TestSpace> = { t1: testSpace(range(0, 256), WIDTH, 21), t2: testSpace(range(128, 384), WIDTH, 22) };
     for (const nodeId of ['t1', 't2'] as const) {
       await client.join({ runId: 'full', nodeId, role: 'trainer', model: { architecture: 'mlp', embeddingWidth: 8 }, anchorFingerprint: FINGERPRINT, relativeWidth: WIDTH });
@@ -123,7 +123,7 @@ describe.skipIf(!IS_ROOT)('a full disk (tmpfs of 8 MB; root only, to mount it)',
 
     const merged = await client.readMerged('full');
     const expected = meanOverSpaces(Object.values(spaces).map((s) => ({ sampleIds: s.sampleIds, values: { rows: s.sampleIds.length, cols: WIDTH, data: s.values } })));
-    expect(Array.from(merged.sampleIds)).toEqual(Array.from(expected.sampleIds));
+    expect(Array.from(merged.sampleIds)).toEqual(bigIds(expected.sampleIds));
     expect(Array.from(merged.counts)).toEqual(Array.from(expected.counts));
     // The float64 mean of at most two float32 values, rounded once to float32: exact.
     expect(Array.from(merged.values.data)).toEqual(Array.from(expected.values.data, (v) => Math.fround(v)));

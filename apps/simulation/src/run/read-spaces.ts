@@ -1,4 +1,4 @@
-import type { AggregatorClient, EvaluateResult, RunStatusView, SpaceRows } from '@rlsa/client';
+import { toBuiltinIds, type AggregatorClient, type EvaluateResult, type RunStatusView, type SpaceRows } from '@rlsa/client';
 import { TEST_ID_OFFSET, type ImageDataset } from '@rlsa/data';
 import { naiveSpace, type LabelledSpace } from '../metrics.ts';
 import { SimulationError } from '../simulation-error.ts';
@@ -26,9 +26,20 @@ function labelOf(dataset: ImageDataset, id: number): number {
 }
 
 function toLabelled(rows: SpaceRows, dataset: ImageDataset): LabelledSpace {
+  // The built-in data set's ids, read back as 64-bit ids: all of them below 2^32.
+  const sampleIds = about(() => toBuiltinIds(rows.sampleIds));
   // Labels come from the data set by id: the same for every space, whatever a node sent.
-  const labels = Int32Array.from(rows.sampleIds, (id) => labelOf(dataset, id));
-  return { sampleIds: rows.sampleIds, values: { rows: rows.values.rows, cols: rows.values.cols, data: rows.values.data }, labels };
+  const labels = Int32Array.from(sampleIds, (id) => labelOf(dataset, id));
+  return { sampleIds, values: { rows: rows.values.rows, cols: rows.values.cols, data: rows.values.data }, labels };
+}
+
+/** A read-back space that is not the built-in data set's: the run is not the simulation's. */
+function about<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error: unknown) {
+    throw new SimulationError('process_failed', `the aggregator served ids that are not the data set's: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /**

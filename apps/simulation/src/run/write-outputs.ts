@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Matrix } from '@rlsa/core';
-import type { RunStatusView } from '@rlsa/client';
+import { toSampleIds, type RunStatusView } from '@rlsa/client';
 import { writeNpy } from '@rlsa/npy';
 import { readTrainerNodeResult } from '@rlsa/trainer-node/results';
 import type { NodeResult } from '../results.ts';
@@ -29,26 +29,27 @@ export const RUN_FILES: Readonly<Record<string, string>> = {
 
 const f32 = (m: Matrix): Float32Array => (m.data instanceof Float32Array ? m.data : Float32Array.from(m.data));
 
-/** Phase 6a, arrays: every space as NPY (N × width float32, ids uint32, labels int32) in `outDir`. */
+/** Phase 6a, arrays: every space as NPY (N × width float32, sample ids uint64 as the protocol's, labels int32, counts uint32) in `outDir`. */
 export function writeSpaces(outDir: string, spaces: RunSpaces, trainers: readonly NodeSpec[]): void {
   const npy = (name: string, data: Float32Array | Int32Array | Uint32Array, shape: number[]): void =>
     writeNpy(join(outDir, name), { dtype: data instanceof Float32Array ? 'float32' : data instanceof Int32Array ? 'int32' : 'uint32', shape, data });
+  const ids = (name: string, sampleIds: Uint32Array): void => writeNpy(join(outDir, name), { dtype: 'uint64', shape: [sampleIds.length], data: toSampleIds(sampleIds) });
   const matrix = (name: string, m: Matrix): void => npy(name, f32(m), [m.rows, m.cols]);
   const { merged, naive, referenceRelative, referenceAbsolute } = spaces;
   matrix('merged.npy', merged.values);
   npy('labels.npy', merged.labels, [merged.labels.length]);
-  npy('sample_ids.npy', merged.sampleIds, [merged.sampleIds.length]);
+  ids('sample_ids.npy', merged.sampleIds);
   npy('merged_counts.npy', spaces.mergedCounts, [spaces.mergedCounts.length]);
   matrix('reference_relative.npy', referenceRelative.values);
   matrix('reference_absolute.npy', referenceAbsolute.values);
-  npy('reference_sample_ids.npy', referenceRelative.sampleIds, [referenceRelative.sampleIds.length]);
+  ids('reference_sample_ids.npy', referenceRelative.sampleIds);
   trainers.forEach((spec, k) => {
     const space = spaces.nodeRelative[k]!;
     matrix(join('nodes', `${spec.id}_relative.npy`), space.values);
-    npy(join('nodes', `${spec.id}_sample_ids.npy`), space.sampleIds, [space.sampleIds.length]);
+    ids(join('nodes', `${spec.id}_sample_ids.npy`), space.sampleIds);
   });
   matrix('naive.npy', naive.values);
-  npy('naive_sample_ids.npy', naive.sampleIds, [naive.sampleIds.length]);
+  ids('naive_sample_ids.npy', naive.sampleIds);
 }
 
 /** Each node as results.json records it: the aggregator's view of it, and its own results file. */

@@ -11,7 +11,7 @@ import type { NodeEmbeddings } from './embed.ts';
  */
 export async function projectOnAnchors(embeddings: NodeEmbeddings, config: RunConfigView, log: Logger): Promise<Matrix> {
   const rows = embeddings.ids.length;
-  const anchorCount = config.anchorIds.length;
+  const anchorCount = embeddings.anchors.length / embeddings.width;
   const linalg = await linalgForWork(rows * anchorCount * embeddings.width, linalgChoiceFromEnv());
   const relative = relativeProjection(matrix(rows, embeddings.width, embeddings.absolute), matrix(anchorCount, embeddings.width, embeddings.anchors), {
     similarity: config.similarity,

@@ -48,7 +48,7 @@ export async function uploadNode(
     role: node.role,
     model: card,
     anchorFingerprint: run.fingerprint,
-    relativeWidth: run.config.anchorIds.length,
+    relativeWidth: run.anchorIds.length,
   };
   const joined = await session.join(join);
   log.info({ lastRelativeSeq: joined.lastRelativeSeq, lastAbsoluteSeq: joined.lastAbsoluteSeq }, 'joined the run');

@@ -1,3 +1,4 @@
+import { anchorCount } from '@rlsa/wire';
 import type { NodeStatusView, RunStatusView } from '@rlsa/wire';
 import { html } from '../html.ts';
 import type { SafeHtml } from '../html.ts';
@@ -36,7 +37,7 @@ function summary(status: RunStatusView): SafeHtml {
   const { config } = status;
   const live = summaryOf(status);
   return html`<dl class="summary">
-  <div><dt>Anchors</dt><dd>${config.anchorIds.length}</dd></div>
+  <div><dt>Anchors</dt><dd>${anchorCount(config.anchors)}</dd></div>
   <div><dt>Similarity</dt><dd>${config.similarity}${config.center ? ' (centred)' : ''}</dd></div>
   <div><dt>Absolute spaces</dt><dd>${config.allowAbsolute ? 'allowed' : 'not allowed'}</dd></div>
   <div><dt>Encodings</dt><dd>${config.acceptedEncodings.length === 0 ? 'any' : config.acceptedEncodings.join(', ')}</dd></div>

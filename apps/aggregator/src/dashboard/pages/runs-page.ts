@@ -1,3 +1,4 @@
+import { anchorCount } from '@rlsa/wire';
 import type { RunStatusView } from '@rlsa/wire';
 import { formatCount, formatTime } from '../format.ts';
 import { html } from '../html.ts';
@@ -13,7 +14,7 @@ function runRow(status: RunStatusView): SafeHtml {
   <td>${status.nodes.length}</td>
   <td>${finished}</td>
   <td>${formatCount(status.mergedSamples)}</td>
-  <td>${formatCount(status.config.anchorIds.length)}</td>
+  <td>${formatCount(anchorCount(status.config.anchors))}</td>
   <td>${formatTime(status.updatedAtMs)}</td>
 </tr>`;
 }

@@ -1,11 +1,11 @@
 import { create } from '@bufbuild/protobuf';
 import { SpaceKind, UploadChunkSchema } from '@rlsa/proto';
-import { encodeMatrix } from '@rlsa/wire';
+import { DEFAULT_QUOTAS, encodeMatrix } from '@rlsa/wire';
 import pino from 'pino';
 import { openAggregatorCore } from '../../../src/aggregator-core.ts';
 import type { AggregatorCore } from '../../../src/aggregator-core.ts';
 import { Teardown } from '../../../src/teardown.ts';
-import { FINGERPRINT, range, tempDir } from '../../helpers.ts';
+import { FINGERPRINT, TEST_DATASET, idColumn, range, tempDir } from '../../helpers.ts';
 
 export interface CoreWithData {
   core: AggregatorCore;
@@ -21,7 +21,8 @@ export function coreWithData(width: number): CoreWithData {
   const temp = tempDir('rlsa-dashboard-core-');
   const teardown = new Teardown();
   const core = openAggregatorCore({ dataDir: temp.dir, durability: 'normal', runs: [] }, pino({ level: 'silent' }), teardown);
-  core.runs.createRun({ runId: 'r', anchorIds: range(0, width), similarity: 'cosine', anchorFingerprint: FINGERPRINT, acceptedEncodings: [], center: false, allowAbsolute: false });
+  const anchors = { kind: 'builtin' as const, dataset: TEST_DATASET, sampleIds: range(0, width).map(BigInt), fingerprint: FINGERPRINT };
+  core.runs.createRun({ runId: 'r', anchors, similarity: 'cosine', acceptedEncodings: [], center: false, allowAbsolute: false, nodeRead: 'merged', quotas: { ...DEFAULT_QUOTAS } });
   return {
     core,
     join: (nodeId, role) => {
@@ -33,7 +34,7 @@ export function coreWithData(width: number): CoreWithData {
         nodeId,
         space: SpaceKind.RELATIVE,
         seq: BigInt(seq),
-        sampleIds: [...ids],
+        sampleIds: idColumn(ids),
         values: encodeMatrix({ rows: ids.length, cols: width, data: values }),
         labels: ids.map((id) => id % 10),
       });

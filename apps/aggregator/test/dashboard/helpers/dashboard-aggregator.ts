@@ -1,6 +1,6 @@
 import { hashToken } from '../../../src/index.ts';
 import type { AggregatorOptions, TokenEntry } from '../../../src/index.ts';
-import { FINGERPRINT, range, startTestAggregator } from '../../helpers.ts';
+import { FINGERPRINT, builtinAnchors, range, startTestAggregator } from '../../helpers.ts';
 import type { TestAggregator } from '../../helpers.ts';
 
 /** The tokens of the dashboard specs: an admin (reads every run) and a node (refused by the dashboard). */
@@ -25,5 +25,5 @@ export async function startDashboardAggregator(options: Partial<AggregatorOption
 
 /** Creates run `runId` over `width` anchors (ids 0..width-1) as the admin. */
 export async function createRun(agg: TestAggregator, runId: string, width: number): Promise<void> {
-  await agg.client({ token: TOKENS.admin }).createRun({ runId, anchorIds: range(0, width), anchorFingerprint: FINGERPRINT });
+  await agg.client({ token: TOKENS.admin }).createRun({ runId, anchors: builtinAnchors(range(0, width), FINGERPRINT) });
 }
