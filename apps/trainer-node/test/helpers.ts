@@ -13,9 +13,9 @@ export interface RlsaRun {
   readonly stderr: string;
 }
 
-/** Runs the `rlsa` command line (a real child process) from the repository's root and resolves when it exits. */
-export function runRlsa(args: readonly string[], env: Record<string, string> = {}): Promise<RlsaRun> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs the `rlsa` command line (a real child process, with `nodeArgs` for node itself) from the repository's root and resolves when it exits. */
+export function runRlsa(args: readonly string[], env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<RlsaRun> {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -149,7 +149,12 @@ function maxMergeError(merged: SpaceRows, parties: readonly ExpectedRows[], ids:
   return worst;
 }
 
-const trainer = (nodeId: string, ...args: string[]) => runRlsa(['trainer', '--aggregator', `127.0.0.1:${aggregator.port}`, '--run', 'parties', '--node-id', nodeId, '--log-level', 'warn', ...args]);
+/** A node of the run; `nodeArgs` go to node itself (module hooks). */
+const node = (nodeArgs: readonly string[], nodeId: string, ...args: string[]) =>
+  runRlsa(['trainer', '--aggregator', `127.0.0.1:${aggregator.port}`, '--run', 'parties', '--node-id', nodeId, '--log-level', 'warn', ...args], {}, nodeArgs);
+const trainer = (nodeId: string, ...args: string[]) => node([], nodeId, ...args);
+/** Module hooks under which importing tfjs, ONNX Runtime or sharp fails the process. */
+const WITHOUT_ML_RUNTIMES = ['--import', new URL('./block-ml-runtimes.mjs', import.meta.url).href];
 
 describe('three parties with their own data and models on one run (real processes, gRPC, SQLite)', () => {
   it('merge the rows of shared images by content id, each party\'s rows as NumPy computes them from its own embeddings', async () => {
@@ -162,7 +167,8 @@ describe('three parties with their own data and models on one run (real processe
     const runs = await Promise.all([
       trainer('party-a', '--data', `imagefolder:${a}`, '--model', 'vanilla-cnn', '--epochs', '2', '--batch-size', '8', '--held-out', '0.25', '--embeddings-out', out('a')),
       trainer('party-b', '--data', `npy:${b}`, '--model', `onnx:${PARTY_ENCODER}`, '--embeddings-out', out('b')),
-      trainer('party-c', '--model', `embeddings:${c}`),
+      // Embeddings computed elsewhere: the node runs under hooks that refuse every ML runtime and sharp.
+      node(WITHOUT_ML_RUNTIMES, 'party-c', '--model', `embeddings:${c}`),
       trainer('party-d', '--data', `imagefolder:${d.folder}`, '--model', `onnx:${PARTY_ENCODER}`, '--held-out', '0'),
     ]);
     for (const run of runs) expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
