@@ -51,9 +51,10 @@ export function writeNpyFolder(dir: string, files: Record<string, NpyArray>): st
  * fingerprint. Returns the fingerprint.
  */
 export async function createAnchorSetRun(admin: AggregatorClient, runId: string, dir: string, extra: { allowAbsolute?: boolean } = {}): Promise<string> {
-  const encoded = encodeAnchorSet(await readAnchorSet(dir));
+  const set = await readAnchorSet(dir);
+  const encoded = encodeAnchorSet(set);
   const fingerprint = sha256Hex(encoded);
-  const summary = anchorSetSummaryOf(await readAnchorSet(dir), encoded.byteLength);
+  const summary = anchorSetSummaryOf(set, encoded.byteLength);
   await admin.uploadAnchorSet({ fingerprint, summary, bytes: encoded, chunkBytes: 4096 });
   await admin.createRun({ runId, anchors: { kind: 'anchor-set', fingerprint, summary }, similarity: 'cosine', ...extra });
   return fingerprint;
