@@ -31,7 +31,7 @@ const depConstraints = [
   { sourceTag: 'scope:aggregator', onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:native', 'scope:options', 'scope:charts', 'scope:sources'] },
   {
     sourceTag: 'scope:trainer',
-    onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:data', 'scope:tfjs', 'scope:native', 'scope:client', 'scope:options', 'scope:sources'],
+    onlyDependOnLibsWithTags: ['scope:core', 'scope:proto', 'scope:wire', 'scope:io', 'scope:data', 'scope:tfjs', 'scope:native', 'scope:client', 'scope:options', 'scope:sources', 'scope:encoders'],
   },
   {
     sourceTag: 'scope:simulation',

@@ -23,3 +23,4 @@ export { LISTENING_MESSAGE, announceListening, parseListeningLine, type Listenin
 export { Storage } from './storage/storage.ts';
 export type { ChunkRow, Durability } from './storage/schema.ts';
 export { CONNECTION_WINDOW_BYTES, STREAM_WINDOW_BYTES, widenHttp2Windows } from './http2-window.ts';
+export { anchorSetSummaryOf, summarizeEncodedAnchorSet } from './runs/anchor-set-summary.ts';

@@ -3,6 +3,7 @@ import {
   TRANSIENT_STATUSES,
   createAggregatorClient,
   type AggregatorClient,
+  type AnchorSetChunkView,
   type EncodingName,
   type JoinInput,
   type JoinResult,
@@ -15,10 +16,10 @@ import { TrainerError } from './errors.ts';
 import type { NodeUploadOptions } from './node-options.ts';
 import type { SpaceUploadSummary } from './results.ts';
 
-/** One space's rows to upload: N sample ids, their labels and the N × cols values, row-major. */
+/** One space's rows to upload: N sample ids (a built-in data set's 32-bit ones, or 64-bit), their labels and the N × cols values, row-major. */
 export interface SpaceRowsToUpload {
   readonly space: 'relative' | 'absolute';
-  readonly ids: Uint32Array;
+  readonly ids: Uint32Array | BigUint64Array;
   readonly labels: Int32Array;
   readonly values: Float32Array;
   readonly cols: number;
@@ -39,6 +40,8 @@ export interface UploadProgress {
 export interface AggregatorSession {
   /** The run's config (anchors, similarity) from the first message of WatchRun, which any node may call. */
   runConfig(runId: string): Promise<RunConfigView>;
+  /** The run's anchor set, in pieces (the client reopens a cut stream after the last byte). */
+  fetchAnchorSet(runId: string): AsyncIterable<AnchorSetChunkView>;
   join(input: JoinInput): Promise<JoinResult>;
   /** Uploads one space in chunks, resuming after `afterSeq` (Join's last acknowledged seq for it). */
   uploadSpace(join: JoinInput, rows: SpaceRowsToUpload, afterSeq: number, progress: UploadProgress): Promise<SpaceUploadSummary>;
@@ -95,6 +98,7 @@ export function openAggregatorSession(connection: AggregatorConnection, upload: 
   });
   return {
     runConfig: (runId) => firstRunConfig(client, runId),
+    fetchAnchorSet: (runId) => client.fetchAnchorSet(runId),
     join: (input) => client.join(input),
     uploadSpace: (join, rows, afterSeq, progress) => uploadSpace(client, upload, log, join, rows, afterSeq, progress),
     finish: async (runId, nodeId) => {

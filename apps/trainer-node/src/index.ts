@@ -22,9 +22,13 @@ export {
   type TrainerNodeResult,
 } from './results.ts';
 export { openAggregatorSession, type AggregatorSession, type SpaceRowsToUpload, type UploadProgress } from './aggregator-session.ts';
-export { loadNodeData, type NodeData } from './phases/load-data.ts';
-export { resolveRun, type ResolvedRun } from './phases/resolve-run.ts';
-export { nodeInitSeed, trainNodeModel, type TrainedModel } from './phases/train-model.ts';
+export { loadNodeData, type BuiltinNodeData, type NodeData, type PartyNodeData } from './phases/load-data.ts';
+export { resolveRun, type ResolvedRun, type ResolveRunOptions } from './phases/resolve-run.ts';
+export { dataChoice, modelChoice, type DataChoice, type ModelChoice } from './node-choices.ts';
+export { saveEmbeddings } from './phases/save-embeddings.ts';
+export { datasetInputs, memoryInputs, type ClassifierInputs } from './classifier-inputs.ts';
+export { nodeInitSeed } from './phases/node-init-seed.ts';
+export { trainNodeModel, type TrainedModel } from './phases/train-model.ts';
 export { embedNode, type NodeEmbeddings } from './phases/embed.ts';
 export { projectOnAnchors } from './phases/project.ts';
 export { uploadNode, type ModelCard } from './phases/upload.ts';

@@ -15,12 +15,13 @@ export { EMBEDDING_LAYER, MODEL_NAMES, MODEL_SPECS, embeddingWidth, isModelName,
  * - `mlp`: flatten → dense 256 SiLU → dense 128 (embedding) → head; `mlp-narrow` 128 → 64;
  *   `mlp-wide` 512 → 256 SiLU → 256.
  *
- * Input shape [H, W, C] (NHWC batches); two 2×2 pools, so H and W must be at least 4.
+ * Input shape [H, W, C] (NHWC batches; the CNNs' two 2×2 pools need H and W of at least 4), or
+ * [F] feature vectors (the MLPs only).
  * Kernels are Glorot-uniform with seeds derived from `seed` (biases zero): same seed → same weights.
  */
 export function buildModel(
   name: string,
-  inputShape: readonly [number, number, number],
+  inputShape: readonly [number, number, number] | readonly [number],
   numClasses: number,
   seed: number,
 ): tfl.Sequential {
@@ -28,11 +29,12 @@ export function buildModel(
     throw new TrainerError('invalid_argument', `unknown model "${name}" (expected one of ${MODEL_NAMES.join(', ')})`);
   }
   const spec: CnnSpec | MlpSpec = MODEL_SPECS[name];
-  const [h, w, c] = inputShape;
   let layer = 0;
   const init = () => tfl.initializers.glorotUniform({ seed: seed * 1009 + ++layer });
   const layers: tfl.layers.Layer[] = [];
   if (spec.kind === 'cnn') {
+    if (inputShape.length !== 3) throw new TrainerError('invalid_argument', `${name} takes images, not ${inputShape[0]} features: train an mlp on features`);
+    const [h, w, c] = inputShape;
     // Two 'same' 5×5 convolutions (the paper's padding 2) and two 2×2 pools: H / 4 must stay ≥ 1.
     if (Math.floor(h / 4) < 1 || Math.floor(w / 4) < 1) {
       throw new TrainerError('invalid_argument', `${name} needs inputs of at least 4×4, got ${h}×${w}`);
@@ -45,8 +47,10 @@ export function buildModel(
       tfl.layers.flatten(),
     );
   } else {
-    layers.push(tfl.layers.flatten({ inputShape: [h, w, c] }));
-    for (const units of spec.hidden) layers.push(tfl.layers.dense({ units, activation: 'swish', kernelInitializer: init() }));
+    // Features are already flat (tfjs's flatten wants rank 3 or more): the first dense layer takes them.
+    const features = inputShape.length === 1 ? { inputShape: [...inputShape] } : {};
+    if (inputShape.length === 3) layers.push(tfl.layers.flatten({ inputShape: [...inputShape] }));
+    spec.hidden.forEach((units, k) => layers.push(tfl.layers.dense({ units, activation: 'swish', kernelInitializer: init(), ...(k === 0 ? features : {}) })));
   }
   layers.push(tfl.layers.dense({ units: spec.embedding, name: EMBEDDING_LAYER, kernelInitializer: init() }));
   // The paper's VanillaCNN puts a sigmoid between the embedding and the head (its `final_activation`).

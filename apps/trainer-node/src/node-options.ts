@@ -1,11 +1,11 @@
 import type { ImageDataset, SyntheticOptions } from '@rlsa/data';
 import { connectionFromSettings, type AggregatorConnection } from './connection.ts';
-import type { TrainerSettings } from './options.ts';
+import type { TrainerArgvSettings, TrainerSettings } from './options.ts';
 import type { Progress } from './progress.ts';
 import type { RetryPolicy } from '@rlsa/client';
 
-/** The data a node reads: the settings' data set, or one given in process. */
-export type NodeDataOptions = TrainerSettings['data'] & {
+/** The data a node reads: the settings' data (defaults where left out), or a built-in data set given in process. */
+export type NodeDataOptions = NonNullable<TrainerArgvSettings['data']> & {
   /** Generator options when `dataset` is 'synthetic' (the defaults otherwise, as every node must agree). */
   readonly synthetic?: SyntheticOptions | undefined;
   /** An already loaded data set (in-process callers); `dataset` and `dataDir` are then ignored. */
@@ -37,6 +37,12 @@ export interface TrainerNodeOptions {
   readonly partition: TrainerSettings['partition'];
   readonly training: TrainerSettings['training'];
   readonly upload: NodeUploadOptions;
+  /** The run's anchors from a local copy (default: fetched from the aggregator, or a built-in data set's). */
+  readonly anchors?: TrainerSettings['anchors'] | undefined;
+  /** How a pretrained model takes its input (default: its metadata). */
+  readonly encoder?: Partial<TrainerSettings['encoder']> | undefined;
+  /** Where the node also writes its embeddings (`--embeddings-out`); nothing of it is sent. */
+  readonly output?: Pick<TrainerSettings['output'], 'embeddingsOut'> | undefined;
   readonly connection?: AggregatorConnection | undefined;
   /** Where long phases report; default: a bar on a TTY stderr, pino lines otherwise. */
   readonly progress?: Progress | undefined;
@@ -44,6 +50,6 @@ export interface TrainerNodeOptions {
 
 /** The node's options from its resolved settings: the token and TLS files read, the rest as given. */
 export function nodeOptionsFromSettings(settings: TrainerSettings): TrainerNodeOptions {
-  const { node, data, partition, training, upload } = settings;
-  return { node, data, partition, training, upload, connection: connectionFromSettings(settings.connection) };
+  const { node, data, partition, training, upload, anchors, encoder, output } = settings;
+  return { node, data, partition, training, upload, anchors, encoder, output: { embeddingsOut: output.embeddingsOut }, connection: connectionFromSettings(settings.connection) };
 }

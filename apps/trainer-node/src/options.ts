@@ -3,10 +3,15 @@
 import { ENCODING_NAMES } from '@rlsa/client';
 import { NODE_ROLES, SCENARIOS } from '@rlsa/core';
 import { DATASET_NAMES, TEST_SPLITS } from '@rlsa/data';
-import { choice, decimal, defineOptions, integer, text, toArgv, toggle, type OptionValues, type PartialOptionValues } from '@rlsa/options';
+import { LAYOUTS } from '@rlsa/encoders';
+import { choice, decimal, defaultValues, defineOptions, integer, text, toArgv, toggle, type OptionValues, type PartialOptionValues } from '@rlsa/options';
+import { CHANNEL_COUNTS, DEFAULT_HOLDOUT_FRACTION, FIT_MODES, ID_SCHEMES, RESIZE_KERNELS } from '@rlsa/sources';
 import { MAX_NATIVE_THREADS } from '@rlsa/linalg-native/native-options';
 import { BACKENDS } from '@rlsa/tfjs-kernels/backends';
 import { MODEL_NAMES } from './model-specs.ts';
+
+/** The channel counts `--channels` takes, as text (decoded images are grey or RGB). */
+const CHANNEL_CHOICES = CHANNEL_COUNTS.map(String);
 
 /** Rows per upload chunk: 1,024 rows of 256 float32 values are 1 MiB, well under gRPC's message limit. */
 export const DEFAULT_CHUNK_ROWS = 1024;
@@ -29,8 +34,25 @@ export const TRAINER_OPTIONS = defineOptions({
   data: {
     heading: 'Data:',
     options: {
-      dataset: choice('--dataset <name>', 'data set', DATASET_NAMES, { required: true }),
-      dataDir: text('--data-dir <dir>', "directory of the data set files (default: the data set's standard location)"),
+      data: text('--data <kind:where>', "the node's data: imagefolder:DIR, npy:DIR or builtin:NAME (a built-in data set, as --dataset NAME)"),
+      dataset: choice('--dataset <name>', 'built-in data set (the same as --data builtin:NAME)', DATASET_NAMES),
+      dataDir: text('--data-dir <dir>', "directory of the built-in data set's files (default: the data set's standard location)"),
+      ids: choice('--ids <scheme>', "sample ids of the node's own data: content (SHA-256 of each file or row), filename (image folders), file (ids.npy) (default: content; an NPY folder's ids.npy when it has one)", ID_SCHEMES),
+      resize: text('--resize <HxW>', 'resize every image to H×W (needed when the images differ in size)'),
+      resizeFit: choice('--resize-fit <fit>', 'how --resize keeps the aspect ratio: cover (centre crop), contain (pad), fill (stretch)', FIT_MODES, { default: 'cover' }),
+      resizeKernel: choice('--resize-kernel <kernel>', 'interpolation of --resize', RESIZE_KERNELS, { default: 'lanczos3' }),
+      channels: choice('--channels <c>', 'channels images are decoded to: 3 (RGB) or 1 (grey)', CHANNEL_CHOICES, { default: '3' }),
+      heldOut: decimal('--held-out <f>', "share of the node's own data held out (seeded by --seed) to test its model, unless the data has a test part", {
+        accept: (n) => n >= 0 && n < 1,
+        expected: 'a number in [0, 1)',
+        default: DEFAULT_HOLDOUT_FRACTION,
+      }),
+    },
+  },
+  anchors: {
+    heading: 'Anchors:',
+    options: {
+      anchors: text('--anchors <file|dir>', "a local copy of the run's anchor set (the encoded set, an .npy file, an array folder or an image folder): checked against the run's fingerprint instead of fetching it"),
     },
   },
   partition: {
@@ -55,7 +77,9 @@ export const TRAINER_OPTIONS = defineOptions({
   training: {
     heading: 'Training:',
     options: {
-      model: choice('--model <name>', 'architecture', MODEL_NAMES, { required: true }),
+      model: text('--model <model>', `a model the node trains (${MODEL_NAMES.join(', ')}), or a pretrained one: onnx:FILE.onnx, tfjs:DIR/model.json, embeddings:DIR (computed elsewhere)`, {
+        required: true,
+      }),
       initSeed: integer('--init-seed <seed>', "seed of this node's weight initialisation and batch order (default: derived from --seed and the node id)", { min: 0 }),
       epochs: integer('--epochs <e>', 'maximum training epochs', { min: 1, default: 10 }),
       batchSize: integer('--batch-size <b>', 'mini-batch size', { min: 1, default: 128 }),
@@ -68,6 +92,17 @@ export const TRAINER_OPTIONS = defineOptions({
       learningRate: decimal('--learning-rate <lr>', 'Adam step size', { accept: (n) => n > 0, expected: 'a positive number', default: 1e-3 }),
       backend: choice('--backend <backend>', 'tfjs backend', BACKENDS, { default: 'auto' }),
       threads: integer('--threads <n>', "threads of the native training kernels (default: RLSA_NATIVE_THREADS, else every core the machine has)", { min: 1, max: MAX_NATIVE_THREADS }),
+    },
+  },
+  encoder: {
+    heading: 'Pretrained model (--model onnx: or tfjs:):',
+    options: {
+      layout: choice('--layout <layout>', "the ONNX model's image layout (default: its rlsa.layout metadata, else what its input allows)", LAYOUTS),
+      mean: text('--mean <m1,m2,...>', 'per-channel mean of the inputs on [0, 1] (default: the model metadata rlsa.mean, else none)'),
+      std: text('--std <s1,s2,...>', 'per-channel standard deviation of the inputs on [0, 1] (default: rlsa.std, else none)'),
+      embeddingOutput: text('--embedding-output <name>', 'the ONNX output that is the embedding (default: rlsa.embedding_output, else the only output)'),
+      embeddingLayer: text('--embedding-layer <name>', 'the tfjs layer that is the embedding (default: rlsa.embedding_output, else embedding)'),
+      onnxThreads: integer('--onnx-threads <n>', "threads of ONNX Runtime's operators", { min: 1, default: 1 }),
     },
   },
   upload: {
@@ -93,9 +128,13 @@ export const TRAINER_OPTIONS = defineOptions({
     heading: 'Output:',
     options: {
       resultsFile: text('--results-file <file>', 'write a JSON summary (task accuracy, backend, timings) here'),
+      embeddingsOut: text('--embeddings-out <dir>', "also write the node's absolute embeddings here as an embeddings: folder (embeddings.npy, ids.npy, labels.npy, anchor_embeddings.npy); none of it is sent"),
     },
   },
 });
+
+/** The defaults of the data group (for settings given in code, where they may be left out). */
+export const TRAINER_DATA_DEFAULTS = defaultValues(TRAINER_OPTIONS).data;
 
 /** A node's settings as the command line resolves them, by group. */
 export type TrainerSettings = OptionValues<typeof TRAINER_OPTIONS>;

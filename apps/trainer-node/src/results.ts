@@ -33,12 +33,14 @@ export interface TrainerNodeResult {
   readonly role: NodeRoleName;
   readonly task: number | null;
   readonly classes: readonly number[];
+  /** The built-in data set's name, or the party's source (`imagefolder:NAME`, `npy:NAME`, `embeddings:NAME`, folder names only). */
   readonly dataset: string;
   readonly model: string;
   readonly embeddingWidth: number;
+  /** The tfjs backend, the ONNX Runtime it ran, or `none` (embeddings computed elsewhere). */
   readonly backend: string;
-  /** Accuracy on the test samples of the node's classes (0..1). */
-  readonly taskAccuracy: number;
+  /** Accuracy on the test samples of the node's classes (0..1); null for a model without a classifier (pretrained, embeddings). */
+  readonly taskAccuracy: number | null;
   readonly trainSamples: number;
   readonly testSamples: number;
   readonly anchors: number;
@@ -46,7 +48,8 @@ export interface TrainerNodeResult {
   readonly similarity: Similarity;
   readonly center: boolean;
   readonly encoding: EncodingName;
-  readonly training: { readonly bestEpoch: number; readonly stoppedEarly: boolean; readonly epochs: readonly EpochReport[] };
+  /** Null when the node trained nothing (a pretrained model, embeddings). */
+  readonly training: { readonly bestEpoch: number; readonly stoppedEarly: boolean; readonly epochs: readonly EpochReport[] } | null;
   readonly upload: { readonly relative: SpaceUploadSummary; readonly absolute?: SpaceUploadSummary } | null;
   readonly timings: NodeTimings;
 }

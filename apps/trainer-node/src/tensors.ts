@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { imageSize, normalizedImages, type ImageDataset, type Split } from '@rlsa/data';
+import type { ImageDataset, Split } from '@rlsa/data';
+import { asClassifierInputs, inputSize, type ClassifierInputs } from './classifier-inputs.ts';
 
 /** Rows per inference batch: large enough to amortise per-call overhead, small enough for memory (512 × 3 KB CIFAR images = 6 MB). */
 export const PREDICT_BATCH = 512;
@@ -12,20 +13,21 @@ export const PREDICT_BATCH = 512;
  */
 export function predictRows(
   model: tfl.LayersModel,
-  dataset: ImageDataset,
+  dataset: ImageDataset | ClassifierInputs,
   split: Split,
   indices: Uint32Array,
   width: number,
   onBatch?: (done: number) => void,
 ): Float32Array {
-  const [h, w, c] = dataset.shape;
+  const inputs = asClassifierInputs(dataset, split);
+  const size = inputSize(inputs);
   const out = new Float32Array(indices.length * width);
-  const buffer = new Float32Array(PREDICT_BATCH * imageSize(dataset));
+  const buffer = new Float32Array(PREDICT_BATCH * size);
   for (let start = 0; start < indices.length; start += PREDICT_BATCH) {
     const batch = indices.subarray(start, Math.min(indices.length, start + PREDICT_BATCH));
-    normalizedImages(dataset, split, batch, buffer);
+    inputs.fill(batch, buffer);
     const values = tf.tidy(() => {
-      const x = tf.tensor4d(buffer.subarray(0, batch.length * imageSize(dataset)), [batch.length, h, w, c]);
+      const x = tf.tensor(buffer.subarray(0, batch.length * size), [batch.length, ...inputs.sampleShape]);
       return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
     });
     out.set(values, start * width);
@@ -66,20 +68,21 @@ export function logitMetrics(logits: Float32Array, numClasses: number, labels: A
  */
 export function predictOutputs(
   model: tfl.LayersModel,
-  dataset: ImageDataset,
+  dataset: ImageDataset | ClassifierInputs,
   split: Split,
   indices: Uint32Array,
   widths: readonly number[],
   onBatch?: (done: number) => void,
 ): Float32Array[] {
-  const [h, w, c] = dataset.shape;
+  const inputs = asClassifierInputs(dataset, split);
+  const size = inputSize(inputs);
   const outs = widths.map((width) => new Float32Array(indices.length * width));
-  const buffer = new Float32Array(PREDICT_BATCH * imageSize(dataset));
+  const buffer = new Float32Array(PREDICT_BATCH * size);
   for (let start = 0; start < indices.length; start += PREDICT_BATCH) {
     const batch = indices.subarray(start, Math.min(indices.length, start + PREDICT_BATCH));
-    normalizedImages(dataset, split, batch, buffer);
+    inputs.fill(batch, buffer);
     const values = tf.tidy(() => {
-      const x = tf.tensor4d(buffer.subarray(0, batch.length * imageSize(dataset)), [batch.length, h, w, c]);
+      const x = tf.tensor(buffer.subarray(0, batch.length * size), [batch.length, ...inputs.sampleShape]);
       const y = model.predict(x);
       const tensors = Array.isArray(y) ? y : [y as tf.Tensor];
       return tensors.map((t) => t.dataSync() as Float32Array);
@@ -90,14 +93,15 @@ export function predictOutputs(
   return outs;
 }
 
-/** Loss and accuracy of a classifier on samples of a split. */
+/** Loss and accuracy of a classifier on samples of a split (or on rows of other inputs). */
 export function evaluateClassifier(
   model: tfl.LayersModel,
-  dataset: ImageDataset,
+  dataset: ImageDataset | ClassifierInputs,
   split: Split,
   indices: Uint32Array,
 ): { loss: number; accuracy: number } {
-  const logits = predictRows(model, dataset, split, indices, dataset.numClasses);
-  const labels = Uint8Array.from(indices, (i) => dataset[split].labels[i] as number);
-  return logitMetrics(logits, dataset.numClasses, labels);
+  const inputs = asClassifierInputs(dataset, split);
+  const logits = predictRows(model, inputs, split, indices, inputs.numClasses);
+  const labels = Int32Array.from(indices, (i) => inputs.label(i));
+  return logitMetrics(logits, inputs.numClasses, labels);
 }

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { permutation, seededRng, shuffleInPlace } from '@rlsa/core';
-import { imageSize, normalizedImages, type ImageDataset } from '@rlsa/data';
+import type { ImageDataset } from '@rlsa/data';
+import { asClassifierInputs, inputSize, type ClassifierInputs } from './classifier-inputs.ts';
 import { TrainerError } from './errors.ts';
 import { evaluateClassifier } from './tensors.ts';
 
@@ -54,7 +55,7 @@ function holdOut(trainIndices: Uint32Array, fraction: number, seed: number): { v
 /** One epoch's mini-batches: the fixed buffers, the optimizer and the variables it updates. */
 interface EpochContext {
   readonly model: tfl.LayersModel;
-  readonly dataset: ImageDataset;
+  readonly inputs: ClassifierInputs;
   readonly batchSize: number;
   readonly optimizer: tf.Optimizer;
   readonly variables: tf.Variable[];
@@ -67,18 +68,17 @@ interface EpochContext {
  * cross-entropy; returns the sum over samples of the batch losses. Refuses a non-finite loss.
  */
 async function trainEpoch(context: EpochContext, fitIndices: Uint32Array, epoch: number, hooks: TrainHooks): Promise<number> {
-  const { model, dataset, batchSize, optimizer, variables, buffer, labelBuffer } = context;
-  const [h, w, c] = dataset.shape;
-  const size = imageSize(dataset);
+  const { model, inputs, batchSize, optimizer, variables, buffer, labelBuffer } = context;
+  const size = inputSize(inputs);
   const batches = Math.ceil(fitIndices.length / batchSize);
   let lossSum = 0;
   for (let b = 0; b < batches; b++) {
     const batch = fitIndices.subarray(b * batchSize, Math.min(fitIndices.length, (b + 1) * batchSize));
-    normalizedImages(dataset, 'train', batch, buffer);
-    for (let i = 0; i < batch.length; i++) labelBuffer[i] = dataset.train.labels[batch[i] as number] as number;
+    inputs.fill(batch, buffer);
+    for (let i = 0; i < batch.length; i++) labelBuffer[i] = inputs.label(batch[i] as number);
     const loss = tf.tidy(() => {
-      const x = tf.tensor4d(buffer.subarray(0, batch.length * size), [batch.length, h, w, c]);
-      const y = tf.oneHot(tf.tensor1d(labelBuffer.subarray(0, batch.length), 'int32'), dataset.numClasses);
+      const x = tf.tensor(buffer.subarray(0, batch.length * size), [batch.length, ...inputs.sampleShape]);
+      const y = tf.oneHot(tf.tensor1d(labelBuffer.subarray(0, batch.length), 'int32'), inputs.numClasses);
       return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true, variables) as tf.Scalar;
     });
     const value = (await loss.data())[0] as number;
@@ -132,7 +132,8 @@ function checkTrainOptions(options: TrainOptions, trainIndices: Uint32Array): vo
 }
 
 /**
- * Trains a classifier (logits output) on training-split samples with Adam and softmax
+ * Trains a classifier (logits output) on training-split samples (or rows of other inputs, e.g. a
+ * party's own data in memory) with Adam and softmax
  * cross-entropy, in mini-batches shuffled by a seeded generator. A seeded `validationFraction`
  * of the samples is held out; after each epoch the validation loss is measured, and training
  * stops after `patience` epochs without improvement, restoring the best epoch's weights.
@@ -140,23 +141,24 @@ function checkTrainOptions(options: TrainOptions, trainIndices: Uint32Array): vo
  */
 export async function trainClassifier(
   model: tfl.LayersModel,
-  dataset: ImageDataset,
+  dataset: ImageDataset | ClassifierInputs,
   trainIndices: Uint32Array,
   options: TrainOptions,
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
   const started = performance.now();
+  const inputs = asClassifierInputs(dataset, 'train');
   checkTrainOptions(options, trainIndices);
   const { epochs, batchSize, seed } = options;
   const { valIndices, fitIndices } = holdOut(trainIndices, options.validationFraction ?? 0.1, seed);
   const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
   const context: EpochContext = {
     model,
-    dataset,
+    inputs,
     batchSize,
     optimizer,
     variables: model.trainableWeights.map((weight) => weight.read() as tf.Variable),
-    buffer: new Float32Array(batchSize * imageSize(dataset)),
+    buffer: new Float32Array(batchSize * inputSize(inputs)),
     labelBuffer: new Int32Array(batchSize),
   };
   const rng = seededRng(seed + 1);
@@ -168,7 +170,7 @@ export async function trainClassifier(
       const epochStart = performance.now();
       shuffleInPlace(fitIndices, rng);
       const lossSum = await trainEpoch(context, fitIndices, epoch, hooks);
-      const val = valIndices.length > 0 ? evaluateClassifier(model, dataset, 'train', valIndices) : { loss: Number.NaN, accuracy: Number.NaN };
+      const val = valIndices.length > 0 ? evaluateClassifier(model, inputs, 'train', valIndices) : { loss: Number.NaN, accuracy: Number.NaN };
       const report: EpochReport = { epoch, trainLoss: lossSum / fitIndices.length, valLoss: val.loss, valAccuracy: val.accuracy, seconds: (performance.now() - epochStart) / 1000 };
       reports.push(report);
       hooks.onEpoch?.(report);

@@ -6,6 +6,23 @@ import { parseListeningLine } from '@rlsa/aggregator';
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../../apps/cli/bin/rlsa.mjs', import.meta.url));
 
+/** What an `rlsa` child process did: its exit status and everything it printed. */
+export interface RlsaRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the `rlsa` command line (a real child process, with `nodeArgs` for node itself) from the repository's root and resolves when it exits. */
+export function runRlsa(args: readonly string[], env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<RlsaRun> {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
 export interface AggregatorProcess {
   readonly port: number;
   readonly child: ChildProcess;

@@ -112,7 +112,7 @@ describe('a trainer node against a real aggregator over loopback', () => {
     expect(node.relativeRows).toBe(ids.length);
     expect(node.absoluteRows).toBe(0);
     expect(node.model?.architecture).toBe('mlp-narrow');
-    expect(node.model?.taskAccuracy).toBeCloseTo(result.taskAccuracy, 12);
+    expect(node.model?.taskAccuracy).toBeCloseTo(result.taskAccuracy!, 12);
 
     const space = await admin.readNodeSpace(runId, 'node-0', 'relative');
     // The node's 32-bit built-in ids, uploaded (and read back) as 64-bit ids.

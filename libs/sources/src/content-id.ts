@@ -40,8 +40,13 @@ export function npyRowId(header: Uint8Array, littleEndianRow: Uint8Array): Sampl
   return contentId(header, littleEndianRow);
 }
 
-/** How a source names its samples: by content (default) or by what the user gave. */
-export const ID_SCHEMES = ['content', 'filename'] as const;
+/**
+ * How a source names its samples (`--ids`): by content (`content`, the default of image folders),
+ * by an image file's name (`filename`, image folders only, see `filenameId`), or by the ids file
+ * the user gave (`file`: `ids.npy` beside `x.npy`, NPY folders only). Each source refuses the
+ * schemes it cannot apply.
+ */
+export const ID_SCHEMES = ['content', 'filename', 'file'] as const;
 export type IdScheme = (typeof ID_SCHEMES)[number];
 
 const MAX_UINT64 = (1n << 64n) - 1n;

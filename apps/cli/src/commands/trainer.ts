@@ -19,8 +19,8 @@ export function registerTrainerCommand(program: Command): void {
     .description('train a node model on its task, embed, project on the run anchors and upload the relative space');
   addOptions(command, TRAINER_COMMAND_OPTIONS).action(async (_flags: Record<string, unknown>, cmd: Command) => {
     const settings = resolveOptions(cmd, TRAINER_COMMAND_OPTIONS);
-    // Loaded here, not at the top: tfjs and gRPC are heavy, and every other rlsa command starts without them.
-    const { nodeOptionsFromSettings, runTrainerNode, writeTrainerNodeResult } = await import('@rlsa/trainer-node');
+    // Loaded here, not at the top: gRPC is heavy, and every other rlsa command starts without it (tfjs comes only with a phase that needs it).
+    const { nodeOptionsFromSettings, runTrainerNode, writeTrainerNodeResult } = await import('@rlsa/trainer-node/run');
     const logger = pino({ level: settings.process.logLevel, base: { service: 'rlsa-trainer' } });
     const result = await runTrainerNode(nodeOptionsFromSettings(settings), logger);
     if (settings.output.resultsFile !== undefined) writeTrainerNodeResult(settings.output.resultsFile, result);

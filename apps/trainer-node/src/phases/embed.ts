@@ -5,20 +5,21 @@ import { TrainerError } from '../errors.ts';
 import { EMBEDDING_LAYER } from '../models.ts';
 import type { Progress } from '../progress.ts';
 import { logitMetrics, predictOutputs, predictRows } from '../tensors.ts';
-import type { NodeData } from './load-data.ts';
+import type { BuiltinNodeData } from './load-data.ts';
 import type { TrainedModel } from './train-model.ts';
 
-/** A node's absolute embeddings: its samples (N × D, train ascending then test ascending), the anchors (A × D). */
+/** A node's absolute embeddings: its samples (N × D, its training samples then its test samples, in its data's order), the anchors (A × D). */
 export interface NodeEmbeddings {
-  readonly ids: Uint32Array;
+  /** A built-in data set's 32-bit ids (widened by the client), or 64-bit ids (content or user-given). */
+  readonly ids: Uint32Array | BigUint64Array;
   readonly labels: Int32Array;
   /** N × D, row-major. */
   readonly absolute: Float32Array;
   /** A × D, in the run's anchor order. */
   readonly anchors: Float32Array;
   readonly width: number;
-  /** Accuracy of the classifier on the node's test samples (0 without any). */
-  readonly taskAccuracy: number;
+  /** Accuracy of the classifier on the node's labelled test samples (0 without any); null for a model without a classifier (pretrained, embeddings). */
+  readonly taskAccuracy: number | null;
 }
 
 /** Embeddings (N × D) of the given global ids, in their order, whatever split each is in. */
@@ -44,10 +45,10 @@ function embedIds(model: tfl.LayersModel, dataset: ImageDataset, ids: readonly n
 }
 
 /**
- * Phase 4, embed: the anchors, then the node's samples through the embedding layer; the test pass
- * also gives the logits for the task accuracy. Disposes of the model.
+ * Phase 4, embed (a built-in data set): the anchors, then the node's samples through the embedding
+ * layer; the test pass also gives the logits for the task accuracy. Disposes of the model.
  */
-export function embedNode(trained: TrainedModel, data: NodeData, anchorIds: readonly number[], progress: Progress, log: Logger): NodeEmbeddings {
+export function embedNode(trained: TrainedModel, data: BuiltinNodeData, anchorIds: readonly number[], progress: Progress, log: Logger): NodeEmbeddings {
   const { model, width } = trained;
   const { dataset, samples } = data;
   const embedder = tfl.model({ inputs: model.inputs, outputs: [model.getLayer(EMBEDDING_LAYER).output as tfl.SymbolicTensor, model.outputs[0] as tfl.SymbolicTensor] });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Matrix } from '@rlsa/core';
-import type { JoinInput } from '@rlsa/client';
+import type { JoinInput, ModelCardView } from '@rlsa/client';
 import type { AggregatorSession, UploadProgress } from '../aggregator-session.ts';
 import type { TrainerNodeOptions } from '../node-options.ts';
 import type { Progress } from '../progress.ts';
@@ -8,12 +8,8 @@ import type { TrainerNodeResult } from '../results.ts';
 import type { NodeEmbeddings } from './embed.ts';
 import type { ResolvedRun } from './resolve-run.ts';
 
-/** What the node says about itself when it joins. */
-export interface ModelCard {
-  readonly architecture: string;
-  readonly embeddingWidth: number;
-  readonly taskAccuracy: number;
-}
+/** What the node says about its model when it joins (architecture, width, task accuracy, and what else identifies it). */
+export type ModelCard = ModelCardView;
 
 function uploadProgress(progress: Progress, onAck: TrainerNodeOptions['upload']['onAck']): UploadProgress {
   return {
@@ -48,7 +44,7 @@ export async function uploadNode(
     role: node.role,
     model: card,
     anchorFingerprint: run.fingerprint,
-    relativeWidth: run.anchorIds.length,
+    relativeWidth: run.width,
   };
   const joined = await session.join(join);
   log.info({ lastRelativeSeq: joined.lastRelativeSeq, lastAbsoluteSeq: joined.lastAbsoluteSeq }, 'joined the run');

@@ -50,7 +50,7 @@ export interface EmbeddingsFolderOptions {
  * Every refusal names the file.
  */
 export function openEmbeddingsFolder(dir: string, options: EmbeddingsFolderOptions = {}): EmbeddingsFolder {
-  const source = openNpyFolder(dir, { files: SOURCE_FILES, requireIds: true, kind: 'embeddings', ...options });
+  const source = openNpyFolder(dir, { files: SOURCE_FILES, ids: 'file', kind: 'embeddings', ...options });
   const embeddingsFile = path.join(dir, EMBEDDINGS_FILES.embeddings);
   try {
     if (source.shape.kind !== 'features') {

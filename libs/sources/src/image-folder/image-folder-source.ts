@@ -17,7 +17,7 @@ export interface ImageFolderOptions {
   readonly resize?: ResizeRule;
   /** Channels of the decoded images (default 3: RGB; grey images are expanded). */
   readonly channels?: ChannelCount;
-  /** Sample ids from content (default) or from file names (`filenameId`). */
+  /** Sample ids from content (default) or from file names (`filenameId`); `file` is refused (an image folder has no ids file). */
   readonly ids?: IdScheme;
   /** Share of the samples held out for testing when the folder has no `test` part (default 0.2). */
   readonly holdoutFraction?: number;
@@ -44,6 +44,7 @@ interface ScannedFolder {
  * user-given id. A truncated image whose header is intact is refused when its batch is read.
  */
 export async function openImageFolder(dir: string, options: ImageFolderOptions = {}): Promise<DataSource> {
+  if (options.ids === 'file') throw new SourceError('invalid_argument', 'an image folder has no ids file: --ids must be content or filename', { file: dir });
   const listing = listImageFolder(dir);
   const concurrency = options.concurrency ?? 8;
   const scanned = await scanFiles(dir, listing, options.ids ?? 'content', concurrency);
@@ -67,7 +68,7 @@ export async function openImageFolder(dir: string, options: ImageFolderOptions =
   };
 }
 
-async function scanFiles(dir: string, listing: ImageFolderListing, scheme: IdScheme, concurrency: number): Promise<ScannedFolder> {
+async function scanFiles(dir: string, listing: ImageFolderListing, scheme: Exclude<IdScheme, 'file'>, concurrency: number): Promise<ScannedFolder> {
   const n = listing.files.length;
   const scanned = { ids: new BigUint64Array(n), contents: new BigUint64Array(n), heights: new Uint32Array(n), widths: new Uint32Array(n) };
   await forEachConcurrent(n, concurrency, async (i) => {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { IdScheme } from '../content-id.ts';
 import { SourceError } from '../errors.ts';
 import { DEFAULT_HOLDOUT_FRACTION, DEFAULT_HOLDOUT_SEED } from '../holdout.ts';
 import { rowPart, type RowReader } from '../row-part.ts';
@@ -9,7 +10,7 @@ import { uniqueSamples } from '../unique-samples.ts';
 import { openSampleArray, readSampleRows, scanSampleRows, type SampleArrayFile } from './npy-array-file.ts';
 import { readIds, readLabels } from './npy-vectors.ts';
 
-/** The files of an NPY folder; only `x` is required (and `ids` where `requireIds` says so). */
+/** The files of an NPY folder; only `x` is required (and `ids` where the options' `ids` is `file`). */
 export interface NpyFolderFiles {
   /** Samples: N×H×W×C or N×H×W images (uint8 or floats), or N×F features. */
   readonly x: string;
@@ -36,8 +37,12 @@ export const NPY_FOLDER_FILES: NpyFolderFiles = {
 export interface NpyFolderOptions {
   /** Other file names (the embeddings folder reads `embeddings.npy`, `ids.npy`, `labels.npy`). */
   readonly files?: NpyFolderFiles;
-  /** Refuse the folder when `ids` is missing (content ids make no sense for embeddings). */
-  readonly requireIds?: boolean;
+  /**
+   * Where ids come from: `file` requires the ids files (content ids make no sense for
+   * embeddings), `content` ignores them (every row named by its canonical bytes), unset: the ids
+   * files where present, content ids otherwise. `filename` is refused (rows have no file names).
+   */
+  readonly ids?: IdScheme;
   /** Share of the samples held out for testing without a test part (default 0.2). */
   readonly holdoutFraction?: number;
   /** Seed of the held-out split (default 42). */
@@ -65,10 +70,11 @@ interface NpyPartFiles {
 export function openNpyFolder(dir: string, options: NpyFolderOptions = {}): DataSource {
   const files = options.files ?? NPY_FOLDER_FILES;
   const at = (name: string) => path.join(dir, name);
+  if (options.ids === 'filename') throw new SourceError('invalid_argument', 'NPY rows have no file names: --ids must be content or file', { file: dir });
   const opened: SampleArrayFile[] = [];
   try {
-    const train = readPart(at(files.x), at(files.y), at(files.ids), options.requireIds === true, opened);
-    const test = existsSync(at(files.xTest)) ? readPart(at(files.xTest), at(files.yTest), at(files.idsTest), options.requireIds === true, opened) : undefined;
+    const train = readPart(at(files.x), at(files.y), at(files.ids), options.ids, opened);
+    const test = existsSync(at(files.xTest)) ? readPart(at(files.xTest), at(files.yTest), at(files.idsTest), options.ids, opened) : undefined;
     if (test !== undefined && (!sameShape(train.array.shape, test.array.shape) || train.array.bytes !== test.array.bytes)) {
       throw new SourceError(
         'bad_format',
@@ -110,14 +116,14 @@ function npySource(dir: string, train: NpyPartFiles, test: NpyPartFiles | undefi
   };
 }
 
-function readPart(xFile: string, yFile: string, idsFile: string, requireIds: boolean, opened: SampleArrayFile[]): NpyPartFiles {
+function readPart(xFile: string, yFile: string, idsFile: string, scheme: IdScheme | undefined, opened: SampleArrayFile[]): NpyPartFiles {
   const array = openSampleArray(xFile);
   opened.push(array);
   const rows = array.reader.rows;
   const contents = scanSampleRows(array);
   let ids = contents;
-  if (existsSync(idsFile)) ids = readIds(idsFile, rows, xFile);
-  else if (requireIds) throw new SourceError('not_found', `no such file: ${path.basename(idsFile)} is required beside ${path.basename(xFile)}`, { file: idsFile });
+  if (scheme !== 'content' && existsSync(idsFile)) ids = readIds(idsFile, rows, xFile);
+  else if (scheme === 'file') throw new SourceError('not_found', `no such file: ${path.basename(idsFile)} is required beside ${path.basename(xFile)}`, { file: idsFile });
   const labels = existsSync(yFile) ? readLabels(yFile, rows, xFile) : new Int32Array(rows).fill(NO_LABEL);
   return { array, ids, contents, labels };
 }

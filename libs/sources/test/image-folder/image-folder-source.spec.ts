@@ -163,6 +163,8 @@ describe('openImageFolder refuses bad input, naming the file', () => {
     });
     const ok = await openImageFolder(dir, { ids: 'content', holdoutFraction: 0 });
     expect(ok.train.count).toBe(2);
+    // An image folder has no ids file.
+    await expect(openImageFolder(dir, { ids: 'file' })).rejects.toMatchObject({ code: 'invalid_argument', file: dir });
   });
 
   it('a file that changed between the scan and its batch', async () => {

@@ -114,6 +114,18 @@ describe('openNpyFolder refuses bad input, naming the file', () => {
 
   it('requires ids.npy where asked (an embeddings folder)', () => {
     const dir = folderWith({ 'x.npy': features(2) });
-    expect(() => openNpyFolder(dir, { requireIds: true })).toThrow(expect.objectContaining({ code: 'not_found', file: path.join(dir, 'ids.npy') }));
+    expect(() => openNpyFolder(dir, { ids: 'file' })).toThrow(expect.objectContaining({ code: 'not_found', file: path.join(dir, 'ids.npy') }));
+  });
+
+  it("ids 'content' ignores ids.npy (rows named by their canonical bytes); 'filename' is refused", () => {
+    const x = features(3);
+    const given = folderWith({ 'x.npy': x, 'ids.npy': { dtype: 'uint64', shape: [3], data: BigUint64Array.of(7n, 8n, 9n) } });
+    const plain = folderWith({ 'x.npy': x });
+    const byContent = openNpyFolder(given, { ids: 'content', holdoutFraction: 0 });
+    const byFile = openNpyFolder(given, { ids: 'file', holdoutFraction: 0 });
+    // The same rows without an ids file: their content ids, which 'content' must give despite ids.npy.
+    expect(Array.from(byContent.train.ids)).toEqual(Array.from(openNpyFolder(plain, { holdoutFraction: 0 }).train.ids));
+    expect(Array.from(byFile.train.ids)).toEqual([7n, 8n, 9n]);
+    expect(() => openNpyFolder(given, { ids: 'filename' })).toThrow(expect.objectContaining({ code: 'invalid_argument', file: given }));
   });
 });
