@@ -2,8 +2,10 @@ export { DEFAULT_MAX_RECEIVE_BYTES, isLoopback, startAggregator } from './aggreg
 export type { AggregatorHandle, AggregatorOptions } from './aggregator-server.ts';
 export { openAggregatorCore } from './aggregator-core.ts';
 export type { AggregatorCore } from './aggregator-core.ts';
-export { Authenticator, authorizeNode, hashToken, loadTokensFile, requireAdmin } from './auth.ts';
-export type { Principal, Role, TokenEntry } from './auth.ts';
+export { Authenticator, hashToken, isAdmin, loadTokensFile } from './auth.ts';
+export type { Grant, Principal, TokenEntry } from './auth.ts';
+export { mayRead, readsSomeRun, requireAdmin, requireJoin, requireResults, requireWriter, watchScope } from './access/access-policy.ts';
+export { AUDIT_MESSAGE, AUDITED_ACTIONS } from './access/audit-log.ts';
 export { AggregatorError } from './errors.ts';
 export type { AggregatorErrorCode } from './errors.ts';
 export { toAggregatorError, toGrpcStatus } from './grpc-status.ts';

@@ -1,6 +1,7 @@
 import { Metadata, credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import { createAggregatorClient } from '@rlsa/client';
+import { LEGACY_ROLE_GRANTS } from '@rlsa/core';
 import type { AggregatorClient } from '@rlsa/client';
 import { service as healthService } from 'grpc-health-check';
 import { writeFileSync } from 'node:fs';
@@ -127,15 +128,15 @@ describe('bearer tokens', () => {
 
   it('tokens can be replaced while running (rotation): the old token stops working, the new one works', async () => {
     agg.handle.reloadTokens([
-      { subject: 'node-1', role: 'node', sha256: hashToken('rotated-node-1') },
-      { subject: 'ops', role: 'admin', sha256: hashToken(TOKENS.ops) },
+      { subject: 'node-1', grants: LEGACY_ROLE_GRANTS.node, sha256: hashToken('rotated-node-1') },
+      { subject: 'ops', grants: LEGACY_ROLE_GRANTS.admin, sha256: hashToken(TOKENS.ops) },
     ]);
     try {
       await expect(clientOf(TOKENS['node-1']).join(join4('node-1'))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
       expect((await clientOf('rotated-node-1').join(join4('node-1'))).lastRelativeSeq).toBe(1);
     } finally {
       agg.handle.reloadTokens(
-        Object.entries(TOKENS).map(([subject, token]) => ({ subject, role: subject === 'ops' ? ('admin' as const) : ('node' as const), sha256: hashToken(token) })),
+        Object.entries(TOKENS).map(([subject, token]) => ({ subject, grants: LEGACY_ROLE_GRANTS[subject === 'ops' ? 'admin' : 'node'], sha256: hashToken(token) })),
       );
     }
   });

@@ -6,6 +6,7 @@ import { AggregatorError } from '../errors.ts';
 import { ID_PATTERN } from '../ledger/run-ledger.ts';
 import type { RunReads } from '../query/run-reads.ts';
 import type { RunDirectory } from '../runs/run-directory.ts';
+import { describeGrants } from '../access/access-policy.ts';
 import { mayRead, mayUseDashboard } from './access.ts';
 import { DashboardError } from './dashboard-error.ts';
 import type { DashboardLimits } from './dashboard-limits.ts';
@@ -190,11 +191,11 @@ export class DashboardRoutes {
     const principal = this.principalOf(token);
     if (principal === undefined) return sendHtml(x.response, 401, loginPage(next, 'Unknown token.'));
     if (!mayUseDashboard(principal)) {
-      this.deps.log.info({ subject: principal.subject, role: principal.role }, 'dashboard login refused');
-      return sendHtml(x.response, 403, loginPage(next, `This is the ${principal.role} token of ${principal.subject}: the dashboard needs a reader or admin token.`));
+      this.deps.log.info({ subject: principal.subject, grants: describeGrants(principal) }, 'dashboard login refused');
+      return sendHtml(x.response, 403, loginPage(next, `This is the token of ${principal.subject} (${describeGrants(principal)}): the dashboard needs a reader or admin token.`));
     }
     const session = this.sessions.open(principal);
-    this.deps.log.info({ subject: principal.subject, role: principal.role, sessions: this.sessions.size }, 'dashboard login');
+    this.deps.log.info({ subject: principal.subject, grants: describeGrants(principal), sessions: this.sessions.size }, 'dashboard login');
     redirect(x.response, next, { 'set-cookie': this.cookie.set(session.id, this.limits.sessionTtlMs) });
   }
 
