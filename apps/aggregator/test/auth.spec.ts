@@ -193,6 +193,45 @@ describe('TLS and mTLS', () => {
   });
 });
 
+describe('mTLS with tokens: a token is bound to the certificate of its subject (CN)', () => {
+  const temp = tempDir();
+  let pki: TestPki;
+  let agg: TestAggregator;
+  const as = (token: string) =>
+    createAggregatorClient({
+      address: `localhost:${agg.handle.port}`,
+      token,
+      tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey },
+      channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
+    });
+
+  beforeAll(async () => {
+    pki = makeTestPki(temp.dir); // the client certificate's CN is node-1
+    const tokens = [
+      { subject: 'node-1', sha256: hashToken(TOKENS['node-1']), grants: LEGACY_ROLE_GRANTS.node },
+      { subject: 'node-2', sha256: hashToken(TOKENS['node-2']), grants: LEGACY_ROLE_GRANTS.node },
+      { subject: 'ops', sha256: hashToken(TOKENS.ops), grants: LEGACY_ROLE_GRANTS.admin },
+    ];
+    agg = await startTestAggregator({ tls: { cert: pki.serverCert, key: pki.serverKey, clientCa: pki.ca }, tokens });
+  });
+  afterAll(async () => {
+    await agg?.stop();
+    temp.remove();
+  });
+
+  it("accepts node-1's token with node-1's certificate, refuses another subject's token with it (a stolen token)", async () => {
+    const own = as(TOKENS['node-1']);
+    await expect(own.join({ ...join4('node-1'), runId: 'none' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    for (const token of [TOKENS['node-2'], TOKENS.ops]) {
+      const stolen = as(token);
+      await expect(stolen.join({ ...join4('node-2'), runId: 'none' })).rejects.toMatchObject({ code: 'PERMISSION_DENIED', details: expect.stringContaining('CN = ') });
+      await expect(stolen.createRun({ runId: 'stolen', anchors: builtinAnchors([1], FINGERPRINT) })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+      stolen.close();
+    }
+    own.close();
+  });
+});
+
 describe('plaintext off loopback', () => {
   it('is refused without --insecure', async () => {
     const temp = tempDir();

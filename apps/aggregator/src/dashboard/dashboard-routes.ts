@@ -56,6 +56,7 @@ export class DashboardRoutes {
   private readonly views: RunViews;
   private readonly activity: NodeActivity;
   private readonly streams: EventStreams;
+  private readonly stopForgetting: () => void;
 
   constructor(
     private readonly deps: DashboardDeps,
@@ -67,7 +68,12 @@ export class DashboardRoutes {
     this.views = new RunViews(deps.runs, deps.reads, { intervalMs: limits.recomputeIntervalMs, pcaSampleRows: limits.pcaSampleRows });
     this.activity = new NodeActivity(deps.runs);
     this.streams = new EventStreams(limits, deps.shutdown);
-    for (const run of deps.runs.listRuns()) this.activity.follow(run.config.runId);
+    for (const run of deps.runs.listRuns()) if (run.state !== 'deleted') this.activity.follow(run.config.runId);
+    // A deleted run's cached views and activity go with it (its live-update streams end with its watchers).
+    this.stopForgetting = deps.runs.onRemoved((runId) => {
+      this.views.forget(runId);
+      this.activity.forget(runId);
+    });
   }
 
   get authOff(): boolean {
@@ -94,6 +100,7 @@ export class DashboardRoutes {
   }
 
   close(): void {
+    this.stopForgetting();
     this.activity.close();
     this.sessions.clear();
   }
