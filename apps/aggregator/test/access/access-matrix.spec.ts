@@ -52,7 +52,7 @@ const joinAs = (runId: string, nodeId: string, role: 'trainer' | 'reference') =>
 
 /** One chunk of `nodeId` at its next seq (read from the status as the admin sees it). */
 async function uploadNext(client: AggregatorClient, agg: TestAggregator, nodeId: string): Promise<unknown> {
-  const status = await agg.client({ token: tokenOf('admin') }).getRun('r');
+  const status = await agg.client({ token: tokenOf('admin') as string }).getRun('r');
   const seq = status.nodes.find((node) => node.nodeId === nodeId)?.relativeChunks ?? 0;
   const [chunk] = chunksOf(testSpace([100 + seq], WIDTH, seq + 7), 1);
   return client.upload({ runId: 'r', nodeId, chunks: [{ ...(chunk as NonNullable<typeof chunk>), seq }], retry: { attempts: 0 } });
