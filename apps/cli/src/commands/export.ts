@@ -154,29 +154,27 @@ function appendBatch(files: ExportFiles, batch: SpaceRows): void {
 
 /** A node space read again from its start, without its first `rows` rows (written before); the last of them must be `lastId`. */
 async function* skipRows(batches: AsyncIterable<SpaceRows>, rows: number, lastId: bigint | undefined): AsyncGenerator<SpaceRows> {
+  const changed = (): UsageError => new UsageError('invalid_value', 'the node space changed since the export began: start it again in a new --out');
   let seen = 0;
   for await (const batch of batches) {
     const n = batch.sampleIds.length;
-    if (seen + n <= rows) {
-      if (seen + n === rows && lastId !== undefined && batch.sampleIds[n - 1] !== lastId) throw new UsageError('invalid_value', 'the node space changed since the export began: start it again in a new --out');
-      seen += n;
-      continue;
-    }
-    const skip = rows - seen;
+    const skip = Math.min(n, Math.max(0, rows - seen));
     seen += n;
-    if (skip === 0) {
-      yield batch;
-      continue;
-    }
-    if (lastId !== undefined && batch.sampleIds[skip - 1] !== lastId) throw new UsageError('invalid_value', 'the node space changed since the export began: start it again in a new --out');
-    const cols = batch.values.cols;
-    yield {
-      sampleIds: batch.sampleIds.subarray(skip),
-      values: { rows: n - skip, cols, data: batch.values.data.subarray(skip * cols) },
-      labels: batch.labels.subarray(skip),
-      counts: batch.counts.subarray(skip),
-    };
+    if (skip > 0 && seen >= rows && lastId !== undefined && batch.sampleIds[skip - 1] !== lastId) throw changed();
+    if (skip === 0) yield batch;
+    else if (skip < n) yield tail(batch, skip);
   }
+}
+
+/** The rows of a batch from `start` on. */
+function tail(batch: SpaceRows, start: number): SpaceRows {
+  const cols = batch.values.cols;
+  return {
+    sampleIds: batch.sampleIds.subarray(start),
+    values: { rows: batch.values.rows - start, cols, data: batch.values.data.subarray(start * cols) },
+    labels: batch.labels.subarray(start),
+    counts: batch.counts.subarray(start),
+  };
 }
 
 /** A progress bar on stderr (a terminal only). */
