@@ -129,7 +129,7 @@ export class DashboardRoutes {
 
   private runsPage(x: Exchange): void {
     const viewer = this.viewer(x);
-    const readable = this.deps.runs.listRuns().filter((run) => mayRead(viewer.principal, run.config.runId));
+    const readable = this.deps.runs.listRuns().filter((run) => run.state !== 'deleted' && mayRead(viewer.principal, run.config.runId));
     sendHtml(x.response, 200, runsPage(viewer, readable));
   }
 
