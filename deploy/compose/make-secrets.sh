@@ -18,14 +18,17 @@ hosts="aggregator,localhost,127.0.0.1"
 for extra in "$@"; do hosts="$hosts,$extra"; done
 # Certificates in parallel (separate files); tokens one after the other (one tokens file).
 [ -f "$out/aggregator.crt" ] || rlsa pki issue --dir "$out" --name aggregator --host "$hosts" &
-for node in node-1 node-2 reference; do
+# The operator's certificate too: under mTLS an admin token works only with the certificate of its subject.
+for node in node-1 node-2 reference operator; do
   [ -f "$out/$node.crt" ] || rlsa pki issue --dir "$out" --name "$node" --client &
 done
 for job in $(jobs -p); do wait "$job"; done
-for node in node-1 node-2 reference; do
-  # The token goes to the node's file only; the aggregator's file gets its SHA-256.
-  [ -f "$out/$node.token" ] || rlsa tokens add "$node" --file "$out/tokens.yaml" > "$out/$node.token"
+# The token goes to the node's file only; the aggregator's file gets its SHA-256 and grants: the
+# trainers are nodes of the demo run, the reference its reference slot (a node grant never takes it).
+for node in node-1 node-2; do
+  [ -f "$out/$node.token" ] || rlsa tokens add "$node" --grant node:demo --file "$out/tokens.yaml" > "$out/$node.token"
 done
+[ -f "$out/reference.token" ] || rlsa tokens add reference --grant reference:demo --file "$out/tokens.yaml" > "$out/reference.token"
 [ -f "$out/operator.token" ] || rlsa tokens add operator --admin --file "$out/tokens.yaml" > "$out/operator.token"
 
 # Compose mounts file secrets with their host owner and mode, and the containers run as uid 10001.

@@ -53,8 +53,8 @@ describe.skipIf(unavailable !== undefined)(`separate hosts in network namespaces
     await issueCertificate(pki, 'aggregator', { hosts: [network.host('aggregator').address], days: 2 });
     for (const name of ['node-1', 'node-2', 'reference', 'operator']) await issueCertificate(pki, name, { client: true, days: 2 });
     await issueCertificate(foreignPki, 'node-1', { client: true, days: 2 });
-    for (const name of ['node-1', 'node-2', 'reference']) writeFileSync(join(dir, `${name}.token`), addToken(tokensFile, name).token, { mode: 0o600 });
-    writeFileSync(join(dir, 'operator.token'), addToken(tokensFile, 'operator', { role: 'admin' }).token, { mode: 0o600 });
+    const grants: Record<string, string[]> = { 'node-1': [`node:${RUN}`], 'node-2': [`node:${RUN}`], reference: [`reference:${RUN}`], operator: ['admin'] };
+    for (const [name, granted] of Object.entries(grants)) writeFileSync(join(dir, `${name}.token`), addToken(tokensFile, name, { grants: granted }).token, { mode: 0o600 });
     writeFileSync(join(dir, 'run.yaml'), runFileText({ dataset: 'synthetic', run: RUN }));
     aggregator = await startAggregator(
       [

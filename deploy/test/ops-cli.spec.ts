@@ -33,6 +33,7 @@ beforeAll(async () => {
   await Promise.all([
     rlsa('pki', 'issue', '--dir', pki, '--name', 'aggregator', '--host', 'localhost,127.0.0.1'),
     rlsa('pki', 'issue', '--dir', pki, '--name', 'node-1', '--client'),
+    rlsa('pki', 'issue', '--dir', pki, '--name', 'operator', '--client'),
     rlsa('tokens', 'add', 'node-1', '--file', tokensFile).then((result) => (nodeToken = result.stdout)),
   ]);
   adminToken = (await rlsa('tokens', 'add', 'operator', '--admin', '--file', tokensFile)).stdout;
@@ -64,8 +65,8 @@ describe('rlsa pki and rlsa tokens, as an operator runs them', () => {
       metadata.set('authorization', `Bearer ${token}`);
       return metadata;
     };
-    expect(authenticator.authenticate(as(nodeToken.trim()))).toMatchObject({ subject: 'node-1', role: 'node' });
-    expect(authenticator.authenticate(as(adminToken.trim()))).toMatchObject({ subject: 'operator', role: 'admin' });
+    expect(authenticator.authenticate(as(nodeToken.trim()))).toMatchObject({ subject: 'node-1', grants: [{ kind: 'run', role: 'node', runId: '*' }] });
+    expect(authenticator.authenticate(as(adminToken.trim()))).toMatchObject({ subject: 'operator', grants: [{ kind: 'admin' }] });
   });
 
   it('are what the aggregator needs for mTLS with tokens; its health port answers the image health check', async () => {
@@ -74,15 +75,17 @@ describe('rlsa pki and rlsa tokens, as an operator runs them', () => {
       '--tls-cert', join(pki, 'aggregator.crt'), '--tls-key', join(pki, 'aggregator.key'),
       '--client-ca', join(pki, 'ca.crt'), '--tokens-file', tokensFile,
     ]);
-    const tls = { ca: readFileSync(join(pki, 'ca.crt')), cert: readFileSync(join(pki, 'node-1.crt')), key: readFileSync(join(pki, 'node-1.key')) };
-    const connect = (token: string): AggregatorClient => {
-      const client = createAggregatorClient({ address: `localhost:${aggregator?.port}`, token, tls });
+    const tlsOf = (name: string) => ({ ca: readFileSync(join(pki, 'ca.crt')), cert: readFileSync(join(pki, `${name}.crt`)), key: readFileSync(join(pki, `${name}.key`)) });
+    const connect = (token: string, certificate = 'node-1'): AggregatorClient => {
+      const client = createAggregatorClient({ address: `localhost:${aggregator?.port}`, token, tls: tlsOf(certificate) });
       clients.push(client);
       return client;
     };
-    expect(await connect(adminToken.trim()).listRuns()).toEqual([]);
+    expect(await connect(adminToken.trim(), 'operator').listRuns()).toEqual([]);
     await expect(connect('not-a-token').listRuns()).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     await expect(connect(nodeToken.trim()).listRuns()).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    // Under mTLS a token is bound to its subject's certificate (CN): the admin token with node-1's certificate is refused.
+    await expect(connect(adminToken.trim(), 'node-1').listRuns()).rejects.toMatchObject({ code: 'PERMISSION_DENIED', details: expect.stringContaining('CN = operator') });
 
     const healthPort = aggregator.listening.healthPort;
     expect(healthPort).toBeGreaterThan(0);

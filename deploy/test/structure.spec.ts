@@ -111,7 +111,8 @@ describe('the Compose file', () => {
       for (const node of ['node-1', 'node-2', 'reference']) {
         expect(tokens.find((entry) => entry.subject === node)?.sha256).toBe(hashToken(readFileSync(join(out, `${node}.token`), 'utf8').trim()));
       }
-      expect(tokens.find((entry) => entry.subject === 'operator')?.role).toBe('admin');
+      expect(tokens.find((entry) => entry.subject === 'operator')?.grants).toEqual([{ kind: 'admin' }]);
+      expect(tokens.find((entry) => entry.subject === 'reference')?.grants).toEqual([{ kind: 'run', role: 'reference', runId: 'demo' }]);
       expect(statSync(join(out, 'ca.key')).mode & 0o077).toBe(0);
       if (process.getuid?.() === 0) {
         for (const file of ['aggregator.key', 'node-1.key', 'node-1.token']) expect([file, statSync(join(out, file)).uid, statSync(join(out, file)).mode & 0o777]).toEqual([file, 10001, 0o400]);

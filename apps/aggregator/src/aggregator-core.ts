@@ -8,6 +8,7 @@ import { SlabPrefaulter } from './merge/slab-prefaulter.ts';
 import { RunReads } from './query/run-reads.ts';
 import { rebuildFromStorage } from './runs/rebuild.ts';
 import { RunDirectory } from './runs/run-directory.ts';
+import { RunLifecycle } from './runs/run-lifecycle.ts';
 import { AnchorSetStore } from './storage/anchor-sets.ts';
 import type { ChunkDamage } from './storage/chunk-damage.ts';
 import { ChunkWriter } from './storage/chunk-writer.ts';
@@ -22,6 +23,8 @@ export interface AggregatorCore {
   readonly ingest: ChunkIngest;
   readonly reads: RunReads;
   readonly anchorSets: AnchorSetStore;
+  /** Closing and deleting runs (with their stored data). */
+  readonly lifecycle: RunLifecycle;
   /**
    * Deletes a run's stored data: the writer closes the run's segment (after the run's writes in
    * flight), then its rows and segment files go; resolves with the bytes of files removed. The
@@ -60,12 +63,23 @@ export function openAggregatorCore(
   const anchorSets = new AnchorSetStore(options.dataDir);
   const runs = new RunDirectory(storage, meanMerge(prefaulter), log, anchorSets);
   rebuildFromStorage(storage, runs, log);
-  for (const run of options.runs) runs.createRun(runConfigView(run));
+  for (const run of options.runs) createFromRunFile(runs, runConfigView(run), log);
   const deleteStoredRun = async (runId: string): Promise<number> => {
     await writer.closeRun(runId);
     return storage.deleteRun(runId);
   };
-  return { runs, ingest: new ChunkIngest(runs, storage, writer, storage.damage), reads: new RunReads(runs, storage, storage.damage), anchorSets, deleteStoredRun };
+  const lifecycle = new RunLifecycle(runs, { flushRun: (runId) => writer.closeRun(runId), deleteStoredRun }, log.child({ component: 'lifecycle' }));
+  const ingest = new ChunkIngest(runs, storage, writer, storage.damage);
+  return { runs, ingest, reads: new RunReads(runs, storage, storage.damage), anchorSets, lifecycle, deleteStoredRun };
+}
+
+/** A run file's run, created at start (kept when identical); a run deleted before is not created again (warned). */
+function createFromRunFile(runs: RunDirectory, config: ReturnType<typeof runConfigView>, log: Logger): void {
+  if (runs.isDeleted(config.runId)) {
+    log.warn({ runId: config.runId }, 'a run file names a deleted run: not created again (a deleted run keeps its id)');
+    return;
+  }
+  runs.createRun(config);
 }
 
 /** What opening the data dir changed (a migration, a tidy), for the operator. */

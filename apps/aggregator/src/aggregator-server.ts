@@ -5,6 +5,7 @@ import type { RunConfig } from '@rlsa/proto';
 import type { Logger } from 'pino';
 import { openAggregatorCore } from './aggregator-core.ts';
 import type { AggregatorCore } from './aggregator-core.ts';
+import { audit } from './access/audit-log.ts';
 import { Authenticator } from './auth.ts';
 import type { TokenEntry } from './auth.ts';
 import { startDashboard } from './dashboard/dashboard-server.ts';
@@ -93,7 +94,9 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     );
     metrics.mergedBytes.set(core.runs.mergedBytes());
     const draining = new AbortController();
-    const server = teardown.add(aggregatorServer(core, { authenticator, metrics, log, shutdown: draining.signal }, health, options), (s) => s.forceShutdown());
+    metrics.countRuns(() => core.runs.countByState());
+    const edgeDeps = { authenticator, metrics, log, shutdown: draining.signal, mtls: options.tls?.clientCa !== undefined };
+    const server = teardown.add(aggregatorServer(core, edgeDeps, health, options), (s) => s.forceShutdown());
     const bindHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const port = await bind(server, `${bindHost}:${options.port ?? 50051}`, credentialsFor(options.tls), 'listen on');
     if (!widenHttp2Windows(server)) log.debug('grpc-js internals changed: HTTP/2 windows stay at their defaults');
@@ -113,6 +116,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       authenticator.replace(tokens);
       dashboard?.endSessions();
       log.info({ tokens: tokens.length }, 'tokens reloaded');
+      audit(log, 'SIGHUP', 'ReloadTokens', { tokens: tokens.length });
     };
     return { host, port, metricsPort, healthPort, httpPort: dashboard?.port, metrics, reloadTokens, shutdown };
   } catch (error: unknown) {
@@ -132,14 +136,15 @@ function checkTransport(options: AggregatorOptions, host: string, log: Logger): 
 
 /** The gRPC server with every service of the aggregator registered on it (not yet bound). */
 function aggregatorServer(core: AggregatorCore, edgeDeps: Parameters<typeof aggregatorEdge>[0], health: AggregatorHealth, options: AggregatorOptions): Server {
+  const edge = aggregatorEdge(edgeDeps);
   const server = new Server({
     'grpc.max_receive_message_length': options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
     'grpc.max_send_message_length': -1,
+    interceptors: [edge.interceptor],
   });
-  const edge = aggregatorEdge(edgeDeps);
   const units = [
     serviceUnit(AggregatorService, new AggregatorRpc({ ...core, metrics: edgeDeps.metrics, log: edgeDeps.log }), edge),
-    serviceUnit(AdminService, new AdminRpc(core), edge),
+    serviceUnit(AdminService, new AdminRpc({ ...core, log: edgeDeps.log }), edge),
     health,
     rlsaReflectionService(),
   ];

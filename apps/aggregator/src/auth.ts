@@ -1,25 +1,19 @@
 import type { Metadata } from '@grpc/grpc-js';
+import { grantsAdmin, parseTokenEntries } from '@rlsa/core';
+import type { Grant, TokenEntry } from '@rlsa/core';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { AggregatorError } from './errors.ts';
 
-export type Role = 'node' | 'admin';
+export type { Grant, TokenEntry } from '@rlsa/core';
 
-/** Who is calling: the subject a token binds (a node id, or an operator for admin tokens). */
+/** Who is calling: the subject a token names (a node id, an operator's or an analyst's name) and what the token grants. */
 export interface Principal {
   readonly subject: string;
-  readonly role: Role;
-  /** True when auth is off (no tokens file): every caller acts as admin. */
+  readonly grants: readonly Grant[];
+  /** True when auth is off (no tokens file): every caller acts as an admin. */
   readonly anonymous: boolean;
-}
-
-/** One entry of the tokens file: `{ subject, role, sha256 }`, the token itself never stored. */
-export interface TokenEntry {
-  readonly subject: string;
-  readonly role: Role;
-  /** Lowercase hex SHA-256 of the token. */
-  readonly sha256: string;
 }
 
 /** Hex SHA-256 of a token, as the tokens file stores it. */
@@ -27,7 +21,12 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-/** Reads a tokens file (YAML or JSON): `tokens: [{ subject, role: node|admin, sha256 }]`. */
+/**
+ * Reads a tokens file (YAML or JSON): `tokens: [{ subject, sha256, grants: [admin | node:<run> |
+ * reader:<run> | reference:<run>] }]` (`*` for every run); an entry of the first format, `{ subject,
+ * role: node|admin, sha256 }`, is read as `LEGACY_ROLE_GRANTS` says. FAILED_PRECONDITION naming the
+ * file and the entry otherwise.
+ */
 export function loadTokensFile(path: string): TokenEntry[] {
   let parsed: unknown;
   try {
@@ -35,20 +34,15 @@ export function loadTokensFile(path: string): TokenEntry[] {
   } catch (error: unknown) {
     throw new AggregatorError('failed_precondition', `cannot read tokens file ${path}: ${(error as Error).message}`, { cause: error });
   }
-  const list = (parsed as { tokens?: unknown } | null)?.tokens;
-  if (!Array.isArray(list)) throw new AggregatorError('failed_precondition', `tokens file ${path} has no "tokens" list`);
-  return list.map((entry: unknown, i) => {
-    const { subject, role, sha256 } = (entry ?? {}) as Record<string, unknown>;
-    if (typeof subject !== 'string' || subject === '') throw new AggregatorError('failed_precondition', `tokens file ${path}: entry ${i} has no subject`);
-    if (role !== 'node' && role !== 'admin') throw new AggregatorError('failed_precondition', `tokens file ${path}: entry ${i} has role ${String(role)} (node or admin)`);
-    if (typeof sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha256)) {
-      throw new AggregatorError('failed_precondition', `tokens file ${path}: entry ${i} has no 64-digit hex sha256`);
-    }
-    return { subject, role, sha256: sha256.toLowerCase() };
-  });
+  try {
+    if (parsed === null || parsed === undefined) throw new AggregatorError('failed_precondition', `tokens file ${path} has no "tokens" list`);
+    return parseTokenEntries(parsed, `tokens file ${path}`);
+  } catch (error: unknown) {
+    throw AggregatorError.from(error, 'failed_precondition');
+  }
 }
 
-const ANONYMOUS: Principal = { subject: '*', role: 'admin', anonymous: true };
+const ANONYMOUS: Principal = { subject: '*', grants: [{ kind: 'admin' }], anonymous: true };
 
 /**
  * Maps `authorization: Bearer <token>` metadata to a principal. Without entries (no tokens
@@ -80,18 +74,11 @@ export class Authenticator {
     if (match === null) throw new AggregatorError('unauthenticated', 'authorization must be "Bearer <token>"');
     const entry = this.byHash.get(hashToken(match[1] as string));
     if (entry === undefined) throw new AggregatorError('unauthenticated', 'unknown token');
-    return { subject: entry.subject, role: entry.role, anonymous: false };
+    return { subject: entry.subject, grants: entry.grants, anonymous: false };
   }
 }
 
-/** A node may write only as itself; an admin may act for any node. PERMISSION_DENIED otherwise. */
-export function authorizeNode(principal: Principal, nodeId: string): void {
-  if (principal.role === 'admin') return;
-  if (principal.subject !== nodeId) {
-    throw new AggregatorError('permission_denied', `token of ${principal.subject} may not act as node ${JSON.stringify(nodeId)}`);
-  }
-}
-
-export function requireAdmin(principal: Principal, what: string): void {
-  if (principal.role !== 'admin') throw new AggregatorError('permission_denied', `${what} needs an admin token`);
+/** Whether the principal holds `admin` (the anonymous caller does when auth is off). */
+export function isAdmin(principal: Principal): boolean {
+  return grantsAdmin(principal.grants);
 }

@@ -79,9 +79,25 @@ export class AggregatorMetrics {
     help: 'Bytes of the in-memory merged sums of all runs',
     registers: [this.registry],
   });
+  /** Where the run counts come from when scraped (`countRuns`); none until then. */
+  private runCounts: (() => Readonly<Record<string, number>>) | undefined;
+  readonly runs = new Gauge({
+    name: 'rlsa_aggregator_runs',
+    help: 'Runs by lifecycle state (open, closed, deleted)',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const [state, count] of Object.entries(this.runCounts?.() ?? {})) this.runs.set({ state }, count);
+    },
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'rlsa_aggregator_' });
+  }
+
+  /** Counts the runs per state with `counts` at every scrape. */
+  countRuns(counts: () => Readonly<Record<string, number>>): void {
+    this.runCounts = counts;
   }
 
   /** Serves GET /metrics on host:port (0 = a free port); resolves with the bound port. */

@@ -15,9 +15,13 @@ export interface ListeningAnnouncement {
   readonly dataDir: string;
 }
 
-/** Logs the listening line (pino JSON on stdout): processes that start an aggregator wait for it with `parseListeningLine`. */
+/**
+ * Logs the listening line (pino JSON on stdout): processes that start an aggregator wait for it with
+ * `parseListeningLine`. It also names the process (`pid`: where to send SIGHUP, e.g. when started
+ * through `npx`, whose own pid is not the aggregator's).
+ */
 export function announceListening(logger: Logger, announcement: ListeningAnnouncement): void {
-  logger.info({ ...announcement }, LISTENING_MESSAGE);
+  logger.info({ ...announcement, pid: process.pid }, LISTENING_MESSAGE);
 }
 
 /** The announcement in one line of an aggregator's output, or undefined when the line is anything else. */

@@ -1,6 +1,7 @@
 import { Metadata, credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import { createAggregatorClient } from '@rlsa/client';
+import { LEGACY_ROLE_GRANTS } from '@rlsa/core';
 import type { AggregatorClient } from '@rlsa/client';
 import { service as healthService } from 'grpc-health-check';
 import { writeFileSync } from 'node:fs';
@@ -127,15 +128,15 @@ describe('bearer tokens', () => {
 
   it('tokens can be replaced while running (rotation): the old token stops working, the new one works', async () => {
     agg.handle.reloadTokens([
-      { subject: 'node-1', role: 'node', sha256: hashToken('rotated-node-1') },
-      { subject: 'ops', role: 'admin', sha256: hashToken(TOKENS.ops) },
+      { subject: 'node-1', grants: LEGACY_ROLE_GRANTS.node, sha256: hashToken('rotated-node-1') },
+      { subject: 'ops', grants: LEGACY_ROLE_GRANTS.admin, sha256: hashToken(TOKENS.ops) },
     ]);
     try {
       await expect(clientOf(TOKENS['node-1']).join(join4('node-1'))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
       expect((await clientOf('rotated-node-1').join(join4('node-1'))).lastRelativeSeq).toBe(1);
     } finally {
       agg.handle.reloadTokens(
-        Object.entries(TOKENS).map(([subject, token]) => ({ subject, role: subject === 'ops' ? ('admin' as const) : ('node' as const), sha256: hashToken(token) })),
+        Object.entries(TOKENS).map(([subject, token]) => ({ subject, grants: LEGACY_ROLE_GRANTS[subject === 'ops' ? 'admin' : 'node'], sha256: hashToken(token) })),
       );
     }
   });
@@ -189,6 +190,45 @@ describe('TLS and mTLS', () => {
     const client = tlsClient({ ca: pki.strangerCert, cert: pki.clientCert, key: pki.clientKey });
     await expect(client.listRuns({ timeoutMs: 5000 })).rejects.toMatchObject({ code: expect.stringMatching(/UNAVAILABLE|DEADLINE_EXCEEDED/) });
     client.close();
+  });
+});
+
+describe('mTLS with tokens: a token is bound to the certificate of its subject (CN)', () => {
+  const temp = tempDir();
+  let pki: TestPki;
+  let agg: TestAggregator;
+  const as = (token: string) =>
+    createAggregatorClient({
+      address: `localhost:${agg.handle.port}`,
+      token,
+      tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey },
+      channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
+    });
+
+  beforeAll(async () => {
+    pki = makeTestPki(temp.dir); // the client certificate's CN is node-1
+    const tokens = [
+      { subject: 'node-1', sha256: hashToken(TOKENS['node-1']), grants: LEGACY_ROLE_GRANTS.node },
+      { subject: 'node-2', sha256: hashToken(TOKENS['node-2']), grants: LEGACY_ROLE_GRANTS.node },
+      { subject: 'ops', sha256: hashToken(TOKENS.ops), grants: LEGACY_ROLE_GRANTS.admin },
+    ];
+    agg = await startTestAggregator({ tls: { cert: pki.serverCert, key: pki.serverKey, clientCa: pki.ca }, tokens });
+  });
+  afterAll(async () => {
+    await agg?.stop();
+    temp.remove();
+  });
+
+  it("accepts node-1's token with node-1's certificate, refuses another subject's token with it (a stolen token)", async () => {
+    const own = as(TOKENS['node-1']);
+    await expect(own.join({ ...join4('node-1'), runId: 'none' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    for (const token of [TOKENS['node-2'], TOKENS.ops]) {
+      const stolen = as(token);
+      await expect(stolen.join({ ...join4('node-2'), runId: 'none' })).rejects.toMatchObject({ code: 'PERMISSION_DENIED', details: expect.stringContaining('CN = ') });
+      await expect(stolen.createRun({ runId: 'stolen', anchors: builtinAnchors([1], FINGERPRINT) })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+      stolen.close();
+    }
+    own.close();
   });
 });
 

@@ -18,7 +18,7 @@ import {
   ReadNodeSpaceRequestSchema,
   WatchRunRequestSchema,
 } from '@rlsa/proto';
-import type { MergedChunk, RunStatus } from '@rlsa/proto';
+import type { MergedChunk, ReadMergedRequest, ReadNodeSpaceRequest, RunStatus } from '@rlsa/proto';
 import {
   encodeMatrix,
   encodingFromName,
@@ -127,7 +127,15 @@ export interface AggregatorClient {
   upload(options: UploadOptions): Promise<UploadResult>;
   finish(runId: string, nodeId: string, settings?: CallSettings): Promise<NodeStatusView>;
   readMerged(runId: string, options?: ReadMergedOptions): Promise<SpaceRows>;
+  /**
+   * The merged space as it streams, one batch per message (at most `maxRowsPerChunk` rows), in
+   * ascending id order (or `sampleIds`' order): memory is one batch however large the run. Leaving
+   * the loop (or `signal`) cancels the stream; resume with `afterSampleId` = the last id read.
+   */
+  readMergedBatches(runId: string, options?: ReadMergedOptions & { signal?: AbortSignal }): AsyncIterable<SpaceRows>;
   readNodeSpace(runId: string, nodeId: string, space?: SpaceName, options?: { maxRowsPerChunk?: number }): Promise<SpaceRows>;
+  /** One node's space as it streams, one batch per message (admin token); see `readMergedBatches`. */
+  readNodeSpaceBatches(runId: string, nodeId: string, space?: SpaceName, options?: { maxRowsPerChunk?: number; signal?: AbortSignal }): AsyncIterable<SpaceRows>;
   evaluate(runId: string, settings?: CallSettings): Promise<EvaluateResult>;
   nearest(runId: string, query: NearestQuery, k: number, settings?: CallSettings): Promise<NeighborView[]>;
   /** The run's status now, then one per change; breaking out of the loop cancels the stream. */
@@ -162,11 +170,12 @@ export function createAggregatorClient(options: AggregatorClientOptions): Aggreg
     join: (request, settings) => withRetry(() => join(c, request, settings), retry, heard(RPC.join.name)),
     upload: (upload) => uploadChunks(c.openUpload, upload, c.waitReady, options.retry ?? DEFAULT_UPLOAD_RETRY, heard(RPC.upload.name)),
     finish: (runId, nodeId, settings) => withRetry(() => finish(c, runId, nodeId, settings), retry, heard(RPC.finishUpload.name)),
-    readMerged: (runId, read = {}) => readMerged(c, runId, read),
-    readNodeSpace: (runId, nodeId, space = 'relative', read = {}) => {
-      const request = create(ReadNodeSpaceRequestSchema, { runId, nodeId, space: spaceFromName(space), maxRowsPerChunk: read.maxRowsPerChunk ?? 0 });
-      return collectRows(c.aggregator.readNodeSpace(request, c.setup()), RPC.readNodeSpace.name);
-    },
+    readMerged: (runId, read = {}) => collectRows(c.aggregator.readMerged(readMergedRequest(runId, read), c.setup()), RPC.readMerged.name),
+    readMergedBatches: (runId, read = {}) => rowBatches(() => c.aggregator.readMerged(readMergedRequest(runId, read), c.setup()), RPC.readMerged.name, read.signal),
+    readNodeSpace: (runId, nodeId, space = 'relative', read = {}) =>
+      collectRows(c.aggregator.readNodeSpace(readNodeSpaceRequest(runId, nodeId, space, read), c.setup()), RPC.readNodeSpace.name),
+    readNodeSpaceBatches: (runId, nodeId, space = 'relative', read = {}) =>
+      rowBatches(() => c.aggregator.readNodeSpace(readNodeSpaceRequest(runId, nodeId, space, read), c.setup()), RPC.readNodeSpace.name, read.signal),
     evaluate: (runId, settings) => evaluate(c, runId, settings),
     nearest: (runId, query, k, settings) => nearest(c, runId, { query, k }, settings),
     watchRun: (runId, watch = {}) => watchRun(c, runId, watch.signal, { policy: retry, onRetry: heard(RPC.watchRun.name) }),
@@ -211,15 +220,37 @@ async function finish(c: Connection, runId: string, nodeId: string, settings?: C
   return nodeStatusView(response.node);
 }
 
-function readMerged(c: Connection, runId: string, read: ReadMergedOptions): Promise<SpaceRows> {
-  const request = create(ReadMergedRequestSchema, {
+function readMergedRequest(runId: string, read: ReadMergedOptions): ReadMergedRequest {
+  return create(ReadMergedRequestSchema, {
     runId,
     sampleIds: read.sampleIds === undefined ? [] : Array.from(toSampleIds(read.sampleIds)),
     encoding: read.encoding === undefined ? Encoding.FLOAT32 : encodingFromName(read.encoding),
     maxRowsPerChunk: read.maxRowsPerChunk ?? 0,
     ...(read.afterSampleId !== undefined ? { afterSampleId: toSampleId(read.afterSampleId) } : {}),
   });
-  return collectRows(c.aggregator.readMerged(request, c.setup()), RPC.readMerged.name);
+}
+
+function readNodeSpaceRequest(runId: string, nodeId: string, space: SpaceName, read: { maxRowsPerChunk?: number }): ReadNodeSpaceRequest {
+  return create(ReadNodeSpaceRequestSchema, { runId, nodeId, space: spaceFromName(space), maxRowsPerChunk: read.maxRowsPerChunk ?? 0 });
+}
+
+/** A streamed read as batches of rows, one per message, pulled as the caller consumes them; leaving the loop or `signal` cancels it. */
+function rowBatches(open: () => ClientReadableStream<MergedChunk>, method: string, signal: AbortSignal | undefined): AsyncIterable<SpaceRows> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      const stream = open();
+      const onAbort = (): void => stream.cancel();
+      signal?.addEventListener('abort', onAbort);
+      try {
+        for await (const chunk of stream) yield assembleRows([chunk as MergedChunk]);
+      } catch (error: unknown) {
+        throw AggregatorCallError.fromCall(error, method);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        stream.cancel();
+      }
+    },
+  };
 }
 
 async function deleteRun(c: Connection, request: { runId: string; confirm: boolean }, settings?: CallSettings): Promise<DeleteRunResult> {

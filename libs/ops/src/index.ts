@@ -15,14 +15,16 @@ export {
 export { runOpenssl } from './openssl.ts';
 export {
   addToken,
+  DEFAULT_GRANTS,
   generateToken,
   hashToken,
   readTokensFile,
   removeTokens,
+  setGrants,
   writeTokensFile,
   type AddTokenOptions,
+  type Grant,
   type TokenEntry,
-  type TokenRole,
 } from './tokens.ts';
 export { backupDatabase, restoreDatabase, summarizeDatabase, DATABASE_FILE, SEGMENTS_DIR, type DatabaseSummary } from './backup.ts';
 export type { DamagedChunk } from './backup-segments.ts';

@@ -4,6 +4,20 @@ export { matrix, takeRows, type Matrix } from './matrix.ts';
 export { jsLinalg, type Linalg, type MatmulABtIntoOptions } from './linalg.ts';
 export { relativeProjection, SIMILARITIES, type RelativeProjectionOptions, type Similarity } from './relative-projection.ts';
 export { NODE_ROLES, type NodeRoleName } from './node-roles.ts';
+export {
+  ADMIN_GRANT,
+  EVERY_RUN,
+  LEGACY_ROLE_GRANTS,
+  RUN_ROLES,
+  formatGrant,
+  grantsAdmin,
+  grantsRunRole,
+  parseGrant,
+  parseTokenEntries,
+  type Grant,
+  type RunRole,
+  type TokenEntry,
+} from './access-grants.ts';
 export { MergeAccumulator, type MergedSpace } from './merge-accumulator.ts';
 export { meanOverSpaces, weightedMeanOverSpaces, type Space } from './mean-over-spaces.ts';
 export { absoluteMean, jumble } from './baselines.ts';

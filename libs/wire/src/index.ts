@@ -41,4 +41,4 @@ export type { AnchorDtypeName, AnchorSetKindName, NodeReadName, NodeRoleName, Ro
 export { DEFAULT_QUOTAS, anchorCount, anchorSetSummaryMessage, anchorSetSummaryView, runConfigMessage, runConfigView } from './run-config-view.ts';
 export type { AnchorSetSummaryView, AnchorsInput, AnchorsView, RunConfigInput, RunConfigView, RunQuotasView } from './run-config-view.ts';
 export { modelCardMessage, modelCardView, nodeStatusView, runStatusView } from './views.ts';
-export type { ModelCardView, NodeStatusView, RunStatusView } from './views.ts';
+export type { ModelCardView, NodeStatusView, RunStatusView, RunTotalsView } from './views.ts';

@@ -30,12 +30,21 @@ export interface NodeStatusView {
   lastSeenMs: number;
 }
 
+/** Counts over every node of a run (kept in a node's own view of the run, which lists only itself). */
+export interface RunTotalsView {
+  nodes: number;
+  finishedNodes: number;
+  connectedNodes: number;
+  relativeRows: number;
+}
+
 export interface RunStatusView {
   config: RunConfigView;
   nodes: NodeStatusView[];
   mergedSamples: number;
   updatedAtMs: number;
   state: RunStateName;
+  totals: RunTotalsView;
 }
 
 export function modelCardMessage(model: ModelCardView): ModelCard {
@@ -79,5 +88,11 @@ export function runStatusView(run: RunStatus): RunStatusView {
     mergedSamples: Number(run.mergedSamples),
     updatedAtMs: Number(run.updatedAtMs),
     state: runStateName(run.state),
+    totals: {
+      nodes: run.totals?.nodes ?? 0,
+      finishedNodes: run.totals?.finishedNodes ?? 0,
+      connectedNodes: run.totals?.connectedNodes ?? 0,
+      relativeRows: Number(run.totals?.relativeRows ?? 0n),
+    },
   };
 }

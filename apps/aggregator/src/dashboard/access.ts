@@ -1,17 +1,17 @@
+import { mayRead as mayReadRun, readsSomeRun } from '../access/access-policy.ts';
 import type { Principal } from '../auth.ts';
 
 /**
- * Who may use the dashboard and read which run: the one place that decides it. Today an admin
- * token (or the anonymous admin when auth is off) reads every run and a node token reads none;
- * run-scoped grants (a `reader` role, per-run grants) extend these two functions and nothing else.
+ * Who may use the dashboard and read which run: the gRPC services' own access policy
+ * (`access/access-policy.ts`), so that a token sees the same runs in the browser as over gRPC.
  */
 
-/** Whether `principal` may log in to the dashboard at all. */
+/** Whether `principal` may log in to the dashboard at all: an admin, or a reader of some run. */
 export function mayUseDashboard(principal: Principal): boolean {
-  return principal.role === 'admin';
+  return readsSomeRun(principal);
 }
 
-/** Whether `principal` may see run `runId` (its nodes, progress, CKA table and PCA). */
-export function mayRead(principal: Principal, _runId: string): boolean {
-  return principal.role === 'admin';
+/** Whether `principal` may see run `runId` (its nodes, progress, CKA table and PCA): an admin or a reader of it. */
+export function mayRead(principal: Principal, runId: string): boolean {
+  return mayReadRun(principal, runId);
 }

@@ -6,6 +6,7 @@ import { AggregatorError } from '../errors.ts';
 import { ID_PATTERN } from '../ledger/run-ledger.ts';
 import type { RunReads } from '../query/run-reads.ts';
 import type { RunDirectory } from '../runs/run-directory.ts';
+import { describeGrants } from '../access/access-policy.ts';
 import { mayRead, mayUseDashboard } from './access.ts';
 import { DashboardError } from './dashboard-error.ts';
 import type { DashboardLimits } from './dashboard-limits.ts';
@@ -55,6 +56,7 @@ export class DashboardRoutes {
   private readonly views: RunViews;
   private readonly activity: NodeActivity;
   private readonly streams: EventStreams;
+  private readonly stopForgetting: () => void;
 
   constructor(
     private readonly deps: DashboardDeps,
@@ -66,7 +68,12 @@ export class DashboardRoutes {
     this.views = new RunViews(deps.runs, deps.reads, { intervalMs: limits.recomputeIntervalMs, pcaSampleRows: limits.pcaSampleRows });
     this.activity = new NodeActivity(deps.runs);
     this.streams = new EventStreams(limits, deps.shutdown);
-    for (const run of deps.runs.listRuns()) this.activity.follow(run.config.runId);
+    for (const run of deps.runs.listRuns()) if (run.state !== 'deleted') this.activity.follow(run.config.runId);
+    // A deleted run's cached views and activity go with it (its live-update streams end with its watchers).
+    this.stopForgetting = deps.runs.onRemoved((runId) => {
+      this.views.forget(runId);
+      this.activity.forget(runId);
+    });
   }
 
   get authOff(): boolean {
@@ -93,6 +100,7 @@ export class DashboardRoutes {
   }
 
   close(): void {
+    this.stopForgetting();
     this.activity.close();
     this.sessions.clear();
   }
@@ -121,7 +129,7 @@ export class DashboardRoutes {
 
   private runsPage(x: Exchange): void {
     const viewer = this.viewer(x);
-    const readable = this.deps.runs.listRuns().filter((run) => mayRead(viewer.principal, run.config.runId));
+    const readable = this.deps.runs.listRuns().filter((run) => run.state !== 'deleted' && mayRead(viewer.principal, run.config.runId));
     sendHtml(x.response, 200, runsPage(viewer, readable));
   }
 
@@ -190,11 +198,11 @@ export class DashboardRoutes {
     const principal = this.principalOf(token);
     if (principal === undefined) return sendHtml(x.response, 401, loginPage(next, 'Unknown token.'));
     if (!mayUseDashboard(principal)) {
-      this.deps.log.info({ subject: principal.subject, role: principal.role }, 'dashboard login refused');
-      return sendHtml(x.response, 403, loginPage(next, `This is the ${principal.role} token of ${principal.subject}: the dashboard needs a reader or admin token.`));
+      this.deps.log.info({ subject: principal.subject, grants: describeGrants(principal) }, 'dashboard login refused');
+      return sendHtml(x.response, 403, loginPage(next, `This is the token of ${principal.subject} (${describeGrants(principal)}): the dashboard needs a reader or admin token.`));
     }
     const session = this.sessions.open(principal);
-    this.deps.log.info({ subject: principal.subject, role: principal.role, sessions: this.sessions.size }, 'dashboard login');
+    this.deps.log.info({ subject: principal.subject, grants: describeGrants(principal), sessions: this.sessions.size }, 'dashboard login');
     redirect(x.response, next, { 'set-cookie': this.cookie.set(session.id, this.limits.sessionTtlMs) });
   }
 

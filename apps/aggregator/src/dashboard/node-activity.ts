@@ -36,6 +36,12 @@ export class NodeActivity {
     return this.runs.get(runId)?.seen.get(node.nodeId)?.atMs;
   }
 
+  /** Stops following a run (it was deleted). */
+  forget(runId: string): void {
+    this.runs.get(runId)?.unsubscribe();
+    this.runs.delete(runId);
+  }
+
   /** Stops following every run. */
   close(): void {
     for (const { unsubscribe } of this.runs.values()) unsubscribe();

@@ -32,6 +32,16 @@ export class RunViews {
     return this.of(runId).pca.get();
   }
 
+  /** Drops the run's cached views (the run was deleted). */
+  forget(runId: string): void {
+    this.views.delete(runId);
+  }
+
+  /** Runs with cached views (for tests). */
+  get size(): number {
+    return this.views.size;
+  }
+
   private of(runId: string): { cka: ThrottledComputation<Evaluation>; pca: ThrottledComputation<PcaPicture> } {
     this.runs.run(runId);
     let views = this.views.get(runId);

@@ -5,10 +5,12 @@
  */
 export class ChangeNotifier {
   private readonly listeners = new Set<() => void>();
+  private readonly watches = new Set<ChangeWatch>();
   private scheduled = false;
+  private ended = false;
 
   notify(): void {
-    if (this.scheduled || this.listeners.size === 0) return;
+    if (this.ended || this.scheduled || this.listeners.size === 0) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -16,10 +18,17 @@ export class ChangeNotifier {
     });
   }
 
-  /** Calls `listener` after changes; returns the unsubscribe. */
+  /** Calls `listener` after changes; returns the unsubscribe. Nothing is called once the notifier ended. */
   subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
+    if (!this.ended) this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The run is gone: every watch ends (a pending pull ends its iteration), listeners are dropped, later watches end at once. */
+  end(): void {
+    this.ended = true;
+    for (const watch of [...this.watches]) watch.close();
+    this.listeners.clear();
   }
 
   /**
@@ -28,7 +37,10 @@ export class ChangeNotifier {
    * count once); it ends when `signal` aborts or `close` is called.
    */
   watch(signal: AbortSignal): ChangeWatch {
-    return new ChangeWatch(this, signal);
+    const watch = new ChangeWatch(this, signal, (closed) => this.watches.delete(closed));
+    if (this.ended) watch.close();
+    else if (!watch.isClosed) this.watches.add(watch);
+    return watch;
   }
 }
 
@@ -43,6 +55,7 @@ export class ChangeWatch implements AsyncIterable<void> {
   constructor(
     notifier: ChangeNotifier,
     private readonly signal: AbortSignal,
+    private readonly onClose: (watch: ChangeWatch) => void = () => {},
   ) {
     this.unsubscribe = notifier.subscribe(() => {
       this.dirty = true;
@@ -52,11 +65,16 @@ export class ChangeWatch implements AsyncIterable<void> {
     if (signal.aborted) this.close();
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Ends the watch: unsubscribes, and a pending pull ends the iteration. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    this.onClose(this);
     this.signal.removeEventListener('abort', this.onAbort);
     this.wake?.();
   }

@@ -1,3 +1,4 @@
+import { RunState } from '@rlsa/proto';
 import { roleName, sampleIdsFromBytes, spaceName } from '@rlsa/wire';
 import type { SpaceName } from '@rlsa/wire';
 import type { Logger } from 'pino';
@@ -7,16 +8,18 @@ import { decodeStored } from '../ingest/stored-chunks.ts';
 import type { NodeEntry } from '../ledger/run-ledger.ts';
 import { int32FromBytes } from '../storage/buffers.ts';
 import { decodeModelCard, decodeRunConfig } from '../storage/records.ts';
-import type { ChunkRow, RunRow } from '../storage/schema.ts';
+import type { ChunkRow, RunRow, RunStateRow } from '../storage/schema.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { RunDirectory, RunRecord } from './run-directory.ts';
 
 /** What the rebuild reads of storage. */
-export type RebuildSource = Pick<Storage, 'listRuns' | 'listNodes' | 'nodeChunkIndex' | 'readChunk' | 'damage'>;
+export type RebuildSource = Pick<Storage, 'listRuns' | 'listNodes' | 'nodeChunkIndex' | 'readChunk' | 'damage' | 'listRunStates' | 'deleteRun'>;
 
 /** What a rebuild found. */
 export interface RebuildSummary {
   runs: number;
+  /** Runs whose deletion had been cut short (stored as deleted, data still there): finished now. */
+  deletionsFinished: number;
   chunks: number;
   /** Nodes with a damaged chunk: counted, their rows left out of the merge. */
   damagedNodes: number;
@@ -35,8 +38,15 @@ export interface RebuildSummary {
  */
 export function rebuildFromStorage(storage: RebuildSource, runs: RunDirectory, log: Logger): RebuildSummary {
   const started = Date.now();
-  const summary: RebuildSummary = { runs: 0, chunks: 0, damagedNodes: 0 };
+  const summary: RebuildSummary = { runs: 0, deletionsFinished: 0, chunks: 0, damagedNodes: 0 };
+  const states = new Map(storage.listRunStates().map((state) => [state.runId, state]));
   for (const row of storage.listRuns()) {
+    if (states.get(row.runId)?.state === RunState.DELETED) {
+      const bytesFreed = storage.deleteRun(row.runId);
+      log.info({ runId: row.runId, bytesFreed }, 'deletion of a run finished (it was cut short)');
+      summary.deletionsFinished += 1;
+      continue;
+    }
     summary.runs += 1;
     for (;;) {
       const run = restoreRun(storage, runs, row);
@@ -47,9 +57,20 @@ export function rebuildFromStorage(storage: RebuildSource, runs: RunDirectory, l
       break;
     }
   }
+  for (const state of states.values()) restoreState(runs, state);
   if (summary.runs > 0) log.info({ ...summary, ms: Date.now() - started }, 'state rebuilt from storage');
   if (summary.damagedNodes > 0) log.error({ damagedNodes: summary.damagedNodes }, 'nodes with a damaged chunk: their rows are left out of the merge, their reads and uploads answer DATA_LOSS');
   return summary;
+}
+
+/** A run's lifecycle state as stored: closed (the run is in memory), deleted (only its status remains). */
+function restoreState(runs: RunDirectory, state: RunStateRow): void {
+  if (state.state === RunState.DELETED) {
+    runs.restoreDeleted(decodeRunConfig(state.config), state.changedAtMs);
+    return;
+  }
+  const run = runs.find(state.runId);
+  if (run !== undefined && state.state === RunState.CLOSED) run.state = 'closed';
 }
 
 /** The run and its nodes in memory, with nothing replayed (again, when a replay found damage). */

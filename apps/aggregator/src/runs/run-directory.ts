@@ -1,7 +1,7 @@
 import { equals } from '@bufbuild/protobuf';
 import { AnchorSetSummarySchema } from '@rlsa/proto';
-import { anchorCount, anchorSetSummaryMessage, roleFromName } from '@rlsa/wire';
-import type { AnchorSetSummaryView, NodeStatusView, RunConfigView, RunStateName, RunStatusView } from '@rlsa/wire';
+import { anchorCount, anchorSetSummaryMessage, roleFromName, runStateFromName } from '@rlsa/wire';
+import type { AnchorSetSummaryView, NodeStatusView, RunConfigView, RunStateName, RunStatusView, RunTotalsView } from '@rlsa/wire';
 import type { Logger } from 'pino';
 import { AggregatorError } from '../errors.ts';
 import { RunLedger } from '../ledger/run-ledger.ts';
@@ -19,8 +19,14 @@ export interface RunRecord {
   readonly changes: ChangeNotifier;
   readonly log: Logger;
   updatedAtMs: number;
-  /** Open until the lifecycle (CloseRun, DeleteRun) moves it. */
-  state: RunStateName;
+  /** Open until CloseRun; a deleted run has no record (see `DeletedRun`). */
+  state: Exclude<RunStateName, 'deleted'>;
+}
+
+/** What remains of a deleted run: its config and when it was deleted (its status says DELETED). */
+export interface DeletedRun {
+  readonly config: RunConfigView;
+  readonly deletedAtMs: number;
 }
 
 /** The anchor sets this aggregator stores, by fingerprint: a run of an anchor set needs its set stored. */
@@ -29,7 +35,7 @@ export interface AnchorSetCatalog {
 }
 
 /** What storage the directory writes: run and node metadata (chunks go through the ChunkSink). */
-export type RunStore = Pick<Storage, 'insertRun' | 'insertNode' | 'updateNodeModel' | 'setFinished'>;
+export type RunStore = Pick<Storage, 'insertRun' | 'insertNode' | 'updateNodeModel' | 'setFinished' | 'setRunState'>;
 
 /** Where a node resumes after a Join: the run's configuration and its last committed seq per space (-1: none). */
 export interface Joined {
@@ -45,6 +51,8 @@ export interface Joined {
  */
 export class RunDirectory {
   private readonly runs = new Map<string, RunRecord>();
+  private readonly deleted = new Map<string, DeletedRun>();
+  private readonly removedListeners = new Set<(runId: string) => void>();
 
   constructor(
     private readonly store: RunStore,
@@ -53,16 +61,29 @@ export class RunDirectory {
     private readonly anchorSets: AnchorSetCatalog = { summary: () => undefined },
   ) {}
 
-  /** NOT_FOUND for an unknown run. */
+  /** NOT_FOUND for an unknown or deleted run (a deleted run has no data: only its status remains). */
   run(runId: string): RunRecord {
     const run = this.runs.get(runId);
-    if (run === undefined) throw new AggregatorError('not_found', `run ${JSON.stringify(runId)} does not exist`);
-    return run;
+    if (run !== undefined) return run;
+    if (this.deleted.has(runId)) throw new AggregatorError('not_found', `run ${JSON.stringify(runId)} was deleted`);
+    throw new AggregatorError('not_found', `run ${JSON.stringify(runId.slice(0, 128))} does not exist`);
   }
 
-  /** The run, if it exists. */
+  /** The run, if it exists and was not deleted. */
   find(runId: string): RunRecord | undefined {
     return this.runs.get(runId);
+  }
+
+  /** Whether the run was deleted (its status remains, its id is not used again). */
+  isDeleted(runId: string): boolean {
+    return this.deleted.has(runId);
+  }
+
+  /** The run, open: FAILED_PRECONDITION once it is closed (`what` names the refused write). */
+  openRun(runId: string, what: string): RunRecord {
+    const run = this.run(runId);
+    if (run.state !== 'open') throw new AggregatorError('failed_precondition', `run ${runId} is ${run.state}: no more ${what}`);
+    return run;
   }
 
   /**
@@ -73,6 +94,9 @@ export class RunDirectory {
   createRun(input: RunConfigView): RunStatusView {
     const config = normalizeRunConfig(input);
     this.checkAnchorSetStored(config);
+    if (this.deleted.has(config.runId)) {
+      throw new AggregatorError('failed_precondition', `run ${config.runId} was deleted; a deleted run's id is not used again: choose another`);
+    }
     const existing = this.runs.get(config.runId);
     if (existing !== undefined) {
       if (!sameRunConfig(existing.ledger.config, config)) {
@@ -112,7 +136,7 @@ export class RunDirectory {
 
   /** Joins (or resumes) a node: see `RunLedger.planJoin` for the refusals. */
   join(runId: string, attempt: JoinAttempt): Joined {
-    const run = this.run(runId);
+    const run = this.openRun(runId, 'joins');
     const plan = run.ledger.planJoin(attempt);
     let node: NodeEntry;
     if (plan.kind === 'new') {
@@ -136,7 +160,7 @@ export class RunDirectory {
 
   /** Marks a node's upload complete (idempotent). */
   finish(runId: string, nodeId: string): NodeStatusView {
-    const run = this.run(runId);
+    const run = this.openRun(runId, 'uploads');
     const node = run.ledger.node(nodeId);
     node.lastSeenMs = Date.now();
     if (!node.finished) {
@@ -171,19 +195,78 @@ export class RunDirectory {
     return bytes;
   }
 
+  /** The run's status; a deleted run's says DELETED, with its config and nothing else. */
   status(runId: string): RunStatusView {
+    const gone = this.deleted.get(runId);
+    if (gone !== undefined) {
+      const none: RunTotalsView = { nodes: 0, finishedNodes: 0, connectedNodes: 0, relativeRows: 0 };
+      return { config: gone.config, nodes: [], mergedSamples: 0, updatedAtMs: gone.deletedAtMs, state: 'deleted', totals: none };
+    }
     const run = this.run(runId);
+    const nodes = run.ledger.nodeList().map(nodeStatus);
     return {
       config: run.ledger.config,
-      nodes: run.ledger.nodeList().map(nodeStatus),
+      nodes,
       mergedSamples: run.merged.sampleCount,
       updatedAtMs: run.updatedAtMs,
       state: run.state,
+      totals: runTotals(nodes),
     };
   }
 
+  /** Every run, deleted ones last. */
   listRuns(): RunStatusView[] {
-    return [...this.runs.keys()].map((runId) => this.status(runId));
+    return [...this.runs.keys(), ...this.deleted.keys()].map((runId) => this.status(runId));
+  }
+
+  /** How many runs are in each state (a metric). */
+  countByState(): Record<RunStateName, number> {
+    const counts: Record<RunStateName, number> = { open: 0, closed: 0, deleted: this.deleted.size };
+    for (const run of this.runs.values()) counts[run.state] += 1;
+    return counts;
+  }
+
+  /**
+   * Closes a run: no more joins, uploads or finishes (FAILED_PRECONDITION). Stored before memory
+   * follows; returns false when it was closed already (idempotent).
+   */
+  close(runId: string): boolean {
+    const run = this.run(runId);
+    if (run.state === 'closed') return false;
+    this.store.setRunState(runId, runStateFromName('closed'), Date.now(), encodeRunConfig(run.ledger.config));
+    run.state = 'closed';
+    run.log.info('run closed');
+    this.changed(run);
+    return true;
+  }
+
+  /**
+   * Marks a run deleted, stored first (so that a deletion cut short is finished at the next start),
+   * then takes it out of memory: its ledger and merged space are released, its watchers end (they
+   * hear of the change first) and `onRemoved` listeners forget it. The caller removes its data.
+   */
+  markDeleted(runId: string): RunStatusView {
+    const run = this.run(runId);
+    const deletedAtMs = Date.now();
+    this.store.setRunState(runId, runStateFromName('deleted'), deletedAtMs, encodeRunConfig(run.ledger.config));
+    this.runs.delete(runId);
+    this.deleted.set(runId, { config: run.ledger.config, deletedAtMs });
+    run.changes.end();
+    for (const listener of [...this.removedListeners]) listener(runId);
+    run.log.info('run deleted');
+    return this.status(runId);
+  }
+
+  /** A deleted run read back from storage at start (its data gone, or about to be: see `rebuild`). */
+  restoreDeleted(config: RunConfigView, deletedAtMs: number): void {
+    this.runs.delete(config.runId);
+    this.deleted.set(config.runId, { config, deletedAtMs });
+  }
+
+  /** Calls `listener` with the id of each run taken out of memory (deleted); returns the unsubscribe. */
+  onRemoved(listener: (runId: string) => void): () => void {
+    this.removedListeners.add(listener);
+    return () => this.removedListeners.delete(listener);
   }
 
   /** The run changed: its time stamp moves and its watchers hear of it. */
@@ -191,6 +274,17 @@ export class RunDirectory {
     run.updatedAtMs = Date.now();
     run.changes.notify();
   }
+}
+
+/** Counts over the nodes of a run. */
+export function runTotals(nodes: readonly NodeStatusView[]): RunTotalsView {
+  const totals: RunTotalsView = { nodes: nodes.length, finishedNodes: 0, connectedNodes: 0, relativeRows: 0 };
+  for (const node of nodes) {
+    if (node.finished) totals.finishedNodes += 1;
+    if (node.connected) totals.connectedNodes += 1;
+    totals.relativeRows += node.relativeRows;
+  }
+  return totals;
 }
 
 export function nodeStatus(node: NodeEntry): NodeStatusView {

@@ -1,5 +1,5 @@
 import { create, equals } from '@bufbuild/protobuf';
-import { AnchorSetSummarySchema, ListRunsResponseSchema, UploadAnchorSetResponseSchema } from '@rlsa/proto';
+import { AnchorSetSummarySchema, DeleteRunResponseSchema, ListRunsResponseSchema, UploadAnchorSetResponseSchema } from '@rlsa/proto';
 import type {
   AdminService,
   CloseRunRequest,
@@ -16,45 +16,55 @@ import type {
 } from '@rlsa/proto';
 import { anchorSetSummaryMessage, anchorSetSummaryView, runConfigView } from '@rlsa/wire';
 import type { AnchorSetSummaryView } from '@rlsa/wire';
-import { requireAdmin } from '../auth.ts';
+import { mayRead, requireAdmin, requireRead, requireSomeRead } from '../access/access-policy.ts';
+import { audit } from '../access/audit-log.ts';
 import type { Principal } from '../auth.ts';
 import { AggregatorError } from '../errors.ts';
 import { summarizeEncodedAnchorSet } from '../runs/anchor-set-summary.ts';
 import { FINGERPRINT_PATTERN, checkAnchorSetSummary } from '../runs/run-config.ts';
 import type { RunDirectory } from '../runs/run-directory.ts';
+import type { RunLifecycle } from '../runs/run-lifecycle.ts';
 import type { AnchorSetPiece, AnchorSetStore } from '../storage/anchor-sets.ts';
+import type { Logger } from 'pino';
 import { runStatusMessage } from './messages.ts';
 
-/** rlsa.v2.AdminService: creating and inspecting runs, and storing anchor sets, with an admin token. */
+/**
+ * rlsa.v2.AdminService: creating, closing and deleting runs and storing anchor sets with an admin
+ * token (each such action written to the audit log); GetRun and ListRuns also for readers, of the
+ * runs they read.
+ */
 export class AdminRpc implements ServiceImpl<typeof AdminService, Principal> {
-  constructor(private readonly deps: { runs: RunDirectory; anchorSets: AnchorSetStore }) {}
+  constructor(private readonly deps: { runs: RunDirectory; anchorSets: AnchorSetStore; lifecycle: RunLifecycle; log: Logger }) {}
 
   async createRun(request: CreateRunRequest, context: HandlerContext<Principal>): Promise<RunStatus> {
     requireAdmin(context.principal, 'CreateRun');
     if (request.config === undefined) throw new AggregatorError('invalid_argument', 'CreateRun needs a config');
-    return runStatusMessage(this.deps.runs.createRun(asView(() => runConfigView(request.config))));
+    const status = this.deps.runs.createRun(asView(() => runConfigView(request.config)));
+    audit(this.deps.log, context.principal, 'CreateRun', { runId: status.config.runId, anchors: status.config.anchors.fingerprint });
+    return runStatusMessage(status);
   }
 
   async getRun(request: GetRunRequest, context: HandlerContext<Principal>): Promise<RunStatus> {
-    requireAdmin(context.principal, 'GetRun');
+    requireRead(context.principal, request.runId, 'get');
     return runStatusMessage(this.deps.runs.status(request.runId));
   }
 
+  /** Every run for an admin; the runs it reads for a reader; PERMISSION_DENIED for a token that reads none. */
   async listRuns(_request: unknown, context: HandlerContext<Principal>): Promise<ListRunsResponse> {
-    requireAdmin(context.principal, 'ListRuns');
-    return create(ListRunsResponseSchema, { runs: this.deps.runs.listRuns().map(runStatusMessage) });
+    requireSomeRead(context.principal, 'ListRuns');
+    const readable = this.deps.runs.listRuns().filter((run) => mayRead(context.principal, run.config.runId));
+    return create(ListRunsResponseSchema, { runs: readable.map(runStatusMessage) });
   }
 
-  /** Declared for the run lifecycle, implemented with it (another change). */
-  async closeRun(_request: CloseRunRequest, context: HandlerContext<Principal>): Promise<RunStatus> {
+  async closeRun(request: CloseRunRequest, context: HandlerContext<Principal>): Promise<RunStatus> {
     requireAdmin(context.principal, 'CloseRun');
-    throw new AggregatorError('unimplemented', 'CloseRun is not implemented by this aggregator yet');
+    return runStatusMessage(await this.deps.lifecycle.close(request.runId, context.principal));
   }
 
-  /** Declared for the run lifecycle, implemented with it (another change). */
-  async deleteRun(_request: DeleteRunRequest, context: HandlerContext<Principal>): Promise<DeleteRunResponse> {
+  async deleteRun(request: DeleteRunRequest, context: HandlerContext<Principal>): Promise<DeleteRunResponse> {
     requireAdmin(context.principal, 'DeleteRun');
-    throw new AggregatorError('unimplemented', 'DeleteRun is not implemented by this aggregator yet');
+    const { status, bytesFreed } = await this.deps.lifecycle.delete(request.runId, request.confirm, context.principal);
+    return create(DeleteRunResponseSchema, { run: runStatusMessage(status), bytesFreed: BigInt(bytesFreed) });
   }
 
   /**
@@ -79,6 +89,7 @@ export class AdminRpc implements ServiceImpl<typeof AdminService, Principal> {
       return answer(false);
     }
     await this.deps.anchorSets.store(fingerprint, summary, anchorSetPieces(first.value, iterator), (encoding) => checkSummary(encoding, fingerprint, summary));
+    audit(this.deps.log, context.principal, 'UploadAnchorSet', { fingerprint, count: summary.count, bytes: summary.size });
     return answer(true);
   }
 }

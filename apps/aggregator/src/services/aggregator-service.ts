@@ -5,8 +5,9 @@ import { create } from '@bufbuild/protobuf';
 import { Encoding, FinishUploadResponseSchema } from '@rlsa/proto';
 import type { HandlerContext, ServiceImpl } from '@rlsa/proto';
 import { decodeMatrix, encodingName, modelCardView, roleName, spaceName } from '@rlsa/wire';
-import type { EncodingName, SpaceName } from '@rlsa/wire';
-import { authorizeNode, requireAdmin } from '../auth.ts';
+import type { EncodingName, NodeReadName, RunStatusView, SpaceName } from '@rlsa/wire';
+import { requireAdmin, requireAnyRunRole, requireJoin, requireResults, requireWriter, watchScope } from '../access/access-policy.ts';
+import type { StatusScope } from '../access/access-policy.ts';
 import type { Principal } from '../auth.ts';
 import { AggregatorError } from '../errors.ts';
 import type { JoinAttempt } from '../ledger/run-ledger.ts';
@@ -32,7 +33,7 @@ export class AggregatorRpc implements ServiceImpl<typeof AggregatorService, Prin
   constructor(private readonly deps: AggregatorServiceDeps) {}
 
   async join(request: JoinRequest, context: HandlerContext<Principal>): Promise<JoinResponse> {
-    authorizeNode(context.principal, request.nodeId);
+    requireJoin(context.principal, request.runId, request.nodeId, roleName(request.role));
     return joinResponse(this.deps.runs.join(request.runId, joinAttempt(request)));
   }
 
@@ -41,11 +42,12 @@ export class AggregatorRpc implements ServiceImpl<typeof AggregatorService, Prin
   }
 
   async finishUpload(request: FinishUploadRequest, context: HandlerContext<Principal>): Promise<FinishUploadResponse> {
-    authorizeNode(context.principal, request.nodeId);
+    requireWriter(context.principal, request.runId, request.nodeId);
     return create(FinishUploadResponseSchema, { node: nodeStatusMessage(this.deps.runs.finish(request.runId, request.nodeId)) });
   }
 
-  async *readMerged(request: ReadMergedRequest): AsyncGenerator<MergedChunk> {
+  async *readMerged(request: ReadMergedRequest, context: HandlerContext<Principal>): AsyncGenerator<MergedChunk> {
+    requireResults(context.principal, request.runId, this.nodeRead(request.runId), 'merged space');
     const encoding = outputEncoding(request.encoding);
     for (const batch of this.deps.reads.merged(request.runId, mergedSelection(request), request.maxRowsPerChunk)) yield mergedChunk(batch, encoding);
   }
@@ -56,20 +58,23 @@ export class AggregatorRpc implements ServiceImpl<typeof AggregatorService, Prin
     for (const batch of batches) yield mergedChunk(batch, 'float32');
   }
 
-  async evaluate(request: EvaluateRequest): Promise<EvaluateResponse> {
+  async evaluate(request: EvaluateRequest, context: HandlerContext<Principal>): Promise<EvaluateResponse> {
+    requireResults(context.principal, request.runId, this.nodeRead(request.runId), 'evaluation');
     return evaluateResponse(this.deps.reads.evaluate(request.runId));
   }
 
-  async nearest(request: NearestRequest): Promise<NearestResponse> {
+  async nearest(request: NearestRequest, context: HandlerContext<Principal>): Promise<NearestResponse> {
+    requireResults(context.principal, request.runId, this.nodeRead(request.runId), 'nearest neighbours');
     return nearestResponse(this.deps.reads.nearest(request.runId, nearestQuery(request), request.k));
   }
 
   /**
    * The run's anchor set in pieces under the message limit (from `offset`, to resume);
-   * FAILED_PRECONDITION for built-in anchors. Any authenticated caller (a node needs the anchors
-   * before it joins): the edge refused the others; run-scoped grants will narrow it.
+   * FAILED_PRECONDITION for built-in anchors. Any role on the run (a node needs the anchors before
+   * it joins).
    */
-  async *fetchAnchorSet(request: FetchAnchorSetRequest): AsyncGenerator<FetchAnchorSetResponse> {
+  async *fetchAnchorSet(request: FetchAnchorSetRequest, context: HandlerContext<Principal>): AsyncGenerator<FetchAnchorSetResponse> {
+    requireAnyRunRole(context.principal, request.runId, 'fetch the anchor set');
     const { anchors } = this.deps.runs.run(request.runId).ledger.config;
     if (anchors.kind !== 'anchor-set') {
       throw new AggregatorError('failed_precondition', `run ${request.runId} projects on samples of the built-in data set ${anchors.dataset}: there is no anchor set to fetch`);
@@ -79,17 +84,35 @@ export class AggregatorRpc implements ServiceImpl<typeof AggregatorService, Prin
     }
   }
 
-  /** The run's status now, then after each change (coalesced while the last one is not flushed); ends when the aggregator drains. */
+  /**
+   * The run's status now, then after each change (coalesced while the last one is not flushed);
+   * ends when the aggregator drains, or after a last status saying DELETED when the run is deleted.
+   * A node of the run sees only itself and the totals.
+   */
   async *watchRun(request: WatchRunRequest, context: HandlerContext<Principal>): AsyncGenerator<RunStatus> {
     const { runs } = this.deps;
-    const watch = runs.run(request.runId).changes.watch(context.signal);
+    const { runId } = request;
+    const scope = watchScope(context.principal, runId);
+    const seen = (status: RunStatusView): RunStatus => runStatusMessage(scoped(status, scope, context.principal.subject));
+    const watch = runs.run(runId).changes.watch(context.signal);
     try {
-      yield runStatusMessage(runs.status(request.runId));
-      for await (const _ of watch) yield runStatusMessage(runs.status(request.runId));
+      yield seen(runs.status(runId));
+      for await (const _ of watch) yield seen(runs.status(runId));
+      if (runs.isDeleted(runId) && !context.signal.aborted) yield seen(runs.status(runId));
     } finally {
       watch.close();
     }
   }
+
+  /** The run's node read policy, looked up when the access policy asks (only for the run's nodes). */
+  private nodeRead(runId: string): () => NodeReadName {
+    return () => this.deps.runs.run(runId).ledger.config.nodeRead;
+  }
+}
+
+/** What a caller of `scope` sees of a run's status: all of it, or its own node and the totals. */
+function scoped(status: RunStatusView, scope: StatusScope, subject: string): RunStatusView {
+  return scope === 'all' ? status : { ...status, nodes: status.nodes.filter((node) => node.nodeId === subject) };
 }
 
 function joinAttempt(request: JoinRequest): JoinAttempt {

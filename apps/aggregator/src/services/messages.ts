@@ -31,6 +31,7 @@ export function runStatusMessage(run: RunStatusView): RunStatus {
     mergedSamples: BigInt(run.mergedSamples),
     updatedAtMs: BigInt(run.updatedAtMs),
     state: runStateFromName(run.state),
+    totals: { ...run.totals, relativeRows: BigInt(run.totals.relativeRows) },
   });
 }
 

@@ -1,6 +1,8 @@
-import type { Metadata } from '@grpc/grpc-js';
+import type { Metadata, ServerInterceptor } from '@grpc/grpc-js';
 import type { CallStatus, ServiceEdge } from '@rlsa/proto';
 import type { Logger } from 'pino';
+import { authenticationInterceptor } from '../access/authentication-interceptor.ts';
+import { checkCertificateBinding } from '../access/certificate-binding.ts';
 import type { Authenticator, Principal } from '../auth.ts';
 import { AggregatorError } from '../errors.ts';
 import { toAggregatorError, toGrpcStatus } from '../grpc-status.ts';
@@ -12,7 +14,18 @@ export interface EdgeDeps {
   log: Logger;
   /** Aborts when the aggregator drains; its reason is the status open calls end with. */
   shutdown: AbortSignal;
+  /** Client certificates are required (mTLS): a token is then bound to its subject's certificate. */
+  mtls?: boolean;
 }
+
+/** The aggregator's edge: the services' `ServiceEdge` and the server interceptor that authenticates their calls. */
+export interface AggregatorEdge extends ServiceEdge<Principal> {
+  /** Register on the grpc-js Server (`interceptors`): calls are authenticated on their metadata, before their message is read. */
+  readonly interceptor: ServerInterceptor;
+}
+
+/** The gRPC packages whose calls the edge authenticates (grpc.health.v1 and reflection answer anyone). */
+const GUARDED_PATH = /^\/rlsa\.v2\./;
 
 /** The reason open calls end with when the aggregator drains (UNAVAILABLE: the node resumes elsewhere or later). */
 export function shuttingDown(): AggregatorError {
@@ -20,20 +33,45 @@ export function shuttingDown(): AggregatorError {
 }
 
 /**
- * The aggregator's service edge, shared by its services: a call is authenticated from its
- * metadata before its handler runs (UNAVAILABLE while draining), and a refusal is counted,
- * logged (an internal error with its stack) and turned into its gRPC status, here only.
+ * The aggregator's service edge, shared by its services: a call is authenticated by the interceptor
+ * from its metadata (and, under mTLS, its client certificate) before its message is read
+ * (UNAVAILABLE while draining); the handler gets that principal; a refusal is counted, logged (an
+ * internal error with its stack) and turned into its gRPC status, here only. What a principal may
+ * do is the access policy's (`access/access-policy.ts`), asked by each handler.
  */
-export function aggregatorEdge(deps: EdgeDeps): ServiceEdge<Principal> {
+export function aggregatorEdge(deps: EdgeDeps): AggregatorEdge {
+  const principals = new WeakMap<Metadata, Principal>();
+  const interceptor = authenticationInterceptor<Principal>(
+    {
+      guards: (path) => GUARDED_PATH.test(path),
+      authenticate: (metadata, auth) => {
+        if (deps.shutdown.aborted) throw new AggregatorError('unavailable', 'aggregator shutting down');
+        const principal = deps.authenticator.authenticate(metadata);
+        checkCertificateBinding(principal, auth, deps.mtls === true);
+        return principal;
+      },
+      refuse: (error, path) => refuse(deps, methodName(path), error),
+    },
+    principals,
+  );
   return {
+    interceptor,
     shutdown: deps.shutdown,
-    authenticate: (metadata: Metadata): Principal => {
+    authenticate: (metadata: Metadata, method): Principal => {
       if (deps.shutdown.aborted) throw new AggregatorError('unavailable', 'aggregator shutting down');
-      return deps.authenticator.authenticate(metadata);
+      const principal = principals.get(metadata);
+      // The interceptor runs for every call of the guarded services: a call without its principal is a wiring bug.
+      if (principal === undefined) throw new AggregatorError('internal', `${method.name} reached its handler without the authentication interceptor`);
+      return principal;
     },
     toStatus: (error, method) => refuse(deps, method.name, error),
     malformed: (detail) => new AggregatorError('invalid_argument', detail),
   };
+}
+
+/** `Join` of `/rlsa.v2.AggregatorService/Join`. */
+function methodName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
 }
 
 function refuse(deps: EdgeDeps, method: string, error: unknown): CallStatus {

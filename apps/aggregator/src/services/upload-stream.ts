@@ -1,7 +1,7 @@
 import type { HandlerContext } from '@rlsa/proto';
 import type { UploadAck, UploadChunk } from '@rlsa/proto';
 import type { Logger } from 'pino';
-import { authorizeNode } from '../auth.ts';
+import { requireWriter } from '../access/access-policy.ts';
 import type { Principal } from '../auth.ts';
 import { toAggregatorError } from '../grpc-status.ts';
 import type { ChunkIngest, ChunkOutcome } from '../ingest/chunk-ingest.ts';
@@ -37,7 +37,8 @@ export async function* uploadStream(requests: AsyncIterable<UploadChunk>, contex
       throw error;
     };
     try {
-      authorizeNode(context.principal, chunk.nodeId);
+      requireWriter(context.principal, chunk.runId, chunk.nodeId);
+      deps.runs.openRun(chunk.runId, 'uploads');
       const pending = deps.ingest.uploadChunk(chunk);
       connections.open(chunk.runId, chunk.nodeId);
       return pending.catch(refused);

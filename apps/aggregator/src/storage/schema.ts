@@ -86,7 +86,7 @@ export const WAL_CHECKPOINT_BYTES = 16 * 1024 * 1024;
 export const WRITER_BUSY_TIMEOUT_MS = 10_000;
 
 /**
- * The runs, the nodes, the segment files and the chunk index. `segments.path` is relative to the
+ * The runs, the nodes, the segment files, the chunk index and the runs' lifecycle states. `segments.path` is relative to the
  * data dir (`segments/<run id>/<segment id>.seg`); segment ids are never reused (AUTOINCREMENT),
  * so a file left behind by a deleted run never collides with a new one. A chunk row says where
  * its record is (`segment_id`, `offset`, `length`) and its CRC-32 (`checksum`, the record's
@@ -130,8 +130,26 @@ export const CREATE_TABLES = `
     FOREIGN KEY (run_id, node_id) REFERENCES nodes(run_id, node_id)
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS chunks_by_segment ON chunks(segment_id, offset);
+  CREATE TABLE IF NOT EXISTS run_states (
+    run_id TEXT PRIMARY KEY,
+    state INTEGER NOT NULL,
+    changed_at_ms INTEGER NOT NULL,
+    config BLOB NOT NULL
+  );
   PRAGMA user_version = ${SCHEMA_VERSION};
 `;
+
+/**
+ * A run that left the open state (no row: open). `state` is rlsa.v2.RunState (CLOSED, DELETED);
+ * `config` is the run's, kept for a deleted run's status after its `runs` row is gone. Written
+ * before the deletion it records, so a deletion cut short is finished at the next start.
+ */
+export interface RunStateRow {
+  runId: string;
+  state: number;
+  changedAtMs: number;
+  config: Buffer;
+}
 
 /** A chunk's fields that the index keeps besides the payload (and its record's header repeats). */
 export type ChunkKeyAndShape = Pick<ChunkRow, 'runId' | 'nodeId' | 'space' | 'seq' | 'rows' | 'cols' | 'encoding' | 'countedRows'>;
@@ -178,6 +196,9 @@ export const SQL = {
   getChunk: `${INDEX_COLUMNS} WHERE c.run_id = ? AND c.node_id = ? AND c.space = ? AND c.seq = ?`,
   chunksAfter: `${INDEX_COLUMNS} WHERE c.run_id = ? AND c.node_id = ? AND c.space = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`,
   nodeChunks: `${INDEX_COLUMNS} WHERE c.run_id = ? AND c.node_id = ? ORDER BY c.space, c.seq`,
+  setRunState:
+    'INSERT INTO run_states (run_id, state, changed_at_ms, config) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET state = excluded.state, changed_at_ms = excluded.changed_at_ms',
+  listRunStates: 'SELECT run_id AS runId, state, changed_at_ms AS changedAtMs, config FROM run_states ORDER BY changed_at_ms, run_id',
   deleteRunChunks: 'DELETE FROM chunks WHERE run_id = ?',
   deleteRunSegments: 'DELETE FROM segments WHERE run_id = ?',
   deleteRunNodes: 'DELETE FROM nodes WHERE run_id = ?',

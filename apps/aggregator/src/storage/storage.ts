@@ -7,14 +7,26 @@ import { ChunkDamageError, DamagedNodes } from './chunk-damage.ts';
 import type { ChunkDamage } from './chunk-damage.ts';
 import { migrateFromV1 } from './migrate-v1.ts';
 import { CREATE_TABLES, SCHEMA_VERSION, SQL, applyWriterPragmas } from './schema.ts';
-import type { ChunkIndexRow, ChunkRow, Durability, NodeRow, RunRow, SegmentRow } from './schema.ts';
+import type { ChunkIndexRow, ChunkRow, Durability, NodeRow, RunRow, RunStateRow, SegmentRow } from './schema.ts';
 import { listFiles, runSegmentsDir, tidySegments } from './segment-files.ts';
 import type { SegmentTidy } from './segment-files.ts';
 import { SegmentReader } from './segment-reader.ts';
 import type { ReadOutcome } from './segment-reader.ts';
 import { isStorageFull } from './storage-full.ts';
 
-type StatementName = 'insertRun' | 'listRuns' | 'insertNode' | 'updateNodeModel' | 'listNodes' | 'setFinished' | 'getChunk' | 'chunksAfter' | 'nodeChunks' | 'listSegments';
+type StatementName =
+  | 'insertRun'
+  | 'listRuns'
+  | 'insertNode'
+  | 'updateNodeModel'
+  | 'listNodes'
+  | 'setFinished'
+  | 'getChunk'
+  | 'chunksAfter'
+  | 'nodeChunks'
+  | 'listSegments'
+  | 'setRunState'
+  | 'listRunStates';
 
 /** The database file inside the data dir. */
 export const DATABASE_FILE = 'aggregator.sqlite';
@@ -80,6 +92,8 @@ export class Storage {
       chunksAfter: prepare('chunksAfter'),
       nodeChunks: prepare('nodeChunks'),
       listSegments: prepare('listSegments'),
+      setRunState: prepare('setRunState'),
+      listRunStates: prepare('listRunStates'),
     };
     this.reader = new SegmentReader(dataDir);
     this.damage = new DamagedNodes(options.onDamage);
@@ -92,6 +106,16 @@ export class Storage {
 
   listRuns(): RunRow[] {
     return this.statements.listRuns.all() as RunRow[];
+  }
+
+  /** Records that a run left the open state (rlsa.v2.RunState: closed, deleted), with its config. */
+  setRunState(runId: string, state: number, changedAtMs: number, config: Uint8Array): void {
+    this.write(() => this.statements.setRunState.run(runId, state, changedAtMs, Buffer.from(config)));
+  }
+
+  /** Every run that left the open state. */
+  listRunStates(): RunStateRow[] {
+    return this.statements.listRunStates.all() as RunStateRow[];
   }
 
   insertNode(node: Omit<NodeRow, 'finished'>): void {

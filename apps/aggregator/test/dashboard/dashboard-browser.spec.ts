@@ -105,7 +105,7 @@ describe.skipIf(!chromium.ready)('the dashboard in headless Chromium', () => {
     expect(first?.status()).toBe(401);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
     expect(await signIn(page, TOKENS.node)).toBe(403);
-    expect(await page.getByRole('alert').textContent()).toBe('This is the node token of trainer-a: the dashboard needs a reader or admin token.');
+    expect(await page.getByRole('alert').textContent()).toBe('This is the token of trainer-a (node:*): the dashboard needs a reader or admin token.');
     expect(await browser.context.cookies()).toEqual([]);
     expect(await signIn(page, 'not-a-token')).toBe(401);
     expect(await page.getByRole('alert').textContent()).toBe('Unknown token.');

@@ -102,7 +102,7 @@ describe('the dashboard over HTTP', () => {
   it('refuses a login with an unknown token (401), a node token (403) or none (400), setting no cookie', async () => {
     const cases = [
       [{ token: 'not-a-token' }, 401, 'Unknown token.'],
-      [{ token: TOKENS.node }, 403, 'This is the node token of trainer-a: the dashboard needs a reader or admin token.'],
+      [{ token: TOKENS.node }, 403, 'This is the token of trainer-a (node:*): the dashboard needs a reader or admin token.'],
       [{ token: '' }, 400, 'Give a token'],
       [{ token: 'two words' }, 400, 'Give a token'],
       [{ token: 'x'.repeat(513) }, 400, 'Give a token'],

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/auth.ts';
 import { SessionTable } from '../../src/dashboard/session-table.ts';
 
-const ADMIN: Principal = { subject: 'operator', role: 'admin', anonymous: false };
+const ADMIN: Principal = { subject: 'operator', grants: [{ kind: 'admin' }], anonymous: false };
 
 describe('SessionTable', () => {
   it('gives each login a fresh random 256-bit id (43 base64url characters)', () => {

@@ -26,7 +26,7 @@ const CONFIG: RunConfigView = {
 };
 
 /** Metadata writes are no-ops here: the scenarios are about chunks. */
-const NO_STORE: RunStore = { insertRun: () => undefined, insertNode: () => undefined, updateNodeModel: () => undefined, setFinished: () => undefined };
+const NO_STORE: RunStore = { insertRun: () => undefined, insertNode: () => undefined, updateNodeModel: () => undefined, setFinished: () => undefined, setRunState: () => undefined };
 
 function chunk(nodeId: string, seq: number, rows: Record<number, [number, number]>): UploadChunk {
   const ids = Object.keys(rows).map(Number);

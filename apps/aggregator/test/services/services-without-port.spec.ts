@@ -29,10 +29,10 @@ describe('the services called as objects, without a port', () => {
 
   it('creates a run, joins a node, watches the run and finishes the node: typed messages in and out, principals enforced', async () => {
     const core = openAggregatorCore({ dataDir: temp.dir, durability: 'normal', runs: [] }, log, teardown);
-    const admin = new AdminRpc(core);
+    const admin = new AdminRpc({ ...core, log });
     const aggregator = new AggregatorRpc({ ...core, metrics: new AggregatorMetrics(), log });
-    const operator: Principal = { subject: 'ops', role: 'admin', anonymous: false };
-    const node: Principal = { subject: 'n1', role: 'node', anonymous: false };
+    const operator: Principal = { subject: 'ops', grants: [{ kind: 'admin' }], anonymous: false };
+    const node: Principal = { subject: 'n1', grants: [{ kind: 'run', role: 'node', runId: '*' }], anonymous: false };
 
     const config = runConfigMessage({ runId: 'r', anchors: builtinAnchors(range(0, 4), FINGERPRINT) });
     await expect(admin.createRun(create(CreateRunRequestSchema, { config }), context(node))).rejects.toMatchObject({ code: 'permission_denied' });

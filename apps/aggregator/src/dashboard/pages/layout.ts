@@ -1,3 +1,4 @@
+import { describeGrants } from '../../access/access-policy.ts';
 import type { Principal } from '../../auth.ts';
 import { html } from '../html.ts';
 import type { SafeHtml } from '../html.ts';
@@ -21,7 +22,7 @@ function signedIn(viewer: Viewer): SafeHtml | undefined {
   const principal = viewer.principal;
   if (principal === undefined || viewer.authOff) return undefined;
   return html`<form class="logout" method="post" action="/logout">
-    <span>${principal.subject} (${principal.role})</span>
+    <span>${principal.subject} (${describeGrants(principal)})</span>
     <button type="submit">Log out</button>
   </form>`;
 }

@@ -7,8 +7,8 @@ import type { TestAggregator } from '../../helpers.ts';
 export const TOKENS = { admin: 'dashboard-admin-token-1', node: 'dashboard-node-token-1' } as const;
 
 export const TOKEN_ENTRIES: TokenEntry[] = [
-  { subject: 'operator', role: 'admin', sha256: hashToken(TOKENS.admin) },
-  { subject: 'trainer-a', role: 'node', sha256: hashToken(TOKENS.node) },
+  { subject: 'operator', grants: [{ kind: 'admin' }], sha256: hashToken(TOKENS.admin) },
+  { subject: 'trainer-a', grants: [{ kind: 'run', role: 'node', runId: '*' }], sha256: hashToken(TOKENS.node) },
 ];
 
 export interface DashboardAggregator extends TestAggregator {

@@ -783,8 +783,11 @@ export const UploadAnchorSetResponseSchema: GenMessage<UploadAnchorSetResponse> 
   messageDesc(file_rlsa_v2_aggregator, 27);
 
 /**
- * The service trainer nodes and readers talk to. Every call needs a bearer token: a node's
- * (bound to the node id it names) or an admin's.
+ * The service trainer nodes and readers talk to. Every call needs a bearer token (checked on the
+ * call's metadata, before its message is read: UNAUTHENTICATED without a valid one); what it may do
+ * is what the token grants: `admin`, or `node`, `reference` or `reader` on given runs (a node and a
+ * reference act only as the node id the token names; under mTLS that id is also the client
+ * certificate's common name). A refusal is PERMISSION_DENIED and changes nothing.
  *
  * Sample ids are unsigned 64-bit: the built-in data sets keep their ids (train index i -> i,
  * test index j -> 1,000,000 + j); other parties' ids are content ids (the first 8 bytes of the
@@ -869,7 +872,8 @@ export const AggregatorService: GenService<{
     output: typeof NearestResponseSchema;
   },
   /**
-   * The run's progress: one message now, then one per change, until the client cancels.
+   * The run's progress: one message now, then one per change, until the client cancels (or the
+   * run is deleted: its last message says DELETED). A node of the run sees only itself and the totals.
    *
    * @generated from rpc rlsa.v2.AggregatorService.WatchRun
    */
@@ -893,7 +897,8 @@ export const AggregatorService: GenService<{
   serviceDesc(file_rlsa_v2_aggregator, 0);
 
 /**
- * Run and anchor-set management; admin token only.
+ * Run and anchor-set management: an admin token, except GetRun and ListRuns, which a reader token
+ * may call for the runs it reads.
  *
  * @generated from service rlsa.v2.AdminService
  */
@@ -926,7 +931,8 @@ export const AdminService: GenService<{
     output: typeof ListRunsResponseSchema;
   },
   /**
-   * No more joins or uploads (FAILED_PRECONDITION); the merged space is final. Idempotent.
+   * No more joins or uploads (FAILED_PRECONDITION); the merged space is final (chunks accepted
+   * before are merged before it answers). Idempotent.
    *
    * @generated from rpc rlsa.v2.AdminService.CloseRun
    */
@@ -936,7 +942,8 @@ export const AdminService: GenService<{
     output: typeof RunStatusSchema;
   },
   /**
-   * Removes the run's stored data and gives the disk space back; the run's status remains, DELETED.
+   * Removes the run's stored data and gives the disk space back; the run's status remains, DELETED
+   * (its id is not reused). `confirm` must be true (INVALID_ARGUMENT otherwise).
    *
    * @generated from rpc rlsa.v2.AdminService.DeleteRun
    */
