@@ -12,6 +12,7 @@ import { AnchorSetStore } from './storage/anchor-sets.ts';
 import type { ChunkDamage } from './storage/chunk-damage.ts';
 import { ChunkWriter } from './storage/chunk-writer.ts';
 import type { WriterEvents } from './storage/chunk-writer.ts';
+import type { ServerQuotas } from './limits.ts';
 import type { Durability } from './storage/schema.ts';
 import { Storage } from './storage/storage.ts';
 import type { Teardown } from './teardown.ts';
@@ -41,7 +42,7 @@ export interface StorageEvents extends WriterEvents {
  * `runs` (an identical existing run is kept).
  */
 export function openAggregatorCore(
-  options: { dataDir: string; durability: Durability; runs: readonly RunConfig[]; storageEvents?: StorageEvents },
+  options: { dataDir: string; durability: Durability; runs: readonly RunConfig[]; storageEvents?: StorageEvents; quotas?: ServerQuotas },
   log: Logger,
   teardown: Teardown,
 ): AggregatorCore {
@@ -65,7 +66,7 @@ export function openAggregatorCore(
     await writer.closeRun(runId);
     return storage.deleteRun(runId);
   };
-  return { runs, ingest: new ChunkIngest(runs, storage, writer, storage.damage), reads: new RunReads(runs, storage, storage.damage), anchorSets, deleteStoredRun };
+  return { runs, ingest: new ChunkIngest(runs, storage, writer, storage.damage, options.quotas), reads: new RunReads(runs, storage, storage.damage), anchorSets, deleteStoredRun };
 }
 
 /** What opening the data dir changed (a migration, a tidy), for the operator. */

@@ -22,6 +22,8 @@ export interface MergedSpace {
    */
   reserve(samples: number): void;
   release(samples: number): void;
+  /** New samples reserved (for chunks being stored) and not released yet. */
+  readonly reservedSamples: number;
   /**
    * Adds row `row` of `values` (rows × width, row-major) as one trainer's contribution to
    * sample (low, high). `label` < 0 means unknown; the first known label of a sample is kept.

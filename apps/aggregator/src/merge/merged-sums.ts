@@ -75,6 +75,10 @@ export class MergedSums implements MergedSpace {
     this.pending = Math.max(0, this.pending - samples);
   }
 
+  get reservedSamples(): number {
+    return this.pending;
+  }
+
   /**
    * Adds row `row` of `values` (rows × width, row-major) as one contribution to sample (low, high).
    * `label` < 0 means unknown; the first known label of a sample is kept.

@@ -3,6 +3,7 @@ import type { SpaceName } from '@rlsa/wire';
 import type { Logger } from 'pino';
 import { AggregatorError } from '../errors.ts';
 import { mergeChunkRows } from '../ingest/chunk-ingest.ts';
+import { storedBytes } from '../ingest/quotas.ts';
 import { decodeStored } from '../ingest/stored-chunks.ts';
 import type { NodeEntry } from '../ledger/run-ledger.ts';
 import { int32FromBytes } from '../storage/buffers.ts';
@@ -76,7 +77,7 @@ function replayRun(storage: RebuildSource, run: RunRecord): { chunks: number; da
     for (const index of storage.nodeChunkIndex(runId, node.nodeId)) {
       const space = spaceOf(index);
       if (damaged) {
-        node.spaces[space].replayUnread(index.seq, index.countedRows);
+        node.spaces[space].replayUnread(index.seq, index.countedRows, index.length);
       } else {
         // A damaged chunk is marked (and logged, counted) by storage; the run is replayed without the node.
         const outcome = storage.readChunk(index);
@@ -110,7 +111,7 @@ function replayChunk(run: RunRecord, node: NodeEntry, row: ChunkRow): void {
   const space = spaceOf(row);
   const sampleIds = sampleIdsFromBytes(row.sampleIds);
   const values = decodeStored(row);
-  node.spaces[space].replay(row.seq, sampleIds, row.counted);
+  node.spaces[space].replay(row.seq, sampleIds, row.counted, storedBytes(row));
   mergeChunkRows(run, node, space, { sampleIds, values, labels: row.labels === null ? [] : int32FromBytes(row.labels), counted: row.counted });
   run.updatedAtMs = Date.now();
 }

@@ -2,9 +2,12 @@ import type { Metadata } from '@grpc/grpc-js';
 import type { CallStatus, ServiceEdge } from '@rlsa/proto';
 import type { Logger } from 'pino';
 import type { Authenticator, Principal } from '../auth.ts';
+import { boundedDetail } from '../client-text.ts';
 import { AggregatorError } from '../errors.ts';
 import { toAggregatorError, toGrpcStatus } from '../grpc-status.ts';
 import type { AggregatorMetrics } from '../metrics.ts';
+import type { PrincipalCalls } from './principal-calls.ts';
+import { checkRequestIds } from './request-bounds.ts';
 
 export interface EdgeDeps {
   authenticator: Authenticator;
@@ -12,6 +15,8 @@ export interface EdgeDeps {
   log: Logger;
   /** Aborts when the aggregator drains; its reason is the status open calls end with. */
   shutdown: AbortSignal;
+  /** Concurrent calls per principal, bounded (none: unbounded). */
+  calls?: PrincipalCalls;
 }
 
 /** The reason open calls end with when the aggregator drains (UNAVAILABLE: the node resumes elsewhere or later). */
@@ -31,6 +36,8 @@ export function aggregatorEdge(deps: EdgeDeps): ServiceEdge<Principal> {
       if (deps.shutdown.aborted) throw new AggregatorError('unavailable', 'aggregator shutting down');
       return deps.authenticator.authenticate(metadata);
     },
+    admit: (principal, method) => deps.calls?.admit(principal, method.name) ?? (() => {}),
+    inspect: (request) => checkRequestIds(request),
     toStatus: (error, method) => refuse(deps, method.name, error),
     malformed: (detail) => new AggregatorError('invalid_argument', detail),
   };
@@ -40,6 +47,6 @@ function refuse(deps: EdgeDeps, method: string, error: unknown): CallStatus {
   const e = toAggregatorError(error);
   deps.metrics.rejections.inc({ method, reason: e.code });
   if (e.code === 'internal') deps.log.error({ err: e, method }, 'internal error');
-  else deps.log.debug({ method, code: e.code, reason: e.message }, 'request refused');
+  else deps.log.debug({ method, code: e.code, reason: boundedDetail(e.message) }, 'request refused');
   return toGrpcStatus(e);
 }
