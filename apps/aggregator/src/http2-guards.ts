@@ -39,30 +39,40 @@ export function guardHttp2Connections(server: Server, limits: Http2GuardLimits, 
 
 function guard(http2Server: Http2Server, limits: Http2GuardLimits, events: Http2GuardEvents): void {
   // Connections waiting for their preface, by remote address and port (the same on the TCP socket
-  // and on the TLS socket over it): one timer each.
-  const waiting = new Map<string, NodeJS.Timeout>();
+  // and on the TLS socket over it), and their HTTP/2 session once there is one: it owns the
+  // socket's handle then, so destroying the session is what closes the connection. (Plaintext:
+  // node:http2 makes the session in its own 'connection' listener, before this one runs.)
+  const timers = new Map<string, NodeJS.Timeout>();
+  const sessions = new Map<string, Http2Session>();
+  const settled = (remote: string): void => {
+    clearTimeout(timers.get(remote));
+    timers.delete(remote);
+    sessions.delete(remote);
+  };
+  http2Server.on('session', (session: Http2Session) => {
+    const remote = remoteOf(session.socket);
+    sessions.set(remote, session);
+    session.once('remoteSettings', () => settled(remote));
+    session.once('close', () => settled(remote));
+  });
   http2Server.on('connection', (socket: Socket) => {
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const remote = remoteOf(socket);
     const timer = setTimeout(() => {
-      waiting.delete(remote);
+      const session = sessions.get(remote);
+      settled(remote);
       events.onPrefaceTimeout(remote);
-      socket.destroy();
+      if (session !== undefined) session.destroy();
+      else socket.destroy();
     }, limits.prefaceTimeoutMs);
     timer.unref();
-    waiting.set(remote, timer);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      waiting.delete(remote);
-    });
-  });
-  http2Server.on('session', (session: Http2Session) => {
-    const remote = `${session.socket?.remoteAddress}:${session.socket?.remotePort}`;
-    session.once('remoteSettings', () => {
-      clearTimeout(waiting.get(remote));
-      waiting.delete(remote);
-    });
+    timers.set(remote, timer);
+    socket.once('close', () => settled(remote));
   });
   http2Server.on('stream', (stream: ServerHttp2Stream, headers) => watchMessages(stream, String(headers[':path']), limits.messageTimeoutMs, events));
+}
+
+function remoteOf(socket: Pick<Socket, 'remoteAddress' | 'remotePort'> | undefined): string {
+  return `${socket?.remoteAddress}:${socket?.remotePort}`;
 }
 
 /**
