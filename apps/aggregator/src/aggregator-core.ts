@@ -12,7 +12,10 @@ import { AnchorSetStore } from './storage/anchor-sets.ts';
 import type { ChunkDamage } from './storage/chunk-damage.ts';
 import { ChunkWriter } from './storage/chunk-writer.ts';
 import type { WriterEvents } from './storage/chunk-writer.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
 import type { ServerQuotas } from './limits.ts';
+import { ReadPool } from './query/read-pool.ts';
+import type { ReadPoolLimits } from './query/read-pool.ts';
 import type { Durability } from './storage/schema.ts';
 import { Storage } from './storage/storage.ts';
 import type { Teardown } from './teardown.ts';
@@ -42,7 +45,7 @@ export interface StorageEvents extends WriterEvents {
  * `runs` (an identical existing run is kept).
  */
 export function openAggregatorCore(
-  options: { dataDir: string; durability: Durability; runs: readonly RunConfig[]; storageEvents?: StorageEvents; quotas?: ServerQuotas },
+  options: { dataDir: string; durability: Durability; runs: readonly RunConfig[]; storageEvents?: StorageEvents; quotas?: ServerQuotas; limits?: ReadPoolLimits },
   log: Logger,
   teardown: Teardown,
 ): AggregatorCore {
@@ -66,7 +69,10 @@ export function openAggregatorCore(
     await writer.closeRun(runId);
     return storage.deleteRun(runId);
   };
-  return { runs, ingest: new ChunkIngest(runs, storage, writer, storage.damage, options.quotas), reads: new RunReads(runs, storage, storage.damage), anchorSets, deleteStoredRun };
+  // Heavy reads on threads of their own, over the same data dir and the shared merged sums.
+  const pool = teardown.add(new ReadPool(options.limits ?? DEFAULT_LIMITS, storage.damage), (p) => p.close());
+  const reads = new RunReads(runs, options.dataDir, pool, storage.damage);
+  return { runs, ingest: new ChunkIngest(runs, storage, writer, storage.damage, options.quotas), reads, anchorSets, deleteStoredRun };
 }
 
 /** What opening the data dir changed (a migration, a tidy), for the operator. */

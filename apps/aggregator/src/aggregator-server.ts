@@ -22,6 +22,7 @@ import { storageSignals } from './services/storage-signals.ts';
 import { rlsaReflectionService } from './services/reflection.ts';
 import { PrincipalCalls } from './services/principal-calls.ts';
 import { aggregatorEdge, shuttingDown } from './services/service-edge.ts';
+import { WatchSlots } from './services/watch-slots.ts';
 import type { Durability } from './storage/schema.ts';
 import { Teardown } from './teardown.ts';
 import { checkTlsMaterial } from './tls-material.ts';
@@ -181,7 +182,7 @@ function aggregatorServer(core: AggregatorCore, edgeDeps: Parameters<typeof aggr
   });
   const edge = aggregatorEdge(edgeDeps);
   const units = [
-    serviceUnit(AggregatorService, new AggregatorRpc({ ...core, metrics: edgeDeps.metrics, log: edgeDeps.log }), edge),
+    serviceUnit(AggregatorService, new AggregatorRpc({ ...core, metrics: edgeDeps.metrics, log: edgeDeps.log, watchers: new WatchSlots(limits.maxWatchers) }), edge),
     serviceUnit(AdminService, new AdminRpc(core), edge),
     health,
     rlsaReflectionService(),
