@@ -13,6 +13,10 @@ import { AnchorSetStore } from './storage/anchor-sets.ts';
 import type { ChunkDamage } from './storage/chunk-damage.ts';
 import { ChunkWriter } from './storage/chunk-writer.ts';
 import type { WriterEvents } from './storage/chunk-writer.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
+import type { ServerQuotas } from './limits.ts';
+import { ReadPool } from './query/read-pool.ts';
+import type { ReadPoolLimits } from './query/read-pool.ts';
 import type { Durability } from './storage/schema.ts';
 import { Storage } from './storage/storage.ts';
 import type { Teardown } from './teardown.ts';
@@ -44,7 +48,7 @@ export interface StorageEvents extends WriterEvents {
  * `runs` (an identical existing run is kept).
  */
 export function openAggregatorCore(
-  options: { dataDir: string; durability: Durability; runs: readonly RunConfig[]; storageEvents?: StorageEvents },
+  options: { dataDir: string; durability: Durability; runs: readonly RunConfig[]; storageEvents?: StorageEvents; quotas?: ServerQuotas; limits?: ReadPoolLimits },
   log: Logger,
   teardown: Teardown,
 ): AggregatorCore {
@@ -69,8 +73,11 @@ export function openAggregatorCore(
     return storage.deleteRun(runId);
   };
   const lifecycle = new RunLifecycle(runs, { flushRun: (runId) => writer.closeRun(runId), deleteStoredRun }, log.child({ component: 'lifecycle' }));
-  const ingest = new ChunkIngest(runs, storage, writer, storage.damage);
-  return { runs, ingest, reads: new RunReads(runs, storage, storage.damage), anchorSets, lifecycle, deleteStoredRun };
+  const ingest = new ChunkIngest(runs, storage, writer, storage.damage, options.quotas);
+  // Heavy reads on threads of their own, over the same data dir and the shared merged sums.
+  const pool = teardown.add(new ReadPool(options.limits ?? DEFAULT_LIMITS, storage.damage), (p) => p.close());
+  const reads = new RunReads(runs, options.dataDir, pool, storage.damage);
+  return { runs, ingest, reads, anchorSets, lifecycle, deleteStoredRun };
 }
 
 /** A run file's run, created at start (kept when identical); a run deleted before is not created again (warned). */

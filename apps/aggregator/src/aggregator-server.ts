@@ -1,5 +1,5 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import type { ServerCredentials as Credentials } from '@grpc/grpc-js';
+import type { ChannelOptions, ServerCredentials as Credentials } from '@grpc/grpc-js';
 import { AdminService, AggregatorService, serviceUnit } from '@rlsa/proto';
 import type { RunConfig } from '@rlsa/proto';
 import type { Logger } from 'pino';
@@ -9,17 +9,25 @@ import { audit } from './access/audit-log.ts';
 import { Authenticator } from './auth.ts';
 import type { TokenEntry } from './auth.ts';
 import { startDashboard } from './dashboard/dashboard-server.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { AggregatorError } from './errors.ts';
+import { guardHttp2Connections } from './http2-guards.ts';
 import { widenHttp2Windows } from './http2-window.ts';
+import { DEFAULT_LIMITS, DEFAULT_SERVER_QUOTAS, KEEPALIVE_TIME_MS, KEEPALIVE_TIMEOUT_MS } from './limits.ts';
+import type { AggregatorLimits, ServerQuotas } from './limits.ts';
 import { AggregatorMetrics } from './metrics.ts';
 import { AdminRpc } from './services/admin-service.ts';
 import { AggregatorRpc } from './services/aggregator-service.ts';
 import { AggregatorHealth } from './services/health.ts';
 import { storageSignals } from './services/storage-signals.ts';
 import { rlsaReflectionService } from './services/reflection.ts';
+import { PrincipalCalls } from './services/principal-calls.ts';
 import { aggregatorEdge, shuttingDown } from './services/service-edge.ts';
+import { WatchSlots } from './services/watch-slots.ts';
 import type { Durability } from './storage/schema.ts';
 import { Teardown } from './teardown.ts';
+import { checkTlsMaterial } from './tls-material.ts';
+import type { TlsLabels } from './tls-material.ts';
 
 /** Default largest request message: 64 MiB (a chunk of 16,384 rows × 1,024 float32 is 64 MiB). */
 export const DEFAULT_MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
@@ -41,8 +49,10 @@ export interface AggregatorOptions {
   healthPort?: number;
   /** Tokens (from a tokens file); undefined = auth off (warned). */
   tokens?: readonly TokenEntry[];
-  /** PEM server certificate and key; clientCa turns on mTLS (client certificates required). */
+  /** PEM server certificate and key; clientCa turns on mTLS (client certificates required). Checked at start (`checkTlsMaterial`). */
   tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  /** What refusals of `tls` call its parts (the command line names the flags and files); default: the flags. */
+  tlsLabels?: TlsLabels;
   /** Allows plaintext on a non-loopback address. */
   insecure?: boolean;
   /** Runs to create at start (run files); an existing identical run is kept. */
@@ -50,6 +60,10 @@ export interface AggregatorOptions {
   /** grpc max receive message length in bytes; larger messages get RESOURCE_EXHAUSTED. */
   maxReceiveBytes?: number;
   durability?: Durability;
+  /** Connections, calls, reads and watchers, bounded (defaults: DEFAULT_LIMITS). */
+  limits?: Partial<AggregatorLimits>;
+  /** What a run's quota fields mean when 0 (defaults: DEFAULT_SERVER_QUOTAS). */
+  quotas?: Partial<ServerQuotas>;
   logger: Logger;
 }
 
@@ -81,26 +95,28 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   const log = options.logger;
   const host = options.host ?? '127.0.0.1';
   checkTransport(options, host, log);
+  if (options.tls !== undefined) checkTlsMaterial(options.tls, options.tlsLabels ?? TLS_FLAGS);
+  const limits: AggregatorLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const authenticator = new Authenticator(options.tokens);
   if (!authenticator.enabled) log.warn('no tokens file: authentication is off, every caller is admin (development only)');
   const metrics = new AggregatorMetrics();
   const teardown = new Teardown();
   try {
+    // Before anything of the data dir is read: one aggregator per data dir.
+    teardown.add(lockDataDir(options.dataDir), (lock) => lock.release());
     const health = new AggregatorHealth();
-    const core = openAggregatorCore(
-      { dataDir: options.dataDir, durability: options.durability ?? 'normal', runs: options.runs ?? [], storageEvents: storageSignals(metrics, health, log) },
-      log,
-      teardown,
-    );
+    const coreOptions = { dataDir: options.dataDir, durability: options.durability ?? 'normal', runs: options.runs ?? [], quotas: { ...DEFAULT_SERVER_QUOTAS, ...options.quotas }, limits };
+    const core = openAggregatorCore({ ...coreOptions, storageEvents: storageSignals(metrics, health, log) }, log, teardown);
     metrics.mergedBytes.set(core.runs.mergedBytes());
     const draining = new AbortController();
     metrics.countRuns(() => core.runs.countByState());
-    const edgeDeps = { authenticator, metrics, log, shutdown: draining.signal, mtls: options.tls?.clientCa !== undefined };
-    const server = teardown.add(aggregatorServer(core, edgeDeps, health, options), (s) => s.forceShutdown());
+    const edgeDeps = { authenticator, metrics, log, shutdown: draining.signal, mtls: options.tls?.clientCa !== undefined, calls: new PrincipalCalls(limits.maxCallsPerPrincipal) };
+    const server = teardown.add(aggregatorServer(core, edgeDeps, health, options, limits), (s) => s.forceShutdown());
     const bindHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const port = await bind(server, `${bindHost}:${options.port ?? 50051}`, credentialsFor(options.tls), 'listen on');
     if (!widenHttp2Windows(server)) log.debug('grpc-js internals changed: HTTP/2 windows stay at their defaults');
-    const healthPort = await serveHealthPort(health, bindHost, options.healthPort, teardown);
+    guardConnections(server, limits, log);
+    const healthPort = await serveHealthPort(health, { bindHost, port: options.healthPort, limits, log }, teardown);
     const metricsPort = await serveMetrics(metrics, host, options.metricsPort, teardown);
     const dashboardDeps = { ...core, authenticator, log: log.child({ component: 'dashboard' }), shutdown: draining.signal };
     const dashboardOptions = { host, port: options.httpPort ?? 0, loopback: isLoopback(host), insecure: options.insecure === true, tls: options.tls };
@@ -125,6 +141,32 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   }
 }
 
+/** How refusals name the TLS material given through the API: the flags that give it on the command line. */
+const TLS_FLAGS: TlsLabels = { cert: '--tls-cert', key: '--tls-key', clientCa: '--client-ca' };
+
+/**
+ * grpc-js server options bounding connections: concurrent streams per connection (HTTP/2
+ * SETTINGS_MAX_CONCURRENT_STREAMS), idle connections closed, silent peers pinged and dropped.
+ */
+function connectionOptions(limits: AggregatorLimits): ChannelOptions {
+  return {
+    'grpc.max_concurrent_streams': limits.maxStreamsPerConnection,
+    'grpc.max_connection_idle_ms': limits.idleConnectionMs,
+    'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
+    'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
+  };
+}
+
+/** The preface and message timeouts on a bound server's connections (see `guardHttp2Connections`). */
+function guardConnections(server: Server, limits: AggregatorLimits, log: Logger): void {
+  const guarded = guardHttp2Connections(server, limits, {
+    // Debug: a flood of half-open sockets must not become a flood of log lines.
+    onPrefaceTimeout: (remote) => log.debug({ remote, ms: limits.prefaceTimeoutMs }, 'connection closed: no HTTP/2 preface in time'),
+    onMessageTimeout: (path, receivedBytes) => log.warn({ path, receivedBytes, ms: limits.messageTimeoutMs }, 'stream reset: request message not received whole in time'),
+  });
+  if (!guarded) log.warn('grpc-js internals changed: no preface or message timeouts on connections');
+}
+
 /** Plaintext only on loopback, unless `insecure` (warned). */
 function checkTransport(options: AggregatorOptions, host: string, log: Logger): void {
   if (options.tls !== undefined || isLoopback(host)) return;
@@ -135,15 +177,16 @@ function checkTransport(options: AggregatorOptions, host: string, log: Logger): 
 }
 
 /** The gRPC server with every service of the aggregator registered on it (not yet bound). */
-function aggregatorServer(core: AggregatorCore, edgeDeps: Parameters<typeof aggregatorEdge>[0], health: AggregatorHealth, options: AggregatorOptions): Server {
+function aggregatorServer(core: AggregatorCore, edgeDeps: Parameters<typeof aggregatorEdge>[0], health: AggregatorHealth, options: AggregatorOptions, limits: AggregatorLimits): Server {
   const edge = aggregatorEdge(edgeDeps);
   const server = new Server({
+    ...connectionOptions(limits),
     'grpc.max_receive_message_length': options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
     'grpc.max_send_message_length': -1,
     interceptors: [edge.interceptor],
   });
   const units = [
-    serviceUnit(AggregatorService, new AggregatorRpc({ ...core, metrics: edgeDeps.metrics, log: edgeDeps.log }), edge),
+    serviceUnit(AggregatorService, new AggregatorRpc({ ...core, metrics: edgeDeps.metrics, log: edgeDeps.log, watchers: new WatchSlots(limits.maxWatchers) }), edge),
     serviceUnit(AdminService, new AdminRpc({ ...core, log: edgeDeps.log }), edge),
     health,
     rlsaReflectionService(),
@@ -168,13 +211,22 @@ async function bind(server: Server, address: string, credentials: Credentials, w
   }
 }
 
-/** The plaintext health-only port, when asked for. */
-async function serveHealthPort(health: AggregatorHealth, bindHost: string, port: number | undefined, teardown: Teardown): Promise<number | undefined> {
-  if (port === undefined) return undefined;
-  const server = teardown.add(new Server(), (s) => s.forceShutdown());
+/** The plaintext health-only port, when asked for, with the main port's connection bounds. */
+async function serveHealthPort(
+  health: AggregatorHealth,
+  at: { bindHost: string; port: number | undefined; limits: AggregatorLimits; log: Logger },
+  teardown: Teardown,
+): Promise<number | undefined> {
+  if (at.port === undefined) return undefined;
+  const server = teardown.add(new Server({ ...connectionOptions(at.limits), 'grpc.max_receive_message_length': HEALTH_MAX_RECEIVE_BYTES }), (s) => s.forceShutdown());
   health.addToServer(server);
-  return bind(server, `${bindHost}:${port}`, ServerCredentials.createInsecure(), 'serve health on');
+  const port = await bind(server, `${at.bindHost}:${at.port}`, ServerCredentials.createInsecure(), 'serve health on');
+  guardConnections(server, at.limits, at.log);
+  return port;
 }
+
+/** A health check request is a service name: the health port takes no message above 4 KiB. */
+const HEALTH_MAX_RECEIVE_BYTES = 4 * 1024;
 
 /** The Prometheus endpoint, when asked for. */
 async function serveMetrics(metrics: AggregatorMetrics, host: string, port: number | undefined, teardown: Teardown): Promise<number | undefined> {

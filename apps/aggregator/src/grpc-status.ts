@@ -3,6 +3,7 @@ import type { StatusObject } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
 import { RlsaError } from '@rlsa/core';
 import type { RlsaErrorCode } from '@rlsa/core';
+import { boundedDetail } from './client-text.ts';
 import { AggregatorError } from './errors.ts';
 import type { AggregatorErrorCode } from './errors.ts';
 
@@ -40,5 +41,7 @@ export function toAggregatorError(error: unknown): AggregatorError {
 /** The gRPC status for an error: the one place where codes become statuses. */
 export function toGrpcStatus(error: unknown): Partial<StatusObject> & { code: status; details: string } {
   const e = toAggregatorError(error);
-  return { code: GRPC_STATUS[e.code], details: e.code === 'internal' ? `internal error: ${e.message}` : e.message, metadata: new Metadata() };
+  // Details stay short whatever a message quoted (a client's string is never sent back whole).
+  const details = boundedDetail(e.code === 'internal' ? `internal error: ${e.message}` : e.message);
+  return { code: GRPC_STATUS[e.code], details, metadata: new Metadata() };
 }

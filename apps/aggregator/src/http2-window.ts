@@ -14,9 +14,8 @@ export const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
  * Returns whether the windows could be set.
  */
 export function widenHttp2Windows(server: Server, streamWindow = STREAM_WINDOW_BYTES, connectionWindow = CONNECTION_WINDOW_BYTES): boolean {
-  const http2Servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
-  if (!(http2Servers instanceof Map)) return false;
-  for (const http2Server of http2Servers.keys() as IterableIterator<Http2Server>) {
+  const http2Servers = boundHttp2Servers(server);
+  for (const http2Server of http2Servers) {
     http2Server.on('session', (session: Http2Session) => {
       try {
         session.settings({ initialWindowSize: streamWindow });
@@ -26,5 +25,15 @@ export function widenHttp2Windows(server: Server, streamWindow = STREAM_WINDOW_B
       }
     });
   }
-  return http2Servers.size > 0;
+  return http2Servers.length > 0;
+}
+
+/**
+ * The node:http2 servers under a bound grpc-js server: grpc-js keeps them in a private map
+ * (`http2Servers`, keyed by server); none when it is not there (another grpc-js version).
+ */
+export function boundHttp2Servers(server: Server): Http2Server[] {
+  const http2Servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
+  if (!(http2Servers instanceof Map)) return [];
+  return [...(http2Servers.keys() as IterableIterator<Http2Server>)];
 }

@@ -20,7 +20,6 @@ export type { CkaResult } from './query/evaluate.ts';
 export type { SpaceData } from './query/node-space.ts';
 export { AGGREGATOR_COMMAND, AGGREGATOR_OPTIONS, DURABILITIES, aggregatorOptionsFromSettings } from './settings.ts';
 export { loadRunFile } from './run-file.ts';
-export { anchorSetSummaryOf } from './runs/anchor-set-summary.ts';
 export type { AggregatorSettings } from './settings.ts';
 export { LISTENING_MESSAGE, announceListening, parseListeningLine, type ListeningAnnouncement } from './readiness.ts';
 export { Storage } from './storage/storage.ts';

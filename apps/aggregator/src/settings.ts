@@ -5,7 +5,10 @@ import type { Logger } from 'pino';
 import { choice, decimal, defineOptions, integer, list, text, toggle, type OptionValues } from '@rlsa/options';
 import type { AggregatorOptions } from './aggregator-server.ts';
 import { AggregatorError } from './errors.ts';
+import { DEFAULT_LIMITS, DEFAULT_SERVER_QUOTAS } from './limits.ts';
+import type { AggregatorLimits, ServerQuotas } from './limits.ts';
 import { DURABILITIES } from './storage/schema.ts';
+import { checkTlsMaterial } from './tls-material.ts';
 
 /** What `--durability` accepts (the storage's durability modes). */
 export { DURABILITIES };
@@ -62,9 +65,36 @@ export const AGGREGATOR_OPTIONS = defineOptions({
     heading: 'Runs:',
     options: {
       runFile: list('--run-file <file>', 'create the run(s) in this YAML/JSON file at start (repeatable)'),
+      maxRunSamples: integer('--max-run-samples <n>', "distinct samples of a run's merged space, when the run's quota is 0", { min: 1, default: DEFAULT_SERVER_QUOTAS.maxRunSamples }),
+      maxNodeSamples: integer('--max-node-samples <n>', "distinct samples of one node's space, when the run's quota is 0 (0: the run's)", { min: 0, default: DEFAULT_SERVER_QUOTAS.maxNodeSamples }),
+      maxRunMb: decimal('--max-run-mb <mb>', "stored MiB of a run, when the run's quota is 0 (0: only the disk's free space)", nonNegative(DEFAULT_SERVER_QUOTAS.maxRunBytes)),
+      maxNodeMb: decimal('--max-node-mb <mb>', "stored MiB of one node, when the run's quota is 0 (0: only the disk's free space)", nonNegative(DEFAULT_SERVER_QUOTAS.maxNodeBytes)),
+    },
+  },
+  limits: {
+    heading: 'Limits:',
+    options: {
+      maxStreamsPerConnection: integer('--max-streams-per-connection <n>', 'concurrent calls on one HTTP/2 connection', { min: 1, default: DEFAULT_LIMITS.maxStreamsPerConnection }),
+      maxCallsPerPrincipal: integer('--max-calls-per-principal <n>', "concurrent calls of one token's subject (RESOURCE_EXHAUSTED beyond)", { min: 1, default: DEFAULT_LIMITS.maxCallsPerPrincipal }),
+      messageTimeoutS: decimal('--message-timeout-s <s>', 'a request message must arrive whole within this of its first byte', positive(DEFAULT_LIMITS.messageTimeoutMs / 1000)),
+      prefaceTimeoutS: decimal('--preface-timeout-s <s>', 'a connection must finish TLS and the HTTP/2 preface within this', positive(DEFAULT_LIMITS.prefaceTimeoutMs / 1000)),
+      idleTimeoutS: decimal('--idle-timeout-s <s>', 'a connection without calls for this long is closed', positive(DEFAULT_LIMITS.idleConnectionMs / 1000)),
+      readThreads: integer('--read-threads <n>', 'threads for heavy reads (Evaluate, Nearest, node spaces)', { min: 1, max: 64, default: DEFAULT_LIMITS.readThreads }),
+      readQueue: integer('--read-queue <n>', 'heavy reads waiting for a thread, at most (RESOURCE_EXHAUSTED beyond)', { min: 0, default: DEFAULT_LIMITS.readQueue }),
+      maxWatchers: integer('--max-watchers <n>', 'open WatchRun calls, all runs (RESOURCE_EXHAUSTED beyond)', { min: 1, default: DEFAULT_LIMITS.maxWatchers }),
     },
   },
 });
+
+/** A decimal option > 0 with its default. */
+function positive(value: number): { accept: (n: number) => boolean; expected: string; default: number } {
+  return { accept: (n) => n > 0, expected: 'a positive number', default: value };
+}
+
+/** A decimal option ≥ 0 with its default. */
+function nonNegative(value: number): { accept: (n: number) => boolean; expected: string; default: number } {
+  return { accept: (n) => n >= 0, expected: 'a number ≥ 0', default: value };
+}
 
 /** `rlsa aggregator` settings after flags, RLSA_* env vars and the config file were merged, by group. */
 export type AggregatorSettings = OptionValues<typeof AGGREGATOR_OPTIONS>;
@@ -82,10 +112,36 @@ function tlsFromSettings(security: AggregatorSettings['security']): AggregatorOp
   if ((security.tlsCert === undefined) !== (security.tlsKey === undefined)) throw new AggregatorError('failed_precondition', '--tls-cert and --tls-key go together');
   if (security.clientCa !== undefined && security.tlsCert === undefined) throw new AggregatorError('failed_precondition', '--client-ca (mTLS) needs --tls-cert and --tls-key');
   if (security.tlsCert === undefined || security.tlsKey === undefined) return undefined;
-  return {
+  const tls = {
     cert: readPem(security.tlsCert, 'TLS certificate'),
     key: readPem(security.tlsKey, 'TLS key'),
     ...(security.clientCa !== undefined ? { clientCa: readPem(security.clientCa, 'client CA') } : {}),
+  };
+  checkTlsMaterial(tls, tlsLabels(security));
+  return tls;
+}
+
+/** How refusals of the TLS material name it: flag and file. */
+function tlsLabels(security: AggregatorSettings['security']): { cert: string; key: string; clientCa: string } {
+  return { cert: `--tls-cert ${security.tlsCert}`, key: `--tls-key ${security.tlsKey}`, clientCa: `--client-ca ${security.clientCa}` };
+}
+
+const MIB = 1024 * 1024;
+
+/** The limits and the server's quotas from the settings. */
+function boundsFromSettings({ runs, limits }: AggregatorSettings): { limits: AggregatorLimits; quotas: ServerQuotas } {
+  return {
+    limits: {
+      maxStreamsPerConnection: limits.maxStreamsPerConnection,
+      maxCallsPerPrincipal: limits.maxCallsPerPrincipal,
+      messageTimeoutMs: Math.round(limits.messageTimeoutS * 1000),
+      prefaceTimeoutMs: Math.round(limits.prefaceTimeoutS * 1000),
+      idleConnectionMs: Math.round(limits.idleTimeoutS * 1000),
+      readThreads: limits.readThreads,
+      readQueue: limits.readQueue,
+      maxWatchers: limits.maxWatchers,
+    },
+    quotas: { maxRunSamples: runs.maxRunSamples, maxNodeSamples: runs.maxNodeSamples, maxRunBytes: Math.round(runs.maxRunMb * MIB), maxNodeBytes: Math.round(runs.maxNodeMb * MIB) },
   };
 }
 
@@ -105,11 +161,12 @@ export async function aggregatorOptionsFromSettings(settings: AggregatorSettings
     ...(network.healthPort !== undefined ? { healthPort: network.healthPort } : {}),
     ...(network.httpPort !== undefined ? { httpPort: network.httpPort } : {}),
     ...(security.tokensFile !== undefined ? { tokens: loadTokensFile(security.tokensFile) } : {}),
-    ...(tls !== undefined ? { tls } : {}),
+    ...(tls !== undefined ? { tls, tlsLabels: tlsLabels(security) } : {}),
     insecure: security.insecure,
     runs: runConfigs,
     maxReceiveBytes: Math.round(network.maxReceiveMb * 1024 * 1024),
     durability: storage.durability,
+    ...boundsFromSettings(settings),
     logger,
   };
 }

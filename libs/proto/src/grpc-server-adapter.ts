@@ -27,6 +27,13 @@ export type CallStatus = Partial<StatusObject> & { code: number; details: string
 export interface ServiceEdge<P> {
   /** Authenticates a call from its metadata before its handler runs (and before a stream is read); throws to refuse it. */
   authenticate(metadata: Metadata, method: DescMethod): P;
+  /**
+   * Admits an authenticated call (e.g. a bound on concurrent calls per principal); returns what
+   * ends the admission, called once when the call ends however it ends. Throws to refuse the call.
+   */
+  admit?(principal: P, method: DescMethod): () => void;
+  /** Checks each request message before the handler sees it (e.g. bounded id lengths); throws to refuse the call. */
+  inspect?(request: unknown, method: DescMethod): void;
   /** The status a thrown error ends the call with: the one place where errors become gRPC statuses. */
   toStatus(error: unknown, method: DescMethod): CallStatus;
   /** The error a request whose bytes do not parse as its message becomes (grpc-js alone would answer INTERNAL). */
@@ -154,8 +161,10 @@ function openCall<P>(
   refuse: (status: CallStatus) => void,
 ): CallScope<P> | undefined {
   let principal: P;
+  let admitted: (() => void) | undefined;
   try {
     principal = edge.authenticate(call.metadata, method);
+    admitted = edge.admit?.(principal, method);
   } catch (error: unknown) {
     refuse(edge.toStatus(error, method));
     return undefined;
@@ -174,6 +183,8 @@ function openCall<P>(
       if (!cancelled) refuse(edge.toStatus(error, method));
     },
     close: () => {
+      admitted?.();
+      admitted = undefined;
       edge.shutdown?.removeEventListener('abort', onShutdown);
       if (!controller.signal.aborted) controller.abort(new CallCancelled(`${method.name} ended`));
     },
@@ -185,9 +196,10 @@ function run<P>(work: () => Promise<void>, scope: CallScope<P>): void {
   work().catch(scope.fail).finally(scope.close);
 }
 
-/** The request, or the edge's error for bytes that did not parse. */
+/** The request, or the edge's error for bytes that did not parse (or that its `inspect` refuses). */
 function wellFormed<P>(request: unknown, method: DescMethod, edge: ServiceEdge<P>): unknown {
   if (request instanceof MalformedRequest) throw edge.malformed(`malformed request message: ${request.detail}`, method);
+  edge.inspect?.(request, method);
   return request;
 }
 

@@ -152,7 +152,10 @@ export function encodeMatrix(matrix: DenseMatrix, encoding: EncodingName = 'floa
 /**
  * Decodes a wire matrix into a fresh Float32Array (rows×cols, row-major), validating it:
  * known encoding (`invalid_argument`), byte lengths matching rows·cols (`shape_mismatch`),
- * finite values and scales (`non_finite`). `expectedCols`, when given, must equal cols.
+ * finite scales and finite values *as decoded* (`non_finite`, naming the row and column): the
+ * check runs on the float32 values the arithmetic produced, whatever the encoding, so that a
+ * value finite on the wire and infinite in memory (int8 q·scale past float32's largest, about
+ * 3.4·10³⁸) is refused like a NaN sent as float32. `expectedCols`, when given, must equal cols.
  * Unaligned bytes are copied before they are viewed as floats. With `scratch` (at least rows·cols
  * long) the values are written into its start and `data` is a view of it: no allocation, but the
  * result is valid only until the scratch is reused.
@@ -179,18 +182,11 @@ export function decodeMatrix(wire: MatrixFields, options: { expectedCols?: numbe
   const out = options.scratch !== undefined && options.scratch.length >= count ? options.scratch.subarray(0, count) : new Float32Array(count);
   if (encoding === Encoding.FLOAT32) {
     new Uint8Array(out.buffer, out.byteOffset, count * 4).set(data);
-    const i = firstNonFinite(out);
-    if (i >= 0) throw new RlsaError('non_finite', `value at row ${Math.floor(i / cols)}, column ${i % cols} is ${out[i]}`);
   } else if (encoding === Encoding.FLOAT16) {
     const halves = new Uint16Array(count);
     new Uint8Array(halves.buffer).set(data);
-    for (let i = 0; i < count; i += 1) {
-      const h = halves[i] as number;
-      if ((h & 0x7c00) === 0x7c00) {
-        throw new RlsaError('non_finite', `float16 value at row ${Math.floor(i / cols)}, column ${i % cols} is not finite`);
-      }
-      out[i] = FLOAT16_TABLE[h] as number;
-    }
+    // An Inf or NaN bit pattern decodes to Inf or NaN: the check below names it.
+    for (let i = 0; i < count; i += 1) out[i] = FLOAT16_TABLE[halves[i] as number] as number;
   } else {
     if (wire.rowScales.byteLength !== rows * 4) {
       throw new RlsaError('shape_mismatch', `int8 matrix with ${rows} rows needs ${rows * 4} row_scales bytes, got ${wire.rowScales.byteLength}`);
@@ -207,6 +203,9 @@ export function decodeMatrix(wire: MatrixFields, options: { expectedCols?: numbe
       for (let c = 0; c < cols; c += 1) out[start + c] = (quantized[start + c] as number) * scale;
     }
   }
+  // After the arithmetic, for every encoding: the values as they are in memory must be finite.
+  const i = firstNonFinite(out);
+  if (i >= 0) throw new RlsaError('non_finite', `${name} value at row ${Math.floor(i / cols)}, column ${i % cols} is ${out[i]} as decoded`);
   return { rows, cols, data: out };
 }
 

@@ -118,6 +118,33 @@ describe('encodeMatrix / decodeMatrix', () => {
     expect(decodeMatrix(encodeMatrix({ rows: 1, cols: 5, data: edge })).data).toEqual(edge);
   });
 
+  it('checks the values as decoded, after the arithmetic, for every encoding, naming the row and column', () => {
+    // int8: every byte and every scale finite, the product q·scale past float32's largest value.
+    const maxFloat32 = 3.4028234663852886e38;
+    const scales = Float32Array.of(1, maxFloat32 / 100);
+    const q = Int8Array.of(1, -1, 5, 127, -3, 0);
+    expect(Number.isFinite(scales[1] as number)).toBe(true);
+    const int8 = create(MatrixSchema, { rows: 2, cols: 3, encoding: Encoding.INT8, data: new Uint8Array(q.buffer), rowScales: new Uint8Array(scales.buffer) });
+    expect(() => decodeMatrix(int8)).toThrow(expect.objectContaining({ code: 'non_finite', message: 'int8 value at row 1, column 0 is Infinity as decoded' }));
+    // -127 · scale: -Inf.
+    const negative = create(MatrixSchema, { rows: 1, cols: 2, encoding: Encoding.INT8, data: new Uint8Array(Int8Array.of(0, -127).buffer), rowScales: new Uint8Array(Float32Array.of(maxFloat32 / 64).buffer) });
+    expect(() => decodeMatrix(negative)).toThrow('int8 value at row 0, column 1 is -Infinity as decoded');
+    // A product just under float32's largest value is accepted, as it is.
+    const fits = create(MatrixSchema, { rows: 1, cols: 1, encoding: Encoding.INT8, data: new Uint8Array(Int8Array.of(127).buffer), rowScales: new Uint8Array(Float32Array.of(maxFloat32 / 128).buffer) });
+    expect(decodeMatrix(fits).data[0]).toBe(Math.fround(127 * Math.fround(maxFloat32 / 128)));
+    // float16: every Inf and NaN bit pattern (exponent all ones), either sign, at the position it is.
+    for (const bits of [0x7c00, 0xfc00, 0x7c01, 0x7e00, 0xffff]) {
+      const halves = Uint16Array.of(0x3c00, 0x3c00, 0x3c00, bits);
+      const wire = create(MatrixSchema, { rows: 2, cols: 2, encoding: Encoding.FLOAT16, data: new Uint8Array(halves.buffer) });
+      expect(() => decodeMatrix(wire)).toThrow(expect.objectContaining({ code: 'non_finite', message: expect.stringContaining('float16 value at row 1, column 1 is') }));
+    }
+    // float32: NaN and ±Inf sent as such.
+    const nan = create(MatrixSchema, { rows: 1, cols: 3, encoding: Encoding.FLOAT32, data: new Uint8Array(Float32Array.of(0, 0, Number.NaN).buffer) });
+    expect(() => decodeMatrix(nan)).toThrow('float32 value at row 0, column 2 is NaN as decoded');
+    // Into a scratch buffer too (the ingest's pooled buffers).
+    expect(() => decodeMatrix(int8, { scratch: new Float32Array(6) })).toThrow(expect.objectContaining({ code: 'non_finite' }));
+  });
+
   it('validates wire matrices: length, encoding, non-finite values and scales, expected width', () => {
     const nanBytes = new Uint8Array(Float32Array.of(1, Number.NaN).buffer);
     expect(() => decodeMatrix(create(MatrixSchema, { rows: 1, cols: 2, encoding: Encoding.FLOAT32, data: nanBytes }))).toThrow(

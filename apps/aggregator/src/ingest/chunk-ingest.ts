@@ -11,8 +11,12 @@ import type { DamagedNodes } from '../storage/chunk-damage.ts';
 import type { ChunkSink, Committed } from '../storage/chunk-sink.ts';
 import type { ChunkRow } from '../storage/schema.ts';
 import type { Storage } from '../storage/storage.ts';
+import { DEFAULT_SERVER_QUOTAS } from '../limits.ts';
+import type { ServerQuotas } from '../limits.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { checkChunkShape, chunkSampleIds, decodeChunk } from './chunk-checks.ts';
+import { checkChunkQuotas, checkMergeQuota, effectiveQuotas, storedBytes } from './quotas.ts';
+import type { EffectiveQuotas } from './quotas.ts';
 import { StoredRows, sameChunk } from './stored-chunks.ts';
 import type { ChunkContent } from './stored-chunks.ts';
 
@@ -61,6 +65,8 @@ export class ChunkIngest {
     private readonly sink: ChunkSink,
     /** The nodes with a damaged chunk: their uploads are refused with DATA_LOSS (their rows are out of the merge). */
     private readonly damage: Pick<DamagedNodes, 'check'> = { check: () => {} },
+    /** What a run's quota fields mean when 0. */
+    private readonly serverQuotas: ServerQuotas = DEFAULT_SERVER_QUOTAS,
   ) {}
 
   /** Resolves when every accepted chunk has been committed (or failed). */
@@ -80,6 +86,8 @@ export class ChunkIngest {
    * - A seq (or a sample of this node) whose chunk is still being committed → UNAVAILABLE:
    *   resend it after (it will then be a duplicate, or refused as above).
    * - A node with a damaged stored chunk → DATA_LOSS (its rows are out of the merge).
+   * - Past a quota of the run (samples of the node's space or of the merged space, bytes of the
+   *   node or the run: `quotas.ts`) → RESOURCE_EXHAUSTED, before anything is reserved or stored.
    * - The disk full → UNAVAILABLE from the sink (nothing stored; resend after the last
    *   acknowledged chunk once the disk has room); any other storage failure → INTERNAL.
    * Checks happen at once, in arrival order; the returned promise resolves after the chunk
@@ -142,13 +150,16 @@ export class ChunkIngest {
     const countedRows = counted === null ? values.rows : counted.reduce((sum, c) => sum + c, 0);
     const lend = content.wire.encoding === Encoding.FLOAT32;
     const row = chunkRow(target, seq, content, values, lend, counted, countedRows);
+    const quotas = effectiveQuotas(target.run.ledger.config.quotas, this.serverQuotas);
+    const bytes = storedBytes(row);
+    checkChunkQuotas(target.run, target.node, { seq, space: target.space, newSamples: countedRows, bytes }, quotas);
     // Accepted: the seq and the samples are reserved now, so that the chunks behind it can be
     // checked while it is being committed; the merged space makes room for its new samples now,
     // so that merging after the commit allocates nothing and cannot fail.
-    const reservation = target.ledger.reserve(seq, sampleIds, counted);
+    const reservation = target.ledger.reserve(seq, sampleIds, counted, bytes);
     let newSamples: number;
     try {
-      newSamples = reserveMergeRoom(target, reservation.sampleIds);
+      newSamples = reserveMergeRoom(target, reservation, quotas);
     } catch (error: unknown) {
       target.ledger.rollback(reservation);
       throw error;
@@ -242,13 +253,18 @@ function merges(node: NodeEntry, space: SpaceName): boolean {
   return space === 'relative' && node.role === 'trainer';
 }
 
-/** Reserves room in the merged space for the chunk's samples it does not hold yet; returns how many (0 when the chunk is not merged). */
-function reserveMergeRoom(target: Target, counted: BigUint64Array): number {
+/**
+ * Reserves room in the merged space for the chunk's samples it does not hold yet, within the run's
+ * samples quota; returns how many (0 when the chunk is not merged).
+ */
+function reserveMergeRoom(target: Target, reservation: Reservation, quotas: EffectiveQuotas): number {
   if (!merges(target.node, target.space)) return 0;
   const merged = target.run.merged;
+  const counted = reservation.sampleIds;
   const words = sampleIdWords(counted);
   let fresh = 0;
   for (let i = 0; i < counted.length; i += 1) if (!merged.has(words[2 * i] as number, words[2 * i + 1] as number)) fresh += 1;
+  checkMergeQuota(target.run, reservation.seq, target.node.nodeId, fresh, quotas);
   merged.reserve(fresh);
   return fresh;
 }

@@ -1,3 +1,4 @@
+import { RlsaError } from '@rlsa/core';
 import { Encoding } from '@rlsa/proto';
 import type { Matrix as WireMatrix } from '@rlsa/proto';
 import { decodeMatrix } from '@rlsa/wire';
@@ -5,11 +6,22 @@ import type { DecodedMatrix } from '@rlsa/wire';
 import { AggregatorError } from '../errors.ts';
 import type { ChunkRef } from '../ledger/space-ledger.ts';
 import { int32FromBytes } from '../storage/buffers.ts';
+import { ChunkDamageError } from '../storage/chunk-damage.ts';
 import type { ChunkRow } from '../storage/schema.ts';
 
-/** A stored chunk's values, decoded again. */
+/**
+ * A stored chunk's values, decoded again. Values that are not finite as decoded (an int8 q·scale
+ * past float32's range, accepted by aggregators that checked only the wire values, and carried
+ * into this layout by the migration) make the chunk damaged (ChunkDamageError, DATA_LOSS): the
+ * rebuild leaves its node out of the merge, so no such value ever reaches a merged row.
+ */
 export function decodeStored(row: ChunkRow): DecodedMatrix {
-  return decodeMatrix({ rows: row.rows, cols: row.cols, encoding: row.encoding, data: row.data, rowScales: row.rowScales ?? new Uint8Array(0) });
+  try {
+    return decodeMatrix({ rows: row.rows, cols: row.cols, encoding: row.encoding, data: row.data, rowScales: row.rowScales ?? new Uint8Array(0) });
+  } catch (error: unknown) {
+    if (!(error instanceof RlsaError && error.code === 'non_finite')) throw error;
+    throw new ChunkDamageError({ runId: row.runId, nodeId: row.nodeId, space: row.space, seq: row.seq, reason: `stored values are not finite: ${error.message}` });
+  }
 }
 
 /** An incoming chunk's content in the stored form, to compare with what was stored for its seq. */

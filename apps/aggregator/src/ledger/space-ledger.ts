@@ -21,6 +21,8 @@ export interface Reservation {
   readonly seq: number;
   /** Samples this chunk counts (reserved while it commits). */
   readonly sampleIds: BigUint64Array;
+  /** Stored bytes it takes (its payload), held against the quotas while it commits. */
+  readonly bytes: number;
 }
 
 /** A ChunkRef packed into one index value: seq · ROW_SPAN + row (exact below 2⁵³: seqs up to 2³³). */
@@ -47,6 +49,8 @@ export class SpaceLedger {
   private acceptedSeq = -1;
   private chunkCount = 0;
   private rowCount = 0;
+  /** Payload bytes of committed and reserved chunks (the byte quotas). */
+  private byteCount = 0;
   /** Each sample this node sent in this space: where its (first, counted) row is, packed (ROW_SPAN). */
   private readonly owned = new SampleIndex();
 
@@ -73,6 +77,11 @@ export class SpaceLedger {
   /** Samples this node sent in this space (committed or reserved). */
   get samples(): number {
     return this.owned.size;
+  }
+
+  /** Payload bytes of this space's chunks, committed or reserved. */
+  get bytes(): number {
+    return this.byteCount;
   }
 
   /** Where the node's row for `sampleId` is (committed or reserved), if it sent one. */
@@ -126,7 +135,7 @@ export class SpaceLedger {
    * so that the chunks behind it are checked against them while it commits. `counted[i] = 0`
    * marks a row whose sample the node stored before (not counted again); null: every row counts.
    */
-  reserve(seq: number, sampleIds: BigUint64Array, counted: Uint8Array | null): Reservation {
+  reserve(seq: number, sampleIds: BigUint64Array, counted: Uint8Array | null, bytes = 0): Reservation {
     if (sampleIds.length > ROW_SPAN) throw new AggregatorError('resource_exhausted', `chunk ${seq} has ${sampleIds.length} rows; at most ${ROW_SPAN}`);
     let count = sampleIds.length;
     if (counted !== null) for (let row = 0; row < counted.length; row += 1) count -= counted[row] === 0 ? 1 : 0;
@@ -146,7 +155,8 @@ export class SpaceLedger {
       k += 1;
     }
     this.acceptedSeq = seq;
-    return { seq, sampleIds: reserved };
+    this.byteCount += bytes;
+    return { seq, sampleIds: reserved, bytes };
   }
 
   /** The reserved chunk is durable: it is stored, and its rows are counted. */
@@ -162,11 +172,12 @@ export class SpaceLedger {
     const words = sampleIdWords(reservation.sampleIds);
     for (let i = 0; i < reservation.sampleIds.length; i += 1) this.owned.delete(words[2 * i] as number, words[2 * i + 1] as number);
     this.acceptedSeq = Math.min(this.acceptedSeq, reservation.seq - 1);
+    this.byteCount -= reservation.bytes;
   }
 
-  /** Replays a chunk read back from storage (the rebuild at start): reserved and committed at once. */
-  replay(seq: number, sampleIds: BigUint64Array, counted: Uint8Array | null): void {
-    this.commit(this.reserve(seq, sampleIds, counted));
+  /** Replays a chunk read back from storage (the rebuild at start): reserved and committed at once (no quota is checked: it was accepted). */
+  replay(seq: number, sampleIds: BigUint64Array, counted: Uint8Array | null, bytes = 0): void {
+    this.commit(this.reserve(seq, sampleIds, counted, bytes));
   }
 
   /**
@@ -174,9 +185,10 @@ export class SpaceLedger {
    * as committed, so the node resumes after it, with no samples located (the node's uploads are
    * refused anyway while it is damaged).
    */
-  replayUnread(seq: number, countedRows: number): void {
-    this.commit({ seq, sampleIds: new BigUint64Array(0) });
+  replayUnread(seq: number, countedRows: number, bytes = 0): void {
+    this.commit({ seq, sampleIds: new BigUint64Array(0), bytes });
     this.rowCount += countedRows;
+    this.byteCount += bytes;
   }
 }
 

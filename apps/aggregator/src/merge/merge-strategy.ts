@@ -1,3 +1,5 @@
+import type { MergedSnapshot } from './merged-snapshot.ts';
+
 /**
  * The merged space of one run: how trainer rows of the same sample become one row. The seam
  * where a merge rule plugs in (the mean is `merged-sums.ts`; a weighted or trimmed mean, or a
@@ -22,6 +24,8 @@ export interface MergedSpace {
    */
   reserve(samples: number): void;
   release(samples: number): void;
+  /** New samples reserved (for chunks being stored) and not released yet. */
+  readonly reservedSamples: number;
   /**
    * Adds row `row` of `values` (rows × width, row-major) as one trainer's contribution to
    * sample (low, high). `label` < 0 means unknown; the first known label of a sample is kept.
@@ -40,6 +44,11 @@ export interface MergedSpace {
    * it, valid only during the call): what cosine searches need, without a division per sample.
    */
   forEachDirection(visit: (low: number, high: number, direction: Float64Array, count: number, label: number) => void): void;
+  /**
+   * The rows as read threads see them, without a copy: shared slabs of a row and a count per
+   * sample (the merged row is row / count), each read under its version (`merged-snapshot.ts`).
+   */
+  snapshot(): MergedSnapshot;
 }
 
 /** A merge rule: makes the merged space of a new run of `width` anchors. */

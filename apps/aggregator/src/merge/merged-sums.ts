@@ -1,6 +1,7 @@
 import { nativeAddFloat32ToFloat64, type AddFloat32ToFloat64 } from '@rlsa/linalg-native';
 import { SampleIndex } from '../ledger/sample-index.ts';
 import type { MergedSpace, MergeStrategy } from './merge-strategy.ts';
+import type { MergedSnapshot } from './merged-snapshot.ts';
 import type { SlabSource } from './slab-prefaulter.ts';
 
 /** The addon's row accumulator (about twice the JS loop's speed on these memory-bound rows), or null. */
@@ -20,8 +21,13 @@ export function meanMerge(slabs?: SlabSource): MergeStrategy {
  * The merged row is sum / count (the per-sample mean over trainer spaces); no per-node copy
  * is kept in memory (the per-node rows live on disk).
  *
- * Memory: 8·width + 16 bytes per sample in slabs of 1,024 rows, plus the id index (SampleIndex,
+ * Memory: 8·width + 20 bytes per sample in slabs of 1,024 rows, plus the id index (SampleIndex,
  * 24 to 49 bytes per sample): no limit on the number of samples but memory.
+ *
+ * The slabs are SharedArrayBuffers, so that the read threads see the sums without a copy
+ * (`snapshot`): ids are written once, before a slot is counted in `size`; a row's sums, count and
+ * label change only between two increments of the slot's version (odd while it changes), which a
+ * reader checks around its read (a sequence lock: `merged-snapshot.ts`). The event loop never waits.
  */
 export class MergedSums implements MergedSpace {
   private readonly slotOf = new SampleIndex();
@@ -30,6 +36,8 @@ export class MergedSums implements MergedSpace {
   private readonly labelSlabs: Int32Array[] = [];
   /** Each slot's id as two 32-bit halves (low, high): a slab's view as BigUint64Array gives the ids. */
   private readonly idSlabs: Uint32Array[] = [];
+  /** Per slot, a version incremented before and after each change of its row (odd: changing). */
+  private readonly versionSlabs: Int32Array[] = [];
   private size = 0;
   /** New samples reserved for chunks being stored (see `reserve`). */
   private pending = 0;
@@ -56,7 +64,7 @@ export class MergedSums implements MergedSpace {
 
   /** Bytes held by the sums, counts, labels and ids, and the id index. */
   get bytes(): number {
-    return this.sumSlabs.length * SLAB_ROWS * (this.width * 8 + 16) + this.slotOf.bytes;
+    return this.sumSlabs.length * SLAB_ROWS * (this.width * 8 + 20) + this.slotOf.bytes;
   }
 
   has(low: number, high: number): boolean {
@@ -75,6 +83,10 @@ export class MergedSums implements MergedSpace {
     this.pending = Math.max(0, this.pending - samples);
   }
 
+  get reservedSamples(): number {
+    return this.pending;
+  }
+
   /**
    * Adds row `row` of `values` (rows × width, row-major) as one contribution to sample (low, high).
    * `label` < 0 means unknown; the first known label of a sample is kept.
@@ -88,9 +100,12 @@ export class MergedSums implements MergedSpace {
     const width = this.width;
     const base = local * width;
     const from = row * width;
+    const versions = this.versionSlabs[slab] as Int32Array;
+    Atomics.add(versions, local, 1);
     if (this.addRow !== null) {
       this.addRow(sums, base, values, from, width);
       this.count(slab, local, label);
+      Atomics.add(versions, local, 1);
       return;
     }
     // Unrolled by 4 (about twice as fast in V8 as the plain loop); the rest one by one.
@@ -106,6 +121,7 @@ export class MergedSums implements MergedSpace {
     }
     for (; c < width; c += 1) sums[base + c] = (sums[base + c] as number) + (values[from + c] as number);
     this.count(slab, local, label);
+    Atomics.add(versions, local, 1);
   }
 
   /** A slot for a new sample (in a slab reserved before, or grown now). */
@@ -185,11 +201,30 @@ export class MergedSums implements MergedSpace {
     }
   }
 
+  /**
+   * The sums as the read threads see them: the shared slabs and the samples counted now. Posted to
+   * a worker, the arrays share this memory (nothing is copied); rows are read under their version.
+   */
+  snapshot(): MergedSnapshot {
+    const slabs = Math.ceil(this.size / SLAB_ROWS);
+    return {
+      width: this.width,
+      size: this.size,
+      slabRows: SLAB_ROWS,
+      sums: this.sumSlabs.slice(0, slabs),
+      counts: this.countSlabs.slice(0, slabs),
+      labels: this.labelSlabs.slice(0, slabs),
+      ids: this.idSlabs.slice(0, slabs),
+      versions: this.versionSlabs.slice(0, slabs),
+    };
+  }
+
   private grow(): void {
     const prepared = this.slabs?.take(SLAB_ROWS * this.width * 8);
-    this.sumSlabs.push(prepared ?? new Float64Array(SLAB_ROWS * this.width));
-    this.countSlabs.push(new Uint32Array(SLAB_ROWS));
-    this.labelSlabs.push(new Int32Array(SLAB_ROWS));
-    this.idSlabs.push(new Uint32Array(2 * SLAB_ROWS));
+    this.sumSlabs.push(prepared ?? new Float64Array(new SharedArrayBuffer(SLAB_ROWS * this.width * 8)));
+    this.countSlabs.push(new Uint32Array(new SharedArrayBuffer(SLAB_ROWS * 4)));
+    this.labelSlabs.push(new Int32Array(new SharedArrayBuffer(SLAB_ROWS * 4)));
+    this.idSlabs.push(new Uint32Array(new SharedArrayBuffer(2 * SLAB_ROWS * 4)));
+    this.versionSlabs.push(new Int32Array(new SharedArrayBuffer(SLAB_ROWS * 4)));
   }
 }

@@ -20,7 +20,7 @@ export interface CkaResult {
  * reference (n). A score is NaN when it is undefined there (n too small for the debiased
  * estimator, or a constant space). Trainer spaces are pulled one at a time (at most one in memory).
  */
-export function evaluateAgainstReference(reference: SpaceData, merged: MergedSpace, trainers: Iterable<{ nodeId: string; space: SpaceData }>): CkaResult[] {
+export function evaluateAgainstReference(reference: SpaceData, merged: Pick<MergedSpace, 'read'>, trainers: Iterable<{ nodeId: string; space: SpaceData }>): CkaResult[] {
   const width = reference.cols;
   const referenceWords = sampleIdWords(reference.sampleIds);
   const referenceRow = SampleIndex.positions(referenceWords);

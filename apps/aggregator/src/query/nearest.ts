@@ -32,6 +32,22 @@ interface Candidate {
  * vector of another shape, or a zero vector.
  */
 export function nearestMerged(runId: string, merged: MergedSpace, query: NearestQuery, k: number): NeighborResult[] {
+  return nearestByDirection(merged, nearestSearch(runId, merged, query, k));
+}
+
+/** A Nearest search checked and ready to run anywhere (a read thread): the query vector, its norm, who to leave out, how many. */
+export interface NearestSearch {
+  q: Float64Array;
+  qNorm: number;
+  exclude: { low: number; high: number } | undefined;
+  count: number;
+}
+
+/**
+ * Checks a Nearest query against the merged space and turns it into a search (the one read of
+ * the query sample's row): NOT_FOUND, INVALID_ARGUMENT as `nearestMerged` says.
+ */
+export function nearestSearch(runId: string, merged: Pick<MergedSpace, 'width' | 'read'>, query: NearestQuery, k: number): NearestSearch {
   const count = k === 0 ? DEFAULT_NEAREST_K : k;
   if (count > MAX_NEAREST_K) throw new AggregatorError('invalid_argument', `k = ${k} is above the limit of ${MAX_NEAREST_K}`);
   const { q, exclude } = queryVector(runId, merged, query);
@@ -39,8 +55,14 @@ export function nearestMerged(runId: string, merged: MergedSpace, query: Nearest
   for (const v of q) qNorm += v * v;
   qNorm = Math.sqrt(qNorm);
   if (qNorm === 0) throw new AggregatorError('invalid_argument', 'the query vector has zero norm (cosine is undefined)');
+  return { q, qNorm, exclude, count };
+}
+
+/** Runs a search over every merged sample's direction: the `count` most similar, most similar first. */
+export function nearestByDirection(space: Pick<MergedSpace, 'forEachDirection'>, search: NearestSearch): NeighborResult[] {
+  const { q, qNorm, exclude, count } = search;
   const best: Candidate[] = [];
-  merged.forEachDirection((low, high, direction, _count, label) => {
+  space.forEachDirection((low, high, direction, _count, label) => {
     if (exclude !== undefined && low === exclude.low && high === exclude.high) return;
     let dot = 0;
     let norm = 0;
@@ -61,7 +83,7 @@ export function nearestMerged(runId: string, merged: MergedSpace, query: Nearest
 }
 
 /** The query as a float64 vector of the merged width, and the sample to leave out (its halves; undefined: none). */
-function queryVector(runId: string, merged: MergedSpace, query: NearestQuery): { q: Float64Array; exclude: { low: number; high: number } | undefined } {
+function queryVector(runId: string, merged: Pick<MergedSpace, 'width' | 'read'>, query: NearestQuery): { q: Float64Array; exclude: { low: number; high: number } | undefined } {
   const width = merged.width;
   const q = new Float64Array(width);
   if ('sampleId' in query) {

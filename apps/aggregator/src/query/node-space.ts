@@ -18,20 +18,33 @@ export type ChunkPages = Pick<Storage, 'chunksAfter'>;
 /** Chunks read per page: no SQLite iterator stays open across a yield. */
 const PAGE_CHUNKS = 16;
 
-/** A node's stored space, one chunk at a time: its counted rows (each sample once), in upload order. */
-export function* nodeSpaceParts(pages: ChunkPages, runId: string, nodeId: string, space: SpaceName): Generator<SpaceData> {
+/**
+ * A node's stored space, one chunk at a time (each part with its chunk's seq): its counted rows
+ * (each sample once), in upload order; only its chunks after `afterSeq` and up to `throughSeq` (a
+ * reader on another thread stops where the event loop's ledger stood when it asked, whatever was
+ * committed since).
+ */
+export function* nodeSpaceParts(
+  pages: ChunkPages,
+  runId: string,
+  nodeId: string,
+  space: SpaceName,
+  throughSeq = Number.POSITIVE_INFINITY,
+  afterSeq = -1,
+): Generator<SpaceData & { seq: number }> {
   const kind = spaceFromName(space);
-  let after = -1;
+  let after = afterSeq;
   for (;;) {
     const page = pages.chunksAfter(runId, nodeId, kind, after, PAGE_CHUNKS);
     if (page.length === 0) return;
     for (const row of page) {
+      if (row.seq > throughSeq) return;
       after = row.seq;
       const values = decodeStored(row).data;
       const ids = sampleIdsFromBytes(row.sampleIds);
       const labels = row.labels === null ? new Int32Array(row.rows).fill(-1) : int32FromBytes(row.labels);
       if (row.counted === null) {
-        yield { sampleIds: ids, values, cols: row.cols, labels };
+        yield { sampleIds: ids, values, cols: row.cols, labels, seq: row.seq };
         continue;
       }
       const keep: number[] = [];
@@ -43,19 +56,30 @@ export function* nodeSpaceParts(pages: ChunkPages, runId: string, nodeId: string
         values: keptValues,
         cols: row.cols,
         labels: Int32Array.from(keep, (i) => labels[i] as number),
+        seq: row.seq,
       };
     }
   }
 }
 
-/** A node's whole stored space in memory: `rows` counted rows of `cols` columns. */
-export function readNodeSpace(pages: ChunkPages, target: { runId: string; nodeId: string; space: SpaceName; rows: number; cols: number }): SpaceData {
+/** Which node space to read, how far (its chunks through `throughSeq`), and its size then: `rows` counted rows of `cols` columns. */
+export interface NodeSpaceTarget {
+  runId: string;
+  nodeId: string;
+  space: SpaceName;
+  throughSeq: number;
+  rows: number;
+  cols: number;
+}
+
+/** A node's whole stored space in memory, through the target's seq. */
+export function readNodeSpace(pages: ChunkPages, target: NodeSpaceTarget): SpaceData {
   const { rows, cols } = target;
   const sampleIds = new BigUint64Array(rows);
   const values = new Float32Array(rows * cols);
   const labels = new Int32Array(rows);
   let offset = 0;
-  for (const part of nodeSpaceParts(pages, target.runId, target.nodeId, target.space)) {
+  for (const part of nodeSpaceParts(pages, target.runId, target.nodeId, target.space, target.throughSeq)) {
     sampleIds.set(part.sampleIds, offset);
     values.set(part.values, offset * cols);
     labels.set(part.labels, offset);

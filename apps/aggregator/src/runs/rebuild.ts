@@ -4,9 +4,11 @@ import type { SpaceName } from '@rlsa/wire';
 import type { Logger } from 'pino';
 import { AggregatorError } from '../errors.ts';
 import { mergeChunkRows } from '../ingest/chunk-ingest.ts';
+import { storedBytes } from '../ingest/quotas.ts';
 import { decodeStored } from '../ingest/stored-chunks.ts';
 import type { NodeEntry } from '../ledger/run-ledger.ts';
 import { int32FromBytes } from '../storage/buffers.ts';
+import { ChunkDamageError } from '../storage/chunk-damage.ts';
 import { decodeModelCard, decodeRunConfig } from '../storage/records.ts';
 import type { ChunkRow, RunRow, RunStateRow } from '../storage/schema.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -96,17 +98,28 @@ function replayRun(storage: RebuildSource, run: RunRecord): { chunks: number; da
     for (const index of storage.nodeChunkIndex(runId, node.nodeId)) {
       const space = spaceOf(index);
       if (damaged) {
-        node.spaces[space].replayUnread(index.seq, index.countedRows);
+        node.spaces[space].replayUnread(index.seq, index.countedRows, index.length);
       } else {
         // A damaged chunk is marked (and logged, counted) by storage; the run is replayed without the node.
         const outcome = storage.readChunk(index);
-        if ('damage' in outcome) return 'damage found';
-        replayChunk(run, node, outcome.row);
+        if ('damage' in outcome || !replayed(storage, () => replayChunk(run, node, outcome.row))) return 'damage found';
       }
       chunks += 1;
     }
   }
   return { chunks, damagedNodes };
+}
+
+/** Runs a chunk's replay; false when its stored values turn out damaged (marked like a checksum failure). */
+function replayed(storage: RebuildSource, replay: () => void): boolean {
+  try {
+    replay();
+    return true;
+  } catch (error: unknown) {
+    if (!(error instanceof ChunkDamageError)) throw error;
+    storage.damage.mark(error.damage);
+    return false;
+  }
 }
 
 function spaceOf(chunk: Pick<ChunkRow, 'runId' | 'nodeId' | 'space' | 'seq'>): SpaceName {
@@ -118,7 +131,8 @@ function spaceOf(chunk: Pick<ChunkRow, 'runId' | 'nodeId' | 'space' | 'seq'>): S
 function replayChunk(run: RunRecord, node: NodeEntry, row: ChunkRow): void {
   const space = spaceOf(row);
   const sampleIds = sampleIdsFromBytes(row.sampleIds);
-  node.spaces[space].replay(row.seq, sampleIds, row.counted);
-  mergeChunkRows(run, node, space, { sampleIds, values: decodeStored(row), labels: row.labels === null ? [] : int32FromBytes(row.labels), counted: row.counted });
+  const values = decodeStored(row);
+  node.spaces[space].replay(row.seq, sampleIds, row.counted, storedBytes(row));
+  mergeChunkRows(run, node, space, { sampleIds, values, labels: row.labels === null ? [] : int32FromBytes(row.labels), counted: row.counted });
   run.updatedAtMs = Date.now();
 }

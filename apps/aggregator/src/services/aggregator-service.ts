@@ -17,11 +17,16 @@ import type { MergedSelection } from '../query/row-batches.ts';
 import type { AnchorSetStore } from '../storage/anchor-sets.ts';
 import { evaluateResponse, fetchAnchorSetResponse, joinResponse, mergedChunk, nearestResponse, nodeStatusMessage, runStatusMessage } from './messages.ts';
 import { uploadStream } from './upload-stream.ts';
+import { DEFAULT_LIMITS } from '../limits.ts';
+import { WATCH_INTERVAL_MS, pauseBetweenStatuses } from './watch-slots.ts';
+import { WatchSlots } from './watch-slots.ts';
 import type { UploadDeps } from './upload-stream.ts';
 
 export interface AggregatorServiceDeps extends UploadDeps {
   reads: RunReads;
   anchorSets: AnchorSetStore;
+  /** Open WatchRun calls, bounded (default: DEFAULT_LIMITS.maxWatchers). */
+  watchers?: WatchSlots;
 }
 
 /**
@@ -30,7 +35,11 @@ export interface AggregatorServiceDeps extends UploadDeps {
  * reads'; the messages are built here. Testable without a port: call a method with a context.
  */
 export class AggregatorRpc implements ServiceImpl<typeof AggregatorService, Principal> {
-  constructor(private readonly deps: AggregatorServiceDeps) {}
+  private readonly watchers: WatchSlots;
+
+  constructor(private readonly deps: AggregatorServiceDeps) {
+    this.watchers = deps.watchers ?? new WatchSlots(DEFAULT_LIMITS.maxWatchers);
+  }
 
   async join(request: JoinRequest, context: HandlerContext<Principal>): Promise<JoinResponse> {
     requireJoin(context.principal, request.runId, request.nodeId, roleName(request.role));
@@ -46,26 +55,32 @@ export class AggregatorRpc implements ServiceImpl<typeof AggregatorService, Prin
     return create(FinishUploadResponseSchema, { node: nodeStatusMessage(this.deps.runs.finish(request.runId, request.nodeId)) });
   }
 
+  /**
+   * Batches of bounded size (MAX_BATCH_BYTES), each made after the last was flushed: the event
+   * loop's work and the memory per batch are bounded; the all-samples order is sorted on a read thread.
+   */
   async *readMerged(request: ReadMergedRequest, context: HandlerContext<Principal>): AsyncGenerator<MergedChunk> {
     requireResults(context.principal, request.runId, this.nodeRead(request.runId), 'merged space');
     const encoding = outputEncoding(request.encoding);
-    for (const batch of this.deps.reads.merged(request.runId, mergedSelection(request), request.maxRowsPerChunk)) yield mergedChunk(batch, encoding);
+    const selection = mergedSelection(request);
+    const order = 'sampleIds' in selection ? undefined : await this.deps.reads.sortedIds(request.runId);
+    for (const batch of this.deps.reads.merged(request.runId, selection, request.maxRowsPerChunk, order)) yield mergedChunk(batch, encoding);
   }
 
   async *readNodeSpace(request: ReadNodeSpaceRequest, context: HandlerContext<Principal>): AsyncGenerator<MergedChunk> {
     requireAdmin(context.principal, 'ReadNodeSpace');
     const batches = this.deps.reads.nodeSpace(request.runId, request.nodeId, uploadedSpace(request.space), request.maxRowsPerChunk);
-    for (const batch of batches) yield mergedChunk(batch, 'float32');
+    for await (const batch of batches) yield mergedChunk(batch, 'float32');
   }
 
   async evaluate(request: EvaluateRequest, context: HandlerContext<Principal>): Promise<EvaluateResponse> {
     requireResults(context.principal, request.runId, this.nodeRead(request.runId), 'evaluation');
-    return evaluateResponse(this.deps.reads.evaluate(request.runId));
+    return evaluateResponse(await this.deps.reads.evaluate(request.runId));
   }
 
   async nearest(request: NearestRequest, context: HandlerContext<Principal>): Promise<NearestResponse> {
     requireResults(context.principal, request.runId, this.nodeRead(request.runId), 'nearest neighbours');
-    return nearestResponse(this.deps.reads.nearest(request.runId, nearestQuery(request), request.k));
+    return nearestResponse(await this.deps.reads.nearest(request.runId, nearestQuery(request), request.k));
   }
 
   /**
@@ -85,22 +100,30 @@ export class AggregatorRpc implements ServiceImpl<typeof AggregatorService, Prin
   }
 
   /**
-   * The run's status now, then after each change (coalesced while the last one is not flushed);
-   * ends when the aggregator drains, or after a last status saying DELETED when the run is deleted.
-   * A node of the run sees only itself and the totals.
+   * The run's status now, then after changes: at most one status per WATCH_INTERVAL_MS (the
+   * changes meanwhile, and while the last status was not flushed, are sent as one, the latest
+   * state), so watchers cost the event loop little however fast the run changes; at most
+   * `watchers.max` open (RESOURCE_EXHAUSTED). Ends when the aggregator drains, or after a last
+   * status saying DELETED when the run is deleted. A node of the run sees only itself and the totals.
    */
   async *watchRun(request: WatchRunRequest, context: HandlerContext<Principal>): AsyncGenerator<RunStatus> {
     const { runs } = this.deps;
     const { runId } = request;
     const scope = watchScope(context.principal, runId);
     const seen = (status: RunStatusView): RunStatus => runStatusMessage(scoped(status, scope, context.principal.subject));
-    const watch = runs.run(runId).changes.watch(context.signal);
+    const changes = runs.run(runId).changes;
+    const release = this.watchers.take();
+    const watch = changes.watch(context.signal);
     try {
       yield seen(runs.status(runId));
-      for await (const _ of watch) yield seen(runs.status(runId));
+      for await (const _ of watch) {
+        yield seen(runs.status(runId));
+        await pauseBetweenStatuses(WATCH_INTERVAL_MS, context.signal);
+      }
       if (runs.isDeleted(runId) && !context.signal.aborted) yield seen(runs.status(runId));
     } finally {
       watch.close();
+      release();
     }
   }
 

@@ -4,9 +4,12 @@ import type { Logger } from 'pino';
 import { authenticationInterceptor } from '../access/authentication-interceptor.ts';
 import { checkCertificateBinding } from '../access/certificate-binding.ts';
 import type { Authenticator, Principal } from '../auth.ts';
+import { boundedDetail } from '../client-text.ts';
 import { AggregatorError } from '../errors.ts';
 import { toAggregatorError, toGrpcStatus } from '../grpc-status.ts';
 import type { AggregatorMetrics } from '../metrics.ts';
+import type { PrincipalCalls } from './principal-calls.ts';
+import { checkRequestIds } from './request-bounds.ts';
 
 export interface EdgeDeps {
   authenticator: Authenticator;
@@ -16,6 +19,8 @@ export interface EdgeDeps {
   shutdown: AbortSignal;
   /** Client certificates are required (mTLS): a token is then bound to its subject's certificate. */
   mtls?: boolean;
+  /** Concurrent calls per principal, bounded (none: unbounded). */
+  calls?: PrincipalCalls;
 }
 
 /** The aggregator's edge: the services' `ServiceEdge` and the server interceptor that authenticates their calls. */
@@ -64,6 +69,8 @@ export function aggregatorEdge(deps: EdgeDeps): AggregatorEdge {
       if (principal === undefined) throw new AggregatorError('internal', `${method.name} reached its handler without the authentication interceptor`);
       return principal;
     },
+    admit: (principal, method) => deps.calls?.admit(principal, method.name) ?? (() => {}),
+    inspect: (request) => checkRequestIds(request),
     toStatus: (error, method) => refuse(deps, method.name, error),
     malformed: (detail) => new AggregatorError('invalid_argument', detail),
   };
@@ -78,6 +85,6 @@ function refuse(deps: EdgeDeps, method: string, error: unknown): CallStatus {
   const e = toAggregatorError(error);
   deps.metrics.rejections.inc({ method, reason: e.code });
   if (e.code === 'internal') deps.log.error({ err: e, method }, 'internal error');
-  else deps.log.debug({ method, code: e.code, reason: e.message }, 'request refused');
+  else deps.log.debug({ method, code: e.code, reason: boundedDetail(e.message) }, 'request refused');
   return toGrpcStatus(e);
 }

@@ -40,12 +40,12 @@ describe('RunViews over the aggregator core', () => {
     const again = await views.evaluation('r');
     expect(again).toBe(first);
     expect(evaluations).toBe(1);
-    expect(first.value).toEqual(data.core.reads.evaluate('r'));
+    expect(first.value).toEqual(await data.core.reads.evaluate('r'));
     await data.upload('t1', 1, range(40, 60), randomValues(20 * WIDTH, 3));
     const changed = await views.evaluation('r');
     expect(evaluations).toBe(2);
     expect(changed.key).not.toBe(first.key);
-    expect(changed.value).toEqual(data.core.reads.evaluate('r'));
+    expect(changed.value).toEqual(await data.core.reads.evaluate('r'));
   });
 
   it('draws at most pcaSampleRows merged samples, and redraws only when the merged space changed', async () => {

@@ -15,7 +15,7 @@ describe('SpaceLedger: one node space, scenario by scenario', () => {
     expect(ledger.admitSeq(0)).toBe('next');
     expect(ledger.earlierRows(0, ids([10, 11]))).toEqual([]);
     const first = ledger.reserve(0, ids([10, 11]), null);
-    expect(first).toEqual({ seq: 0, sampleIds: ids([10, 11]) });
+    expect(first).toEqual({ seq: 0, sampleIds: ids([10, 11]), bytes: 0 });
     // Reserved, not yet committed: the node resumes from before it, and nothing is counted.
     expect(ledger.lastSeq).toBe(-1);
     expect(ledger.rows).toBe(0);
@@ -26,6 +26,20 @@ describe('SpaceLedger: one node space, scenario by scenario', () => {
     ledger.commit(first);
     ledger.commit(second);
     expect({ lastSeq: ledger.lastSeq, chunks: ledger.chunks, rows: ledger.rows }).toEqual({ lastSeq: 1, chunks: 2, rows: 3 });
+  });
+
+  it('holds the bytes of reserved and committed chunks (the byte quotas), frees those of a rolled-back chunk, and replays them', () => {
+    const ledger = new SpaceLedger('n1');
+    const first = ledger.reserve(0, ids([1, 2]), null, 100);
+    const second = ledger.reserve(1, ids([3]), null, 40);
+    expect(ledger.bytes).toBe(140);
+    ledger.commit(first);
+    ledger.rollback(second);
+    expect(ledger.bytes).toBe(100);
+    const replayed = new SpaceLedger('n1');
+    replayed.replay(0, ids([1, 2]), null, 100);
+    replayed.replayUnread(1, 5, 64);
+    expect({ bytes: replayed.bytes, rows: replayed.rows, samples: replayed.samples }).toEqual({ bytes: 164, rows: 7, samples: 2 });
   });
 
   it('a seq still committing is UNAVAILABLE; once committed it is `stored` (the caller compares content)', () => {

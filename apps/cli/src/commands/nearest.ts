@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { NearestQuery } from '@rlsa/client';
+import { readMatrix } from '@rlsa/npy';
 import { addOptions, defineOptions, integer, resolveOptions, text, UsageError } from '@rlsa/options';
 import { operatorCommand } from './run-connection.ts';
 import { formatTable, printJson } from './run-output.ts';
@@ -24,7 +25,6 @@ async function queryOf(sample: string | undefined, vector: string | undefined): 
     if (!UINT64.test(sample) || BigInt(sample) >= 1n << 64n) throw new UsageError('invalid_value', `--sample must be an unsigned 64-bit integer, got ${JSON.stringify(sample)}`);
     return { sampleId: BigInt(sample) };
   }
-  const { readMatrix } = await import('@rlsa/npy');
   const m = readMatrix(vector as string, { finite: true });
   if (m.rows !== 1 && m.cols !== 1) throw new UsageError('invalid_value', `${vector}: a vector is W or 1×W values, this is ${m.rows}×${m.cols}`);
   return { vector: m.data };

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { AggregatorClient, RunConfigInput, RunStatusView } from '@rlsa/client';
-import { ENCODING_NAMES, NODE_READ_NAMES } from '@rlsa/client';
+import { ENCODING_NAMES, NODE_READ_NAMES, runConfigView } from '@rlsa/client';
 import { SIMILARITIES } from '@rlsa/core';
-import { DATASET_NAMES } from '@rlsa/data';
+import { anchorFingerprint, DATASET_NAMES, defaultAnchorIds, loadDataset } from '@rlsa/data';
 import { addOptions, choice, defineOptions, integer, list, resolveOptions, text, toggle, UsageError } from '@rlsa/options';
 import type { OptionValues } from '@rlsa/options';
 import { operatorCommand } from './run-connection.ts';
@@ -47,7 +47,7 @@ export function registerRunCreate(run: Command): void {
 async function fromRunFile(create: CreateSettings): Promise<RunConfigInput[]> {
   const given = (['run', 'dataset', 'anchorSet'] as const).filter((key) => create[key] !== undefined);
   if (given.length > 0) throw new UsageError('conflicting_options', '--run-file holds the runs: give no --run, --dataset or --anchor-set with it');
-  const [{ loadRunFile }, { runConfigView }] = await Promise.all([import('@rlsa/aggregator'), import('@rlsa/client')]);
+  const { loadRunFile } = await import('@rlsa/aggregator');
   return (await loadRunFile(create.runFile as string)).map(runConfigView);
 }
 
@@ -72,7 +72,6 @@ async function fromFlags(client: AggregatorClient, create: CreateSettings, setti
 
 /** The data set's default anchors and their fingerprint, as every node recomputes it from its own copy. */
 async function builtinAnchors(create: CreateSettings): Promise<RunConfigInput['anchors']> {
-  const { anchorFingerprint, defaultAnchorIds, loadDataset } = await import('@rlsa/data');
   const dataset = loadDataset(create.dataset as string, create.dataDir === undefined ? {} : { dataDir: create.dataDir });
   const ids = defaultAnchorIds(dataset, create.anchors === undefined ? {} : { count: create.anchors });
   return { kind: 'builtin', dataset: dataset.name, sampleIds: ids, fingerprint: anchorFingerprint(dataset, ids) };
