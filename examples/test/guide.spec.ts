@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseListeningLine } from '@rlsa/aggregator';
+import { readNpy } from '@rlsa/npy';
 import { addOptions, resolveOptions } from '@rlsa/options';
 import { parseResizeRule } from '@rlsa/sources';
 import { dataChoice, modelChoice } from '@rlsa/trainer-node';
@@ -14,11 +15,12 @@ import { TRAINER_OPTIONS } from '@rlsa/trainer-node/options';
 // docs/join-a-run.md as a party reads it: every `npx rlsa trainer` command of its ```sh blocks
 // parses against the trainer's option schema (flags, choices, one data source, a model), and the
 // ```sh run block (the offline walk-through) runs as written from the repository's root: the
-// examples written, an aggregator, the operator's run, three parties, the run's status.
+// examples written, an aggregator, the operator's run, three parties, the run's status, the export.
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const GUIDE = readFileSync(path.join(ROOT, 'docs', 'join-a-run.md'), 'utf8');
 const scratch = mkdtempSync(path.join(tmpdir(), 'rlsa-guide-'));
+const exportDir = path.join(scratch, 'export');
 let aggregator: ChildProcess | undefined;
 
 afterAll(async () => {
@@ -103,17 +105,23 @@ describe('docs/join-a-run.md', () => {
       // The guide exports the address it gave the aggregator; here the aggregator has a free port instead.
       if (line.startsWith('export RLSA_AGGREGATOR=')) continue;
       if (line.startsWith('npx rlsa trainer ')) parseTrainer(words(line).slice(3));
-      const run = await sh(line, env);
-      expect({ line, code: run.code, stderr: run.stderr }).toEqual({ line, code: 0, stderr: '' });
+      // The export goes to the scratch folder instead of the guide's /tmp path.
+      const run = await sh(line.startsWith('npx rlsa export ') ? line.replace(/--out \S+/, `--out ${exportDir}`) : line, env);
+      // The operator's commands say on stderr what they sent (the anchor set's upload); nothing else may be said there.
+      const stderr = run.stderr.replace(/^anchor set \S+: \d+ anchors, \d+ bytes, uploaded \([0-9a-f]{64}\)\n/m, '');
+      expect({ line, code: run.code, stderr }).toEqual({ line, code: 0, stderr: '' });
       outputs.push(run.stdout);
     }
-    const status = outputs.at(-1)!;
+    expect(lines.at(-2)).toBe('npx rlsa run show demo');
+    const status = outputs.at(-2)!;
     console.info(status);
-    for (const party of ['party-a', 'party-b', 'party-c']) expect(status).toMatch(new RegExp(`^${party}: .*, finished$`, 'm'));
-    const merged = /^merged: (\d+) samples, (\d+) of them from more than one party$/m.exec(status);
-    expect(merged).not.toBeNull();
+    // Each party's row of the nodes table: its id, then (columns later) finished.
+    for (const party of ['party-a', 'party-b', 'party-c']) expect(status).toMatch(new RegExp(`^${party}\\s+trainer\\s.*\\syes\\s`, 'm'));
+    expect(status).toMatch(/^nodes\s+3 \(3 finished/m);
     // The examples' slices: a 0–69, b 40–109, c 60–119 of 120 pictures; 40–109 held by two or three parties.
-    expect(Number(merged![1])).toBe(120);
-    expect(Number(merged![2])).toBe(70);
+    expect(status).toMatch(/^merged samples 120$/m);
+    const counts = readNpy(path.join(exportDir, 'merged_counts.npy'));
+    const fromMoreThanOne = Array.from(counts.data as Uint32Array).filter((count) => count > 1).length;
+    expect({ samples: counts.data.length, fromMoreThanOne }).toEqual({ samples: 120, fromMoreThanOne: 70 });
   }, 600_000);
 });
