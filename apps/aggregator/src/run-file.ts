@@ -1,7 +1,8 @@
+import type { Similarity } from '@rlsa/core';
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import type { RunConfig } from '@rlsa/proto';
-import { runConfigMessage, type EncodingName, type RunConfigInput, type SimilarityName } from '@rlsa/wire';
+import { runConfigMessage, type EncodingName, type RunConfigInput } from '@rlsa/wire';
 import { AggregatorError } from './errors.ts';
 
 function parseFile(path: string, what: string): unknown {
@@ -24,7 +25,7 @@ function runInput(entry: unknown, where: string): RunConfigInput {
   return {
     runId: e['runId'],
     anchors: { kind: 'builtin', dataset: e['dataset'] ?? '', sampleIds: (e['anchorIds'] as number[]).map(BigInt), fingerprint: e['anchorFingerprint'] },
-    ...(e['similarity'] !== undefined ? { similarity: e['similarity'] as SimilarityName } : {}),
+    ...(e['similarity'] !== undefined ? { similarity: e['similarity'] as Similarity } : {}),
     ...(e['acceptedEncodings'] !== undefined ? { acceptedEncodings: e['acceptedEncodings'] as EncodingName[] } : {}),
     ...(e['allowAbsolute'] !== undefined ? { allowAbsolute: e['allowAbsolute'] === true } : {}),
     ...(e['center'] !== undefined ? { center: e['center'] === true } : {}),

@@ -1,3 +1,4 @@
+import type { NodeRoleName } from '@rlsa/core';
 import { create } from '@bufbuild/protobuf';
 import { status } from '@grpc/grpc-js';
 import type { ClientReadableStream } from '@grpc/grpc-js';
@@ -32,7 +33,7 @@ import {
   toSampleId,
   toSampleIds,
 } from '@rlsa/wire';
-import type { EncodingName, ModelCardView, NodeStatusView, RoleName, RunConfigInput, RunConfigView, RunStatusView, SampleIdInput, SampleIdsInput, SpaceName } from '@rlsa/wire';
+import type { EncodingName, ModelCardView, NodeStatusView, RunConfigInput, RunConfigView, RunStatusView, SampleIdInput, SampleIdsInput, SpaceName } from '@rlsa/wire';
 import { fetchAnchorSet, uploadAnchorSet } from './anchor-set-transfer.ts';
 import type { AnchorSetChunkView, AnchorSetFetch, AnchorSetUpload, AnchorSetUploadResult } from './anchor-set-transfer.ts';
 import { AggregatorCallError } from './client-error.ts';
@@ -71,7 +72,7 @@ export interface JoinInput {
   runId: string;
   nodeId: string;
   taskId?: string;
-  role: RoleName;
+  role: NodeRoleName;
   model: ModelCardView;
   anchorFingerprint: string;
   /** Width of the relative vectors (the run's anchor count). */

@@ -1,10 +1,7 @@
 import { NODE_ROLES, RlsaError, SIMILARITIES } from '@rlsa/core';
-import type { NodeRoleName, Similarity as SimilarityName } from '@rlsa/core';
-import { AnchorDtype, AnchorSetKind, NodeReadPolicy, NodeRole, RunState, Similarity, SpaceKind } from '@rlsa/proto';
+import type { NodeRoleName, Similarity } from '@rlsa/core';
+import { AnchorDtype, AnchorSetKind, NodeReadPolicy, NodeRole, RunState, Similarity as SimilarityEnum, SpaceKind } from '@rlsa/proto';
 
-export type { NodeRoleName, SimilarityName };
-/** A node's role by name: the core's vocabulary (`NODE_ROLES`). */
-export type RoleName = NodeRoleName;
 
 /** The two spaces a node uploads: its relative representations (merged) and, when the run allows, its absolute embeddings. */
 export const SPACE_NAMES = ['relative', 'absolute'] as const;
@@ -44,10 +41,10 @@ function enumNames<N extends string, E extends number>(what: string, names: read
 }
 
 const SIMILARITY = enumNames('similarity', SIMILARITIES, {
-  cosine: Similarity.COSINE,
-  euclidean: Similarity.EUCLIDEAN,
-  l1: Similarity.L1,
-  angular: Similarity.ANGULAR,
+  cosine: SimilarityEnum.COSINE,
+  euclidean: SimilarityEnum.EUCLIDEAN,
+  l1: SimilarityEnum.L1,
+  angular: SimilarityEnum.ANGULAR,
 });
 const ROLE = enumNames('node role', NODE_ROLES, { trainer: NodeRole.TRAINER, reference: NodeRole.REFERENCE });
 const SPACE = enumNames('space', SPACE_NAMES, { relative: SpaceKind.RELATIVE, absolute: SpaceKind.ABSOLUTE });
@@ -63,8 +60,8 @@ const ANCHOR_DTYPE = enumNames('anchor dtype', ANCHOR_DTYPE_NAMES, { uint8: Anch
 export const similarityFromName = SIMILARITY.fromName;
 
 /** The name of a similarity; UNSPECIFIED is the default, cosine. */
-export function similarityName(value: Similarity): SimilarityName {
-  if (value === Similarity.UNSPECIFIED) return 'cosine';
+export function similarityName(value: SimilarityEnum): Similarity {
+  if (value === SimilarityEnum.UNSPECIFIED) return 'cosine';
   const name = SIMILARITY.toName(value);
   if (name === undefined) throw new RlsaError('invalid_argument', `unknown similarity ${value}`);
   return name;
@@ -72,7 +69,7 @@ export function similarityName(value: Similarity): SimilarityName {
 
 export const roleFromName = ROLE.fromName;
 
-export function roleName(role: NodeRole): RoleName | 'unspecified' {
+export function roleName(role: NodeRole): NodeRoleName | 'unspecified' {
   return ROLE.toName(role) ?? 'unspecified';
 }
 

@@ -37,7 +37,7 @@ export {
   spaceFromName,
   spaceName,
 } from './enum-names.ts';
-export type { AnchorDtypeName, AnchorSetKindName, NodeReadName, NodeRoleName, RoleName, RunStateName, SimilarityName, SpaceName } from './enum-names.ts';
+export type { AnchorDtypeName, AnchorSetKindName, NodeReadName, RunStateName, SpaceName } from './enum-names.ts';
 export { DEFAULT_QUOTAS, anchorCount, anchorSetSummaryMessage, anchorSetSummaryView, runConfigMessage, runConfigView } from './run-config-view.ts';
 export type { AnchorSetSummaryView, AnchorsInput, AnchorsView, RunConfigInput, RunConfigView, RunQuotasView } from './run-config-view.ts';
 export { modelCardMessage, modelCardView, nodeStatusView, runStatusView } from './views.ts';

@@ -1,3 +1,4 @@
+import type { Similarity } from '@rlsa/core';
 import { create } from '@bufbuild/protobuf';
 import { RlsaError } from '@rlsa/core';
 import { AnchorDtype, AnchorSetSummarySchema, AnchorsSchema, RunConfigSchema, RunQuotasSchema } from '@rlsa/proto';
@@ -12,7 +13,7 @@ import {
   similarityFromName,
   similarityName,
 } from './enum-names.ts';
-import type { AnchorDtypeName, AnchorSetKindName, NodeReadName, SimilarityName } from './enum-names.ts';
+import type { AnchorDtypeName, AnchorSetKindName, NodeReadName } from './enum-names.ts';
 import { encodingFromName, encodingName } from './matrix-codec.ts';
 import type { EncodingName } from './matrix-codec.ts';
 import { toSampleIds } from './sample-ids.ts';
@@ -58,7 +59,7 @@ export interface RunQuotasView {
 export interface RunConfigView {
   runId: string;
   anchors: AnchorsView;
-  similarity: SimilarityName;
+  similarity: Similarity;
   /** Empty: every encoding is accepted. */
   acceptedEncodings: EncodingName[];
   center: boolean;
@@ -71,7 +72,7 @@ export interface RunConfigView {
 export interface RunConfigInput {
   runId: string;
   anchors: AnchorsInput;
-  similarity?: SimilarityName;
+  similarity?: Similarity;
   acceptedEncodings?: readonly EncodingName[];
   center?: boolean;
   allowAbsolute?: boolean;

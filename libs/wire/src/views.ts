@@ -1,8 +1,9 @@
+import type { NodeRoleName } from '@rlsa/core';
 import { create } from '@bufbuild/protobuf';
 import { ModelCardSchema } from '@rlsa/proto';
 import type { ModelCard, NodeStatus, RunStatus } from '@rlsa/proto';
 import { roleName, runStateName } from './enum-names.ts';
-import type { RoleName, RunStateName } from './enum-names.ts';
+import type { RunStateName } from './enum-names.ts';
 import { runConfigView } from './run-config-view.ts';
 import type { RunConfigView } from './run-config-view.ts';
 
@@ -17,7 +18,7 @@ export interface ModelCardView {
 
 export interface NodeStatusView {
   nodeId: string;
-  role: RoleName | 'unspecified';
+  role: NodeRoleName | 'unspecified';
   taskId: string;
   model: ModelCardView | undefined;
   relativeChunks: number;

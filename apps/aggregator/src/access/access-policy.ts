@@ -1,6 +1,6 @@
 import { RUN_ROLES, formatGrant, grantsRunRole } from '@rlsa/core';
-import type { RunRole } from '@rlsa/core';
-import type { NodeReadName, RoleName } from '@rlsa/wire';
+import type { RunRole, NodeRoleName } from '@rlsa/core';
+import type { NodeReadName } from '@rlsa/wire';
 import { isAdmin } from '../auth.ts';
 import type { Principal } from '../auth.ts';
 import { AggregatorError } from '../errors.ts';
@@ -56,7 +56,7 @@ export function requireAdmin(principal: Principal, what: string): void {
  * grant on the run or as the reference with a `reference` grant (a node grant never takes the
  * reference slot).
  */
-export function requireJoin(principal: Principal, runId: string, nodeId: string, role: RoleName | 'unspecified'): void {
+export function requireJoin(principal: Principal, runId: string, nodeId: string, role: NodeRoleName | 'unspecified'): void {
   if (isAdmin(principal)) return;
   const slot: RunRole = role === 'reference' ? 'reference' : 'node';
   if (!holds(principal, runId, slot)) throw denied(principal, `join run ${JSON.stringify(runId)} as ${role === 'reference' ? 'its reference' : 'a trainer'}`);

@@ -1,5 +1,6 @@
+import type { NodeRoleName } from '@rlsa/core';
 import { anchorCount } from '@rlsa/wire';
-import type { ModelCardView, NodeRoleName, RunConfigView, SpaceName } from '@rlsa/wire';
+import type { ModelCardView, RunConfigView, SpaceName } from '@rlsa/wire';
 import { AggregatorError } from '../errors.ts';
 import { SpaceLedger } from './space-ledger.ts';
 
