@@ -1,4 +1,4 @@
-import { jsLinalg, type Linalg } from '@rlsa/core';
+import { FAST_LINALG_MIN_WORK, jsLinalg, type Linalg } from '@rlsa/core';
 import { NativeLinalg, nativeLinalgStatus } from '@rlsa/linalg-native';
 import { OnnxLinalg } from '@rlsa/linalg-onnx';
 import { createTfjsLinalg } from './create-linalg.ts';
@@ -15,9 +15,9 @@ export interface ChosenLinalg {
 
 /**
  * Multiply-adds above which starting the wasm backend (~0.2 s) pays off against the pure-JS
- * kernels (~1–2 GFLOP/s here).
+ * kernels (~1–2 GFLOP/s here): the core's rule for every fast `Linalg`.
  */
-export const TFJS_MIN_WORK = 2e8;
+export const TFJS_MIN_WORK = FAST_LINALG_MIN_WORK;
 /**
  * Multiply-adds above which the threaded wasm build is started: its eight pthread workers take
  * seconds to start on a busy 2-core machine, about what a second thread saves on 5·10¹⁰.

@@ -1,7 +1,7 @@
 export { CodedError, isUserFacing } from './coded-error.ts';
 export { RlsaError, type RlsaErrorCode } from './errors.ts';
 export { matrix, takeRows, type Matrix } from './matrix.ts';
-export { jsLinalg, type Linalg, type MatmulABtIntoOptions } from './linalg.ts';
+export { FAST_LINALG_MIN_WORK, jsLinalg, type Linalg, type MatmulABtIntoOptions } from './linalg.ts';
 export { relativeProjection, SIMILARITIES, type RelativeProjectionOptions, type Similarity } from './relative-projection.ts';
 export { NODE_ROLES, type NodeRoleName } from './node-roles.ts';
 export {

@@ -57,6 +57,14 @@ const AT_B_BLOCK = 128;
 const J_TILE = 32;
 
 /**
+ * Multiply-adds of a job below which its products run on `jsLinalg` (float64-accurate, ~1–2
+ * GFLOP/s) and above which a fast `Linalg` (native SGEMM, ONNX Runtime, tfjs) pays for its start
+ * and its float32 products: one rule for every caller (`rlsa cka`, the trainer, the aggregator's
+ * Evaluate), so that they answer the same for the same rows.
+ */
+export const FAST_LINALG_MIN_WORK = 2e8;
+
+/**
  * Pure-JS `Linalg`: cache-blocked, register-blocked (4×4) dot-product kernels over
  * contiguous float64 panels. Each dot product accumulates in float64 (JS numbers), so the
  * results are float64-accurate before the final store.

@@ -1,4 +1,5 @@
-import { RlsaError, linearCka } from '@rlsa/core';
+import { FAST_LINALG_MIN_WORK, RlsaError, linearCka } from '@rlsa/core';
+import type { Linalg } from '@rlsa/core';
 import { sampleIdWords } from '@rlsa/wire';
 import { SampleIndex } from '../ledger/sample-index.ts';
 import type { MergedSpace } from '../merge/merge-strategy.ts';
@@ -19,8 +20,15 @@ export interface CkaResult {
  * relative space against the reference's relative space, on the samples each shares with the
  * reference (n). A score is NaN when it is undefined there (n too small for the debiased
  * estimator, or a constant space). Trainer spaces are pulled one at a time (at most one in memory).
+ * `linalg` computes the products (XᵀY, XᵀX, YᵀY: n·(2·width)² multiply-adds) of a pair past the
+ * core's FAST_LINALG_MIN_WORK, the rule `rlsa cka` follows; smaller pairs run on the core's loops.
  */
-export function evaluateAgainstReference(reference: SpaceData, merged: Pick<MergedSpace, 'read'>, trainers: Iterable<{ nodeId: string; space: SpaceData }>): CkaResult[] {
+export function evaluateAgainstReference(
+  reference: SpaceData,
+  merged: Pick<MergedSpace, 'read'>,
+  trainers: Iterable<{ nodeId: string; space: SpaceData }>,
+  linalg?: Linalg,
+): CkaResult[] {
   const width = reference.cols;
   const referenceWords = sampleIdWords(reference.sampleIds);
   const referenceRow = SampleIndex.positions(referenceWords);
@@ -29,14 +37,14 @@ export function evaluateAgainstReference(reference: SpaceData, merged: Pick<Merg
   const scores: CkaResult[] = [];
   // The merged space, over the reference's samples in the reference's order.
   const mergedPairs = align(reference.sampleIds, (k, out, offset) => merged.read(referenceWords[2 * k] as number, referenceWords[2 * k + 1] as number, out, offset) !== undefined);
-  scores.push({ subject: 'merged', ...ckaPair(mergedPairs, width) });
+  scores.push({ subject: 'merged', ...ckaPair(mergedPairs, width, linalg) });
   for (const { nodeId, space } of trainers) {
     // A trainer's space, over its own rows in upload order.
     const pairs = align(space.sampleIds, (k, out, offset) => {
       out.set(space.values.subarray(k * width, (k + 1) * width), offset);
       return true;
     });
-    scores.push({ subject: nodeId, ...ckaPair(pairs, width) });
+    scores.push({ subject: nodeId, ...ckaPair(pairs, width, linalg) });
   }
   return scores;
 }
@@ -72,13 +80,14 @@ function alignWithReference(
   return { x: x.subarray(0, n * width), y: y.subarray(0, n * width), n };
 }
 
-function ckaPair({ x, y, n }: Aligned, width: number): { n: number; linearBiased: number; linearDebiased: number } {
+function ckaPair({ x, y, n }: Aligned, width: number, linalg: Linalg | undefined): { n: number; linearBiased: number; linearDebiased: number } {
   const mx = { rows: n, cols: width, data: x };
   const my = { rows: n, cols: width, data: y };
+  const fast = linalg !== undefined && n * (2 * width) ** 2 >= FAST_LINALG_MIN_WORK;
   const safe = (debiased: boolean): number => {
     if (n === 0) return Number.NaN;
     try {
-      return linearCka(mx, my, { debiased });
+      return linearCka(mx, my, { debiased, ...(fast ? { linalg } : {}) });
     } catch (error: unknown) {
       if (error instanceof RlsaError) return Number.NaN;
       throw error;

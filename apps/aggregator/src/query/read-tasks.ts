@@ -1,3 +1,4 @@
+import type { Linalg } from '@rlsa/core';
 import { sampleIdWords } from '@rlsa/wire';
 import { SampleIndex } from '../ledger/sample-index.ts';
 import type { MergedSpace } from '../merge/merge-strategy.ts';
@@ -36,11 +37,11 @@ export interface ReadResults {
   'node-space-page': NodeSpacePage;
 }
 
-/** Runs one task; `pagesOf` gives the chunk pages of a data dir (opened once per thread). */
-export function runReadTask(task: ReadTask, pagesOf: (dataDir: string) => ChunkPages): ReadResults[ReadTask['kind']] {
+/** Runs one task; `pagesOf` gives the chunk pages of a data dir (opened once per thread); `linalg` computes Evaluate's products (the core's loops without it). */
+export function runReadTask(task: ReadTask, pagesOf: (dataDir: string) => ChunkPages, linalg?: Linalg): ReadResults[ReadTask['kind']] {
   switch (task.kind) {
     case 'evaluate':
-      return evaluateTask(task, pagesOf(task.dataDir));
+      return evaluateTask(task, pagesOf(task.dataDir), linalg);
     case 'nearest':
       return nearestByDirection(new SnapshotReader(task.merged), task.search);
     case 'sorted-ids':
@@ -51,13 +52,13 @@ export function runReadTask(task: ReadTask, pagesOf: (dataDir: string) => ChunkP
 }
 
 /** CKA of the merged space and each trainer against the reference (`evaluateAgainstReference`), spaces read here one at a time. */
-function evaluateTask(task: Extract<ReadTask, { kind: 'evaluate' }>, pages: ChunkPages): CkaResult[] {
+function evaluateTask(task: Extract<ReadTask, { kind: 'evaluate' }>, pages: ChunkPages, linalg: Linalg | undefined): CkaResult[] {
   const reference = readNodeSpace(pages, task.reference);
   const merged = mergedRowsOf(new SnapshotReader(task.merged), reference.sampleIds);
   const trainers = function* (): Generator<{ nodeId: string; space: SpaceData }> {
     for (const target of task.trainers) yield { nodeId: target.nodeId, space: readNodeSpace(pages, target) };
   };
-  return evaluateAgainstReference(reference, merged, trainers());
+  return evaluateAgainstReference(reference, merged, trainers(), linalg);
 }
 
 /** The merged rows of `wanted` samples, read from the snapshot: the slots of those ids, found in one pass over the slots. */

@@ -1,4 +1,4 @@
-import { jsLinalg, RlsaError, type Matrix, type Similarity } from '@rlsa/core';
+import { FAST_LINALG_MIN_WORK, jsLinalg, RlsaError, type Matrix, type Similarity } from '@rlsa/core';
 import type { ChosenLinalg } from '@rlsa/linalg-tfjs';
 import { readIntegers, readMatrix } from '@rlsa/npy';
 import { UsageError } from '../user-error.ts';
@@ -61,14 +61,11 @@ export async function chooseLinalg(multiplyAdds: number): Promise<ChosenLinalg> 
   if (choice !== 'auto' && choice !== 'js' && choice !== 'native' && choice !== 'tfjs' && choice !== 'onnx') {
     throw new UsageError('invalid_value', `RLSA_LINALG must be auto, js, native, tfjs or onnx, got '${choice}'`);
   }
-  // Same threshold as TFJS_MIN_WORK of @rlsa/linalg-tfjs, checked here to avoid importing it.
-  if (choice === 'js' || (choice === 'auto' && multiplyAdds < SMALL_WORK)) return { linalg: jsLinalg, name: 'js', threads: 1 };
+  // The core's threshold, checked here before importing @rlsa/linalg-tfjs (tfjs costs every command's start-up).
+  if (choice === 'js' || (choice === 'auto' && multiplyAdds < FAST_LINALG_MIN_WORK)) return { linalg: jsLinalg, name: 'js', threads: 1 };
   const { linalgForWork } = await import('@rlsa/linalg-tfjs');
   return linalgForWork(multiplyAdds, choice);
 }
-
-/** Multiply-adds below which the pure-JS products are used (starting tfjs costs ~0.2–0.5 s). */
-const SMALL_WORK = 2e8;
 
 /** Prints one JSON object on stdout (the machine-readable result of a command). */
 export function printJson(value: Record<string, unknown>): void {
