@@ -17,9 +17,12 @@ export function load(values: unknown): string {
   return Array.isArray(values) ? values.map((v) => fixed(v as number, 1)).join(' / ') : '–';
 }
 
-/** CPU seconds per image as CPU milliseconds (the JSON's unit is seconds; a few ms read better). */
-export function cpuMs(seconds: number | null): string {
-  return seconds === null ? '–' : fixed(seconds * 1000, 3);
+/**
+ * CPU seconds per image as CPU milliseconds (the JSON's unit is seconds; a few ms read better),
+ * with no more decimals than the JSON has (`digits` of milliseconds).
+ */
+export function cpuMs(seconds: number | null, digits: number): string {
+  return seconds === null ? '–' : fixed(seconds * 1000, digits);
 }
 
 /** `met` / `not met` for a measured value against a lower bound. */

@@ -101,6 +101,6 @@ export function benchAggregator(path: string): string {
     `${numberAt(source, ['rows']).toLocaleString('en-US')} rows × ${numberAt(source, ['cols']).toLocaleString('en-US')} float32 from ${numberAt(source, ['nodes'])} streams, ` +
     `chunks of ${numberAt(source, ['chunkRows'])} rows, durability ${String(at(source.value, ['durability']))}; load average at the end ${load(at(source.value, ['loadAverage']))}. ` +
     `Machine: ${machine}.`;
-  const roundTable = markdownTable(['round', 'aggregator', 'raw grpc-js', 'ratio', 'CPU ratio (server threads)'], rounds, [1, 2, 3, 4]);
+  const roundTable = markdownTable(['round', 'aggregator', 'raw grpc-js', 'ratio', 'CPU ratio (server threads, raw / aggregator)'], rounds, [1, 2, 3, 4]);
   return [roundTable, '', sides, '', markdownTable(['target', 'measured', ''], targetRows), '', setup].join('\n');
 }

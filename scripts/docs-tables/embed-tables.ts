@@ -9,6 +9,9 @@ import { arrayAt, at, numberAt, objectAt, readJson, stringAt, type JsonSource } 
  * field fails naming it.
  */
 
+/** Decimals of CPU-ms per image: the benchmark rounds CPU-seconds per image to 4. */
+const CPU_MS_DIGITS = 1;
+
 /** The machine as the embedding benchmark records it: CPU model, cores and the SIMD flags of /proc/cpuinfo. */
 function embedMachine(source: JsonSource): string {
   const flags = arrayAt(source, ['machine', 'simd']).map(String);
@@ -25,9 +28,9 @@ function threadsRow(source: JsonSource, key: string): string[] {
   return [
     key.replace(/^threads/, ''),
     fixed(numberAt(source, [...ts, 'imagesPerSecond']), 1),
-    cpuMs(numberAt(source, [...ts, 'cpuSecondsPerImage'])),
+    cpuMs(numberAt(source, [...ts, 'cpuSecondsPerImage']), CPU_MS_DIGITS),
     fixed(optionalNumber(source, [...py, 'imagesPerSecond']), 1),
-    cpuMs(optionalNumber(source, [...py, 'cpuSecondsPerImage'])),
+    cpuMs(optionalNumber(source, [...py, 'cpuSecondsPerImage']), CPU_MS_DIGITS),
     Array.isArray(byRound) ? byRound.map((r) => fixed(r as number, 3)).join(', ') : '–',
     `**${fixed(optionalNumber(source, ['results', key, 'ratioImagesPerSecondMedianOfRounds']), 3)}**`,
     fixed(optionalNumber(source, ['results', key, 'ratioCpuSecondsPerImage']), 3),
@@ -51,7 +54,7 @@ export function benchEmbed(path: string): string {
     'PyTorch CPU-ms per image',
     'TypeScript / PyTorch by round',
     'median',
-    'per CPU-s',
+    'ratio per CPU-s',
     'TypeScript peak RSS: large / small folder',
   ];
   const setup = (key: string): number => numberAt(source, ['setup', key]);

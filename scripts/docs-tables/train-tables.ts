@@ -10,6 +10,8 @@ import { arrayAt, at, numberAt, objectAt, readJson, stringAt, type JsonSource } 
  */
 
 const THREADS = [1, 2] as const;
+/** Decimals of CPU-ms per image: the benchmark rounds CPU-seconds per image to 6. */
+const CPU_MS_DIGITS = 3;
 
 /** `The project's native kernels (avx512, 11 kernels) on the wasm backend`, or why they were off. */
 function nativeSummary(source: JsonSource): string {
@@ -22,7 +24,7 @@ function nativeSummary(source: JsonSource): string {
 
 /** One row of the throughput table: images/s and CPU-ms per image of each side, and the ratios. */
 function throughputRow(label: string, threads: number, project: readonly [number, number], torch: readonly [number | null, number | null], ratios: readonly [number | null, number | null], loadavg: string): string[] {
-  return [label, String(threads), fixed(project[0], 1), cpuMs(project[1]), fixed(torch[0], 1), cpuMs(torch[1]), `${fixed(ratios[0], 3)} (${fixed(ratios[1], 3)})`, loadavg];
+  return [label, String(threads), fixed(project[0], 1), cpuMs(project[1], CPU_MS_DIGITS), fixed(torch[0], 1), cpuMs(torch[1], CPU_MS_DIGITS), `${fixed(ratios[0], 3)} (${fixed(ratios[1], 3)})`, loadavg];
 }
 
 /**
