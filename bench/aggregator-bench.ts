@@ -23,17 +23,17 @@
 import { Metadata, Server, ServerCredentials, credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import type { Client, ClientDuplexStream, ServerDuplexStream, ServiceDefinition, ServiceError } from '@grpc/grpc-js';
 import { widenHttp2Windows } from '@rlsa/aggregator';
-import { nativeLinalgStatus } from '@rlsa/linalg-native';
 import { service as healthService } from 'grpc-health-check';
 import { createAggregatorClient, encodeMatrix, sampleIdBytes, toSampleIds } from '@rlsa/client';
 import type { AggregatorClient, UploadChunkInput } from '@rlsa/client';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { benchMachine } from './machine.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -163,13 +163,6 @@ async function startHealthProbe(address: string): Promise<{ stop: () => Promise<
         prober.process.kill('SIGTERM');
       }),
   };
-}
-
-/** The machine the numbers come from: CPU model, cores, and the SIMD of the native addon (what its kernels run). */
-function machine(): { cpuModel: string; cpus: number; simd: string; simdBits: number } {
-  const native = nativeLinalgStatus();
-  const simd = native.available ? native.cpuLevel : 'none (addon not built)';
-  return { cpuModel: cpus()[0]?.model ?? 'unknown', cpus: cpus().length, simd, simdBits: simd === 'avx512' ? 512 : simd === 'avx2' ? 256 : 128 };
 }
 
 interface Child {
@@ -516,7 +509,7 @@ function summarize(rounds: Round[], valueBytes: number, wireBytes: number): Reco
   const evaluate = worstHealth(rounds, 'healthDuringEvaluate');
   return {
     benchmark: 'aggregator-upload',
-    machine: machine(),
+    machine: benchMachine(),
     rows: ROWS,
     cols: COLS,
     nodes: NODES,

@@ -26,6 +26,7 @@ import { NativeLinalg, nativeLinalgStatus } from '@rlsa/linalg-native';
 import { OnnxLinalg } from '@rlsa/linalg-onnx';
 import { createTfjsLinalg } from '@rlsa/linalg-tfjs';
 import { writeNpy } from '@rlsa/npy';
+import { benchMachine } from './machine.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -163,14 +164,18 @@ const { linalg, info } =
   linalgName === 'native'
     ? (() => {
         const native = new NativeLinalg({ threads });
-        return { linalg: native as Linalg, info: { name: `native-${native.level}`, threads: native.threads } };
+        return { linalg: native as Linalg, info: { name: `native-${native.level}`, threads: native.threads, simd: native.level } };
       })()
     : linalgName === 'onnx'
       ? (() => {
           const onnx = new OnnxLinalg({ threads });
-          return { linalg: onnx as Linalg, info: { name: `onnxruntime-${onnx.ortVersion}-cpu`, threads: onnx.threads } };
+          // MLAS picks its own kernels; the addon's level says what the CPU offers.
+          return { linalg: onnx as Linalg, info: { name: `onnxruntime-${onnx.ortVersion}-cpu`, threads: onnx.threads, simd: undefined } };
         })()
-      : await createTfjsLinalg({ threads }).then(({ linalg, info }) => ({ linalg: linalg as Linalg, info: { name: `tfjs-${info.backend}`, threads: info.threads } }));
+      : await createTfjsLinalg({ threads }).then(({ linalg, info }) => ({
+          linalg: linalg as Linalg,
+          info: { name: `tfjs-${info.backend}`, threads: info.threads, simd: info.backend === 'wasm' ? 'wasm-simd128' : undefined },
+        }));
 const initMs = performance.now() - tInit;
 // Rounds alternate between the project and NumPy, so that both meet the same changes of load.
 type ProjectRun = ReturnType<typeof runProject>;
@@ -217,7 +222,7 @@ const gflops = (flop: number, ms: number[] | unknown) =>
 const report = {
   benchmark: 'core',
   shapes: { n: N, d: D, anchors: A, dtype: 'float32' },
-  machine: { cpus: os.availableParallelism(), loadavg_before: loadBefore, loadavg_after: os.loadavg().map(round1), node: process.version },
+  machine: { ...benchMachine(info.simd), loadavg_before: loadBefore, loadavg_after: os.loadavg().map(round1), node: process.version },
   repeats,
   data_ms: round1(dataMs),
   project: {

@@ -41,6 +41,7 @@ import {
   type TfjsBackendInfo,
 } from '@rlsa/tfjs-kernels';
 import { buildModel } from '@rlsa/trainer-node';
+import { benchMachine } from './machine.ts';
 
 const FILTERS: [number, number] = [32, 64];
 const EMBEDDING = 128;
@@ -337,10 +338,8 @@ async function main(): Promise<void> {
       target: 1.0,
     },
     machine: {
-      cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      cpus: os.cpus().length,
       // The SIMD the project's kernels ran: the native kernels' level, else the wasm backend's 128-bit SIMD.
-      simd: info.native.active ? info.native.simd : info.backend === 'wasm' ? 'wasm-simd128' : 'unknown',
+      ...benchMachine(info.native.active ? info.native.simd : info.backend === 'wasm' ? 'wasm-simd128' : 'unknown'),
       loadavgBefore: loadBefore.map((v) => round(v, 2)),
       loadavgAfter: os.loadavg().map((v) => round(v, 2)),
     },

@@ -1,30 +1,18 @@
+import { load, machineLine, optionalNumber, times } from './bench-format.ts';
 import { fixed, markdownTable } from './markdown-table.ts';
 import { arrayAt, at, numberAt, objectAt, readJson, type JsonSource } from './read-json.ts';
 
 /**
- * Tables of the benchmarks' JSON (`npm run bench:core`, `bench:aggregator`, `bench:train`; the
- * benchmark scripts in bench/ define the fields). Each reads only the fields it shows and fails
- * naming the field when one is missing; optional parts (NumPy, PyTorch, the stock profile) show
- * as "–" when the run skipped them.
+ * Tables of the core's and the aggregator's benchmark JSON (`npm run bench:core`,
+ * `bench:aggregator`; the benchmark scripts in bench/ define the fields; training and embedding:
+ * train-tables.ts, embed-tables.ts). Each reads only the fields it shows and fails naming the field
+ * when one is missing; optional parts (NumPy, fields of later versions of a benchmark) show as "–".
  */
 
 /** Best-of-rounds milliseconds of one side, or null when the side was skipped. */
 function bestMs(source: JsonSource, side: string, what: string): number | null {
   const value = at(source.value, [side, `${what}_ms`]);
   return Array.isArray(value) && value.length > 0 ? Math.min(...(value as number[])) : null;
-}
-
-function optionalNumber(source: JsonSource, keys: readonly (string | number)[]): number | null {
-  const value = at(source.value, keys);
-  return typeof value === 'number' ? value : null;
-}
-
-function times(value: number | null, digits = 2): string {
-  return value === null ? '–' : `${fixed(value, digits)}×`;
-}
-
-function load(values: unknown): string {
-  return Array.isArray(values) ? values.map((v) => fixed(v as number, 1)).join(' / ') : '–';
 }
 
 /** Core: relative projection and linear CKA, the project's kernels against NumPy, best of the rounds. */
@@ -57,11 +45,16 @@ export function benchCore(path: string): string {
     '',
     `Target: the project within ${target ?? '–'}× of NumPy. CKA differs from NumPy's by ${agreement === null ? '–' : agreement.toExponential(1)}. ` +
       `${numberAt(source, ['repeats'])} rounds; load average before / after: ${load(at(source.value, ['machine', 'loadavg_before']))}, ` +
-      `${load(at(source.value, ['machine', 'loadavg_after']))} on ${numberAt(source, ['machine', 'cpus'])} CPUs.`,
+      `${load(at(source.value, ['machine', 'loadavg_after']))}. Machine: ${machineLine(source)}.`,
   ].join('\n');
 }
 
-/** Aggregator ingest against a bare grpc-js service: rounds, throughput, CPU, peak RSS and the targets. */
+/**
+ * Aggregator ingest against a bare grpc-js service: rounds, throughput, CPU (seconds, and per MB
+ * of values), peak RSS, the targets and the machine. Fields that later versions of the benchmark
+ * added (per-round CPU ratio, CPU per MB, health latencies, `machine`) show as "–" or "not
+ * recorded" in a JSON written before them; every other field is required.
+ */
 export function benchAggregator(path: string): string {
   const source = readJson(path);
   const rounds = arrayAt(source, ['rounds']).map((_, i) => [
@@ -69,66 +62,45 @@ export function benchAggregator(path: string): string {
     `${fixed(numberAt(source, ['rounds', i, 'aggregatorSeconds']), 2)} s`,
     `${fixed(numberAt(source, ['rounds', i, 'rawSeconds']), 2)} s`,
     fixed(numberAt(source, ['rounds', i, 'ratio']), 3),
+    fixed(optionalNumber(source, ['rounds', i, 'cpuRatio']), 3),
   ]);
-  const cpu = (side: string): string =>
-    ['eventLoop', 'allThreads', 'clients'].map((key) => fixed(numberAt(source, [side, 'cpuSeconds', key]), 2)).join(' / ');
+  const cpu = (side: string, unit: 'cpuSeconds' | 'cpuSecondsPerMB'): string => {
+    if (unit === 'cpuSecondsPerMB' && at(source.value, [side, unit]) === undefined) return '–';
+    const digits = unit === 'cpuSeconds' ? 2 : 5;
+    return ['eventLoop', 'allThreads', 'clients'].map((key) => fixed(numberAt(source, [side, unit, key]), digits)).join(' / ');
+  };
   const sides = markdownTable(
     ['', 'aggregator', 'raw grpc-js'],
     [
       ['MB/s', fixed(numberAt(source, ['aggregator', 'MBps']), 1), fixed(numberAt(source, ['rawGrpc', 'MBps']), 1)],
       ['rows/s', numberAt(source, ['aggregator', 'rowsPerSecond']).toLocaleString('en-US'), numberAt(source, ['rawGrpc', 'rowsPerSecond']).toLocaleString('en-US')],
-      ['CPU-s: event loop / all threads / clients', cpu('aggregator'), cpu('rawGrpc')],
+      ['CPU-s: event loop / all threads / clients', cpu('aggregator', 'cpuSeconds'), cpu('rawGrpc', 'cpuSeconds')],
+      ['CPU-s per MB: event loop / all threads / clients', cpu('aggregator', 'cpuSecondsPerMB'), cpu('rawGrpc', 'cpuSecondsPerMB')],
       ['peak RSS', `${fixed(numberAt(source, ['aggregator', 'peakRssMB']), 0)} MB (merged state ${fixed(numberAt(source, ['aggregator', 'mergedStateMB']), 1)} MB)`, '–'],
     ],
     [1, 2],
   );
-  const met = (key: string): string => (at(source.value, ['targets', key, 'met']) === true ? 'met' : 'not met');
-  const targets = markdownTable(
-    ['target', 'measured', ''],
-    [
-      [`throughput ≥ ${numberAt(source, ['targets', 'throughputRatio', 'target'])}× raw grpc-js`, `${fixed(numberAt(source, ['ratioToRawGrpc']), 3)}×`, met('throughputRatio')],
-      [`peak RSS ≤ ${fixed(numberAt(source, ['targets', 'peakRss', 'targetMB']), 0)} MB`, `${fixed(numberAt(source, ['aggregator', 'peakRssMB']), 0)} MB`, met('peakRss')],
-    ],
-  );
+  const met = (keys: readonly string[]): string => (at(source.value, ['targets', ...keys]) === true ? 'met' : 'not met');
+  const targetRows = [
+    [`throughput ≥ ${numberAt(source, ['targets', 'throughputRatio', 'target'])}× raw grpc-js`, `${fixed(numberAt(source, ['ratioToRawGrpc']), 3)}×`, met(['throughputRatio', 'met'])],
+    [`peak RSS ≤ ${fixed(numberAt(source, ['targets', 'peakRss', 'targetMB']), 0)} MB`, `${fixed(numberAt(source, ['aggregator', 'peakRssMB']), 0)} MB`, met(['peakRss', 'met'])],
+  ];
+  const healthTarget = optionalNumber(source, ['targets', 'healthP99', 'targetMs']);
+  if (healthTarget !== null) {
+    const phases = [
+      ['upload', 'duringUpload', 'healthDuringUpload'],
+      ['Evaluate', 'duringEvaluate', 'healthDuringEvaluate'],
+    ] as const;
+    for (const [during, targetKey, latencyKey] of phases) {
+      const p99 = numberAt(source, ['aggregator', latencyKey, 'p99Ms']);
+      targetRows.push([`health Check p99 < ${healthTarget} ms during ${during}`, `${fixed(p99, 1)} ms`, met(['healthP99', targetKey])]);
+    }
+  }
+  const machine = at(source.value, ['machine']) === undefined ? 'not recorded (a run from before the benchmark recorded it)' : machineLine(source);
   const setup =
     `${numberAt(source, ['rows']).toLocaleString('en-US')} rows × ${numberAt(source, ['cols']).toLocaleString('en-US')} float32 from ${numberAt(source, ['nodes'])} streams, ` +
-    `chunks of ${numberAt(source, ['chunkRows'])} rows, durability ${String(at(source.value, ['durability']))}; load average at the end ${load(at(source.value, ['loadAverage']))}.`;
-  return [markdownTable(['round', 'aggregator', 'raw grpc-js', 'ratio'], rounds, [1, 2, 3]), '', sides, '', targets, '', setup].join('\n');
-}
-
-/** Training throughput of the node's VanillaCNN on tfjs against PyTorch, per round and the medians. */
-export function benchTrain(path: string): string {
-  const source = readJson(path);
-  const round = (i: number, key: string): string => fixed(optionalNumber(source, ['rounds', i, key]), 1);
-  const rows = arrayAt(source, ['rounds']).map((_, i) => [
-    String(i + 1),
-    `${round(i, 'tfjsImagesPerSecond')} (${round(i, 'tfjsImagesPerCpuSecond')})`,
-    round(i, 'torch1ImagesPerSecond'),
-    round(i, 'torch2ImagesPerSecond'),
-    `${fixed(optionalNumber(source, ['rounds', i, 'tfjsOverTorch1Thread']), 3)} (${fixed(optionalNumber(source, ['rounds', i, 'tfjsOverTorch1ThreadCpu']), 3)})`,
-  ]);
-  const backend = `tfjs ${String(at(source.value, ['tfjs', 'backend']))}, ${numberAt(source, ['tfjs', 'threads'])} thread(s): images/s (per CPU-s)`;
-  const table = markdownTable(['round', backend, 'PyTorch, 1 thread', 'PyTorch, 2 threads', 'tfjs / PyTorch 1 thread: wall (CPU)'], rows, [1, 2, 3, 4]);
-  const ratio = (key: string): string => fixed(optionalNumber(source, ['ratios', key]), 3);
-  return [
-    table,
-    '',
-    `Medians over rounds: tfjs / PyTorch on 1 thread **${ratio('tfjsOverTorch1Thread')}** (per CPU-second ${ratio('tfjsOverTorch1ThreadCpu')}), ` +
-      `on 2 threads ${ratio('tfjsOverTorch2Threads')}; target ${ratio('target')}. Batch ${numberAt(source, ['batch'])}, ` +
-      `${numberAt(source, ['steps'])} steps per round after ${numberAt(source, ['warmup'])} warm-up; load average before / after ` +
-      `${load(at(source.value, ['machine', 'loadavgBefore']))}, ${load(at(source.value, ['machine', 'loadavgAfter']))}.`,
-  ].join('\n');
-}
-
-/** CPU milliseconds per training step in each tfjs kernel, with the project's kernels and with the stock ones. */
-export function benchTrainKernels(path: string): string {
-  const source = readJson(path);
-  const ours = objectAt(source, ['tfjs', 'kernelMsPerStep', 'msPerStep']);
-  const stock = at(source.value, ['tfjs', 'stockKernelMsPerStep', 'msPerStep']) as Record<string, number> | undefined;
-  const names = Object.keys(ours).filter((name) => (ours[name] as number) >= 1 || (stock?.[name] ?? 0) >= 1);
-  const rows = names.map((name) => [`\`${name}\``, fixed(ours[name] as number, 1), stock ? fixed(stock[name], 1) : '–']);
-  rows.push(['total', fixed(numberAt(source, ['tfjs', 'kernelMsPerStep', 'totalMs']), 1), stock ? fixed(optionalNumber(source, ['tfjs', 'stockKernelMsPerStep', 'totalMs']), 1) : '–']);
-  const skipped = at(source.value, ['tfjs', 'stockKernelMsPerStep', 'skipped']);
-  const table = markdownTable(['kernel (≥ 1 ms per step)', "project's kernels, ms per step", 'stock kernels, ms per step'], rows, [1, 2]);
-  return typeof skipped === 'string' ? `${table}\n\nStock profile skipped: ${skipped}.` : table;
+    `chunks of ${numberAt(source, ['chunkRows'])} rows, durability ${String(at(source.value, ['durability']))}; load average at the end ${load(at(source.value, ['loadAverage']))}. ` +
+    `Machine: ${machine}.`;
+  const roundTable = markdownTable(['round', 'aggregator', 'raw grpc-js', 'ratio', 'CPU ratio (server threads, raw / aggregator)'], rounds, [1, 2, 3, 4]);
+  return [roundTable, '', sides, '', markdownTable(['target', 'measured', ''], targetRows), '', setup].join('\n');
 }

@@ -49,3 +49,10 @@ export function arrayAt(source: JsonSource, keys: readonly (string | number)[]):
   if (!Array.isArray(value)) throw new DocsTableError('bad_source', `${source.path}: field ${keys.join('.')} is not an array`);
   return value;
 }
+
+/** The string at `keys` of a source; anything else is `bad_source` naming the file and field. */
+export function stringAt(source: JsonSource, keys: readonly (string | number)[]): string {
+  const value = at(source.value, keys);
+  if (typeof value !== 'string') throw new DocsTableError('bad_source', `${source.path}: field ${keys.join('.')} is not a string`);
+  return value;
+}

@@ -1,7 +1,9 @@
-import { benchAggregator, benchCore, benchTrain, benchTrainKernels } from './bench-tables.ts';
+import { benchAggregator, benchCore } from './bench-tables.ts';
+import { benchEmbed } from './embed-tables.ts';
 import { paperPublished } from './paper-tables.ts';
 import { simulationCka, simulationNodes, simulationSpaces, simulationTimings } from './simulation-tables.ts';
 import { studyRows, studySeeds } from './study-tables.ts';
+import { benchTrain, benchTrainKernels } from './train-tables.ts';
 import { workspaceProjects } from './workspace-tables.ts';
 
 /** A kind of generated table: what it reads and how it renders (Markdown, from one source path). */
@@ -24,6 +26,7 @@ export const TABLES = {
   'bench-aggregator': { source: 'the JSON of npm run bench:aggregator', render: benchAggregator },
   'bench-train': { source: 'the JSON of npm run bench:train', render: benchTrain },
   'bench-train-kernels': { source: 'the JSON of npm run bench:train', render: benchTrainKernels },
+  'bench-embed': { source: 'the JSON of npm run bench:embed', render: benchEmbed },
   'workspace-projects': { source: 'the repository root (package.json and project.json files, eslint.config.mjs)', render: workspaceProjects },
 } as const satisfies Record<string, TableKind>;
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { SimulationResults } from '@rlsa/simulation';
 import { describe, expect, it } from 'vitest';
 import { TABLES } from '../../docs-tables/tables.ts';
+import { caught } from './caught.ts';
 
 /**
  * The renderers against the JSON the commands wrote (committed in docs/results and bench/results):
@@ -15,6 +16,79 @@ const MAIN_JOB = join(ROOT, 'docs/results/main-job.json');
 
 function json<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+/** `value` written to a fresh temporary JSON file; its path. */
+function writeJson(value: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'rlsa-bench-table-')), 'bench.json');
+  writeFileSync(path, JSON.stringify(value));
+  return path;
+}
+
+/** The JSON at `path` with the field at `keys` set to `value` (removed when undefined), written to a fresh file. */
+function withField(path: string, keys: readonly string[], value: unknown): string {
+  const root = json<Record<string, unknown>>(path);
+  const parent = keys.slice(0, -1).reduce((node, key) => node[key] as Record<string, unknown>, root);
+  if (value === undefined) delete parent[keys.at(-1)!];
+  else parent[keys.at(-1)!] = value;
+  return writeJson(root);
+}
+
+interface TrainSide {
+  tfjsImagesPerSecond: number;
+  tfjsCpuSecondsPerImage: number;
+  torchImagesPerSecond: number;
+  torchCpuSecondsPerImage: number;
+  tfjsOverTorch: number;
+  tfjsOverTorchCpu: number;
+}
+interface KernelProfile {
+  msPerStep: Record<string, number>;
+  totalMs: number;
+}
+/** The fields of bench/train-bench.ts's JSON these specs read. */
+interface TrainBench {
+  rounds: { threads1: TrainSide; threads2: TrainSide; loadavg1m: number }[];
+  tfjs: {
+    native: { simd: string; kernels: string[] };
+    threads1: { imagesPerSecond: number };
+    kernelMsPerStep: KernelProfile;
+    wasmKernelMsPerStep: KernelProfile;
+    stockKernelMsPerStep: KernelProfile;
+  };
+  ratios: { tfjsOverTorch1Thread: number; tfjsOverTorch2Threads: number; tfjsOverTorch1ThreadCpu: number; tfjsOverTorch2ThreadsCpu: number; target: number };
+  machine: { cpuModel: string; cpus: number; simd: string };
+}
+interface EmbedSide {
+  imagesPerSecond: number;
+  cpuSecondsPerImage: number;
+}
+/** The fields of bench/embed-bench.ts's JSON these specs read. */
+interface EmbedBench {
+  machine: { cpu: string; cpus: number; simd: string[] };
+  setup: { peakRssBoundMb: number };
+  model: { file: string };
+  results: Record<
+    string,
+    {
+      typescript: EmbedSide & { peakRssMb: number; peakRssMbSmallFolder: number; peakRssWithinBound: boolean };
+      pytorch: EmbedSide;
+      ratioImagesPerSecondByRound: number[];
+      ratioImagesPerSecondMedianOfRounds: number;
+      ratioCpuSecondsPerImage: number;
+    }
+  >;
+}
+interface AggregatorSide {
+  cpuSecondsPerMB: { eventLoop: number; allThreads: number; clients: number };
+}
+/** The fields of bench/aggregator-bench.ts's JSON these specs read. */
+interface AggregatorBench {
+  rounds: { cpuRatio: number }[];
+  aggregator: AggregatorSide & { healthDuringUpload: { p99Ms: number } };
+  rawGrpc: AggregatorSide;
+  targets: { healthP99: { targetMs: number; duringUpload: boolean } };
+  machine: { cpuModel: string; cpus: number; simd: string; simdBits: number };
 }
 
 /** The cells of the table row whose first cell is `label`. */
@@ -81,12 +155,132 @@ describe('benchmark tables', () => {
     expect(throughput.endsWith(bench.targets.throughputRatio.met ? '| met |' : '| not met |')).toBe(true);
   });
 
-  it('training: one row per round and the medians', async () => {
+  it('aggregator: the fields of the current benchmark (machine, CPU per MB, health) from a run that wrote them', async () => {
+    // scripts/test/fixtures/aggregator-bench.json: the JSON of npm run bench:aggregator -- --rounds 2 (2026-12-04, quiet machine).
+    const path = join(ROOT, 'scripts/test/fixtures/aggregator-bench.json');
+    const bench = json<AggregatorBench>(path);
+    const table = await TABLES['bench-aggregator'].render(path);
+    bench.rounds.forEach((round, i) => expect(row(table, String(i + 1))[4]).toBe(round.cpuRatio.toFixed(3)));
+    const perMb = (side: AggregatorBench['rawGrpc']) => [side.cpuSecondsPerMB.eventLoop, side.cpuSecondsPerMB.allThreads, side.cpuSecondsPerMB.clients].map((v) => v.toFixed(5)).join(' / ');
+    expect(row(table, 'CPU-s per MB: event loop / all threads / clients').slice(1)).toEqual([perMb(bench.aggregator), perMb(bench.rawGrpc)]);
+    const upload = row(table, `health Check p99 < ${bench.targets.healthP99.targetMs} ms during upload`);
+    expect(upload.slice(1)).toEqual([`${bench.aggregator.healthDuringUpload.p99Ms.toFixed(1)} ms`, bench.targets.healthP99.duringUpload ? 'met' : 'not met']);
+    expect(table).toContain(`Machine: ${bench.machine.cpuModel}, ${bench.machine.cpus} CPUs, SIMD ${bench.machine.simd} (${bench.machine.simdBits}-bit).`);
+  });
+
+  it('aggregator: a JSON from before the benchmark recorded the machine says so, its later fields "–"', async () => {
+    const table = await TABLES['bench-aggregator'].render(withField(join(ROOT, 'scripts/test/fixtures/aggregator-bench.json'), ['machine'], undefined));
+    expect(table).toContain('Machine: not recorded (a run from before the benchmark recorded it).');
+    const old = await TABLES['bench-aggregator'].render(withField(join(ROOT, 'scripts/test/fixtures/aggregator-bench.json'), ['aggregator', 'cpuSecondsPerMB'], undefined));
+    expect(row(old, 'CPU-s per MB: event loop / all threads / clients')[1]).toBe('–');
+  });
+
+  it('training: one row per round and thread count, and the medians', async () => {
     const path = join(ROOT, 'bench/results/train.json');
-    const bench = json<{ rounds: { tfjsImagesPerSecond: number }[]; ratios: { tfjsOverTorch1Thread: number | null } }>(path);
+    const bench = json<TrainBench>(path);
     const table = await TABLES['bench-train'].render(path);
-    bench.rounds.forEach((round, i) => expect(row(table, String(i + 1))[1]).toMatch(new RegExp(`^${round.tfjsImagesPerSecond.toFixed(1)} `)));
-    expect(table).toContain(`**${bench.ratios.tfjsOverTorch1Thread?.toFixed(3) ?? '–'}**`);
+    const lines = table.split('\n').slice(2, 2 + 2 * bench.rounds.length + 2);
+    bench.rounds.forEach((round, i) => {
+      for (const t of [1, 2] as const) {
+        const side = round[`threads${t}`];
+        const cells = lines[2 * i + t - 1]!.slice(2, -2).split(' | ');
+        expect(cells).toEqual([
+          String(i + 1),
+          String(t),
+          side.tfjsImagesPerSecond.toFixed(1),
+          (side.tfjsCpuSecondsPerImage * 1000).toFixed(3),
+          side.torchImagesPerSecond.toFixed(1),
+          (side.torchCpuSecondsPerImage * 1000).toFixed(3),
+          `${side.tfjsOverTorch.toFixed(3)} (${side.tfjsOverTorchCpu.toFixed(3)})`,
+          round.loadavg1m.toFixed(2),
+        ]);
+      }
+    });
+    const medians = lines.slice(-2).map((l) => l.slice(2, -2).split(' | '));
+    expect(medians[0]!.slice(0, 3)).toEqual(['median', '1', bench.tfjs.threads1.imagesPerSecond.toFixed(1)]);
+    expect(medians[0]![6]).toBe(`${bench.ratios.tfjsOverTorch1Thread.toFixed(3)} (${bench.ratios.tfjsOverTorch1ThreadCpu.toFixed(3)})`);
+    expect(medians[1]![6]).toBe(`${bench.ratios.tfjsOverTorch2Threads.toFixed(3)} (${bench.ratios.tfjsOverTorch2ThreadsCpu.toFixed(3)})`);
+    const verdict = (ratio: number) => (ratio >= bench.ratios.target ? 'met' : 'not met');
+    expect(table).toContain(`on 1 thread ${bench.ratios.tfjsOverTorch1Thread.toFixed(3)}× (${verdict(bench.ratios.tfjsOverTorch1Thread)})`);
+    expect(table).toContain(`on 2 threads ${bench.ratios.tfjsOverTorch2Threads.toFixed(3)}× (${verdict(bench.ratios.tfjsOverTorch2Threads)})`);
+    expect(table).toContain(`native kernels (${bench.tfjs.native.simd}, ${bench.tfjs.native.kernels.length} kernels)`);
+    expect(table).toContain(`Machine: ${bench.machine.cpuModel}, ${bench.machine.cpus} CPUs, SIMD ${bench.machine.simd}`);
+  });
+
+  it('training without PyTorch or the native kernels: "–" where PyTorch was, and why the kernels were off', async () => {
+    const path = join(ROOT, 'bench/results/train.json');
+    const noTorch = json<Record<string, unknown>>(path);
+    noTorch['torch'] = { skipped: '--no-torch' };
+    noTorch['rounds'] = (noTorch['rounds'] as { threads1: object; threads2: object; loadavg1m: number }[]).map((r) => ({
+      threads1: { tfjsImagesPerSecond: 1, tfjsCpuSecondsPerImage: 0.002 },
+      threads2: { tfjsImagesPerSecond: 2, tfjsCpuSecondsPerImage: 0.001 },
+      loadavg1m: r.loadavg1m,
+    }));
+    noTorch['ratios'] = { tfjsOverTorch1Thread: null, tfjsOverTorch2Threads: null, tfjsOverTorch1ThreadCpu: null, tfjsOverTorch2ThreadsCpu: null, target: 1 };
+    (noTorch['tfjs'] as Record<string, unknown>)['native'] = { active: false, reason: 'RLSA_NATIVE_DISABLE=1' };
+    const table = await TABLES['bench-train'].render(writeJson(noTorch));
+    expect(row(table, '1').slice(2)).toEqual(['1.0', '2.000', '–', '–', '– (–)', (noTorch['rounds'] as { loadavg1m: number }[])[0]!.loadavg1m.toFixed(2)]);
+    expect(table).toContain('on 1 thread –, on 2 threads –. PyTorch skipped: --no-torch.');
+    expect(table).toContain('Native kernels off (RLSA_NATIVE_DISABLE=1)');
+  });
+
+  it('training kernels: every profile of the JSON, kernels of at least 1 ms in any, and the totals', async () => {
+    const path = join(ROOT, 'bench/results/train.json');
+    const bench = json<TrainBench>(path);
+    const table = await TABLES['bench-train-kernels'].render(path);
+    const profiles = [bench.tfjs.kernelMsPerStep, bench.tfjs.wasmKernelMsPerStep, bench.tfjs.stockKernelMsPerStep];
+    const shown = new Set(profiles.flatMap((p) => Object.keys(p.msPerStep).filter((name) => p.msPerStep[name]! >= 1)));
+    expect(table.split('\n').slice(2, -1).map((l) => l.split(' | ')[0]!.slice(2))).toEqual(expect.arrayContaining([...shown].map((name) => `\`${name}\``)));
+    expect(table.split('\n')).toHaveLength(2 + shown.size + 1);
+    for (const name of shown) {
+      expect(row(table, `\`${name}\``).slice(1)).toEqual(profiles.map((p) => (p.msPerStep[name] === undefined ? '–' : p.msPerStep[name]!.toFixed(1))));
+    }
+    expect(row(table, 'total').slice(1)).toEqual(profiles.map((p) => p.totalMs.toFixed(1)));
+  });
+
+  it('training kernels: a skipped profile is a column of "–" and says why', async () => {
+    const bench = json<Record<string, Record<string, unknown>>>(join(ROOT, 'bench/results/train.json'));
+    bench['tfjs']!['stockKernelMsPerStep'] = { skipped: '--no-stock' };
+    const table = await TABLES['bench-train-kernels'].render(writeJson(bench));
+    expect(row(table, 'total')[3]).toBe('–');
+    expect(table.endsWith('Skipped: stock wasm kernels: --no-stock.')).toBe(true);
+  });
+
+  it('embedding: one row per thread count, both sides, the ratios by round and their median, peak RSS against the bound', async () => {
+    const path = join(ROOT, 'bench/results/embed.json');
+    const bench = json<EmbedBench>(path);
+    const table = await TABLES['bench-embed'].render(path);
+    for (const [key, r] of Object.entries(bench.results)) {
+      const within = r.typescript.peakRssWithinBound ? `≤ ${bench.setup.peakRssBoundMb}` : `**over ${bench.setup.peakRssBoundMb}**`;
+      expect(row(table, key.replace('threads', ''))).toEqual([
+        key.replace('threads', ''),
+        r.typescript.imagesPerSecond.toFixed(1),
+        (r.typescript.cpuSecondsPerImage * 1000).toFixed(1),
+        r.pytorch.imagesPerSecond.toFixed(1),
+        (r.pytorch.cpuSecondsPerImage * 1000).toFixed(1),
+        r.ratioImagesPerSecondByRound.map((v) => v.toFixed(3)).join(', '),
+        `**${r.ratioImagesPerSecondMedianOfRounds.toFixed(3)}**`,
+        r.ratioCpuSecondsPerImage.toFixed(3),
+        `${r.typescript.peakRssMb.toFixed(0)} / ${r.typescript.peakRssMbSmallFolder.toFixed(0)} MB (${within})`,
+      ]);
+    }
+    expect(table).toContain(`Machine: ${bench.machine.cpu}, ${bench.machine.cpus} CPUs, SIMD flags ${bench.machine.simd.join(' ')}.`);
+    expect(table).toContain(`model ${bench.model.file}`);
+  });
+
+  it('every benchmark table fails naming the field when the machine or a measured value is missing', async () => {
+    const train = json<Record<string, Record<string, unknown>>>(join(ROOT, 'bench/results/train.json'));
+    delete train['machine']!['cpuModel'];
+    expect((await caught(() => TABLES['bench-train'].render(writeJson(train)))).message).toMatch(/field machine\.cpuModel is not a string$/);
+    const core = json<Record<string, Record<string, unknown>>>(join(ROOT, 'bench/results/core.json'));
+    delete core['machine']!['simd'];
+    expect((await caught(() => TABLES['bench-core'].render(writeJson(core)))).message).toMatch(/field machine\.simd is not a string$/);
+    const embed = json<{ results: Record<string, { typescript: Record<string, unknown> }> }>(join(ROOT, 'bench/results/embed.json'));
+    delete embed.results['threads2']!.typescript['imagesPerSecond'];
+    expect((await caught(() => TABLES['bench-embed'].render(writeJson(embed)))).message).toMatch(/field results\.threads2\.typescript\.imagesPerSecond is not a number$/);
+    const aggregator = json<Record<string, Record<string, unknown>>>(join(ROOT, 'scripts/test/fixtures/aggregator-bench.json'));
+    delete aggregator['machine']!['cpus'];
+    expect((await caught(() => TABLES['bench-aggregator'].render(writeJson(aggregator)))).message).toMatch(/field machine\.cpus is not a number$/);
   });
 });
 
