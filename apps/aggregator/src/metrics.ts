@@ -34,13 +34,13 @@ export class AggregatorMetrics {
   });
   readonly commitSeconds = new Histogram({
     name: 'rlsa_aggregator_commit_seconds',
-    help: 'Time of the SQLite commit of one chunk',
+    help: 'Time to store one chunk: its record appended to its segment file and its index row committed (its acknowledgement waits for both)',
     buckets: [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1],
     registers: [this.registry],
   });
   readonly checkpointSeconds = new Histogram({
     name: 'rlsa_aggregator_wal_checkpoint_seconds',
-    help: 'Time of a WAL checkpoint (in the checkpoint worker thread)',
+    help: "Time of a checkpoint of the index database's WAL (index rows only; by the writer thread)",
     buckets: [0.01, 0.03, 0.1, 0.3, 1, 3, 10],
     registers: [this.registry],
   });

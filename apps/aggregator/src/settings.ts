@@ -27,10 +27,10 @@ export const AGGREGATOR_OPTIONS = defineOptions({
   storage: {
     heading: 'Storage:',
     options: {
-      dataDir: text('--data-dir <dir>', 'state directory (aggregator.sqlite, WAL)', { required: true }),
+      dataDir: text('--data-dir <dir>', 'state directory (aggregator.sqlite: runs and the chunk index; segments/: the chunks; anchor-sets/)', { required: true }),
       durability: choice(
         '--durability <mode>',
-        'normal: acknowledged chunks survive a process crash (WAL, synchronous=NORMAL); full: also power loss (fsync per commit)',
+        'normal: acknowledged chunks survive a process crash (records and index commits in the page cache); full: also power loss (segment fdatasync, then the index commit fsynced)',
         DURABILITIES,
         { default: 'normal' },
       ),
@@ -54,7 +54,7 @@ export const AGGREGATOR_OPTIONS = defineOptions({
   security: {
     heading: 'Security:',
     options: {
-      tokensFile: text('--tokens-file <file>', 'bearer tokens (YAML/JSON: tokens: [{subject, role, sha256}]); without it auth is off'),
+      tokensFile: text('--tokens-file <file>', 'bearer tokens (YAML/JSON: tokens: [{subject, sha256, grants: [admin | node:<run> | reader:<run> | reference:<run>]}], written by rlsa tokens add); without it auth is off'),
       tlsCert: text('--tls-cert <file>', 'PEM server certificate (TLS)'),
       tlsKey: text('--tls-key <file>', 'PEM server private key (TLS)'),
       clientCa: text('--client-ca <file>', 'PEM CA for client certificates: turns on mTLS'),

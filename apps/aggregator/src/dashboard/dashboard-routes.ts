@@ -13,7 +13,6 @@ import type { DashboardLimits } from './dashboard-limits.ts';
 import { EventStreams } from './event-streams.ts';
 import { readForm, redirect, sameOrigin, send, sendHtml } from './http-io.ts';
 import { liveStatus } from './live-status.ts';
-import { NodeActivity } from './node-activity.ts';
 import { loginPage, MAX_TOKEN_LENGTH } from './pages/login-page.ts';
 import { runPage } from './pages/run-page.ts';
 import { runsPage } from './pages/runs-page.ts';
@@ -54,7 +53,6 @@ export class DashboardRoutes {
   readonly sessions: SessionTable;
   private readonly cookie: SessionCookie;
   private readonly views: RunViews;
-  private readonly activity: NodeActivity;
   private readonly streams: EventStreams;
   private readonly stopForgetting: () => void;
 
@@ -66,14 +64,9 @@ export class DashboardRoutes {
     this.sessions = new SessionTable({ maxSessions: limits.maxSessions, ttlMs: limits.sessionTtlMs });
     this.cookie = new SessionCookie(secure);
     this.views = new RunViews(deps.runs, deps.reads, { intervalMs: limits.recomputeIntervalMs, pcaSampleRows: limits.pcaSampleRows });
-    this.activity = new NodeActivity(deps.runs);
     this.streams = new EventStreams(limits, deps.shutdown);
-    for (const run of deps.runs.listRuns()) if (run.state !== 'deleted') this.activity.follow(run.config.runId);
-    // A deleted run's cached views and activity go with it (its live-update streams end with its watchers).
-    this.stopForgetting = deps.runs.onRemoved((runId) => {
-      this.views.forget(runId);
-      this.activity.forget(runId);
-    });
+    // A deleted run's cached views go with it (its live-update streams end with its watchers).
+    this.stopForgetting = deps.runs.onRemoved((runId) => this.views.forget(runId));
   }
 
   get authOff(): boolean {
@@ -101,7 +94,6 @@ export class DashboardRoutes {
 
   close(): void {
     this.stopForgetting();
-    this.activity.close();
     this.sessions.clear();
   }
 
@@ -119,12 +111,12 @@ export class DashboardRoutes {
     const runId = x.params['runId'] ?? '';
     if (!ID_PATTERN.test(runId) || this.deps.runs.find(runId) === undefined) throw new DashboardError('not_found', `no run ${JSON.stringify(runId.slice(0, 64))}`);
     if (!mayRead(viewer.principal, runId)) throw new DashboardError('forbidden', `${viewer.principal.subject} may not read run ${runId}`);
-    this.activity.follow(runId);
     return runId;
   }
 
-  private lastSeen(runId: string): (node: NodeStatusView) => number | undefined {
-    return (node) => this.activity.lastSeenMs(runId, node);
+  /** When a node was last seen (its join, last chunk or finish: the run's own record, as WatchRun reports it). */
+  private lastSeen(): (node: NodeStatusView) => number | undefined {
+    return (node) => (node.lastSeenMs > 0 ? node.lastSeenMs : undefined);
   }
 
   private runsPage(x: Exchange): void {
@@ -136,7 +128,7 @@ export class DashboardRoutes {
   private runPage(x: Exchange): void {
     const viewer = this.viewer(x);
     const runId = this.readableRun(x, viewer);
-    sendHtml(x.response, 200, runPage(viewer, this.deps.runs.status(runId), this.lastSeen(runId)));
+    sendHtml(x.response, 200, runPage(viewer, this.deps.runs.status(runId), this.lastSeen()));
   }
 
   private async events(x: Exchange): Promise<void> {
@@ -145,7 +137,7 @@ export class DashboardRoutes {
     const { runs } = this.deps;
     await this.streams.serve(x.response, {
       watch: (signal) => runs.run(runId).changes.watch(signal),
-      status: () => liveStatus(runs.status(runId), this.lastSeen(runId)),
+      status: () => liveStatus(runs.status(runId), this.lastSeen()),
       allowed: () => viewer.sessionId === undefined || this.sessions.find(viewer.sessionId) !== undefined,
     });
   }
