@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isStorageFull } from './storage-full.ts';
 import { AggregatorError } from '../errors.ts';
 
 /** An anchor set's encoding, at most: what an upload can make the aggregator store and a node fetch. */
@@ -62,7 +63,9 @@ export class AnchorSetStore {
   async store(fingerprint: string, summary: AnchorSetSummaryView, pieces: AsyncIterable<AnchorSetPiece>, check: (encoding: Uint8Array) => void): Promise<void> {
     if (summary.size > MAX_ANCHOR_SET_BYTES) throw new AggregatorError('resource_exhausted', `an anchor set of ${summary.size} bytes exceeds the limit of ${MAX_ANCHOR_SET_BYTES}`);
     const partial = join(this.dir, `${PARTIAL_PREFIX}${randomBytes(8).toString('hex')}`);
-    const file = await open(partial, 'wx');
+    const file = await open(partial, 'wx').catch((error: unknown) => {
+      throw noRoomOr(error);
+    });
     try {
       await receive(file, { fingerprint, size: summary.size }, pieces);
       await file.datasync();
@@ -75,6 +78,8 @@ export class AnchorSetStore {
       await rename(`${partial}${SUMMARY_SUFFIX}`, summaryPath);
       await syncDirectory(this.dir);
       this.summaries.set(fingerprint, summary);
+    } catch (error: unknown) {
+      throw noRoomOr(error);
     } finally {
       await file.close().catch(() => undefined);
       await rm(partial, { force: true });
@@ -144,4 +149,9 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** A full data dir is UNAVAILABLE (retryable once space is freed; nothing of the set stays), as for chunks; any other error as it is. */
+function noRoomOr(error: unknown): unknown {
+  return isStorageFull(error) ? new AggregatorError('unavailable', 'the data dir has no room for the anchor set: retry once space is freed', { cause: error }) : error;
 }

@@ -1,8 +1,11 @@
 import { Metadata, credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import { meanOverSpaces } from '@rlsa/core';
+import type { AnchorSetSummaryView } from '@rlsa/client';
+import { encodeAnchorSet } from '@rlsa/sources';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { service as healthService } from 'grpc-health-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,6 +24,10 @@ const FS_BYTES = 8 * 1024 * 1024;
 const WIDTH = 64;
 // 64 rows × 64 float32 = 16 KB per chunk: every record needs new pages of the file system.
 const CHUNK_ROWS = 64;
+/** An anchor set's canonical encoding (@rlsa/sources): 64 random 32×32×3 images, 196 KB, more than the full tmpfs can take. */
+const ANCHOR_COUNT = 64;
+const ANCHOR_SET = encodeAnchorSet({ kind: 'array', shape: { kind: 'image', height: 32, width: 32, channels: 3 }, values: Uint8Array.from(randomBytes(ANCHOR_COUNT * 32 * 32 * 3)) });
+const ANCHOR_SUMMARY: AnchorSetSummaryView = { size: ANCHOR_SET.length, count: ANCHOR_COUNT, kind: 'array', shape: [32, 32, 3], dtype: 'uint8', hasLabels: false, hasNames: false };
 
 function healthStatus(address: string): Promise<string> {
   const Ctor = makeGenericClientConstructor(healthService, 'Health');
@@ -106,6 +113,12 @@ describe.skipIf(!IS_ROOT)('a full disk (tmpfs of 8 MB; root only, to mount it)',
     const whileFull = await (await fetch(`http://127.0.0.1:${agg.handle.metricsPort}/metrics`)).text();
     expect(whileFull).toMatch(/^rlsa_aggregator_storage_full 1$/m);
     expect(Number(/^rlsa_aggregator_storage_refused_chunks_total (\d+)$/m.exec(whileFull)?.[1])).toBeGreaterThanOrEqual(1);
+    // An anchor set too: UNAVAILABLE, and no part of it left on the data dir.
+    const anchorDir = join(mount, 'data', 'anchor-sets');
+    const anchorFilesBefore = readdirSync(anchorDir).sort();
+    const anchorSet = { fingerprint: createHash('sha256').update(ANCHOR_SET).digest('hex'), summary: ANCHOR_SUMMARY, bytes: ANCHOR_SET };
+    await expect(client.uploadAnchorSet(anchorSet)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(readdirSync(anchorDir).sort()).toEqual(anchorFilesBefore);
     const status = await client.getRun('full');
     expect(status.nodes.find((n) => n.nodeId === 't2')).toMatchObject({ relativeChunks: 0, relativeRows: 0 });
     expect(status.nodes.find((n) => n.nodeId === 't1')).toMatchObject({ relativeChunks: 4, relativeRows: 256 });
@@ -120,6 +133,9 @@ describe.skipIf(!IS_ROOT)('a full disk (tmpfs of 8 MB; root only, to mount it)',
     expect(await retried).toMatchObject({ lastSeq: 3, rowsStored: 256 });
     const recovered = await (await fetch(`http://127.0.0.1:${agg.handle.metricsPort}/metrics`)).text();
     expect(recovered).toMatch(/^rlsa_aggregator_storage_full 0$/m);
+    // The anchor set, sent again once there is room, is stored whole.
+    expect(await client.uploadAnchorSet(anchorSet)).toMatchObject({ created: true });
+    expect(readdirSync(anchorDir).sort()).toEqual([...anchorFilesBefore, anchorSet.fingerprint, `${anchorSet.fingerprint}.summary`].sort());
 
     const merged = await client.readMerged('full');
     const expected = meanOverSpaces(Object.values(spaces).map((s) => ({ sampleIds: s.sampleIds, values: { rows: s.sampleIds.length, cols: WIDTH, data: s.values } })));
