@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAggregatorClient, type AggregatorClient, type UploadChunkInput } from '@rlsa/client';
+import { createAggregatorClient, type AggregatorClient, type AnchorSetSummaryView, type UploadChunkInput } from '@rlsa/client';
+import { encodeAnchorSet } from '@rlsa/sources';
+import { createHash } from 'node:crypto';
 import { runRlsa, startAggregator, type RunningAggregator } from './processes.ts';
 
 /**
@@ -16,6 +18,16 @@ const ANCHORS = 16;
 const ROWS_PER_CHUNK = 32;
 const NODES = ['node-a', 'node-b'] as const;
 const FINGERPRINT = 'ab'.repeat(32);
+/** An uploaded anchor set (and a run naming it): the backup must carry it, or the restored run's nodes cannot fetch their anchors. */
+const ANCHOR_SET = encodeAnchorSet({ kind: 'array', shape: { kind: 'features', width: 24 }, values: Float32Array.from({ length: 40 * 24 }, (_, i) => Math.sin(i)) });
+const ANCHOR_SET_FINGERPRINT = createHash('sha256').update(ANCHOR_SET).digest('hex');
+const ANCHOR_SET_SUMMARY: AnchorSetSummaryView = { size: ANCHOR_SET.length, count: 40, kind: 'array', shape: [24], dtype: 'float32', hasLabels: false, hasNames: false };
+
+async function fetchAll(client: AggregatorClient, runId: string): Promise<Buffer> {
+  const pieces: Uint8Array[] = [];
+  for await (const piece of client.fetchAnchorSet(runId)) pieces.push(piece.data);
+  return Buffer.concat(pieces);
+}
 
 /** Sample ids of chunk `seq` of node `index`: disjoint between nodes. */
 const idsOf = (index: number, seq: number): number[] => Array.from({ length: ROWS_PER_CHUNK }, (_, row) => index * 100_000 + seq * ROWS_PER_CHUNK + row);
@@ -51,6 +63,8 @@ describe('backup while nodes upload, restore, restart', () => {
     clients.push(client);
     const anchors = { kind: 'builtin' as const, dataset: 'synthetic', sampleIds: Array.from({ length: ANCHORS }, (_, i) => BigInt(i)), fingerprint: FINGERPRINT };
     await client.createRun({ runId: RUN, anchors, similarity: 'cosine' });
+    await client.uploadAnchorSet({ fingerprint: ANCHOR_SET_FINGERPRINT, summary: ANCHOR_SET_SUMMARY, bytes: ANCHOR_SET });
+    await client.createRun({ runId: 'with-set', anchors: { kind: 'anchor-set', fingerprint: ANCHOR_SET_FINGERPRINT, summary: ANCHOR_SET_SUMMARY } });
 
     const acked = NODES.map(() => new Set<number>());
     const stop = new AbortController();
@@ -71,7 +85,9 @@ describe('backup while nodes upload, restore, restart', () => {
     await Promise.all(uploads);
     // The nodes kept uploading while the backup ran: it did not stop the service.
     expect(during.every((count) => count > 0)).toBe(true);
-    const summary = JSON.parse(backup.stdout) as { tables: Record<string, number>; segmentBytes: number; damagedChunks: unknown[] };
+    const summary = JSON.parse(backup.stdout) as { tables: Record<string, number>; segmentBytes: number; damagedChunks: unknown[]; anchorSetBytes: number };
+    // The anchor set's encoding and its summary file.
+    expect(summary.anchorSetBytes).toBeGreaterThan(ANCHOR_SET.length);
     expect(summary.tables).toMatchObject({ chunks: expect.any(Number) });
     // The segment layout: the payloads are in segment files, packed into the one backup file with every record checked.
     expect(summary.tables['segment_blocks']).toBeGreaterThan(0);
@@ -81,7 +97,8 @@ describe('backup while nodes upload, restore, restart', () => {
 
     const restore = await runRlsa(['restore', '--from', join(dir, 'backup.sqlite'), '--data-dir', join(dir, 'restored')]);
     expect(restore.code).toBe(0);
-    const restored = JSON.parse(restore.stdout) as { tables: Record<string, number>; segmentBytes: number };
+    const restored = JSON.parse(restore.stdout) as { tables: Record<string, number>; segmentBytes: number; anchorSetBytes: number };
+    expect(restored.anchorSetBytes).toBe(summary.anchorSetBytes);
     // The restored data dir has the segment files back, exactly the bytes the backup holds, and no blocks left in its database.
     expect(restored.segmentBytes).toBe(summary.segmentBytes);
     expect(restored.tables['segment_blocks']).toBeUndefined();
@@ -111,6 +128,8 @@ describe('backup while nodes upload, restore, restart', () => {
       expect(joined.lastRelativeSeq).toBeGreaterThanOrEqual(Math.max(...ackedSeqs));
       expect(joined.lastRelativeSeq + 1).toBe(space.sampleIds.length / ROWS_PER_CHUNK);
     }
+    // The run created with an anchor set serves it, byte for byte, from the restored data dir.
+    expect(Buffer.compare(await fetchAll(reader, 'with-set'), Buffer.from(ANCHOR_SET))).toBe(0);
     const merged = await reader.readMerged(RUN);
     const mergedIds = new Set(merged.sampleIds);
     for (const [index] of NODES.entries()) for (const seq of before[index] ?? []) for (const id of idsOf(index, seq)) expect(mergedIds.has(BigInt(id))).toBe(true);

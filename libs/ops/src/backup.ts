@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { ANCHOR_SETS_DIR, packAnchorSets, unpackAnchorSets } from './backup-anchor-sets.ts';
 import { hasSegments, packSegments, unpackSegments } from './backup-segments.ts';
 import type { DamagedChunk } from './backup-segments.ts';
 import { OpsError } from './ops-error.ts';
@@ -22,6 +23,8 @@ export interface DatabaseSummary {
   readonly segmentBytes?: number;
   /** Chunks whose record failed its checksum during the backup (copied as they were; the restored aggregator reports them too). */
   readonly damagedChunks?: readonly DamagedChunk[];
+  /** Bytes of the anchor sets' files (encodings and summaries) copied (backup) or written (restore). */
+  readonly anchorSetBytes?: number;
 }
 
 /**
@@ -34,6 +37,8 @@ export interface DatabaseSummary {
  * it from ever finishing); segments are append-only and a record is written before its index row
  * commits, so every record the snapshot references is there. Every chunk the aggregator
  * acknowledged before the backup started is in the copy, since an acknowledgement follows its commit.
+ * The anchor sets stored when the copy is made go in too (`anchor_set_blocks`): a set is whole once
+ * visible and never changes, and the runs that name one can only have been created after it was stored.
  *
  * The copy is written next to `out`, checked (`PRAGMA integrity_check`), switched to a rollback
  * journal so it is one self-contained file, made private (0600) and renamed into place.
@@ -48,10 +53,12 @@ export async function backupDatabase(options: { dataDir: string; out: string; fo
   rmSync(partial, { force: true });
   await snapshotDatabase(source, partial);
   let packed: ReturnType<typeof packSegments> | undefined;
+  let anchorSetBytes = 0;
   try {
     const copy = new Database(partial);
     try {
       if (hasSegments(copy)) packed = packSegments(copy, options.dataDir);
+      anchorSetBytes = packAnchorSets(copy, options.dataDir);
       copy.pragma('journal_mode = DELETE');
       assertIntact(copy, partial);
     } finally {
@@ -64,7 +71,7 @@ export async function backupDatabase(options: { dataDir: string; out: string; fo
     rmSync(partial, { force: true });
     throw error;
   }
-  return { ...summarizeDatabase(out), ...(packed === undefined ? {} : { segmentBytes: packed.bytes, damagedChunks: packed.damaged }) };
+  return { ...summarizeDatabase(out), ...(packed === undefined ? {} : { segmentBytes: packed.bytes, damagedChunks: packed.damaged }), anchorSetBytes };
 }
 
 /** The online backup of the live database into `partial`, in one step (one read transaction). */
@@ -102,31 +109,34 @@ export function restoreDatabase(options: { from: string; dataDir: string; force?
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const target = join(options.dataDir, DATABASE_FILE);
   const segments = join(options.dataDir, SEGMENTS_DIR);
+  const anchorSets = join(options.dataDir, ANCHOR_SETS_DIR);
   if (existsSync(target)) {
     if (options.force !== true) throw new OpsError('already_exists', `${target} exists; stop the aggregator and pass --force to replace it`);
     renameSync(target, `${target}.before-restore`);
   }
-  if (existsSync(segments)) {
-    rmSync(`${segments}.before-restore`, { recursive: true, force: true });
-    renameSync(segments, `${segments}.before-restore`);
+  for (const dir of [segments, anchorSets]) {
+    if (!existsSync(dir)) continue;
+    rmSync(`${dir}.before-restore`, { recursive: true, force: true });
+    renameSync(dir, `${dir}.before-restore`);
   }
   for (const suffix of ['-wal', '-shm', '-journal']) rmSync(`${target}${suffix}`, { force: true });
   const partial = `${target}.restore-${process.pid}`;
-  const staging = `${segments}.restore-${process.pid}`;
-  let segmentBytes = 0;
+  const staging = { segments: `${segments}.restore-${process.pid}`, anchorSets: `${anchorSets}.restore-${process.pid}` };
+  let unpacked = { segmentBytes: 0, anchorSetBytes: 0 };
   try {
     copyFileSync(options.from, partial);
-    segmentBytes = unpackInto(partial, staging);
-    giveToDataDirOwner(options.dataDir, [partial, staging]);
-    if (existsSync(staging)) renameSync(staging, segments);
+    unpacked = unpackInto(partial, staging);
+    giveToDataDirOwner(options.dataDir, [partial, staging.segments, staging.anchorSets]);
+    if (existsSync(staging.segments)) renameSync(staging.segments, segments);
+    if (existsSync(staging.anchorSets)) renameSync(staging.anchorSets, anchorSets);
     renameSync(partial, target);
     syncDirectory(options.dataDir);
   } catch (error: unknown) {
     rmSync(partial, { force: true });
-    rmSync(staging, { recursive: true, force: true });
+    for (const dir of Object.values(staging)) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  return { ...summarizeDatabase(target), segmentBytes };
+  return { ...summarizeDatabase(target), ...unpacked };
 }
 
 function checkBackupFile(from: string): void {
@@ -144,14 +154,18 @@ function checkBackupFile(from: string): void {
   }
 }
 
-/** Writes the backup's segment files under `staging` and drops their blocks from the database copy (then compacted); returns their bytes. */
-function unpackInto(database: string, staging: string): number {
+/**
+ * Writes the backup's segment files and anchor sets under their staging folders and drops their
+ * blocks from the database copy (then compacted); returns their bytes.
+ */
+function unpackInto(database: string, staging: { segments: string; anchorSets: string }): { segmentBytes: number; anchorSetBytes: number } {
   const db = new Database(database);
   try {
-    if (!hasSegments(db) || db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'segment_blocks'").pluck().get() !== 1) return 0;
-    const files = unpackSegments(db, staging);
+    const withSegments = hasSegments(db) && db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'segment_blocks'").pluck().get() === 1;
+    const files = withSegments ? unpackSegments(db, staging.segments) : [];
+    const anchorSetBytes = unpackAnchorSets(db, staging.anchorSets);
     db.exec('VACUUM');
-    return files.reduce((sum, file) => sum + statSync(file).size, 0);
+    return { segmentBytes: files.reduce((sum, file) => sum + statSync(file).size, 0), anchorSetBytes };
   } finally {
     db.close();
     chmodSync(database, PRIVATE_MODE);

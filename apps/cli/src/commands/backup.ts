@@ -15,8 +15,8 @@ export function registerBackupCommand(program: Command): void {
     .option('--force', 'overwrite --out if it exists', false)
     .action(async (options: { dataDir: string; out: string; force: boolean }) => {
       const summary = await backupDatabase({ dataDir: options.dataDir, out: options.out, force: options.force });
-      const { path, bytes, tables, segmentBytes, damagedChunks } = summary;
-      process.stdout.write(`${JSON.stringify({ backup: path, bytes, tables, segmentBytes, damagedChunks })}\n`);
+      const { path, bytes, tables, segmentBytes, damagedChunks, anchorSetBytes } = summary;
+      process.stdout.write(`${JSON.stringify({ backup: path, bytes, tables, segmentBytes, damagedChunks, anchorSetBytes })}\n`);
     });
 
   program
@@ -27,6 +27,6 @@ export function registerBackupCommand(program: Command): void {
     .option('--force', 'replace an existing database (kept as aggregator.sqlite.before-restore and segments.before-restore)', false)
     .action((options: { from: string; dataDir: string; force: boolean }) => {
       const summary = restoreDatabase({ from: options.from, dataDir: options.dataDir, force: options.force });
-      process.stdout.write(`${JSON.stringify({ restored: summary.path, bytes: summary.bytes, tables: summary.tables, segmentBytes: summary.segmentBytes })}\n`);
+      process.stdout.write(`${JSON.stringify({ restored: summary.path, bytes: summary.bytes, tables: summary.tables, segmentBytes: summary.segmentBytes, anchorSetBytes: summary.anchorSetBytes })}\n`);
     });
 }
