@@ -29,6 +29,8 @@ export interface AggregatorCore {
   readonly anchorSets: AnchorSetStore;
   /** Closing and deleting runs (with their stored data). */
   readonly lifecycle: RunLifecycle;
+  /** Nodes with a damaged chunk now (a deleted run's no longer count). */
+  damagedNodeCount(): number;
   /**
    * Deletes a run's stored data: the writer closes the run's segment (after the run's writes in
    * flight), then its rows and segment files go; resolves with the bytes of files removed. The
@@ -77,7 +79,7 @@ export function openAggregatorCore(
   // Heavy reads on threads of their own, over the same data dir and the shared merged sums.
   const pool = teardown.add(new ReadPool(options.limits ?? DEFAULT_LIMITS, storage.damage), (p) => p.close());
   const reads = new RunReads(runs, options.dataDir, pool, storage.damage);
-  return { runs, ingest, reads, anchorSets, lifecycle, deleteStoredRun };
+  return { runs, ingest, reads, anchorSets, lifecycle, deleteStoredRun, damagedNodeCount: () => storage.damage.nodeCount };
 }
 
 /** A run file's run, created at start (kept when identical); a run deleted before is not created again (warned). */

@@ -110,6 +110,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     metrics.mergedBytes.set(core.runs.mergedBytes());
     const draining = new AbortController();
     metrics.countRuns(() => core.runs.countByState());
+    metrics.countDamagedNodes(core.damagedNodeCount);
     const edgeDeps = { authenticator, metrics, log, shutdown: draining.signal, mtls: options.tls?.clientCa !== undefined, calls: new PrincipalCalls(limits.maxCallsPerPrincipal) };
     const server = teardown.add(aggregatorServer(core, edgeDeps, health, options, limits), (s) => s.forceShutdown());
     const bindHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;

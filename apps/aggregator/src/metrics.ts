@@ -69,10 +69,15 @@ export class AggregatorMetrics {
     help: 'Stored chunks found damaged (checksum or header mismatch, missing segment), each counted once',
     registers: [this.registry],
   });
+  /** Where the damaged nodes are counted when scraped (`countDamagedNodes`); none until then. */
+  private damagedNodeCount: (() => number) | undefined;
   readonly damagedNodes = new Gauge({
     name: 'rlsa_aggregator_damaged_nodes',
-    help: 'Nodes with a damaged chunk: their rows are left out of the merge, their reads and uploads answer DATA_LOSS',
+    help: 'Nodes with a damaged chunk: their rows are left out of the merge, their reads and uploads answer DATA_LOSS (a deleted run\'s leave the count)',
     registers: [this.registry],
+    collect: () => {
+      if (this.damagedNodeCount !== undefined) this.damagedNodes.set(this.damagedNodeCount());
+    },
   });
   readonly mergedBytes = new Gauge({
     name: 'rlsa_aggregator_merged_state_bytes',
@@ -93,6 +98,11 @@ export class AggregatorMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'rlsa_aggregator_' });
+  }
+
+  /** Counts the damaged nodes with `count` at every scrape. */
+  countDamagedNodes(count: () => number): void {
+    this.damagedNodeCount = count;
   }
 
   /** Counts the runs per state with `counts` at every scrape. */

@@ -23,9 +23,8 @@ export function storageSignals(metrics: AggregatorMetrics, health: AggregatorHea
     refused(chunks) {
       metrics.refusedChunks.inc(chunks);
     },
-    damage(damage, firstOfNode) {
+    damage(damage) {
       metrics.damagedChunks.inc();
-      if (firstOfNode) metrics.damagedNodes.inc();
       log.error({ runId: damage.runId, nodeId: damage.nodeId, space: damage.space, seq: damage.seq }, describeDamage(damage));
     },
     checkpoint(event: CheckpointEvent) {

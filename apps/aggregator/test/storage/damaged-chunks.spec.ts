@@ -110,6 +110,11 @@ describe('damaged chunks', () => {
       const metrics = await (await fetch(`http://127.0.0.1:${agg.handle.metricsPort}/metrics`)).text();
       expect(metrics).toMatch(/^rlsa_aggregator_damaged_chunks_total 1$/m);
       expect(metrics).toMatch(/^rlsa_aggregator_damaged_nodes 1$/m);
+      // Deleting the run takes its damaged node out of the gauge (the chunks counted stay counted).
+      await client.deleteRun(RUN, true);
+      const afterDelete = await (await fetch(`http://127.0.0.1:${agg.handle.metricsPort}/metrics`)).text();
+      expect(afterDelete).toMatch(/^rlsa_aggregator_damaged_nodes 0$/m);
+      expect(afterDelete).toMatch(/^rlsa_aggregator_damaged_chunks_total 1$/m);
     } finally {
       await agg.stop();
     }

@@ -41,7 +41,7 @@ function drainOnSignal(handle: AggregatorHandle, logger: Logger): Promise<void> 
 export function registerAggregatorCommand(program: Command): void {
   const command = program
     .command(AGGREGATOR_COMMAND)
-    .description('run the gRPC aggregator: stores node uploads in SQLite, serves the merged space, CKA, nearest neighbours');
+    .description('run the gRPC aggregator: stores node uploads (segment files indexed in SQLite), serves the merged space, CKA, nearest neighbours');
   addOptions(command, AGGREGATOR_COMMAND_OPTIONS).action(async (_flags: Record<string, unknown>, cmd: Command) => {
     const settings = resolveOptions(cmd, AGGREGATOR_COMMAND_OPTIONS);
     // Loaded here, not at the top: gRPC and SQLite are heavy, and every other rlsa command starts without them.
