@@ -455,8 +455,10 @@ async function runRaw(messageBytes: number[]): Promise<RawRound> {
           }),
       ),
     );
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const ended = process.hrtime.bigint();
+    const seconds = Number(ended - started) / 1e9;
     const serverCpu = cpuSpent(pid, cpuBefore, threadCpuSeconds(pid));
+    if (DIAGNOSING) process.stderr.write(`${JSON.stringify({ rawPid: pid, rawFromUs: Number(started / 1000n), rawToUs: Number(ended / 1000n) })}\n`);
     const clientCpu = process.cpuUsage(clientCpuBefore);
     for (const client of clients) client.close();
     return { seconds, serverCpu, clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6 };
