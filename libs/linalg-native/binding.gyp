@@ -11,7 +11,8 @@
         "src/native/pool.c",
         "src/native/conv.c",
         "src/native/matmul.c",
-        "src/native/elementwise.c"
+        "src/native/elementwise.c",
+        "src/native/ingest.c"
       ],
       "cflags": ["-O3", "-std=gnu11", "-pthread", "-fno-math-errno", "-fno-trapping-math"],
       "cflags!": ["-O2", "-O0"],

@@ -82,7 +82,12 @@ export function benchAggregator(path: string): string {
   );
   const met = (keys: readonly string[]): string => (at(source.value, ['targets', ...keys]) === true ? 'met' : 'not met');
   const targetRows = [
-    [`throughput ≥ ${numberAt(source, ['targets', 'throughputRatio', 'target'])}× raw grpc-js`, `${fixed(numberAt(source, ['ratioToRawGrpc']), 3)}×`, met(['throughputRatio', 'met'])],
+    // The target is judged on the median of the rounds' ratios where the JSON has it (the ratio of the mean times before).
+    [
+      `throughput ≥ ${numberAt(source, ['targets', 'throughputRatio', 'target'])}× raw grpc-js (${optionalNumber(source, ['medianRatioToRawGrpc']) === null ? 'mean times' : 'median of rounds'})`,
+      `${fixed(optionalNumber(source, ['medianRatioToRawGrpc']) ?? numberAt(source, ['ratioToRawGrpc']), 3)}×`,
+      met(['throughputRatio', 'met']),
+    ],
     [`peak RSS ≤ ${fixed(numberAt(source, ['targets', 'peakRss', 'targetMB']), 0)} MB`, `${fixed(numberAt(source, ['aggregator', 'peakRssMB']), 0)} MB`, met(['peakRss', 'met'])],
   ];
   const healthTarget = optionalNumber(source, ['targets', 'healthP99', 'targetMs']);

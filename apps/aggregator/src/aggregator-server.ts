@@ -13,6 +13,7 @@ import { lockDataDir } from './data-dir-lock.ts';
 import { AggregatorError } from './errors.ts';
 import { guardHttp2Connections } from './http2-guards.ts';
 import { widenHttp2Windows } from './http2-window.ts';
+import { stopPretenuring } from './ingest/pretenuring.ts';
 import { DEFAULT_LIMITS, DEFAULT_SERVER_QUOTAS, KEEPALIVE_TIME_MS, KEEPALIVE_TIMEOUT_MS } from './limits.ts';
 import type { AggregatorLimits, ServerQuotas } from './limits.ts';
 import { AggregatorMetrics } from './metrics.ts';
@@ -92,6 +93,8 @@ export function isLoopback(host: string): boolean {
  * optionally Prometheus metrics. Whatever a failed start opened is closed again.
  */
 export async function startAggregator(options: AggregatorOptions): Promise<AggregatorHandle> {
+  // Chunks must die young: see pretenuring.ts.
+  stopPretenuring();
   const log = options.logger;
   const host = options.host ?? '127.0.0.1';
   checkTransport(options, host, log);

@@ -40,6 +40,8 @@ export interface NativeAddon {
   columnSums(a: Float32Array | Float64Array, m: number, k: number, shift: Float64Array | null, threads: number, level: SimdLevel): Float64Array;
   adviseHugePages(view: ArrayBufferView): void;
   addFloat32ToFloat64(sums: Float64Array, sumsOffset: number, values: Float32Array, valuesOffset: number, count: number): void;
+  // The ingest's copy-and-check (src/native/ingest.c); see ingest-kernels.ts.
+  copyFiniteFloat32(src: ArrayBufferView, dst: ArrayBufferView, count: number): number;
   // The training kernels (src/native/binding-train.c); see training-kernels.ts.
   conv2dForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, geometry: Int32Array, threads: number, level: SimdLevel): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array, threads: number, level: SimdLevel): void;

@@ -96,8 +96,12 @@ function assertLittleEndian(): void {
  *
  * Throws RlsaError `non_finite` on NaN/±Inf and `shape_mismatch` when data.length ≠ rows·cols.
  * `copy: false` lets a float32 message view the input's memory (serialize it at once).
+ * `checkFinite: false` sends float32 values as they are, NaN/±Inf included: only for a receiver
+ * that checks every value itself (the aggregator refuses a chunk with one, naming its row and
+ * column), so that a megabyte is not read twice. float16 and int8 always check (their arithmetic
+ * needs finite input).
  */
-export function encodeMatrix(matrix: DenseMatrix, encoding: EncodingName = 'float32', options: { copy?: boolean } = {}): WireMatrix {
+export function encodeMatrix(matrix: DenseMatrix, encoding: EncodingName = 'float32', options: { copy?: boolean; checkFinite?: boolean } = {}): WireMatrix {
   assertLittleEndian();
   const { rows, cols, data } = matrix;
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
@@ -106,8 +110,8 @@ export function encodeMatrix(matrix: DenseMatrix, encoding: EncodingName = 'floa
   if (data.length !== rows * cols) {
     throw new RlsaError('shape_mismatch', `matrix data has ${data.length} values, expected ${rows}×${cols} = ${rows * cols}`);
   }
-  assertFinite(data);
   const wireEncoding = encodingFromName(encoding);
+  if (options.checkFinite !== false || wireEncoding !== Encoding.FLOAT32) assertFinite(data);
   if (wireEncoding === Encoding.FLOAT32) {
     const values = data instanceof Float32Array ? data : Float32Array.from(data);
     const view = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);

@@ -100,6 +100,15 @@ describe('encodeMatrix / decodeMatrix', () => {
     expect(() => encodeMatrix({ rows: 2, cols: 2, data: new Float32Array(3) })).toThrow(expect.objectContaining({ code: 'shape_mismatch' }));
   });
 
+  it('with checkFinite: false sends float32 NaN/±Inf bit for bit (the receiver checks), and float16 and int8 still refuse them', () => {
+    const data = Float32Array.of(1, Number.NaN, Number.NEGATIVE_INFINITY, 2);
+    const wire = encodeMatrix({ rows: 2, cols: 2, data }, 'float32', { checkFinite: false });
+    expect(Array.from(new Uint32Array(wire.data.slice().buffer))).toEqual(Array.from(new Uint32Array(data.buffer)));
+    expect(() => decodeMatrix(wire)).toThrow(expect.objectContaining({ code: 'non_finite', message: expect.stringContaining('row 0, column 1') }));
+    expect(() => encodeMatrix({ rows: 2, cols: 2, data }, 'float16', { checkFinite: false })).toThrow(expect.objectContaining({ code: 'non_finite' }));
+    expect(() => encodeMatrix({ rows: 2, cols: 2, data }, 'int8', { checkFinite: false })).toThrow(expect.objectContaining({ code: 'non_finite' }));
+  });
+
   it('names the exact row and column of a NaN or ±Inf at every position (the check reads four values at a time)', () => {
     const rows = 3;
     const cols = 5;

@@ -147,11 +147,12 @@ describe('benchmark tables', () => {
 
   it('aggregator: one row per round, the ratio to raw gRPC and whether each target is met', async () => {
     const path = join(ROOT, 'bench/results/aggregator.json');
-    const bench = json<{ rounds: { ratio: number }[]; ratioToRawGrpc: number; targets: { throughputRatio: { met: boolean } } }>(path);
+    const bench = json<{ rounds: { ratio: number }[]; ratioToRawGrpc: number; medianRatioToRawGrpc?: number; targets: { throughputRatio: { met: boolean } } }>(path);
     const table = await TABLES['bench-aggregator'].render(path);
     bench.rounds.forEach((round, i) => expect(row(table, String(i + 1))[3]).toBe(round.ratio.toFixed(3)));
     const throughput = table.split('\n').find((l) => l.startsWith('| throughput'))!;
-    expect(throughput).toContain(`${bench.ratioToRawGrpc.toFixed(3)}×`);
+    // The figure the target is judged on: the median of the rounds' ratios (the ratio of the mean times in a JSON without it).
+    expect(throughput).toContain(`${(bench.medianRatioToRawGrpc ?? bench.ratioToRawGrpc).toFixed(3)}×`);
     expect(throughput.endsWith(bench.targets.throughputRatio.met ? '| met |' : '| not met |')).toBe(true);
   });
 

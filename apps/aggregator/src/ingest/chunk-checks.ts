@@ -3,7 +3,11 @@ import { Encoding } from '@rlsa/proto';
 import type { Matrix as WireMatrix, UploadChunk } from '@rlsa/proto';
 import { SAMPLE_ID_BYTES, decodeMatrix, encodingFromName, sampleIdsFromBytes } from '@rlsa/wire';
 import type { DecodedMatrix, EncodingName, SpaceName } from '@rlsa/wire';
+import { nativeCopyFiniteFloat32 } from '@rlsa/linalg-native';
 import { AggregatorError } from '../errors.ts';
+
+/** The addon's one-pass copy-and-check of float32 payloads, or null (decodeMatrix copies and checks in JavaScript). */
+const COPY_FINITE = nativeCopyFiniteFloat32();
 
 /** Rows per uploaded chunk, at most. */
 export const MAX_ROWS_PER_CHUNK = 65_536;
@@ -57,9 +61,17 @@ export function chunkSampleIds(chunk: UploadChunk, seq: number): BigUint64Array 
 
 /**
  * Decodes a chunk's values (into `scratch` when given): a matrix the codec refuses is
- * INVALID_ARGUMENT (RESOURCE_EXHAUSTED when too large).
+ * INVALID_ARGUMENT (RESOURCE_EXHAUSTED when too large). A well-formed float32 chunk is copied into
+ * `scratch` and checked in one native pass where the addon is built; one with a NaN/±Inf, any
+ * other encoding, and every chunk without the addon go through the codec's `decodeMatrix` (the
+ * same checks and messages).
  */
 export function decodeChunk(wire: WireMatrix, cols: number, seq: number, scratch: Float32Array | undefined): DecodedMatrix {
+  const count = wire.rows * wire.cols;
+  if (COPY_FINITE !== null && scratch !== undefined && wire.encoding === Encoding.FLOAT32 && wire.cols === cols && wire.data.byteLength === 4 * count && scratch.length >= count) {
+    const values = scratch.subarray(0, count);
+    if (COPY_FINITE(wire.data, values, count) < 0) return { rows: wire.rows, cols, data: values };
+  }
   try {
     return decodeMatrix(wire, scratch === undefined ? { expectedCols: cols } : { expectedCols: cols, scratch });
   } catch (error: unknown) {

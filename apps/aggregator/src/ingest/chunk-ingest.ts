@@ -8,7 +8,7 @@ import type { Reservation, SpaceLedger } from '../ledger/space-ledger.ts';
 import type { RunDirectory, RunRecord } from '../runs/run-directory.ts';
 import { bytesOf } from '../storage/buffers.ts';
 import type { DamagedNodes } from '../storage/chunk-damage.ts';
-import type { ChunkSink, Committed } from '../storage/chunk-sink.ts';
+import type { ChunkSink } from '../storage/chunk-sink.ts';
 import type { ChunkRow } from '../storage/schema.ts';
 import type { Storage } from '../storage/storage.ts';
 import { DEFAULT_SERVER_QUOTAS } from '../limits.ts';
@@ -109,14 +109,23 @@ export class ChunkIngest {
     if (target.node.finished) throw new AggregatorError('failed_precondition', `node ${target.node.nodeId} finished its upload`);
     const config = target.run.ledger.config;
     checkChunkShape(chunk, wire, { runId: config.runId, seq, space: target.space, acceptedEncodings: config.acceptedEncodings, cols: target.cols });
-    // The decoded values live until the chunk is merged after its commit: buffers come from a pool.
-    const buffer = this.pool.take(wire.rows * target.cols);
+    // The stored data goes into a buffer the sink reads in place; float32 values are decoded
+    // straight into it (they are the received bytes, aligned), other encodings' values into a
+    // pooled buffer of their own. Both live until the chunk is merged after its commit.
+    const stored = this.sink.payloads.take(wire.data.byteLength);
+    const float32 = wire.encoding === Encoding.FLOAT32;
+    const buffer = float32 ? new Float32Array(stored.buffer, stored.byteOffset, stored.byteLength >>> 2) : this.pool.take(wire.rows * target.cols);
+    const release = (): void => {
+      this.sink.payloads.give(stored);
+      if (!float32) this.pool.give(buffer);
+    };
     try {
       const values = decodeChunk(wire, target.cols, seq, buffer);
-      return this.accept(target, chunk, { seq, sampleIds, values, buffer, content, payloadBytes });
+      if (!float32) stored.set(wire.data);
+      return this.accept(target, chunk, { seq, sampleIds, values, stored, release, content, payloadBytes });
     } catch (error: unknown) {
-      // Refused before it was handed to the sink: the buffer is free again.
-      this.pool.give(buffer);
+      // Refused before it was handed to the sink: the buffers are free again.
+      release();
       throw error;
     }
   }
@@ -145,11 +154,10 @@ export class ChunkIngest {
 
   /** Reserves the chunk in the ledger (and room in the merged space) and hands it to the sink; counts and merges it once durable. */
   private accept(target: Target, chunk: UploadChunk, accepted: Accepted): Promise<ChunkOutcome> {
-    const { seq, sampleIds, values, buffer, content, payloadBytes } = accepted;
+    const { seq, sampleIds, values, stored, release, content, payloadBytes } = accepted;
     const counted = this.countedRows(target, chunk, { seq, sampleIds, values });
     const countedRows = counted === null ? values.rows : counted.reduce((sum, c) => sum + c, 0);
-    const lend = content.wire.encoding === Encoding.FLOAT32;
-    const row = chunkRow(target, seq, content, values, lend, counted, countedRows);
+    const row = chunkRow(target, seq, content, stored, counted, countedRows);
     const quotas = effectiveQuotas(target.run.ledger.config.quotas, this.serverQuotas);
     const bytes = storedBytes(row);
     checkChunkQuotas(target.run, target.node, { seq, space: target.space, newSamples: countedRows, bytes }, quotas);
@@ -169,13 +177,12 @@ export class ChunkIngest {
     // received message's buffer, which should die young (a megabyte per chunk kept until the
     // commit was promoted to the old generation, costing a full GC every few dozen chunks).
     const { labels } = chunk;
-    return this.sink.write(row, lend).then(
+    return this.sink.write(row).then(
       (committed) => {
-        const rows: ChunkRows = { sampleIds, labels, counted, values: lend ? lentValues(values, committed, seq) : values };
-        const outcome = this.committed(target, reservation, rows, { payloadBytes, commitSeconds: committed.seconds });
+        const outcome = this.committed(target, reservation, { sampleIds, labels, counted, values }, { payloadBytes, commitSeconds: committed.seconds });
         target.run.merged.release(newSamples);
-        // Merged: the buffer (back from the writer when lent) is free for the next chunk.
-        if (buffer !== undefined) this.pool.give(lend ? new Float32Array(rows.values.data.buffer) : buffer);
+        // Merged: the buffers are free for the next chunk.
+        release();
         return outcome;
       },
       (error: unknown) => {
@@ -184,8 +191,7 @@ export class ChunkIngest {
         // so no later seq is stored behind this one.
         target.ledger.rollback(reservation);
         target.run.merged.release(newSamples);
-        // A lent buffer stayed with the writer.
-        if (!lend) this.pool.give(buffer);
+        release();
         throw error;
       },
     );
@@ -228,8 +234,10 @@ interface Accepted {
   seq: number;
   sampleIds: BigUint64Array;
   values: DecodedMatrix;
-  /** The pool buffer `values` lives in (undefined: its own allocation). */
-  buffer: Float32Array | undefined;
+  /** The stored data, in a buffer of the sink's payloads (float32: `values` view the same memory). */
+  stored: Uint8Array;
+  /** Gives the chunk's buffers back (once nothing reads them: after the merge, or the refusal). */
+  release: () => void;
   content: ChunkContent;
   payloadBytes: number;
 }
@@ -269,8 +277,8 @@ function reserveMergeRoom(target: Target, reservation: Reservation, quotas: Effe
   return fresh;
 }
 
-/** The row the sink stores: the payload as received (float32: the decoded, aligned copy, lent to the writer). */
-function chunkRow(target: Target, seq: number, content: ChunkContent, values: DecodedMatrix, lend: boolean, counted: Uint8Array | null, countedRows: number): ChunkRow {
+/** The row the sink stores: the payload as received (its data in `stored`, one of the sink's payload buffers). */
+function chunkRow(target: Target, seq: number, content: ChunkContent, stored: Uint8Array, counted: Uint8Array | null, countedRows: number): ChunkRow {
   const { wire } = content;
   return {
     runId: target.run.ledger.config.runId,
@@ -281,20 +289,10 @@ function chunkRow(target: Target, seq: number, content: ChunkContent, values: De
     cols: wire.cols,
     encoding: wire.encoding,
     sampleIds: content.sampleIds,
-    // float32: the decoded values are the received bytes (copied once, aligned), in a buffer of
-    // ours that is lent to the writer thread and comes back for the merge; other encodings are
-    // stored as received.
-    data: lend ? bytesOf(values.data) : bytesOf(wire.data),
+    data: bytesOf(stored),
     rowScales: wire.encoding === Encoding.INT8 ? bytesOf(wire.rowScales) : null,
     labels: content.labels,
     counted: counted === null ? null : bytesOf(counted),
     countedRows,
   };
-}
-
-/** The values of a lent float32 chunk, in the buffer the writer gave back. */
-function lentValues(values: DecodedMatrix, committed: Committed, seq: number): DecodedMatrix {
-  const data = committed.data;
-  if (data === undefined) throw new AggregatorError('internal', `chunk ${seq}: the writer did not return its payload`);
-  return { rows: values.rows, cols: values.cols, data: new Float32Array(data.buffer, data.byteOffset, values.rows * values.cols) };
 }

@@ -1,6 +1,6 @@
-import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
+import { nameThisThread } from '../worker-thread.ts';
 import { HugePageChoice } from './huge-page-choice.ts';
 
 export type PrefaultRequest = { kind: 'request'; bytes: number; slabBytes: number } | { kind: 'stop' };
@@ -19,12 +19,9 @@ const PAGE_BYTES = 4096;
 const port = parentPort;
 if (port === null) throw new Error('slab-prefaulter-thread.ts runs in a worker thread');
 const { addonPath } = workerData as PrefaulterThreadData;
-// The thread's name where Linux lets a thread name itself (top -H, ps -L, the benchmark's CPU per thread).
-try {
-  writeFileSync('/proc/thread-self/comm', 'rlsa-prefault');
-} catch {
-  // Not Linux, or no /proc: the thread keeps its default name.
-}
+/** Niceness added to the prefaulter thread: memory prepared ahead of need waits for the cores the event loop and the writer do not want. */
+const PREFAULT_NICENESS = 10;
+nameThisThread('rlsa-prefault', PREFAULT_NICENESS);
 
 /** The addon's huge-page advice, or null when there is no addon or it does not load here. */
 function loadAdvice(): ((view: Uint8Array) => void) | null {

@@ -1,10 +1,16 @@
 import type { ChunkRow } from './schema.ts';
 
-/** A committed chunk: the commit's duration, and a lent payload back. */
+/** A committed chunk: the commit's duration. */
 export interface Committed {
   seconds: number;
-  /** Lent payloads only: a view of `row.data`'s bytes in the returned buffer. */
-  data?: Uint8Array;
+}
+
+/** Payload buffers a sink reads without a copy (SharedPayloads for the writer thread). */
+export interface PayloadBuffers {
+  /** A view of `bytes` bytes (contents undefined) to fill with a chunk's stored data. */
+  take(bytes: number): Uint8Array;
+  /** Gives back a view from `take`, once its write settled and nothing reads it any more. */
+  give(view: Uint8Array): void;
 }
 
 /**
@@ -13,12 +19,17 @@ export interface Committed {
  */
 export interface ChunkSink {
   /**
-   * Commits `row`; resolves once it is durable. `lend`: row.data's whole ArrayBuffer may move to
-   * the writer (no copy); the caller must not use it until the promise settles, and gets it back
-   * in `Committed.data` (on a failure it is lost). Without `lend`, the caller's buffers stay its
-   * own and are not referenced after `write` returns.
+   * Buffers for `row.data`: a payload written into one of them is stored without being copied or
+   * moved (the writer thread reads the same memory).
    */
-  write(row: ChunkRow, lend?: boolean): Promise<Committed>;
+  readonly payloads: PayloadBuffers;
+  /**
+   * Commits `row`; resolves once it is durable. When `row.data` views a buffer from `payloads`,
+   * the sink reads that memory until the promise settles: the caller must not change it before
+   * then (reading it is fine), and gives it back after. Any other buffer of `row` is copied
+   * before `write` returns.
+   */
+  write(row: ChunkRow): Promise<Committed>;
   /** Resolves when every write handed over so far has settled. */
   drain(): Promise<void>;
 }

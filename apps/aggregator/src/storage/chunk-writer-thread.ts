@@ -1,18 +1,20 @@
 import Database from 'better-sqlite3';
-import { closeSync, fdatasyncSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { nameThisThread } from '../worker-thread.ts';
 import { SQL, WAL_CHECKPOINT_BYTES, WRITER_BUSY_TIMEOUT_MS, applyWriterPragmas } from './schema.ts';
 import type { ChunkRow, Durability, SegmentRow } from './schema.ts';
 import { SegmentAppender } from './segment-appender.ts';
 import type { NewSegment, Placement } from './segment-appender.ts';
+import type { SharedRef } from './shared-payloads.ts';
 import { isStorageFull } from './storage-full.ts';
 
-/** One chunk handed to the thread: `lent` means its payload's buffer moves back after the commit. */
+/** One chunk handed to the thread: with `shared`, its payload is there, in a buffer the thread was given before (`row.data` is empty). */
 export interface OutgoingChunk {
   id: number;
-  lent: boolean;
   row: ChunkRow;
+  shared?: SharedRef;
 }
 
 /** Why writes fail: `full` (no space: retry once a probe write succeeds) or `error` (anything else: for good). */
@@ -20,12 +22,14 @@ export type WriteFailure = 'full' | 'error';
 
 export type WriterRequest =
   | { kind: 'write'; items: OutgoingChunk[] }
+  | { kind: 'share'; id: number; buffer: SharedArrayBuffer }
+  | { kind: 'unshare'; id: number }
   | { kind: 'probe'; bytes: number }
   | { kind: 'close-run'; runId: string }
   | { kind: 'stop' };
 
 export type WriterReply =
-  | { kind: 'done'; ids: number[]; seconds: number; data: (Uint8Array | null)[] }
+  | { kind: 'done'; ids: number[]; seconds: number }
   | { kind: 'failed'; ids: number[]; failure: WriteFailure; message: string }
   | { kind: 'probed'; ok: boolean; message: string }
   | { kind: 'checkpoint'; ms: number; walBytes: number }
@@ -43,12 +47,12 @@ export interface WriterThreadData {
 const port = parentPort;
 if (port === null) throw new Error('chunk-writer-thread.ts runs in a worker thread');
 const { dataDir, databasePath, durability, maxBatch } = workerData as WriterThreadData;
-// The thread's name where Linux lets a thread name itself (top -H, ps -L, the benchmark's CPU per thread).
-try {
-  writeFileSync('/proc/thread-self/comm', 'rlsa-writer');
-} catch {
-  // Not Linux, or no /proc: the thread keeps its default name.
-}
+/**
+ * Niceness added to the writer thread: storing yields a core to the event loop when both want one
+ * (health checks answer sooner under load), and still gets a third of a contended core.
+ */
+const WRITER_NICENESS = 5;
+nameThisThread('rlsa-writer', WRITER_NICENESS);
 
 const db = new Database(databasePath);
 applyWriterPragmas(db, durability);
@@ -107,9 +111,7 @@ function commit(): void {
     return;
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  // Lent payload buffers go back to the event loop (moved, not copied) for the merge and reuse.
-  const data = items.map((item) => (item.lent ? item.row.data : null));
-  post({ kind: 'done', ids: items.map((item) => item.id), seconds, data }, items.filter((item) => item.lent).map((item) => item.row.data.buffer as ArrayBuffer));
+  post({ kind: 'done', ids: items.map((item) => item.id), seconds });
   checkpointWhenLarge();
 }
 
@@ -171,10 +173,26 @@ function post(reply: WriterReply, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(reply, transfer);
 }
 
+/** The payload buffers the event loop shares with this thread, by id (SharedPayloads). */
+const sharedBuffers = new Map<number, SharedArrayBuffer>();
+
+/** The chunk with its payload in place: a view of the shared buffer it names, if it names one. */
+function withPayload(item: OutgoingChunk): OutgoingChunk {
+  const { shared } = item;
+  if (shared === undefined) return item;
+  const buffer = sharedBuffers.get(shared.id);
+  if (buffer === undefined) throw new Error(`chunk ${item.row.seq}: shared payload buffer ${shared.id} is unknown`);
+  return { id: item.id, row: { ...item.row, data: Buffer.from(buffer, shared.byteOffset, shared.byteLength) } };
+}
+
 port.on('message', (message: WriterRequest) => {
   if (message.kind === 'write') {
-    for (const item of message.items) queue.push(item);
+    for (const item of message.items) queue.push(withPayload(item));
     schedule();
+  } else if (message.kind === 'share') {
+    sharedBuffers.set(message.id, message.buffer);
+  } else if (message.kind === 'unshare') {
+    sharedBuffers.delete(message.id);
   } else if (message.kind === 'probe') {
     // Writes handed over before the refusal was known are refused first: none may land behind a refused one.
     while (queue.length > 0) commit();

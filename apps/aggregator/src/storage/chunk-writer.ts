@@ -4,6 +4,7 @@ import { startThread } from '../worker-thread.ts';
 import type { ChunkSink, Committed } from './chunk-sink.ts';
 import type { OutgoingChunk, WriteFailure, WriterReply, WriterRequest, WriterThreadData } from './chunk-writer-thread.ts';
 import type { ChunkRow, Durability } from './schema.ts';
+import { SharedPayloads } from './shared-payloads.ts';
 
 interface Pending {
   resolve: (committed: Committed) => void;
@@ -37,12 +38,15 @@ export interface WriterEvents {
   checkpoint?(event: CheckpointEvent): void;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 type WriterState = { kind: 'running' } | { kind: 'full'; reason: string } | { kind: 'failed'; error: AggregatorError } | { kind: 'exited'; error: AggregatorError };
 
 /**
  * Stores chunks from a worker thread (segment files + the SQLite index, with its own connection),
  * in the order handed over, so that the event loop decodes, validates and merges the next chunks
- * while others are written. Chunks handed over in one event-loop turn travel in one message; the
+ * while others are written. A payload written into one of `payloads`' buffers reaches the thread
+ * as a reference to memory it shares (no copy, no transfer); any other is copied once. Chunks handed over in one event-loop turn travel in one message; the
  * thread stores the chunks waiting for it as one batch (group commit, at most
  * MAX_CHUNKS_PER_COMMIT); a chunk is acknowledged only when its promise resolved, i.e. after its
  * record was written and its index row committed.
@@ -65,6 +69,7 @@ export class ChunkWriter implements ChunkSink {
   private probeDelayMs = PROBE_INITIAL_MS;
   private largestRefusedBytes = 0;
   private readonly runClosed = new Map<string, (() => void)[]>();
+  readonly payloads: SharedPayloads;
 
   constructor(
     options: { dataDir: string; databasePath: string; durability: Durability },
@@ -75,6 +80,10 @@ export class ChunkWriter implements ChunkSink {
     this.worker.on('message', (reply: WriterReply) => this.onReply(reply));
     this.worker.on('error', (error: Error) => this.die(error.message));
     this.worker.on('exit', (code) => this.die(`exit ${code}`));
+    this.payloads = new SharedPayloads({
+      share: (id, buffer) => this.post({ kind: 'share', id, buffer }),
+      unshare: (id) => this.post({ kind: 'unshare', id }),
+    });
   }
 
   /** Whether chunks can be stored now. */
@@ -82,18 +91,22 @@ export class ChunkWriter implements ChunkSink {
     return this.state.kind === 'running' ? 'writable' : this.state.kind === 'full' ? 'full' : 'failed';
   }
 
-  write(row: ChunkRow, lend = false): Promise<Committed> {
+  write(row: ChunkRow): Promise<Committed> {
     const bytes = row.sampleIds.byteLength + row.data.byteLength;
     if (this.state.kind !== 'running') return Promise.reject(this.refusal(bytes));
     const id = this.nextId++;
     return new Promise<Committed>((resolve, reject) => {
-      // Lent: the payload's buffer moves to the thread and back, no copy of the megabyte.
-      // Otherwise it is copied once into a fresh buffer that moves (a structured clone would
-      // copy it twice), and the caller's buffers stay its own.
-      const data = lend ? new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength) : new Uint8Array(row.data);
       this.pending.set(id, { resolve, reject, bytes });
-      this.outbox.push({ id, lent: lend, row: { ...row, data: data as Buffer } });
-      this.outboxTransfer.push(data.buffer as ArrayBuffer);
+      const shared = this.payloads.refOf(row.data);
+      if (shared !== undefined) {
+        // The thread reads the payload where it lies: only its place travels.
+        this.outbox.push({ id, row: { ...row, data: EMPTY }, shared });
+      } else {
+        // Copied once into a buffer that moves (a structured clone would copy it twice).
+        const data = new Uint8Array(row.data);
+        this.outbox.push({ id, row: { ...row, data: data as Buffer } });
+        this.outboxTransfer.push(data.buffer);
+      }
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -155,11 +168,7 @@ export class ChunkWriter implements ChunkSink {
   }
 
   private settleDone(reply: Extract<WriterReply, { kind: 'done' }>): void {
-    reply.ids.forEach((id, k) => {
-      const waiter = this.take(id);
-      const data = reply.data[k];
-      waiter?.resolve(data === null || data === undefined ? { seconds: reply.seconds } : { seconds: reply.seconds, data });
-    });
+    for (const id of reply.ids) this.take(id)?.resolve({ seconds: reply.seconds });
     this.settle();
   }
 

@@ -4,7 +4,7 @@ import type { UploadChunk } from '@rlsa/proto';
 import { DEFAULT_QUOTAS, encodeMatrix } from '@rlsa/wire';
 import type { RunConfigView } from '@rlsa/wire';
 import pino from 'pino';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AggregatorError } from '../../src/errors.ts';
 import { ChunkIngest } from '../../src/ingest/chunk-ingest.ts';
 import { meanMerge } from '../../src/merge/merged-sums.ts';
@@ -71,6 +71,11 @@ describe('ChunkIngest against a fake chunk sink', () => {
       runs.join('r', { nodeId, role, taskId: nodeId, model: { architecture: 'mlp', embeddingWidth: 4 }, anchorFingerprint: CONFIG.anchors.fingerprint, relativeWidth: WIDTH });
     }
     ingest = new ChunkIngest(runs, sink, sink);
+  });
+
+  afterEach(() => {
+    // Every payload buffer is given back once its chunk is merged or refused: only the writes still waiting hold one each.
+    expect(sink.payloads.taken).toBe(sink.waiting);
   });
 
   it('acknowledges a chunk only after its commit, then counts and merges it (trainers only: the reference is not merged)', async () => {

@@ -1,34 +1,53 @@
-import type { ChunkSink, Committed } from '../../src/storage/chunk-sink.ts';
+import type { ChunkSink, Committed, PayloadBuffers } from '../../src/storage/chunk-sink.ts';
 import type { ChunkRow } from '../../src/storage/schema.ts';
 
 interface Pending {
   row: ChunkRow;
-  lend: boolean;
   resolve: (committed: Committed) => void;
   reject: (error: unknown) => void;
 }
 
+/** Payload buffers of the fake sink: plain memory, counted while taken (every one must come back). */
+class CountedPayloads implements PayloadBuffers {
+  private readonly out = new Set<Uint8Array>();
+
+  get taken(): number {
+    return this.out.size;
+  }
+
+  take(bytes: number): Uint8Array {
+    const view = new Uint8Array(bytes);
+    this.out.add(view);
+    return view;
+  }
+
+  give(view: Uint8Array): void {
+    if (!this.out.delete(view)) throw new Error('a payload buffer was given back twice, or was not taken');
+  }
+}
+
 /**
  * A chunk sink whose commits the test settles one by one (`commitNext`, `failNext`), storing what
- * it committed (copied: a lent buffer goes back to the ingest's pool) for `getChunk`.
+ * it committed (copied: the payload buffer goes back to the ingest) for `getChunk`.
  */
 export class FakeChunkSink implements ChunkSink {
   private readonly pending: Pending[] = [];
   private readonly stored = new Map<string, ChunkRow>();
+  readonly payloads = new CountedPayloads();
 
   get waiting(): number {
     return this.pending.length;
   }
 
-  write(row: ChunkRow, lend = false): Promise<Committed> {
-    return new Promise((resolve, reject) => this.pending.push({ row, lend, resolve, reject }));
+  write(row: ChunkRow): Promise<Committed> {
+    return new Promise((resolve, reject) => this.pending.push({ row, resolve, reject }));
   }
 
   drain(): Promise<void> {
     return Promise.resolve();
   }
 
-  /** Commits the oldest write: stored, then its promise resolves (a lent payload comes back). */
+  /** Commits the oldest write: stored, then its promise resolves. */
   commitNext(): void {
     const next = this.pending.shift();
     if (next === undefined) throw new Error('no write waits for its commit');
@@ -42,7 +61,7 @@ export class FakeChunkSink implements ChunkSink {
       labels: copy(row.labels),
       counted: copy(row.counted),
     });
-    next.resolve(next.lend ? { seconds: 0.001, data: row.data } : { seconds: 0.001 });
+    next.resolve({ seconds: 0.001 });
   }
 
   /** Fails the oldest write (a storage failure): nothing is stored. */

@@ -12,7 +12,8 @@
  * accumulated into) for gemmAtb; shifts/scales: Float64Array or null; clampLo/clampHi: numbers or
  * null. Bad arguments throw a TypeError/RangeError whose `code` is one of ERR_RLSA_NATIVE_DTYPE,
  * ERR_RLSA_NATIVE_SHAPE, ERR_RLSA_NATIVE_ARGUMENT, ERR_RLSA_NATIVE_LEVEL; ERR_RLSA_NATIVE_MEMORY
- * when a packing buffer cannot be allocated. The training kernels are in binding-train.c.
+ * when a packing buffer cannot be allocated. The training kernels are in binding-train.c, the
+ * ingest's copy-and-check in ingest.c.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 
 #include "binding-train.h"
+#include "ingest.h"
 #include "gemm.h"
 #include "napi-args.h"
 
@@ -175,6 +177,7 @@ static napi_value init(napi_env env, napi_value exports) {
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   rl_define_training_kernels(env, exports);
+  rl_define_ingest_kernels(env, exports);
   return exports;
 }
 
