@@ -11,8 +11,11 @@ import { loadAddon } from './addon.ts';
  */
 export type CopyFiniteFloat32 = (src: ArrayBufferView, dst: ArrayBufferView, count: number) => number;
 
-/** The native copy-and-check, or null when the addon is unavailable (callers copy and check in JavaScript). */
+/**
+ * The native copy-and-check, or null when the addon is unavailable, or was built from sources older
+ * than this kernel (the sources updated without `npm ci`): callers then copy and check in JavaScript.
+ */
 export function nativeCopyFiniteFloat32(): CopyFiniteFloat32 | null {
   const { addon } = loadAddon();
-  return addon === null ? null : addon.copyFiniteFloat32.bind(addon);
+  return addon === null || typeof addon.copyFiniteFloat32 !== 'function' ? null : addon.copyFiniteFloat32.bind(addon);
 }
