@@ -41,7 +41,7 @@ export interface AggregatorCore {
 
 /** What storage tells the server: write status changes, chunks refused for lack of space, checkpoints, damaged chunks. */
 export interface StorageEvents extends WriterEvents {
-  damage?(damage: ChunkDamage, firstOfNode: boolean): void;
+  damage?(damage: ChunkDamage): void;
 }
 
 /**

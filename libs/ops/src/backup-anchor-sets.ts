@@ -39,13 +39,13 @@ export function packAnchorSets(copy: Database.Database, dataDir: string): number
           const n = readSync(fd, block, 0, BLOCK_BYTES, offset);
           // An empty file still gets its one (empty) block, so that a restore writes it.
           if (n > 0 || offset === 0) insert.run(name, offset, block.subarray(0, n));
+          bytes += n;
           if (n < BLOCK_BYTES) break;
           offset += n;
         }
       } finally {
         closeSync(fd);
       }
-      bytes += copy.prepare(`SELECT coalesce(sum(length(data)), 0) FROM ${ANCHOR_SET_BLOCKS_TABLE} WHERE name = ?`).pluck().get(name) as number;
     }
   })();
   return bytes;

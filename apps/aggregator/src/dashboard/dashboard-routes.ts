@@ -114,10 +114,6 @@ export class DashboardRoutes {
     return runId;
   }
 
-  /** When a node was last seen (its join, last chunk or finish: the run's own record, as WatchRun reports it). */
-  private lastSeen(): (node: NodeStatusView) => number | undefined {
-    return (node) => (node.lastSeenMs > 0 ? node.lastSeenMs : undefined);
-  }
 
   private runsPage(x: Exchange): void {
     const viewer = this.viewer(x);
@@ -128,7 +124,7 @@ export class DashboardRoutes {
   private runPage(x: Exchange): void {
     const viewer = this.viewer(x);
     const runId = this.readableRun(x, viewer);
-    sendHtml(x.response, 200, runPage(viewer, this.deps.runs.status(runId), this.lastSeen()));
+    sendHtml(x.response, 200, runPage(viewer, this.deps.runs.status(runId), lastSeenOf));
   }
 
   private async events(x: Exchange): Promise<void> {
@@ -137,7 +133,7 @@ export class DashboardRoutes {
     const { runs } = this.deps;
     await this.streams.serve(x.response, {
       watch: (signal) => runs.run(runId).changes.watch(signal),
-      status: () => liveStatus(runs.status(runId), this.lastSeen()),
+      status: () => liveStatus(runs.status(runId), lastSeenOf),
       allowed: () => viewer.sessionId === undefined || this.sessions.find(viewer.sessionId) !== undefined,
     });
   }
@@ -215,4 +211,9 @@ export class DashboardRoutes {
     if (id !== undefined) this.sessions.close(id);
     redirect(x.response, '/login', { 'set-cookie': this.cookie.clear() });
   }
+}
+
+/** When a node was last seen (its join, last chunk or finish: the run's own record, as WatchRun reports it). */
+function lastSeenOf(node: NodeStatusView): number | undefined {
+  return node.lastSeenMs > 0 ? node.lastSeenMs : undefined;
 }

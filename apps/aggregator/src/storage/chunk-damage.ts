@@ -36,7 +36,7 @@ export class DamagedNodes {
   private readonly nodes = new Map<string, ChunkDamage>();
   private readonly chunks = new Set<string>();
 
-  constructor(private readonly onDamage: (damage: ChunkDamage, firstOfNode: boolean) => void = () => {}) {}
+  constructor(private readonly onDamage: (damage: ChunkDamage) => void = () => {}) {}
 
   /** Records a damaged chunk (once per chunk); the node keeps its first damage. */
   mark(damage: ChunkDamage): void {
@@ -44,9 +44,8 @@ export class DamagedNodes {
     if (this.chunks.has(chunkKey)) return;
     this.chunks.add(chunkKey);
     const nodeKey = key(damage.runId, damage.nodeId);
-    const firstOfNode = !this.nodes.has(nodeKey);
-    if (firstOfNode) this.nodes.set(nodeKey, damage);
-    this.onDamage(damage, firstOfNode);
+    if (!this.nodes.has(nodeKey)) this.nodes.set(nodeKey, damage);
+    this.onDamage(damage);
   }
 
   /** The node's first damaged chunk, if it has one. */

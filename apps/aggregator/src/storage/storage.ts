@@ -34,7 +34,7 @@ export const DATABASE_FILE = 'aggregator.sqlite';
 export interface StorageOptions {
   durability?: Durability;
   /** A damaged chunk found by a read (once per chunk): for the log and the metrics. */
-  onDamage?: (damage: ChunkDamage, firstOfNode: boolean) => void;
+  onDamage?: (damage: ChunkDamage) => void;
 }
 
 /**
