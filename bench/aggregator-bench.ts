@@ -9,6 +9,9 @@
  *    service (no protobuf, no storage) receiving the same number of messages of the same byte size
  *    from NODES streams, acknowledging each one, with the same in-flight window and HTTP/2 windows;
  *    its client copies each message once into a buffer, reusing acknowledged ones, as @rlsa/client does.
+ * 2b. After the upload, one ReadMerged of one sample: the merge trails the commits, so this first read
+ *    waits until every acknowledged chunk is merged (`firstReadAfterUploadSeconds`); the peak RSS is
+ *    read after it.
  * 3. While the aggregator idles for a second (the prober's floor), while it ingests, and then
  *    during an Evaluate (a reference node of `--reference-rows` rows, default 1,000, uploaded after
  *    the timed upload), a separate prober process calls grpc.health.v1 Check every 25 ms: the
@@ -340,6 +343,11 @@ async function runAggregator(pool: Float32Array[]): Promise<Record<string, unkno
     const cpu = cpuSpent(pid, cpuBefore, cpuAfter);
     const clientCpu = process.cpuUsage(clientCpuBefore);
     const rows = results.reduce((sum, r) => sum + r.rowsStored, 0);
+    // The merge trails the commits: the first read after the upload waits until every acknowledged
+    // chunk is merged. Its time is the merge's lag; the peak RSS is taken after it (sums included).
+    const readStarted = process.hrtime.bigint();
+    await clients[0]?.readMerged('bench', { sampleIds: [0] });
+    const firstReadSeconds = Number((Number(process.hrtime.bigint() - readStarted) / 1e9).toFixed(3));
     const status = await clients[0]?.getRun('bench');
     const peak = peakRssBytes(pid);
     const evaluation = await evaluateWithHealthProbe(clients[0] as AggregatorClient, address, pool);
@@ -358,6 +366,7 @@ async function runAggregator(pool: Float32Array[]): Promise<Record<string, unkno
       clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
       healthIdle,
       healthDuringUpload,
+      firstReadSeconds,
       ...evaluation,
     };
   } finally {
@@ -591,6 +600,8 @@ function summarize(rounds: Round[], valueBytes: number, wireBytes: number): Reco
       cpuSeconds: { ...round2(cpu.aggregator), writerThread: fixed(cpu.writerThread), prefaulterThread: fixed(cpu.prefaulterThread), byThreadName: byName(rounds.map((r) => r.agg['serverCpu'] as ServerCpu)) },
       minorPageFaults: faultsOf(rounds.map((r) => r.agg['serverCpu'] as ServerCpu)),
       cpuSecondsPerMB: { ...perMB(cpu.aggregator), writerThread: fixed(cpu.writerThread / mb, 5), prefaulterThread: fixed(cpu.prefaulterThread / mb, 5) },
+      // The first read after the upload: it waits for the merge, which trails the commits (mean over rounds).
+      firstReadAfterUploadSeconds: mean(rounds.map((r) => r.agg['firstReadSeconds'] as number)),
       evaluateSeconds: mean(rounds.map((r) => r.agg['evaluateSeconds'] as number)),
       // Idle: the floor of the prober (a process of its own on the same shared cores).
       healthIdle: worstHealth(rounds, 'healthIdle'),

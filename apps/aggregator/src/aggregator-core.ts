@@ -3,6 +3,8 @@ import { nativeLinalgStatus } from '@rlsa/linalg-native';
 import { runConfigView } from '@rlsa/wire';
 import type { Logger } from 'pino';
 import { ChunkIngest } from './ingest/chunk-ingest.ts';
+import { DeferredMerge } from './ingest/deferred-merge.ts';
+import type { DeferredMergeOptions } from './ingest/deferred-merge.ts';
 import { meanMerge } from './merge/merged-sums.ts';
 import { SlabPrefaulter } from './merge/slab-prefaulter.ts';
 import { RunReads } from './query/run-reads.ts';
@@ -29,6 +31,8 @@ export interface AggregatorCore {
   readonly anchorSets: AnchorSetStore;
   /** Closing and deleting runs (with their stored data). */
   readonly lifecycle: RunLifecycle;
+  /** The merge trailing the commits (its backlog is a metric). */
+  readonly merge: DeferredMerge;
   /** Nodes with a damaged chunk now (a deleted run's no longer count). */
   damagedNodeCount(): number;
   /**
@@ -50,7 +54,16 @@ export interface StorageEvents extends WriterEvents {
  * `runs` (an identical existing run is kept).
  */
 export function openAggregatorCore(
-  options: { dataDir: string; durability: Durability; runs: readonly RunConfig[]; storageEvents?: StorageEvents; quotas?: ServerQuotas; limits?: ReadPoolLimits },
+  options: {
+    dataDir: string;
+    durability: Durability;
+    runs: readonly RunConfig[];
+    storageEvents?: StorageEvents;
+    quotas?: ServerQuotas;
+    limits?: ReadPoolLimits;
+    /** How far the merge may trail the commits (defaults: `DeferredMerge`'s). */
+    merge?: Omit<DeferredMergeOptions, 'onError'>;
+  },
   log: Logger,
   teardown: Teardown,
 ): AggregatorCore {
@@ -70,16 +83,30 @@ export function openAggregatorCore(
   const runs = new RunDirectory(storage, meanMerge(prefaulter), log, anchorSets);
   rebuildFromStorage(storage, runs, log);
   for (const run of options.runs) createFromRunFile(runs, runConfigView(run), log);
+  // Committed chunks are merged behind the ingest (read back from their segments), before any read of their run.
+  const mergeLog = log.child({ component: 'merge' });
+  const merge = teardown.add(
+    new DeferredMerge((runId, nodeId, space, seq) => storage.getChunk(runId, nodeId, space, seq), storage.damage, {
+      ...options.merge,
+      onError: (error, chunk) => mergeLog.error({ err: error, ...chunk }, 'a committed chunk could not be read back for the merge: its node is marked damaged'),
+    }),
+    (m) => m.stop(),
+  );
   const deleteStoredRun = async (runId: string): Promise<number> => {
+    merge.forget(runId);
     await writer.closeRun(runId);
     return storage.deleteRun(runId);
   };
-  const lifecycle = new RunLifecycle(runs, { flushRun: (runId) => writer.closeRun(runId), deleteStoredRun }, log.child({ component: 'lifecycle' }));
-  const ingest = new ChunkIngest(runs, storage, writer, storage.damage, options.quotas);
+  const flushRun = async (runId: string): Promise<void> => {
+    await writer.closeRun(runId);
+    await merge.caughtUp(runs.run(runId));
+  };
+  const lifecycle = new RunLifecycle(runs, { flushRun, deleteStoredRun }, log.child({ component: 'lifecycle' }));
+  const ingest = new ChunkIngest(runs, storage, writer, storage.damage, options.quotas, merge);
   // Heavy reads on threads of their own, over the same data dir and the shared merged sums.
   const pool = teardown.add(new ReadPool(options.limits ?? DEFAULT_LIMITS, storage.damage), (p) => p.close());
-  const reads = new RunReads(runs, options.dataDir, pool, storage.damage);
-  return { runs, ingest, reads, anchorSets, lifecycle, deleteStoredRun, damagedNodeCount: () => storage.damage.nodeCount };
+  const reads = new RunReads(runs, options.dataDir, pool, storage.damage, merge);
+  return { runs, ingest, reads, anchorSets, lifecycle, merge, deleteStoredRun, damagedNodeCount: () => storage.damage.nodeCount };
 }
 
 /** A run file's run, created at start (kept when identical); a run deleted before is not created again (warned). */

@@ -24,11 +24,11 @@ export function evenlySpaced(sorted: BigUint64Array, count: number): BigUint64Ar
  * The merged rows of `ids` as one N×D float32 matrix with their labels (-1: unknown). Memory:
  * N·D·4 bytes, N bounded by the caller.
  */
-function mergedRows(reads: Pick<RunReads, 'merged'>, runId: string, ids: BigUint64Array): { data: Float32Array; cols: number; labels: number[] } {
+async function mergedRows(reads: Pick<RunReads, 'merged'>, runId: string, ids: BigUint64Array): Promise<{ data: Float32Array; cols: number; labels: number[] }> {
   let data = new Float32Array(0);
   let cols = 0;
   const labels: number[] = [];
-  for (const batch of reads.merged(runId, { sampleIds: Array.from(ids) }, ids.length)) {
+  for await (const batch of reads.merged(runId, { sampleIds: Array.from(ids) }, ids.length)) {
     cols = batch.cols;
     if (data.length === 0) data = new Float32Array(ids.length * cols);
     data.set(batch.values, labels.length * cols);
@@ -45,7 +45,7 @@ function mergedRows(reads: Pick<RunReads, 'merged'>, runId: string, ids: BigUint
  */
 export async function drawPca(reads: Pick<RunReads, 'merged'>, runId: string, sortedIds: BigUint64Array, maxRows: number): Promise<PcaPicture> {
   const ids = evenlySpaced(sortedIds, maxRows);
-  const { data, cols, labels } = mergedRows(reads, runId, ids);
+  const { data, cols, labels } = await mergedRows(reads, runId, ids);
   const pca = pca2({ rows: ids.length, cols, data }, { iterations: 200, tolerance: 1e-8 });
   const points: ScatterPoint[] = labels.map((label, i) => ({ x: pca.coords[2 * i] as number, y: pca.coords[2 * i + 1] as number, label }));
   const numClasses = Math.max(1, ...labels) + 1;

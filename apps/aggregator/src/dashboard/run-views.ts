@@ -18,7 +18,7 @@ export class RunViews {
 
   constructor(
     private readonly runs: Pick<RunDirectory, 'run' | 'status'>,
-    private readonly reads: Pick<RunReads, 'evaluate' | 'merged'>,
+    private readonly reads: Pick<RunReads, 'evaluate' | 'merged' | 'sortedIds'>,
     private readonly limits: { intervalMs: number; pcaSampleRows: number },
   ) {}
 
@@ -56,7 +56,7 @@ export class RunViews {
         pca: new ThrottledComputation(
           {
             key: keyOf(pictureKey, 'fewer than three merged samples'),
-            compute: () => drawPca(this.reads, runId, this.runs.run(runId).merged.sortedIds(), this.limits.pcaSampleRows),
+            compute: async () => drawPca(this.reads, runId, await this.reads.sortedIds(runId), this.limits.pcaSampleRows),
           },
           this.limits.intervalMs,
         ),

@@ -17,6 +17,8 @@ import { BufferPool } from './buffer-pool.ts';
 import { checkChunkShape, chunkSampleIds, decodeChunk } from './chunk-checks.ts';
 import { checkChunkQuotas, checkMergeQuota, effectiveQuotas, storedBytes } from './quotas.ts';
 import type { EffectiveQuotas } from './quotas.ts';
+import { mergeAtCommit, merges } from './chunk-merge.ts';
+import type { ChunkMerger, ChunkRows } from './chunk-merge.ts';
 import { StoredRows, sameChunk } from './stored-chunks.ts';
 import type { ChunkContent } from './stored-chunks.ts';
 
@@ -43,14 +45,6 @@ interface Target {
   cols: number;
 }
 
-/** A committed chunk's rows as the memory takes them: `counted[i] = 0` for a sample the node sent before (null: all counted). */
-export interface ChunkRows {
-  sampleIds: BigUint64Array;
-  values: DecodedMatrix;
-  labels: ArrayLike<number>;
-  counted: Uint8Array | null;
-}
-
 /**
  * Takes uploaded chunks: checks each completely in arrival order (the ledger's protocol, the
  * chunk's shape and values), hands it to the sink, and once it is durable counts it in the ledger
@@ -67,6 +61,8 @@ export class ChunkIngest {
     private readonly damage: Pick<DamagedNodes, 'check'> = { check: () => {} },
     /** What a run's quota fields mean when 0. */
     private readonly serverQuotas: ServerQuotas = DEFAULT_SERVER_QUOTAS,
+    /** How committed chunks reach the merged space: at the commit (default), or trailing it (`DeferredMerge`). */
+    private readonly merger: ChunkMerger = mergeAtCommit,
   ) {}
 
   /** Resolves when every accepted chunk has been committed (or failed). */
@@ -200,7 +196,7 @@ export class ChunkIngest {
   /** Committed: the ledger counts the chunk and the merged space takes its rows (nothing here can fail on valid input). */
   private committed(target: Target, reservation: Reservation, rows: ChunkRows, sizes: { payloadBytes: number; commitSeconds: number }): ChunkOutcome {
     target.ledger.commit(reservation);
-    mergeChunkRows(target.run, target.node, target.space, rows);
+    this.merger.committed(target.run, target.node, target.space, reservation.seq, rows);
     this.runs.changed(target.run);
     const rowsCounted = reservation.sampleIds.length;
     return { space: target.space, seq: reservation.seq, rowsStored: target.ledger.rows, duplicate: false, rowsCounted, ...sizes };
@@ -243,25 +239,6 @@ interface Accepted {
 }
 
 /**
- * Merges a committed chunk's counted rows into the run's merged space: only trainers' relative
- * rows are merged (the reference is what the merged space is evaluated against).
- */
-export function mergeChunkRows(run: RunRecord, node: NodeEntry, space: SpaceName, rows: ChunkRows): void {
-  if (!merges(node, space)) return;
-  const { values, labels, counted } = rows;
-  const words = sampleIdWords(rows.sampleIds);
-  for (let i = 0; i < values.rows; i += 1) {
-    if (counted !== null && counted[i] === 0) continue;
-    run.merged.add(words[2 * i] as number, words[2 * i + 1] as number, values.data, i, labels.length === 0 ? -1 : (labels[i] as number));
-  }
-}
-
-/** Whether a node's rows in `space` are merged: a trainer's relative rows (the reference is what the merged space is evaluated against). */
-function merges(node: NodeEntry, space: SpaceName): boolean {
-  return space === 'relative' && node.role === 'trainer';
-}
-
-/**
  * Reserves room in the merged space for the chunk's samples it does not hold yet, within the run's
  * samples quota; returns how many (0 when the chunk is not merged).
  */
@@ -271,7 +248,7 @@ function reserveMergeRoom(target: Target, reservation: Reservation, quotas: Effe
   const counted = reservation.sampleIds;
   const words = sampleIdWords(counted);
   let fresh = 0;
-  for (let i = 0; i < counted.length; i += 1) if (!merged.has(words[2 * i] as number, words[2 * i + 1] as number)) fresh += 1;
+  for (let i = 0; i < counted.length; i += 1) if (!merged.holds(words[2 * i] as number, words[2 * i + 1] as number)) fresh += 1;
   checkMergeQuota(target.run, reservation.seq, target.node.nodeId, fresh, quotas);
   merged.reserve(fresh);
   return fresh;

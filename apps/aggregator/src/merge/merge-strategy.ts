@@ -12,7 +12,7 @@ import type { MergedSnapshot } from './merged-snapshot.ts';
 export interface MergedSpace {
   /** Columns of every row (the run's anchors). */
   readonly width: number;
-  /** Distinct samples with at least one contribution. */
+  /** Distinct samples placed (with a contribution committed, merged or about to be). */
   readonly sampleCount: number;
   /** Bytes of memory held for the merged rows (a metric). */
   readonly bytes: number;
@@ -31,6 +31,18 @@ export interface MergedSpace {
    * sample (low, high). `label` < 0 means unknown; the first known label of a sample is kept.
    */
   add(low: number, high: number, values: Float32Array, row: number, label: number): void;
+  /**
+   * The two halves of `add`, for a merge that trails the commits (`DeferredMerge`): `place` gives
+   * the sample its slot now (counted in `sampleCount` and the quotas; its first known label kept),
+   * `addAt` adds the row's values later, and `publish(slots)` makes the first `slots` slots
+   * visible to reads. Slots are given in placement order, so the merged chunks' slots are a prefix.
+   */
+  place(low: number, high: number, label: number): number;
+  addAt(slot: number, values: Float32Array, row: number): void;
+  publish(slots: number): void;
+  /** Whether the sample has a slot (placed, merged or not): what the quotas count. */
+  holds(low: number, high: number): boolean;
+  /** Whether the sample is visible to reads with at least one contribution merged. */
   has(low: number, high: number): boolean;
   /** Every sample id, ascending. */
   sortedIds(): BigUint64Array;

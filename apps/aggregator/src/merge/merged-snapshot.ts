@@ -47,12 +47,13 @@ export class SnapshotReader implements Pick<MergedSpace, 'width' | 'forEachDirec
     return { low: words[2 * local] as number, high: words[2 * local + 1] as number };
   }
 
-  /** Every slot's id (low, high), in slot order. */
+  /** Every slot's id (low, high), in slot order: the slots with a contribution merged (a count of 0 is a slot whose only chunk could not be merged). */
   forEachId(visit: (slot: number, low: number, high: number) => void): void {
-    const { slabRows, ids, size } = this.snapshot;
+    const { slabRows, ids, size, counts } = this.snapshot;
     for (let slot = 0; slot < size; slot += 1) {
       const words = ids[Math.floor(slot / slabRows)] as Uint32Array;
       const local = slot % slabRows;
+      if (((counts[Math.floor(slot / slabRows)] as Uint32Array)[local] as number) === 0) continue;
       visit(slot, words[2 * local] as number, words[2 * local + 1] as number);
     }
   }

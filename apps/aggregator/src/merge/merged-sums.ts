@@ -24,8 +24,12 @@ export function meanMerge(slabs?: SlabSource): MergeStrategy {
  * Memory: 8·width + 20 bytes per sample in slabs of 1,024 rows, plus the id index (SampleIndex,
  * 24 to 49 bytes per sample): no limit on the number of samples but memory.
  *
+ * A sample is placed (its slot, id and label) when its chunk commits and its row added when the
+ * chunk is merged, which may trail the commit (`DeferredMerge`); reads see the slots below
+ * `publish`'s mark whose count is not 0, so a sample is read only with its merged contributions.
+ *
  * The slabs are SharedArrayBuffers, so that the read threads see the sums without a copy
- * (`snapshot`): ids are written once, before a slot is counted in `size`; a row's sums, count and
+ * (`snapshot`): ids are written once, before a slot is published; a row's sums, count and
  * label change only between two increments of the slot's version (odd while it changes), which a
  * reader checks around its read (a sequence lock: `merged-snapshot.ts`). The event loop never waits.
  */
@@ -39,6 +43,8 @@ export class MergedSums implements MergedSpace {
   /** Per slot, a version incremented before and after each change of its row (odd: changing). */
   private readonly versionSlabs: Int32Array[] = [];
   private size = 0;
+  /** Slots visible to reads (`publish`): every slot below it has had its contributions merged. */
+  private visible = 0;
   /** New samples reserved for chunks being stored (see `reserve`). */
   private pending = 0;
 
@@ -57,25 +63,36 @@ export class MergedSums implements MergedSpace {
     this.addRow = options.native === false ? null : NATIVE_ADD;
   }
 
-  /** Distinct samples with at least one contribution. */
+  /** Distinct samples placed (see `place`). */
   get sampleCount(): number {
     return this.size;
   }
 
   /** Bytes held by the sums, counts, labels and ids, and the id index. */
   get bytes(): number {
-    return this.sumSlabs.length * SLAB_ROWS * (this.width * 8 + 20) + this.slotOf.bytes;
+    return this.countSlabs.length * SLAB_ROWS * (this.width * 8 + 20) + this.slotOf.bytes;
+  }
+
+  holds(low: number, high: number): boolean {
+    return this.slotOf.has(low, high);
   }
 
   has(low: number, high: number): boolean {
-    return this.slotOf.has(low, high);
+    return this.readableSlot(low, high) >= 0;
+  }
+
+  /** The sample's slot when reads see it (published, with a contribution merged), else -1. */
+  private readableSlot(low: number, high: number): number {
+    const slot = this.slotOf.get(low, high);
+    if (slot < 0 || slot >= this.visible) return -1;
+    return ((this.countSlabs[Math.floor(slot / SLAB_ROWS)] as Uint32Array)[slot % SLAB_ROWS] as number) > 0 ? slot : -1;
   }
 
   /** Room for `samples` more new samples besides those already reserved: the index and the slabs grow now, not in `add`. */
   reserve(samples: number): void {
     const needed = this.size + this.pending + samples;
     this.slotOf.reserve(needed - this.slotOf.size);
-    while (this.sumSlabs.length * SLAB_ROWS < needed) this.grow();
+    while (this.countSlabs.length * SLAB_ROWS < needed) this.grow();
     this.pending += samples;
   }
 
@@ -92,11 +109,34 @@ export class MergedSums implements MergedSpace {
    * `label` < 0 means unknown; the first known label of a sample is kept.
    */
   add(low: number, high: number, values: Float32Array, row: number, label: number): void {
+    this.addAt(this.place(low, high, label), values, row);
+    this.visible = this.size;
+  }
+
+  place(low: number, high: number, label: number): number {
     let slot = this.slotOf.get(low, high);
     if (slot < 0) slot = this.newSlot(low, high);
     const slab = Math.floor(slot / SLAB_ROWS);
     const local = slot % SLAB_ROWS;
-    const sums = this.sumSlabs[slab] as Float64Array;
+    const labels = this.labelSlabs[slab] as Int32Array;
+    if ((labels[local] as number) < 0 && label >= 0) {
+      const versions = this.versionSlabs[slab] as Int32Array;
+      Atomics.add(versions, local, 1);
+      labels[local] = label;
+      Atomics.add(versions, local, 1);
+    }
+    return slot;
+  }
+
+  publish(slots: number): void {
+    this.visible = Math.max(this.visible, Math.min(slots, this.size));
+  }
+
+  /** Adds row `row` of `values` (rows × width) to slot `slot`'s sums: one more contribution. */
+  addAt(slot: number, values: Float32Array, row: number): void {
+    const slab = Math.floor(slot / SLAB_ROWS);
+    const local = slot % SLAB_ROWS;
+    const sums = this.sumSlab(slab);
     const width = this.width;
     const base = local * width;
     const from = row * width;
@@ -104,7 +144,7 @@ export class MergedSums implements MergedSpace {
     Atomics.add(versions, local, 1);
     if (this.addRow !== null) {
       this.addRow(sums, base, values, from, width);
-      this.count(slab, local, label);
+      this.count(slab, local);
       Atomics.add(versions, local, 1);
       return;
     }
@@ -120,14 +160,14 @@ export class MergedSums implements MergedSpace {
       sums[i + 3] = (sums[i + 3] as number) + (values[j + 3] as number);
     }
     for (; c < width; c += 1) sums[base + c] = (sums[base + c] as number) + (values[from + c] as number);
-    this.count(slab, local, label);
+    this.count(slab, local);
     Atomics.add(versions, local, 1);
   }
 
   /** A slot for a new sample (in a slab reserved before, or grown now). */
   private newSlot(low: number, high: number): number {
     const slot = this.size;
-    if (slot >= this.sumSlabs.length * SLAB_ROWS) this.grow();
+    if (slot >= this.countSlabs.length * SLAB_ROWS) this.grow();
     this.size += 1;
     this.slotOf.set(low, high, slot);
     const ids = this.idSlabs[Math.floor(slot / SLAB_ROWS)] as Uint32Array;
@@ -137,12 +177,22 @@ export class MergedSums implements MergedSpace {
     return slot;
   }
 
-  /** One more contribution to the sample in `slab` at `local`; its first known label is kept. */
-  private count(slab: number, local: number, label: number): void {
+  /** One more contribution to the sample in `slab` at `local`. */
+  private count(slab: number, local: number): void {
     const counts = this.countSlabs[slab] as Uint32Array;
     counts[local] = (counts[local] as number) + 1;
-    const labels = this.labelSlabs[slab] as Int32Array;
-    if ((labels[local] as number) < 0 && label >= 0) labels[local] = label;
+  }
+
+  /**
+   * The sums of slab `slab`, allocated at its first row merged (not when its slots are placed):
+   * a merge that trails the commits touches the fresh memory after the upload, not during it.
+   */
+  private sumSlab(slab: number): Float64Array {
+    while (this.sumSlabs.length <= slab) {
+      const prepared = this.slabs?.take(SLAB_ROWS * this.width * 8);
+      this.sumSlabs.push(prepared ?? new Float64Array(new SharedArrayBuffer(SLAB_ROWS * this.width * 8)));
+    }
+    return this.sumSlabs[slab] as Float64Array;
   }
 
   read(low: number, high: number, out: Float32Array, offset: number): { count: number; label: number } | undefined {
@@ -154,15 +204,21 @@ export class MergedSums implements MergedSpace {
     this.forEachSum(visit);
   }
 
-  /** Every sample id, ascending. */
+  /** Every sample id reads see, ascending. */
   sortedIds(): BigUint64Array {
-    const ids = new BigUint64Array(this.size);
+    const ids = new BigUint64Array(this.visible);
     const words = new Uint32Array(ids.buffer);
-    for (let slab = 0; slab * SLAB_ROWS < this.size; slab += 1) {
-      const rows = Math.min(SLAB_ROWS, this.size - slab * SLAB_ROWS);
-      words.set((this.idSlabs[slab] as Uint32Array).subarray(0, 2 * rows), 2 * slab * SLAB_ROWS);
+    let n = 0;
+    for (let slot = 0; slot < this.visible; slot += 1) {
+      const slab = Math.floor(slot / SLAB_ROWS);
+      const local = slot % SLAB_ROWS;
+      if (((this.countSlabs[slab] as Uint32Array)[local] as number) === 0) continue;
+      const id = this.idSlabs[slab] as Uint32Array;
+      words[2 * n] = id[2 * local] as number;
+      words[2 * n + 1] = id[2 * local + 1] as number;
+      n += 1;
     }
-    return ids.sort();
+    return ids.subarray(0, n).sort();
   }
 
   /**
@@ -170,11 +226,11 @@ export class MergedSums implements MergedSpace {
    * and returns its count and label; undefined when the sample has no contribution.
    */
   readMean(low: number, high: number, out: Float32Array, offset: number): { count: number; label: number } | undefined {
-    const slot = this.slotOf.get(low, high);
+    const slot = this.readableSlot(low, high);
     if (slot < 0) return undefined;
     const slab = Math.floor(slot / SLAB_ROWS);
     const local = slot % SLAB_ROWS;
-    const sums = this.sumSlabs[slab] as Float64Array;
+    const sums = this.sumSlab(slab);
     const count = (this.countSlabs[slab] as Uint32Array)[local] as number;
     const base = local * this.width;
     for (let c = 0; c < this.width; c += 1) out[offset + c] = (sums[base + c] as number) / count;
@@ -186,10 +242,11 @@ export class MergedSums implements MergedSpace {
    * call). Cosine similarity of a sum equals that of the mean, so searches need no division.
    */
   forEachSum(visit: (low: number, high: number, sum: Float64Array, count: number, label: number) => void): void {
-    for (let slot = 0; slot < this.size; slot += 1) {
+    for (let slot = 0; slot < this.visible; slot += 1) {
       const slab = Math.floor(slot / SLAB_ROWS);
       const local = slot % SLAB_ROWS;
-      const sums = this.sumSlabs[slab] as Float64Array;
+      if (((this.countSlabs[slab] as Uint32Array)[local] as number) === 0) continue;
+      const sums = this.sumSlab(slab);
       const ids = this.idSlabs[slab] as Uint32Array;
       visit(
         ids[2 * local] as number,
@@ -206,10 +263,12 @@ export class MergedSums implements MergedSpace {
    * a worker, the arrays share this memory (nothing is copied); rows are read under their version.
    */
   snapshot(): MergedSnapshot {
-    const slabs = Math.ceil(this.size / SLAB_ROWS);
+    const slabs = Math.ceil(this.visible / SLAB_ROWS);
+    // Every visible slab gets its sums (zero where a slot's only chunk could not be merged).
+    if (slabs > 0) this.sumSlab(slabs - 1);
     return {
       width: this.width,
-      size: this.size,
+      size: this.visible,
       slabRows: SLAB_ROWS,
       sums: this.sumSlabs.slice(0, slabs),
       counts: this.countSlabs.slice(0, slabs),
@@ -220,8 +279,6 @@ export class MergedSums implements MergedSpace {
   }
 
   private grow(): void {
-    const prepared = this.slabs?.take(SLAB_ROWS * this.width * 8);
-    this.sumSlabs.push(prepared ?? new Float64Array(new SharedArrayBuffer(SLAB_ROWS * this.width * 8)));
     this.countSlabs.push(new Uint32Array(new SharedArrayBuffer(SLAB_ROWS * 4)));
     this.labelSlabs.push(new Int32Array(new SharedArrayBuffer(SLAB_ROWS * 4)));
     this.idSlabs.push(new Uint32Array(new SharedArrayBuffer(2 * SLAB_ROWS * 4)));

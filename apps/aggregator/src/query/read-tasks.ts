@@ -80,11 +80,13 @@ function mergedRowsOf(reader: SnapshotReader, wanted: BigUint64Array): Pick<Merg
 function sortedIds(reader: SnapshotReader): BigUint64Array {
   const ids = new BigUint64Array(reader.size);
   const words = sampleIdWords(ids);
-  reader.forEachId((slot, low, high) => {
-    words[2 * slot] = low;
-    words[2 * slot + 1] = high;
+  let n = 0;
+  reader.forEachId((_slot, low, high) => {
+    words[2 * n] = low;
+    words[2 * n + 1] = high;
+    n += 1;
   });
-  return ids.sort();
+  return ids.slice(0, n).sort();
 }
 
 /** The node's chunks after `afterSeq` (through the target's seq), until about `maxValues` values are read. */

@@ -1,5 +1,6 @@
 import type { SpaceName } from '@rlsa/wire';
 import { AggregatorError } from '../errors.ts';
+import type { DeferredMerge } from '../ingest/deferred-merge.ts';
 import type { DamagedNodes } from '../storage/chunk-damage.ts';
 import type { RunDirectory, RunRecord } from '../runs/run-directory.ts';
 import type { CkaResult } from './evaluate.ts';
@@ -35,6 +36,8 @@ export class RunReads {
     private readonly pool: ReadPool,
     /** Nodes with a damaged chunk: reading their space is DATA_LOSS; Evaluate leaves damaged trainers out, as the merge does. */
     private readonly damage: Pick<DamagedNodes, 'check' | 'find'> = { check: () => {}, find: () => undefined },
+    /** The merge trailing the commits: every read of a merged space waits for the chunks committed before it. */
+    private readonly merge: Pick<DeferredMerge, 'caughtUp'> = { caughtUp: () => Promise.resolve() },
   ) {}
 
   /**
@@ -42,14 +45,16 @@ export class RunReads {
    * of at most `maxRows` rows. For all samples, `order` is the ascending ids when the caller has
    * them (`sortedIds`, off the event loop); without it they are sorted here.
    */
-  merged(runId: string, selection: MergedSelection, maxRows: number, order?: BigUint64Array): Iterable<RowBatch> {
+  async *merged(runId: string, selection: MergedSelection, maxRows: number, order?: BigUint64Array): AsyncGenerator<RowBatch> {
     const run = this.runs.run(runId);
-    return mergedBatches(runId, run.merged, selection, maxRows, order);
+    await this.merge.caughtUp(run);
+    yield* mergedBatches(runId, run.merged, selection, maxRows, order);
   }
 
   /** The merged space's sample ids, ascending, sorted on a read thread (kept while the run has as many samples). */
-  sortedIds(runId: string): Promise<BigUint64Array> {
+  async sortedIds(runId: string): Promise<BigUint64Array> {
     const run = this.runs.run(runId);
+    await this.merge.caughtUp(run);
     const size = run.merged.sampleCount;
     const cached = this.orders.get(run);
     if (cached !== undefined && cached.size === size) return cached.ids;
@@ -74,8 +79,9 @@ export class RunReads {
   }
 
   /** CKA of the merged space and each trainer against the reference (see `evaluateAgainstReference`), on a read thread. */
-  evaluate(runId: string): Promise<Evaluation> {
+  async evaluate(runId: string): Promise<Evaluation> {
     const run = this.runs.run(runId);
+    await this.merge.caughtUp(run);
     const referenceNodeId = run.ledger.referenceNodeId;
     if (referenceNodeId === undefined) throw new AggregatorError('failed_precondition', `run ${runId} has no reference node yet`);
     this.damage.check(runId, referenceNodeId);
@@ -98,8 +104,10 @@ export class RunReads {
   }
 
   /** The k nearest merged samples by cosine (see `nearestMerged`), searched on a read thread. */
-  nearest(runId: string, query: NearestQuery, k: number): Promise<NeighborResult[]> {
-    const merged = this.runs.run(runId).merged;
+  async nearest(runId: string, query: NearestQuery, k: number): Promise<NeighborResult[]> {
+    const run = this.runs.run(runId);
+    await this.merge.caughtUp(run);
+    const merged = run.merged;
     return this.pool.run({ kind: 'nearest', merged: merged.snapshot(), search: nearestSearch(runId, merged, query, k) });
   }
 

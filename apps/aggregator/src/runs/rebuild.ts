@@ -3,7 +3,7 @@ import { roleName, sampleIdsFromBytes, spaceName } from '@rlsa/wire';
 import type { SpaceName } from '@rlsa/wire';
 import type { Logger } from 'pino';
 import { AggregatorError } from '../errors.ts';
-import { mergeChunkRows } from '../ingest/chunk-ingest.ts';
+import { mergeChunkRows } from '../ingest/chunk-merge.ts';
 import { storedBytes } from '../ingest/quotas.ts';
 import { decodeStored } from '../ingest/stored-chunks.ts';
 import type { NodeEntry } from '../ledger/run-ledger.ts';

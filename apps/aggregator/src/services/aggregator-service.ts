@@ -64,7 +64,7 @@ export class AggregatorRpc implements ServiceImpl<typeof AggregatorService, Prin
     const encoding = outputEncoding(request.encoding);
     const selection = mergedSelection(request);
     const order = 'sampleIds' in selection ? undefined : await this.deps.reads.sortedIds(request.runId);
-    for (const batch of this.deps.reads.merged(request.runId, selection, request.maxRowsPerChunk, order)) yield mergedChunk(batch, encoding);
+    for await (const batch of this.deps.reads.merged(request.runId, selection, request.maxRowsPerChunk, order)) yield mergedChunk(batch, encoding);
   }
 
   async *readNodeSpace(request: ReadNodeSpaceRequest, context: HandlerContext<Principal>): AsyncGenerator<MergedChunk> {

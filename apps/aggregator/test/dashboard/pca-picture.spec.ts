@@ -38,7 +38,7 @@ describe('drawPca over a merged space', () => {
   });
 
   it('draws an evenly spaced sample of at most maxRows samples, one mark each, PC 1 along the planted line', async () => {
-    const sorted = data.core.runs.run('r').merged.sortedIds();
+    const sorted = await data.core.reads.sortedIds('r');
     const picture = await drawPca(data.core.reads, 'r', sorted, 120);
     expect(picture).toMatchObject({ drawn: 120, total: SAMPLES });
     expect(picture.explained[0]).toBeGreaterThan(0.9999);

@@ -16,7 +16,7 @@ describe('RunViews over the aggregator core', () => {
     data = coreWithData(WIDTH);
     evaluations = 0;
     const { runs, reads } = data.core;
-    const counted = { evaluate: (runId: string) => ((evaluations += 1), reads.evaluate(runId)), merged: reads.merged.bind(reads) };
+    const counted = { evaluate: (runId: string) => ((evaluations += 1), reads.evaluate(runId)), merged: reads.merged.bind(reads), sortedIds: reads.sortedIds.bind(reads) };
     views = new RunViews(runs, counted, { intervalMs: 0, pcaSampleRows: 50 });
     data.join('t1', 'trainer');
     await data.upload('t1', 0, range(0, 40), randomValues(40 * WIDTH, 1));
