@@ -20,6 +20,7 @@ import { AggregatorMetrics } from './metrics.ts';
 import { AdminRpc } from './services/admin-service.ts';
 import { AggregatorRpc } from './services/aggregator-service.ts';
 import { AggregatorHealth } from './services/health.ts';
+import { HealthPortThread } from './services/health-port.ts';
 import { storageSignals } from './services/storage-signals.ts';
 import { rlsaReflectionService } from './services/reflection.ts';
 import { PrincipalCalls } from './services/principal-calls.ts';
@@ -215,18 +216,16 @@ async function bind(server: Server, address: string, credentials: Credentials, w
   }
 }
 
-/** The plaintext health-only port, when asked for, with the main port's connection bounds. */
+/** The plaintext health-only port, when asked for: on a thread of its own, with the main port's connection bounds. */
 async function serveHealthPort(
   health: AggregatorHealth,
   at: { bindHost: string; port: number | undefined; limits: AggregatorLimits; log: Logger },
   teardown: Teardown,
 ): Promise<number | undefined> {
   if (at.port === undefined) return undefined;
-  const server = teardown.add(new Server({ ...connectionOptions(at.limits), 'grpc.max_receive_message_length': HEALTH_MAX_RECEIVE_BYTES }), (s) => s.forceShutdown());
-  health.addToServer(server);
-  const port = await bind(server, `${at.bindHost}:${at.port}`, ServerCredentials.createInsecure(), 'serve health on');
-  guardConnections(server, at.limits, at.log);
-  return port;
+  const options = { address: `${at.bindHost}:${at.port}`, channelOptions: { ...connectionOptions(at.limits), 'grpc.max_receive_message_length': HEALTH_MAX_RECEIVE_BYTES }, guard: { prefaceTimeoutMs: at.limits.prefaceTimeoutMs, messageTimeoutMs: at.limits.messageTimeoutMs } };
+  const thread = teardown.add(await HealthPortThread.start(health, options, at.log), (t) => t.stop());
+  return thread.port;
 }
 
 /** A health check request is a service name: the health port takes no message above 4 KiB. */

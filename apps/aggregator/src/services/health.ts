@@ -1,23 +1,32 @@
 import type { Server } from '@grpc/grpc-js';
-import { AdminService, AggregatorService } from '@rlsa/proto';
 import { HealthImplementation } from 'grpc-health-check';
-
-/** The services grpc.health.v1 answers for: the server as a whole ('') and each rlsa service. */
-const HEALTH_SERVICES = ['', AggregatorService.typeName, AdminService.typeName] as const;
+import { HEALTH_SERVICES } from './health-services.ts';
 
 /**
  * grpc.health.v1 for the aggregator: SERVING while it can store chunks; NOT_SERVING while it
  * cannot (the disk is full: SERVING again once a probe write succeeds; a storage failure) and
- * for good once it drains. One instance can be added to several servers (the main port, and a
- * plaintext health port for probes that cannot present a client certificate).
+ * for good once it drains. Added to the main port's server; the plaintext health port (for probes
+ * that cannot present a client certificate) is served by a thread of its own that follows it
+ * (`onChange`, `HealthPortThread`).
  */
 export class AggregatorHealth {
   private readonly health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((service) => [service, 'SERVING'])));
   private draining = false;
   private writable = true;
+  private readonly listeners: ((serving: boolean) => void)[] = [];
 
   addToServer(server: Server): void {
     this.health.addToServer(server);
+  }
+
+  /** Calls `listener` with the status now and at every change. */
+  onChange(listener: (serving: boolean) => void): void {
+    this.listeners.push(listener);
+    listener(this.serving);
+  }
+
+  private get serving(): boolean {
+    return !this.draining && this.writable;
   }
 
   /** Draining: every service answers NOT_SERVING, whatever storage says from now on. */
@@ -33,7 +42,8 @@ export class AggregatorHealth {
   }
 
   private publish(): void {
-    const status = !this.draining && this.writable ? 'SERVING' : 'NOT_SERVING';
+    const status = this.serving ? 'SERVING' : 'NOT_SERVING';
     for (const service of HEALTH_SERVICES) this.health.setStatus(service, status);
+    for (const listener of this.listeners) listener(this.serving);
   }
 }
