@@ -13,7 +13,7 @@ import { lockDataDir } from './data-dir-lock.ts';
 import { AggregatorError } from './errors.ts';
 import { guardHttp2Connections } from './http2-guards.ts';
 import { widenHttp2Windows } from './http2-window.ts';
-import { stopPretenuring } from './ingest/pretenuring.ts';
+import { tuneGarbageCollection } from './ingest/gc-settings.ts';
 import { DEFAULT_LIMITS, DEFAULT_SERVER_QUOTAS, KEEPALIVE_TIME_MS, KEEPALIVE_TIMEOUT_MS } from './limits.ts';
 import type { AggregatorLimits, ServerQuotas } from './limits.ts';
 import { AggregatorMetrics } from './metrics.ts';
@@ -94,8 +94,8 @@ export function isLoopback(host: string): boolean {
  * optionally Prometheus metrics. Whatever a failed start opened is closed again.
  */
 export async function startAggregator(options: AggregatorOptions): Promise<AggregatorHandle> {
-  // Chunks must die young: see pretenuring.ts.
-  stopPretenuring();
+  // Chunks must die young, and scavenges stay on one thread: see gc-settings.ts.
+  tuneGarbageCollection();
   const log = options.logger;
   const host = options.host ?? '127.0.0.1';
   checkTransport(options, host, log);
@@ -115,6 +115,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     const draining = new AbortController();
     metrics.countRuns(() => core.runs.countByState());
     metrics.countDamagedNodes(core.damagedNodeCount);
+    metrics.countMergeBacklog(() => core.merge.bytesBehind);
     const edgeDeps = { authenticator, metrics, log, shutdown: draining.signal, mtls: options.tls?.clientCa !== undefined, calls: new PrincipalCalls(limits.maxCallsPerPrincipal) };
     const server = teardown.add(aggregatorServer(core, edgeDeps, health, options, limits), (s) => s.forceShutdown());
     const bindHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;

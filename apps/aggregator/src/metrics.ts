@@ -96,6 +96,17 @@ export class AggregatorMetrics {
     },
   });
 
+  /** Where the merge's backlog is read when scraped (`countMergeBacklog`); none until then. */
+  private mergeBacklog: (() => number) | undefined;
+  readonly mergeBehindBytes = new Gauge({
+    name: 'rlsa_aggregator_merge_behind_bytes',
+    help: 'Payload bytes committed and not merged yet (the merge trails the commits; a read waits for them)',
+    registers: [this.registry],
+    collect: () => {
+      if (this.mergeBacklog !== undefined) this.mergeBehindBytes.set(this.mergeBacklog());
+    },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'rlsa_aggregator_' });
   }
@@ -103,6 +114,11 @@ export class AggregatorMetrics {
   /** Counts the damaged nodes with `count` at every scrape. */
   countDamagedNodes(count: () => number): void {
     this.damagedNodeCount = count;
+  }
+
+  /** Reads the merge's backlog (payload bytes) with `bytes` at every scrape. */
+  countMergeBacklog(bytes: () => number): void {
+    this.mergeBacklog = bytes;
   }
 
   /** Counts the runs per state with `counts` at every scrape. */

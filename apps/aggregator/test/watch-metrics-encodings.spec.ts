@@ -41,7 +41,9 @@ describe('WatchRun, metrics and compact encodings', () => {
     await expect(agg.client().watchRun('nope')[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
-  it('serves Prometheus metrics: chunks, rows, bytes, rejections, commit latency, connected nodes', async () => {
+  it('serves Prometheus metrics: chunks, rows, bytes, rejections, commit latency, connected nodes, the merge backlog', async () => {
+    // A read waits for the merge to catch up: nothing is behind after it.
+    await agg.client().readMerged('w');
     const response = await fetch(`http://127.0.0.1:${agg.handle.metricsPort}/metrics`);
     expect(response.status).toBe(200);
     const text = await response.text();
@@ -51,6 +53,7 @@ describe('WatchRun, metrics and compact encodings', () => {
     expect(text).toMatch(new RegExp(`rlsa_aggregator_payload_bytes_total ${30 * WIDTH * 4 + 30 * 8 + 30 * 4}`));
     expect(text).toMatch(/rlsa_aggregator_commit_seconds_count 3/);
     expect(text).toMatch(/rlsa_aggregator_connected_nodes 0/);
+    expect(text).toMatch(/^rlsa_aggregator_merge_behind_bytes 0$/m);
     expect(text).toMatch(/rlsa_aggregator_rejections_total\{method="WatchRun",reason="not_found"\} 1/);
   });
 

@@ -48,7 +48,8 @@ interface Target {
 /**
  * Takes uploaded chunks: checks each completely in arrival order (the ledger's protocol, the
  * chunk's shape and values), hands it to the sink, and once it is durable counts it in the ledger
- * and merges it. A refusal changes nothing; a failed commit releases the chunk's reservations.
+ * and hands it to the merger (`ChunkMerger`: at once, or trailing the commits). A refusal changes
+ * nothing; a failed commit releases the chunk's reservations.
  */
 export class ChunkIngest {
   private readonly pool = new BufferPool();
@@ -87,7 +88,7 @@ export class ChunkIngest {
    * - The disk full → UNAVAILABLE from the sink (nothing stored; resend after the last
    *   acknowledged chunk once the disk has room); any other storage failure → INTERNAL.
    * Checks happen at once, in arrival order; the returned promise resolves after the chunk
-   * committed (the sink), and only then is the chunk counted and merged.
+   * committed (the sink), and only then is the chunk counted and handed to the merger.
    */
   uploadChunk(chunk: UploadChunk): Promise<ChunkOutcome> {
     const target = this.target(chunk);
@@ -148,7 +149,7 @@ export class ChunkIngest {
     return { space: target.space, seq, rowsStored: target.ledger.rows, duplicate: true, rowsCounted: 0, payloadBytes, commitSeconds: 0 };
   }
 
-  /** Reserves the chunk in the ledger (and room in the merged space) and hands it to the sink; counts and merges it once durable. */
+  /** Reserves the chunk in the ledger (and room in the merged space) and hands it to the sink; counts it and hands it to the merger once durable. */
   private accept(target: Target, chunk: UploadChunk, accepted: Accepted): Promise<ChunkOutcome> {
     const { seq, sampleIds, values, stored, release, content, payloadBytes } = accepted;
     const counted = this.countedRows(target, chunk, { seq, sampleIds, values });
@@ -177,7 +178,7 @@ export class ChunkIngest {
       (committed) => {
         const outcome = this.committed(target, reservation, { sampleIds, labels, counted, values }, { payloadBytes, commitSeconds: committed.seconds });
         target.run.merged.release(newSamples);
-        // Merged: the buffers are free for the next chunk.
+        // Handed to the merger (which keeps no view of them): the buffers are free for the next chunk.
         release();
         return outcome;
       },
@@ -193,7 +194,7 @@ export class ChunkIngest {
     );
   }
 
-  /** Committed: the ledger counts the chunk and the merged space takes its rows (nothing here can fail on valid input). */
+  /** Committed: the ledger counts the chunk and the merger takes its rows (nothing here can fail on valid input). */
   private committed(target: Target, reservation: Reservation, rows: ChunkRows, sizes: { payloadBytes: number; commitSeconds: number }): ChunkOutcome {
     target.ledger.commit(reservation);
     this.merger.committed(target.run, target.node, target.space, reservation.seq, rows);
