@@ -101,6 +101,24 @@ export class SampleIndex {
   }
 
   /**
+   * Removes every entry and sizes the table for `expected` entries: a set reused for inputs of
+   * varying size (the ids of one chunk) stays as small as the current one, so clearing it and
+   * probing it touch a few kilobytes, not the table the largest input once needed.
+   */
+  clearFor(expected: number): void {
+    const slots = slotsFor(expected);
+    if (slots === this.used.length) {
+      this.clear();
+      return;
+    }
+    this.keys = new Uint32Array(2 * slots);
+    this.values = new Float64Array(slots);
+    this.used = new Uint8Array(slots);
+    this.mask = slots - 1;
+    this.count = 0;
+  }
+
+  /**
    * Makes room for `extra` more entries, so that inserting them allocates nothing (and so cannot
    * fail). RESOURCE_EXHAUSTED when the table would exceed MAX_SAMPLE_INDEX_SLOTS; nothing changes then.
    */

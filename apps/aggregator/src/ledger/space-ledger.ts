@@ -28,8 +28,8 @@ export interface Reservation {
 /** A ChunkRef packed into one index value: seq · ROW_SPAN + row (exact below 2⁵³: seqs up to 2³³). */
 const ROW_SPAN = 2 ** 20;
 
-/** Ids seen in the chunk being checked (reused: a chunk's duplicates are found without allocating). */
-const seenInChunk = new SampleIndex(1 << 17);
+/** Ids seen in the chunk being checked (reused, sized for each chunk: a chunk's duplicates are found without allocating while chunks keep their size). */
+const seenInChunk = new SampleIndex();
 
 /**
  * The upload protocol of one node's space (relative or absolute), synchronous and free of I/O:
@@ -111,7 +111,7 @@ export class SpaceLedger {
   earlierRows(seq: number, sampleIds: BigUint64Array): EarlierRow[] {
     const words = sampleIdWords(sampleIds);
     const earlier: EarlierRow[] = [];
-    seenInChunk.clear();
+    seenInChunk.clearFor(sampleIds.length);
     for (let row = 0; row < sampleIds.length; row += 1) {
       const low = words[2 * row] as number;
       const high = words[2 * row + 1] as number;

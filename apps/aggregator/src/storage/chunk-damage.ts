@@ -50,6 +50,8 @@ export class DamagedNodes {
 
   /** The node's first damaged chunk, if it has one. */
   find(runId: string, nodeId: string): ChunkDamage | undefined {
+    // Checked for every uploaded chunk: no key is built while nothing is damaged (the usual case).
+    if (this.nodes.size === 0) return undefined;
     return this.nodes.get(key(runId, nodeId));
   }
 

@@ -70,6 +70,26 @@ describe('SampleIndex', () => {
     expect(index.get(1, 2)).toBe(3);
   });
 
+  it('clearFor: empty afterwards, sized for the next input (a small one after a large one), and a set again as a Map is', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uniqueArray(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { maxLength: 3000 }), { minLength: 1, maxLength: 6 }), (inputs) => {
+        const index = new SampleIndex();
+        for (const ids of inputs) {
+          index.clearFor(ids.length);
+          expect(index.size).toBe(0);
+          // At most 70 % full and no larger than the smallest such power of two (16 at least) needs.
+          expect(index.bytes).toBeLessThanOrEqual(17 * Math.max(16, 2 ** Math.ceil(Math.log2((ids.length * 10) / 7 + 1))));
+          ids.forEach((id, i) => index.set(low(id), high(id), i));
+          expect(index.size).toBe(ids.length);
+          ids.forEach((id, i) => expect(index.get(low(id), high(id))).toBe(i));
+        }
+        const last = inputs[inputs.length - 1] as bigint[];
+        for (const ids of inputs.slice(0, -1)) for (const id of ids) if (!last.includes(id)) expect(index.has(low(id), high(id))).toBe(false);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('indexes positions of an id column', () => {
     const words = new Uint32Array(BigUint64Array.from([2n ** 63n, 5n, 2n ** 53n + 1n]).buffer);
     const positions = SampleIndex.positions(words);
