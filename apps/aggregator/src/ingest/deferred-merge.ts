@@ -94,7 +94,8 @@ export class DeferredMerge implements ChunkMerger {
   }
 
   committed(run: RunRecord, node: NodeEntry, space: SpaceName, seq: number, rows: ChunkRows): void {
-    if (!merges(node, space)) return;
+    // Stopped (the server is going down, storage with it): the next start replays the chunk.
+    if (!merges(node, space) || this.stopped) return;
     const { labels, counted } = rows;
     const words = sampleIdWords(rows.sampleIds);
     const slots = new Int32Array(rows.sampleIds.length);
