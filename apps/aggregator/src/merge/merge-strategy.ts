@@ -14,6 +14,10 @@ export interface MergedSpace {
   readonly width: number;
   /** Distinct samples placed (with a contribution committed, merged or about to be). */
   readonly sampleCount: number;
+  /** Distinct samples reads see (with a contribution merged): the merged space's id set changes only with it. */
+  readonly readableCount: number;
+  /** Rows merged so far: the merged space's values change only with it (what a cached read depends on). */
+  readonly contributions: number;
   /** Bytes of memory held for the merged rows (a metric). */
   readonly bytes: number;
   /**

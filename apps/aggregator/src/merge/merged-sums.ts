@@ -45,6 +45,9 @@ export class MergedSums implements MergedSpace {
   private size = 0;
   /** Slots visible to reads (`publish`): every slot below it has had its contributions merged. */
   private visible = 0;
+  /** Slots with a contribution merged (all below `visible`: a merged chunk publishes its slots at once). */
+  private readable = 0;
+  private added = 0;
   /** New samples reserved for chunks being stored (see `reserve`). */
   private pending = 0;
 
@@ -66,6 +69,14 @@ export class MergedSums implements MergedSpace {
   /** Distinct samples placed (see `place`). */
   get sampleCount(): number {
     return this.size;
+  }
+
+  get readableCount(): number {
+    return this.readable;
+  }
+
+  get contributions(): number {
+    return this.added;
   }
 
   /** Bytes held by the sums, counts, labels and ids, and the id index. */
@@ -180,7 +191,9 @@ export class MergedSums implements MergedSpace {
   /** One more contribution to the sample in `slab` at `local`. */
   private count(slab: number, local: number): void {
     const counts = this.countSlabs[slab] as Uint32Array;
+    if (counts[local] === 0) this.readable += 1;
     counts[local] = (counts[local] as number) + 1;
+    this.added += 1;
   }
 
   /**

@@ -22,13 +22,13 @@ const NODE_SPACE_PAGE_VALUES = 1 << 20;
 /**
  * The read side of the runs: the merged space, a node's space, the CKA evaluation and the
  * nearest-neighbour search, as plain data. What is heavy runs on the read threads (`ReadPool`):
- * Evaluate (cached per state of the run's nodes, one computation shared by concurrent callers),
- * Nearest, the merged space's id order (cached per sample count), node spaces page by page. The
+ * Evaluate (cached per state of the run's nodes and of its merged rows, one computation shared by concurrent callers),
+ * Nearest, the merged space's id order (cached per count of readable samples), node spaces page by page. The
  * event loop only checks requests, decides what the threads read, and cuts batches of bounded size.
  */
 export class RunReads {
   private readonly evaluations = new WeakMap<RunRecord, { key: string; result: Promise<Evaluation> }>();
-  private readonly orders = new WeakMap<RunRecord, { size: number; ids: Promise<BigUint64Array> }>();
+  private readonly orders = new WeakMap<RunRecord, { readable: number; ids: Promise<BigUint64Array> }>();
 
   constructor(
     private readonly runs: RunDirectory,
@@ -51,15 +51,19 @@ export class RunReads {
     yield* mergedBatches(runId, run.merged, selection, maxRows, order);
   }
 
-  /** The merged space's sample ids, ascending, sorted on a read thread (kept while the run has as many samples). */
+  /**
+   * The merged space's sample ids, ascending, sorted on a read thread (kept while the run has as
+   * many readable samples: chunks committed while a read waited may be placed and not merged yet,
+   * so the placed count would name a set the snapshot does not hold).
+   */
   async sortedIds(runId: string): Promise<BigUint64Array> {
     const run = this.runs.run(runId);
     await this.merge.caughtUp(run);
-    const size = run.merged.sampleCount;
+    const readable = run.merged.readableCount;
     const cached = this.orders.get(run);
-    if (cached !== undefined && cached.size === size) return cached.ids;
+    if (cached !== undefined && cached.readable === readable) return cached.ids;
     const ids = this.pool.run({ kind: 'sorted-ids', merged: run.merged.snapshot() });
-    this.orders.set(run, { size, ids });
+    this.orders.set(run, { readable, ids });
     ids.catch(() => this.orders.delete(run));
     return ids;
   }
@@ -89,8 +93,9 @@ export class RunReads {
     if (reference.rows === 0) throw new AggregatorError('failed_precondition', `the reference node ${referenceNodeId} has uploaded no rows yet`);
     const trainers = run.ledger.nodeList().filter((node) => node.role === 'trainer' && this.damage.find(runId, node.nodeId) === undefined);
     const targets = trainers.map((node) => this.target(run, node.nodeId, 'relative'));
-    // What the scores depend on: which nodes, and how far each one's relative space goes.
-    const key = JSON.stringify([reference.throughSeq, targets.map((t) => [t.nodeId, t.throughSeq])]);
+    // What the scores depend on: which nodes, how far each one's relative space goes, and the rows
+    // merged (chunks committed while the read waited may be counted in the ledger, not merged yet).
+    const key = JSON.stringify([reference.throughSeq, targets.map((t) => [t.nodeId, t.throughSeq]), run.merged.contributions]);
     const cached = this.evaluations.get(run);
     if (cached !== undefined && cached.key === key) return cached.result;
     const result = this.pool

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Principal } from '../../src/auth.ts';
 import { AggregatorError } from '../../src/errors.ts';
+import { DEFAULT_LIMITS } from '../../src/limits.ts';
+import { ReadPool } from '../../src/query/read-pool.ts';
+import { RunReads } from '../../src/query/run-reads.ts';
 import { coreWithData } from '../dashboard/helpers/core-with-data.ts';
 import type { CoreWithData } from '../dashboard/helpers/core-with-data.ts';
 import { randomValues, range } from '../helpers.ts';
@@ -140,6 +143,43 @@ describe('DeferredMerge: the merge trails the commits (real storage, writer thre
     const refusal = await data.upload('t2', 1, range(30, 31), randomValues(WIDTH, 32)).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(AggregatorError);
     expect((refusal as AggregatorError).code).toBe('data_loss');
+  });
+
+  it('a chunk committed while a read waits for the merge: the read answers without it, and the next reads are not served from a cache of that answer', async () => {
+    data = coreWithData(WIDTH, NEVER_IDLE);
+    const core = data.core;
+    data.join('t1', 'trainer');
+    data.join('t2', 'trainer');
+    data.join('ref', 'reference');
+    await data.upload('ref', 0, range(0, 40), randomValues(40 * WIDTH, 50));
+    const first = { ids: range(0, 20), values: randomValues(20 * WIDTH, 51) };
+    await data.upload('t1', 0, first.ids, first.values);
+    // Reads whose wait for the merge ends only once t2's chunk is committed (and not merged): the
+    // state a read sees when a commit lands while it waits.
+    let committed: () => void = () => undefined;
+    const t2Committed = new Promise<void>((resolve) => (committed = resolve));
+    const gated = { caughtUp: async (run: Parameters<typeof core.merge.caughtUp>[0]) => Promise.all([core.merge.caughtUp(run), t2Committed]).then(() => undefined) };
+    const pool = new ReadPool(DEFAULT_LIMITS, { mark: () => undefined });
+    try {
+      const reads = new RunReads(core.runs, data.dataDir, pool, undefined, gated);
+      const idsWhileWaiting = reads.sortedIds('r');
+      const evaluationWhileWaiting = reads.evaluate('r');
+      await data.upload('t2', 0, range(20, 40), randomValues(20 * WIDTH, 52));
+      committed();
+      expect(Array.from(await idsWhileWaiting, Number)).toEqual(range(0, 20));
+      const before = await evaluationWhileWaiting;
+      expect(core.merge.chunksBehind).toBe(1);
+      // The same reads again, once t2's chunk is merged: all 40 samples, and the CKA of a fresh computation.
+      const ids = await reads.sortedIds('r');
+      expect(core.merge.chunksBehind).toBe(0);
+      expect(Array.from(ids, Number)).toEqual(range(0, 40));
+      const after = await reads.evaluate('r');
+      const fresh = await new RunReads(core.runs, data.dataDir, pool).evaluate('r');
+      expect(after).toEqual(fresh);
+      expect(after).not.toEqual(before);
+    } finally {
+      await pool.close();
+    }
   });
 
   it("drops a deleted run's chunks from the backlog: nothing is read back from its removed files, no damage is found", async () => {
