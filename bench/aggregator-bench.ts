@@ -486,8 +486,7 @@ async function runRaw(messageBytes: number[]): Promise<RawRound> {
     const serverCpu = cpuSpent(pid, cpuBefore, threadCpuSeconds(pid));
     if (DIAGNOSING) process.stderr.write(`${JSON.stringify({ rawPid: pid, rawFromUs: Number(started / 1000n), rawToUs: Number(ended / 1000n) })}\n`);
     const clientCpu = process.cpuUsage(clientCpuBefore);
-    const healthDuringUpload = await (probes[0] as { stop: () => Promise<HealthLatency> }).stop();
-    await (probes[1] as { stop: () => Promise<HealthLatency> }).stop();
+    const [healthDuringUpload] = (await Promise.all(probes.map((probe) => probe.stop()))) as [HealthLatency, HealthLatency];
     for (const client of clients) client.close();
     return { seconds, serverCpu, clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6, healthDuringUpload };
   } finally {

@@ -96,7 +96,12 @@ export class MergedSums implements MergedSpace {
   private readableSlot(low: number, high: number): number {
     const slot = this.slotOf.get(low, high);
     if (slot < 0 || slot >= this.visible) return -1;
-    return ((this.countSlabs[Math.floor(slot / SLAB_ROWS)] as Uint32Array)[slot % SLAB_ROWS] as number) > 0 ? slot : -1;
+    return this.countOf(slot) > 0 ? slot : -1;
+  }
+
+  /** Contributions merged into slot `slot` (0: placed, nothing merged yet, or its only chunk could not be). */
+  private countOf(slot: number): number {
+    return (this.countSlabs[Math.floor(slot / SLAB_ROWS)] as Uint32Array)[slot % SLAB_ROWS] as number;
   }
 
   /** Room for `samples` more new samples besides those already reserved: the index and the slabs grow now, not in `add`. */
@@ -225,7 +230,7 @@ export class MergedSums implements MergedSpace {
     for (let slot = 0; slot < this.visible; slot += 1) {
       const slab = Math.floor(slot / SLAB_ROWS);
       const local = slot % SLAB_ROWS;
-      if (((this.countSlabs[slab] as Uint32Array)[local] as number) === 0) continue;
+      if (this.countOf(slot) === 0) continue;
       const id = this.idSlabs[slab] as Uint32Array;
       words[2 * n] = id[2 * local] as number;
       words[2 * n + 1] = id[2 * local + 1] as number;
@@ -258,7 +263,7 @@ export class MergedSums implements MergedSpace {
     for (let slot = 0; slot < this.visible; slot += 1) {
       const slab = Math.floor(slot / SLAB_ROWS);
       const local = slot % SLAB_ROWS;
-      if (((this.countSlabs[slab] as Uint32Array)[local] as number) === 0) continue;
+      if (this.countOf(slot) === 0) continue;
       const sums = this.sumSlab(slab);
       const ids = this.idSlabs[slab] as Uint32Array;
       visit(

@@ -1,11 +1,10 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { ChannelOptions } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import { parentPort, workerData } from 'node:worker_threads';
 import { guardHttp2Connections } from '../http2-guards.ts';
 import type { Http2GuardLimits } from '../http2-guards.ts';
 import { nameThisThread } from '../worker-thread.ts';
-import { HEALTH_SERVICES } from './health-services.ts';
+import { aggregatorHealthService, setServing } from './health-services.ts';
 
 export interface HealthPortThreadData {
   address: string;
@@ -32,13 +31,10 @@ if (port === null) throw new Error('health-port-thread.ts runs in a worker threa
 const data = workerData as HealthPortThreadData;
 nameThisThread('rlsa-health');
 
-const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((service) => [service, 'SERVING'])));
+const health = aggregatorHealthService();
 let serving = true;
 let stalled = false;
-const publish = (): void => {
-  const status = serving && !stalled ? 'SERVING' : 'NOT_SERVING';
-  for (const service of HEALTH_SERVICES) health.setStatus(service, status);
-};
+const publish = (): void => setServing(health, serving && !stalled);
 
 // The event loop's heartbeat: NOT_SERVING while it stands still longer than stallMs (a liveness
 // probe must see a stuck aggregator), SERVING again when it moves.

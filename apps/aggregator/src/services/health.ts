@@ -1,6 +1,5 @@
 import type { Server } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
-import { HEALTH_SERVICES } from './health-services.ts';
+import { aggregatorHealthService, setServing } from './health-services.ts';
 
 /**
  * grpc.health.v1 for the aggregator: SERVING while it can store chunks; NOT_SERVING while it
@@ -10,7 +9,7 @@ import { HEALTH_SERVICES } from './health-services.ts';
  * (`onChange`, `HealthPortThread`).
  */
 export class AggregatorHealth {
-  private readonly health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((service) => [service, 'SERVING'])));
+  private readonly health = aggregatorHealthService();
   private draining = false;
   private writable = true;
   private readonly listeners: ((serving: boolean) => void)[] = [];
@@ -42,8 +41,7 @@ export class AggregatorHealth {
   }
 
   private publish(): void {
-    const status = this.serving ? 'SERVING' : 'NOT_SERVING';
-    for (const service of HEALTH_SERVICES) this.health.setStatus(service, status);
+    setServing(this.health, this.serving);
     for (const listener of this.listeners) listener(this.serving);
   }
 }
