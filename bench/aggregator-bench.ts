@@ -18,7 +18,7 @@
  *    during an Evaluate (a reference node of `--reference-rows` rows, default 1,000, uploaded after
  *    the timed upload), a separate prober process calls grpc.health.v1 Check every 25 ms on the main
  *    port, and another on --health-port (served by a thread of its own): the latencies'
- *    p50/p99/max (target: p99 < 100 ms).
+ *    p50/p99/max over the checks of all rounds, with the worst round's p99 (target: p99 < 100 ms).
  * Prints one JSON object: the machine (CPU model, cores, the SIMD the native addon runs), MB/s,
  * rows/s, the ratio to raw gRPC (per round and of the mean times), the CPU seconds each side spent
  * during the upload (server event loop, all server threads, the clients in this process) and the
@@ -120,6 +120,8 @@ interface HealthLatency {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Every check's latency (the prober's output; pooled over rounds by the summary, not printed). */
+  samplesMs?: number[];
 }
 
 /**
@@ -147,7 +149,7 @@ function probeHealth(address: string): void {
   });
   process.on('SIGTERM', () => {
     stopped = true;
-    process.stdout.write(`${JSON.stringify(latencySummary(latencies, failed))}\n`);
+    process.stdout.write(`${JSON.stringify({ ...latencySummary(latencies, failed), samplesMs: latencies.map((ms) => Number(ms.toFixed(2))) })}\n`);
     process.exit(0);
   });
 }
@@ -542,9 +544,20 @@ interface Round {
   agg: Record<string, unknown>;
 }
 
-/** Health latencies over rounds: the round with the worst p99. */
-function worstHealth(rounds: Round[], key: 'healthIdle' | 'healthDuringUpload' | 'healthDuringEvaluate' | 'healthPortDuringUpload' | 'healthPortDuringEvaluate'): HealthLatency {
-  return rounds.map((r) => r.agg[key] as HealthLatency).reduce((worst, h) => (h.p99Ms > worst.p99Ms ? h : worst));
+/**
+ * Health latencies over rounds, pooled: the percentiles of every check of every round (5 rounds of
+ * about 65 checks each make the p99 the 4th largest of ~325; a single round's p99 is its largest),
+ * and the worst round's p99 beside them.
+ */
+function pooledHealth(latencies: HealthLatency[]): HealthLatency & { rounds: number; worstRoundP99Ms: number } {
+  const samples = latencies.flatMap((h) => h.samplesMs ?? []);
+  const failed = latencies.reduce((sum, h) => sum + h.failed, 0);
+  return { ...latencySummary(samples, failed), rounds: latencies.length, worstRoundP99Ms: Math.max(...latencies.map((h) => h.p99Ms)) };
+}
+
+/** The aggregator's health latencies under `key`, pooled over rounds. */
+function aggregatorHealth(rounds: Round[], key: 'healthIdle' | 'healthDuringUpload' | 'healthDuringEvaluate' | 'healthPortDuringUpload' | 'healthPortDuringEvaluate'): ReturnType<typeof pooledHealth> {
+  return pooledHealth(rounds.map((r) => r.agg[key] as HealthLatency));
 }
 
 function median(values: number[]): number {
@@ -593,10 +606,10 @@ function summarize(rounds: Round[], valueBytes: number, wireBytes: number): Reco
   const faultsOf = (sides: ServerCpu[]): { eventLoop: number; allThreads: number } => ({ eventLoop: Math.round(mean(sides.map((side) => side.mainFaults))), allThreads: Math.round(mean(sides.map((side) => side.faults))) });
   const ratios = rounds.map((r) => r.rawSeconds / (r.agg['seconds'] as number));
   const medianRatio = median(ratios);
-  const upload = worstHealth(rounds, 'healthDuringUpload');
-  const evaluate = worstHealth(rounds, 'healthDuringEvaluate');
-  const portUpload = worstHealth(rounds, 'healthPortDuringUpload');
-  const portEvaluate = worstHealth(rounds, 'healthPortDuringEvaluate');
+  const upload = aggregatorHealth(rounds, 'healthDuringUpload');
+  const evaluate = aggregatorHealth(rounds, 'healthDuringEvaluate');
+  const portUpload = aggregatorHealth(rounds, 'healthPortDuringUpload');
+  const portEvaluate = aggregatorHealth(rounds, 'healthPortDuringEvaluate');
   return {
     benchmark: 'aggregator-upload',
     machine: benchMachine(),
@@ -631,7 +644,7 @@ function summarize(rounds: Round[], valueBytes: number, wireBytes: number): Reco
       firstReadAfterUploadSeconds: mean(rounds.map((r) => r.agg['firstReadSeconds'] as number)),
       evaluateSeconds: mean(rounds.map((r) => r.agg['evaluateSeconds'] as number)),
       // Idle: the floor of the prober (a process of its own on the same shared cores).
-      healthIdle: worstHealth(rounds, 'healthIdle'),
+      healthIdle: aggregatorHealth(rounds, 'healthIdle'),
       healthDuringUpload: upload,
       healthDuringEvaluate: evaluate,
       // The same checks on --health-port (its own thread): what a liveness or readiness probe asks.
@@ -645,8 +658,8 @@ function summarize(rounds: Round[], valueBytes: number, wireBytes: number): Reco
       cpuSeconds: { ...round2(cpu.rawGrpc), byThreadName: byName(rounds.map((r) => r.raw.serverCpu)) },
       minorPageFaults: faultsOf(rounds.map((r) => r.raw.serverCpu)),
       cpuSecondsPerMB: perMB(cpu.rawGrpc),
-      // Probed as the aggregator is (two probers during the upload): the worst round.
-      healthDuringUpload: rounds.map((r) => r.raw.healthDuringUpload).reduce((worst, h) => (h.p99Ms > worst.p99Ms ? h : worst)),
+      // Probed as the aggregator is (two probers during the upload), pooled over rounds.
+      healthDuringUpload: pooledHealth(rounds.map((r) => r.raw.healthDuringUpload)),
     },
     // The ratio of the mean times, and the median of the rounds' ratios (what the target is judged on: one slow round of either side moves it less).
     ratioToRawGrpc: fixed(rawSeconds / aggSeconds, 3),

@@ -1,3 +1,5 @@
+import type { EventLoopSlices } from './event-loop-slices.ts';
+
 type Settled<T> = { value: T } | { error: unknown };
 
 /**
@@ -7,9 +9,10 @@ type Settled<T> = { value: T } | { error: unknown };
  * their result), so a consumer that stops pulling (its output is not flushed) stops the reading.
  * A request whose start fails (synchronously or not) ends the iteration with its error after the
  * results before it; no request after a failed one is read. An error of the requests themselves
- * ends it the same way.
+ * ends it the same way. With `slices`, each start first waits for its turn in the event loop's
+ * slices (see EventLoopSlices), so a burst of requests is started a few milliseconds at a time.
  */
-export async function* pipelined<Req, Res>(requests: AsyncIterable<Req>, start: (request: Req) => Promise<Res>, maxInFlight: number): AsyncGenerator<Res> {
+export async function* pipelined<Req, Res>(requests: AsyncIterable<Req>, start: (request: Req) => Promise<Res>, maxInFlight: number, slices?: EventLoopSlices): AsyncGenerator<Res> {
   const queue: Promise<Settled<Res>>[] = [];
   const state = { outstanding: 0, readerDone: false, stopped: false };
   let wakeConsumer: (() => void) | undefined;
@@ -22,6 +25,9 @@ export async function* pipelined<Req, Res>(requests: AsyncIterable<Req>, start: 
   const read = async (): Promise<void> => {
     try {
       for await (const request of requests) {
+        const turn = slices?.next();
+        if (turn !== undefined) await turn;
+        if (state.stopped) return;
         let entry: Promise<Settled<Res>>;
         try {
           entry = start(request).then((value) => ({ value }), (error: unknown) => ({ error }));

@@ -7,11 +7,15 @@ import { toAggregatorError } from '../grpc-status.ts';
 import type { ChunkIngest, ChunkOutcome } from '../ingest/chunk-ingest.ts';
 import type { AggregatorMetrics } from '../metrics.ts';
 import type { RunDirectory } from '../runs/run-directory.ts';
+import { EventLoopSlices } from './event-loop-slices.ts';
 import { uploadAck } from './messages.ts';
 import { pipelined } from './pipelined.ts';
 
 /** Chunks of one upload stream checked and waiting for their commit (or their acknowledgement's flush) before the stream stops reading. */
 export const MAX_STREAM_IN_FLIGHT = 16;
+
+/** The event-loop slices every upload stream's chunk checks share (one event loop, one clock). */
+const CHUNK_SLICES = new EventLoopSlices();
 
 export interface UploadDeps {
   runs: RunDirectory;
@@ -47,7 +51,7 @@ export async function* uploadStream(requests: AsyncIterable<UploadChunk>, contex
     }
   };
   try {
-    for await (const outcome of pipelined(requests, start, MAX_STREAM_IN_FLIGHT)) {
+    for await (const outcome of pipelined(requests, start, MAX_STREAM_IN_FLIGHT, CHUNK_SLICES)) {
       countAcknowledged(deps, outcome);
       yield uploadAck(outcome);
     }
