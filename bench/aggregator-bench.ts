@@ -549,10 +549,17 @@ interface Round {
  * about 65 checks each make the p99 the 4th largest of ~325; a single round's p99 is its largest),
  * and the worst round's p99 beside them.
  */
-function pooledHealth(latencies: HealthLatency[]): HealthLatency & { rounds: number; worstRoundP99Ms: number } {
+function pooledHealth(latencies: HealthLatency[]): HealthLatency & { rounds: number; worstRoundP99Ms: number; over50Ms: number; over100Ms: number } {
   const samples = latencies.flatMap((h) => h.samplesMs ?? []);
   const failed = latencies.reduce((sum, h) => sum + h.failed, 0);
-  return { ...latencySummary(samples, failed), rounds: latencies.length, worstRoundP99Ms: Math.max(...latencies.map((h) => h.p99Ms)) };
+  return {
+    ...latencySummary(samples, failed),
+    rounds: latencies.length,
+    worstRoundP99Ms: Math.max(...latencies.map((h) => h.p99Ms)),
+    // How many checks took longer than half the target and than the target.
+    over50Ms: samples.filter((ms) => ms > 50).length,
+    over100Ms: samples.filter((ms) => ms > 100).length,
+  };
 }
 
 /** The aggregator's health latencies under `key`, pooled over rounds. */

@@ -78,6 +78,7 @@ export function benchAggregator(path: string): string {
       ['CPU-s per MB: event loop / all threads / clients', cpu('aggregator', 'cpuSecondsPerMB'), cpu('rawGrpc', 'cpuSecondsPerMB')],
       ['peak RSS', `${fixed(numberAt(source, ['aggregator', 'peakRssMB']), 0)} MB (merged state ${fixed(numberAt(source, ['aggregator', 'mergedStateMB']), 1)} MB)`, '–'],
       ...firstRead(source),
+      ...healthDuringUpload(source),
     ],
     [1, 2],
   );
@@ -118,6 +119,22 @@ export function benchAggregator(path: string): string {
     `Machine: ${machine}.`;
   const roundTable = markdownTable(['round', 'aggregator', 'raw grpc-js', 'ratio', 'CPU ratio (server threads, raw / aggregator)'], rounds, [1, 2, 3, 4]);
   return [roundTable, '', sides, '', markdownTable(['target', 'measured', ''], targetRows), '', setup].join('\n');
+}
+
+/**
+ * Health checks on the main port during the upload, the aggregator's and raw grpc-js's side by
+ * side (p50 / p99 / max and how many checks: pooled over the rounds where the JSON says so), where
+ * the JSON has the raw side's.
+ */
+function healthDuringUpload(source: JsonSource): string[][] {
+  if (at(source.value, ['rawGrpc', 'healthDuringUpload']) === undefined) return [];
+  const latencies = (side: string): string => {
+    const value = (key: string): string => fixed(numberAt(source, [side, 'healthDuringUpload', key]), 1);
+    const checks = numberAt(source, [side, 'healthDuringUpload', 'checks']);
+    const rounds = optionalNumber(source, [side, 'healthDuringUpload', 'rounds']);
+    return `${value('p50Ms')} / ${value('p99Ms')} / ${value('maxMs')} ms (${checks} checks${rounds === null ? ', the worst round' : ` in ${rounds} rounds`})`;
+  };
+  return [['health Check during the upload, main port: p50 / p99 / max', latencies('aggregator'), latencies('rawGrpc')]];
 }
 
 /** The first read after the upload (it waits for the merge, which trails the commits), where the JSON has it. */

@@ -178,6 +178,19 @@ describe('benchmark tables', () => {
     expect(older).not.toContain('first read after the upload');
   });
 
+  it('aggregator: health on the main port during the upload, the aggregator beside raw grpc-js, pooled over rounds where the JSON says so', async () => {
+    type Latency = { checks: number; p50Ms: number; p99Ms: number; maxMs: number; rounds?: number };
+    const path = join(ROOT, 'bench/results/aggregator.json');
+    const bench = json<{ aggregator: { healthDuringUpload: Latency }; rawGrpc: { healthDuringUpload: Latency } }>(path);
+    const table = await TABLES['bench-aggregator'].render(path);
+    const cells = row(table, 'health Check during the upload, main port: p50 / p99 / max').slice(1);
+    const expected = (h: Latency): string =>
+      `${h.p50Ms.toFixed(1)} / ${h.p99Ms.toFixed(1)} / ${h.maxMs.toFixed(1)} ms (${h.checks} checks${h.rounds === undefined ? ', the worst round' : ` in ${h.rounds} rounds`})`;
+    expect(cells).toEqual([expected(bench.aggregator.healthDuringUpload), expected(bench.rawGrpc.healthDuringUpload)]);
+    // A JSON from before the raw side was probed has no such row.
+    expect(await TABLES['bench-aggregator'].render(join(ROOT, 'scripts/test/fixtures/aggregator-bench.json'))).not.toContain('health Check during the upload');
+  });
+
   it('aggregator: the fields of the current benchmark (machine, CPU per MB, health) from a run that wrote them', async () => {
     // scripts/test/fixtures/aggregator-bench.json: the JSON of npm run bench:aggregator -- --rounds 2 (2026-12-04, quiet machine).
     const path = join(ROOT, 'scripts/test/fixtures/aggregator-bench.json');
