@@ -28,7 +28,7 @@
  */
 import { Metadata, Server, ServerCredentials, credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import type { Client, ClientDuplexStream, ServerDuplexStream, ServiceDefinition, ServiceError } from '@grpc/grpc-js';
-import { widenHttp2Windows } from '@rlsa/aggregator';
+import { STREAM_WINDOW_BYTES, widenHttp2Windows } from '@rlsa/aggregator';
 import { HealthImplementation, service as healthService } from 'grpc-health-check';
 import { createAggregatorClient, encodeMatrix, sampleIdBytes, toSampleIds } from '@rlsa/client';
 import type { AggregatorClient, UploadChunkInput } from '@rlsa/client';
@@ -625,6 +625,8 @@ function summarize(rounds: Round[], valueBytes: number, wireBytes: number): Reco
     nodes: NODES,
     chunkRows: CHUNK_ROWS,
     inFlight: IN_FLIGHT,
+    // The HTTP/2 receive window per stream, both servers (the aggregator's default, --stream-window-mb).
+    streamWindowBytes: STREAM_WINDOW_BYTES,
     durability: args.durability,
     rounds: rounds.map((r) => ({
       rawSeconds: fixed(r.rawSeconds),

@@ -61,6 +61,8 @@ export interface AggregatorOptions {
   runs?: readonly RunConfig[];
   /** grpc max receive message length in bytes; larger messages get RESOURCE_EXHAUSTED. */
   maxReceiveBytes?: number;
+  /** HTTP/2 receive window per stream in bytes (default STREAM_WINDOW_BYTES): what one upload has in flight. */
+  streamWindowBytes?: number;
   durability?: Durability;
   /** Connections, calls, reads and watchers, bounded (defaults: DEFAULT_LIMITS). */
   limits?: Partial<AggregatorLimits>;
@@ -120,7 +122,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     const server = teardown.add(aggregatorServer(core, edgeDeps, health, options, limits), (s) => s.forceShutdown());
     const bindHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const port = await bind(server, `${bindHost}:${options.port ?? 50051}`, credentialsFor(options.tls), 'listen on');
-    if (!widenHttp2Windows(server)) log.debug('grpc-js internals changed: HTTP/2 windows stay at their defaults');
+    if (!widenHttp2Windows(server, options.streamWindowBytes)) log.debug('grpc-js internals changed: HTTP/2 windows stay at their defaults');
     guardConnections(server, limits, log);
     const healthPort = await serveHealthPort(health, { bindHost, port: options.healthPort, limits, log }, teardown);
     const metricsPort = await serveMetrics(metrics, host, options.metricsPort, teardown);

@@ -7,6 +7,7 @@ import type { AggregatorOptions } from './aggregator-server.ts';
 import { AggregatorError } from './errors.ts';
 import { DEFAULT_LIMITS, DEFAULT_SERVER_QUOTAS } from './limits.ts';
 import type { AggregatorLimits, ServerQuotas } from './limits.ts';
+import { MAX_WINDOW_BYTES, STREAM_WINDOW_BYTES } from './http2-window.ts';
 import { DURABILITIES } from './storage/schema.ts';
 import { checkTlsMaterial } from './tls-material.ts';
 
@@ -15,6 +16,11 @@ export { DURABILITIES };
 
 /** The `rlsa` subcommand that runs the aggregator. */
 export const AGGREGATOR_COMMAND = 'aggregator';
+
+/** Bytes per MiB (the flags' unit). */
+const MIB = 1024 * 1024;
+/** The smallest stream window: HTTP/2's default (RFC 9113 6.5.2, 65,535 octets), rounded up. */
+const MIN_WINDOW_BYTES = 64 * 1024;
 
 /** A TCP port, or 0 for a free one. */
 const port = { min: 0, max: 65535 } as const;
@@ -48,6 +54,11 @@ export const AGGREGATOR_OPTIONS = defineOptions({
         accept: (n) => n > 0,
         expected: 'a positive number',
         default: 64,
+      }),
+      streamWindowMb: decimal('--stream-window-mb <mb>', "HTTP/2 receive window per stream in MiB: what one upload has in flight (it moves at most this per round trip: raise it where bandwidth × RTT is larger)", {
+        accept: (n) => n * MIB >= MIN_WINDOW_BYTES && n * MIB <= MAX_WINDOW_BYTES,
+        expected: 'a number from 0.0625 (64 KiB) to 2047',
+        default: STREAM_WINDOW_BYTES / MIB,
       }),
     },
   },
@@ -126,8 +137,6 @@ function tlsLabels(security: AggregatorSettings['security']): { cert: string; ke
   return { cert: `--tls-cert ${security.tlsCert}`, key: `--tls-key ${security.tlsKey}`, clientCa: `--client-ca ${security.clientCa}` };
 }
 
-const MIB = 1024 * 1024;
-
 /** The limits and the server's quotas from the settings. */
 function boundsFromSettings({ runs, limits }: AggregatorSettings): { limits: AggregatorLimits; quotas: ServerQuotas } {
   return {
@@ -165,6 +174,7 @@ export async function aggregatorOptionsFromSettings(settings: AggregatorSettings
     insecure: security.insecure,
     runs: runConfigs,
     maxReceiveBytes: Math.round(network.maxReceiveMb * 1024 * 1024),
+    streamWindowBytes: Math.round(network.streamWindowMb * MIB),
     durability: storage.durability,
     ...boundsFromSettings(settings),
     logger,
