@@ -11,6 +11,8 @@ import type { Http2Server, Http2Session } from 'node:http2';
 export const STREAM_WINDOW_BYTES = 1024 * 1024;
 /** HTTP/2 receive window per connection (several nodes' streams may share one connection); at least the stream window. */
 export const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
+/** The smallest stream window `--stream-window-mb` takes: HTTP/2's default (RFC 9113 6.5.2, 65,535 octets), rounded up. */
+export const MIN_WINDOW_BYTES = 64 * 1024;
 /** The largest HTTP/2 window (RFC 9113 6.9.1: 2³¹ − 1 octets). */
 export const MAX_WINDOW_BYTES = 2 ** 31 - 1;
 

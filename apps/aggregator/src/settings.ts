@@ -7,7 +7,7 @@ import type { AggregatorOptions } from './aggregator-server.ts';
 import { AggregatorError } from './errors.ts';
 import { DEFAULT_LIMITS, DEFAULT_SERVER_QUOTAS } from './limits.ts';
 import type { AggregatorLimits, ServerQuotas } from './limits.ts';
-import { MAX_WINDOW_BYTES, STREAM_WINDOW_BYTES } from './http2-window.ts';
+import { MAX_WINDOW_BYTES, MIN_WINDOW_BYTES, STREAM_WINDOW_BYTES } from './http2-window.ts';
 import { DURABILITIES } from './storage/schema.ts';
 import { checkTlsMaterial } from './tls-material.ts';
 
@@ -19,8 +19,6 @@ export const AGGREGATOR_COMMAND = 'aggregator';
 
 /** Bytes per MiB (the flags' unit). */
 const MIB = 1024 * 1024;
-/** The smallest stream window: HTTP/2's default (RFC 9113 6.5.2, 65,535 octets), rounded up. */
-const MIN_WINDOW_BYTES = 64 * 1024;
 
 /** A TCP port, or 0 for a free one. */
 const port = { min: 0, max: 65535 } as const;
